@@ -1,0 +1,17 @@
+// Tests run the TypeScript sources directly (ts-jest, transpile-only: `tsc -b` type-checks them
+// beforehand in `pnpm test`). Workspace imports resolve to the sources, not to dist/.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/test'],
+  testMatch: ['**/test/**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+  },
+  moduleNameMapper: {
+    '^@gradlab/([a-z]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^gradlab$': '<rootDir>/packages/gradlab/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};

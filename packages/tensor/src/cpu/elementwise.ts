@@ -1,0 +1,165 @@
+/**
+ * CPU loops for elementwise maps. Contiguous inputs run a flat typed-array loop (one line per op,
+ * the switch outside the loop so each loop stays monomorphic); broadcast inputs go through
+ * ndarray-ops, which compiles a strided loop per op and reads broadcast axes with stride 0.
+ */
+import ops from 'ndarray-ops';
+import ndarray from 'ndarray';
+import { Tensor } from '../tensor.js';
+import { allocate } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
+import type { BinaryOp, UnaryOp } from '../backend.js';
+import { CpuStorage } from '../storage.js';
+import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
+
+/** A new contiguous CPU tensor. */
+export function cpuTensor(data: TypedArray, shape: readonly number[]): Tensor {
+  return new Tensor(new CpuStorage(data), shape);
+}
+
+/** The values of a tensor as a flat row-major array (the storage itself when already contiguous). */
+export function contiguousData(x: Tensor): TypedArray {
+  const data = x.storage.read();
+  if (x.isContiguous()) return x.offset === 0 && data.length === x.size ? data : data.subarray(x.offset, x.offset + x.size);
+  return copyData(x, x.dtype);
+}
+
+function copyData(x: Tensor, dtype: DType): TypedArray {
+  const out = allocate(dtype, x.size);
+  if (x.size === 0) return out;
+  if (x.rank === 0) { out[0] = x.storage.read()[x.offset]; return out; }
+  ops.assign(ndarray(out, [...x.shape]), x.nd);
+  return out;
+}
+
+export function copy(x: Tensor, dtype: DType = x.dtype): Tensor {
+  if (x.isContiguous() && dtype !== x.dtype) {
+    const out = allocate(dtype, x.size);
+    out.set(contiguousData(x)); // typed-array set converts (float → int32 truncates toward zero)
+    return cpuTensor(out, x.shape);
+  }
+  return cpuTensor(copyData(x, dtype), x.shape);
+}
+
+export function unary(op: UnaryOp, x: Tensor): Tensor {
+  const a = contiguousData(x);
+  const n = a.length;
+  const o = allocate(x.dtype, n);
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) o[i] = -a[i]; break;
+    case 'exp': for (let i = 0; i < n; i++) o[i] = Math.exp(a[i]); break;
+    case 'log': for (let i = 0; i < n; i++) o[i] = Math.log(a[i]); break;
+    case 'sqrt': for (let i = 0; i < n; i++) o[i] = Math.sqrt(a[i]); break;
+    case 'abs': for (let i = 0; i < n; i++) o[i] = Math.abs(a[i]); break;
+    case 'tanh': for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]); break;
+    case 'sigmoid': for (let i = 0; i < n; i++) o[i] = sigmoid(a[i]); break;
+    case 'relu': for (let i = 0; i < n; i++) o[i] = a[i] > 0 ? a[i] : 0; break;
+    case 'square': for (let i = 0; i < n; i++) o[i] = a[i] * a[i]; break;
+    case 'sign': for (let i = 0; i < n; i++) o[i] = Math.sign(a[i]); break;
+    case 'reciprocal': for (let i = 0; i < n; i++) o[i] = 1 / a[i]; break;
+    case 'floor': for (let i = 0; i < n; i++) o[i] = Math.floor(a[i]); break;
+    case 'ceil': for (let i = 0; i < n; i++) o[i] = Math.ceil(a[i]); break;
+    case 'round': for (let i = 0; i < n; i++) o[i] = Math.round(a[i]); break;
+    case 'sin': for (let i = 0; i < n; i++) o[i] = Math.sin(a[i]); break;
+    case 'cos': for (let i = 0; i < n; i++) o[i] = Math.cos(a[i]); break;
+    case 'softplus': for (let i = 0; i < n; i++) o[i] = softplus(a[i]); break;
+    case 'log1p': for (let i = 0; i < n; i++) o[i] = Math.log1p(a[i]); break;
+    case 'expm1': for (let i = 0; i < n; i++) o[i] = Math.expm1(a[i]); break;
+    default: throw new Error(`cpu: unknown unary op '${op as string}'`);
+  }
+  return cpuTensor(o, x.shape);
+}
+
+/** σ(x) = 1/(1+e^−x); for x < 0 use e^x/(1+e^x) so that e^−x never overflows. */
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** log(1+eˣ) = max(x,0) + log1p(e^−|x|): exact for large |x|. */
+export function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+/** Flat loop over two equally long arrays, or an array and a scalar (b.length === 1). */
+function flatBinary(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray): void {
+  const n = o.length;
+  if (b.length === 1 && n !== 1) {
+    const s = b[0];
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) o[i] = a[i] + s; return;
+      case 'sub': for (let i = 0; i < n; i++) o[i] = a[i] - s; return;
+      case 'mul': for (let i = 0; i < n; i++) o[i] = a[i] * s; return;
+      case 'div': for (let i = 0; i < n; i++) o[i] = a[i] / s; return;
+      default: break; // the rest take the general loop with a length-1 b read at index 0
+    }
+  }
+  const bStep = b.length === 1 ? 0 : 1;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) o[i] = a[i] + b[i * bStep]; break;
+    case 'sub': for (let i = 0; i < n; i++) o[i] = a[i] - b[i * bStep]; break;
+    case 'mul': for (let i = 0; i < n; i++) o[i] = a[i] * b[i * bStep]; break;
+    case 'div': for (let i = 0; i < n; i++) o[i] = a[i] / b[i * bStep]; break;
+    case 'pow': for (let i = 0; i < n; i++) o[i] = Math.pow(a[i], b[i * bStep]); break;
+    case 'maximum': for (let i = 0; i < n; i++) o[i] = maxOf(a[i], b[i * bStep]); break;
+    case 'minimum': for (let i = 0; i < n; i++) o[i] = minOf(a[i], b[i * bStep]); break;
+    case 'eq': for (let i = 0; i < n; i++) o[i] = a[i] === b[i * bStep] ? 1 : 0; break;
+    case 'ne': for (let i = 0; i < n; i++) o[i] = a[i] !== b[i * bStep] ? 1 : 0; break;
+    case 'lt': for (let i = 0; i < n; i++) o[i] = a[i] < b[i * bStep] ? 1 : 0; break;
+    case 'le': for (let i = 0; i < n; i++) o[i] = a[i] <= b[i * bStep] ? 1 : 0; break;
+    case 'gt': for (let i = 0; i < n; i++) o[i] = a[i] > b[i * bStep] ? 1 : 0; break;
+    case 'ge': for (let i = 0; i < n; i++) o[i] = a[i] >= b[i * bStep] ? 1 : 0; break;
+    default: throw new Error(`cpu: unknown binary op '${op as string}'`);
+  }
+}
+
+/** maximum/minimum propagate NaN (as NumPy's do), so a NaN is never hidden by a clip. */
+function maxOf(x: number, y: number): number { return x > y || Number.isNaN(x) ? x : y; }
+function minOf(x: number, y: number): number { return x < y || Number.isNaN(x) ? x : y; }
+
+/** ndarray-ops's name for each binary op (it writes dest = a op b over any strides). */
+const NDARRAY_OPS: Record<BinaryOp, string> = {
+  add: 'add', sub: 'sub', mul: 'mul', div: 'div', pow: 'pow', maximum: 'max', minimum: 'min',
+  eq: 'eq', ne: 'neq', lt: 'lt', le: 'leq', gt: 'gt', ge: 'geq',
+};
+
+export function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: number[], dtype: DType): Tensor {
+  const size = sizeOf(outShape);
+  const o = allocate(dtype, size);
+  if (size === 0) return cpuTensor(o, outShape);
+  const sameShape = a.size === size && b.size === size;
+  if ((sameShape || (a.size === size && b.size === 1)) && a.isContiguous() && b.isContiguous()) {
+    flatBinary(op, contiguousData(a), contiguousData(b), o);
+  } else if (outShape.length === 0) {
+    flatBinary(op, contiguousData(a), contiguousData(b), o);
+  } else {
+    const view = (x: Tensor) => ndarray(x.storage.read(), outShape, broadcastStrides(x.shape, x.strides, outShape), x.offset);
+    const kernel = (ops as unknown as Record<string, (...args: unknown[]) => void>)[NDARRAY_OPS[op]];
+    kernel(ndarray(o, outShape, contiguousStrides(outShape)), view(a), view(b));
+  }
+  return cpuTensor(o, outShape);
+}
+
+/** cond ? a : b over the broadcast shape: an odometer walk that advances three strided positions. */
+export function where(cond: Tensor, a: Tensor, b: Tensor, outShape: number[], dtype: DType): Tensor {
+  const size = sizeOf(outShape);
+  const o = allocate(dtype, size);
+  const rank = outShape.length;
+  const cs = broadcastStrides(cond.shape, cond.strides, outShape);
+  const as = broadcastStrides(a.shape, a.strides, outShape);
+  const bs = broadcastStrides(b.shape, b.strides, outShape);
+  const cd = cond.storage.read(), ad = a.storage.read(), bd = b.storage.read();
+  const index = new Array<number>(rank).fill(0);
+  let pc = cond.offset, pa = a.offset, pb = b.offset;
+  for (let i = 0; i < size; i++) {
+    o[i] = cd[pc] !== 0 ? ad[pa] : bd[pb];
+    for (let k = rank - 1; k >= 0; k--) { // advance the odometer by one, carrying into earlier axes
+      index[k]++; pc += cs[k]; pa += as[k]; pb += bs[k];
+      if (index[k] < outShape[k]) break;
+      pc -= cs[k] * outShape[k]; pa -= as[k] * outShape[k]; pb -= bs[k] * outShape[k];
+      index[k] = 0;
+    }
+  }
+  return cpuTensor(o, outShape);
+}

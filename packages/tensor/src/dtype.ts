@@ -1,0 +1,42 @@
+/**
+ * Element types. float32 is the working type; float64 exists so that gradcheck can be exact;
+ * int32 holds labels, indices and the 0/1 results of comparisons.
+ */
+export type DType = 'float32' | 'float64' | 'int32';
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+
+const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+
+export function isDType(x: unknown): x is DType {
+  return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
+}
+
+/** A fresh zero-filled typed array of `size` elements of `dtype`. */
+export function allocate(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(size);
+    case 'float64': return new Float64Array(size);
+    case 'int32': return new Int32Array(size);
+  }
+}
+
+/** The dtype a typed array stores. */
+export function dtypeOf(array: TypedArray): DType {
+  if (array instanceof Float32Array) return 'float32';
+  if (array instanceof Float64Array) return 'float64';
+  return 'int32';
+}
+
+/**
+ * The dtype of a binary op's result, as NumPy promotes: int32 < float32 < float64.
+ * (int32 with float32 gives float32, not float64 as NumPy would: float32 is the working type.)
+ */
+export function promoteTypes(a: DType, b: DType): DType {
+  if (a === 'float64' || b === 'float64') return 'float64';
+  if (a === 'float32' || b === 'float32') return 'float32';
+  return 'int32';
+}
+
+export function isFloat(dtype: DType): boolean {
+  return dtype !== 'int32';
+}

@@ -1,0 +1,25 @@
+/**
+ * @gradlab/tensor: n-d arrays for gradlab. Storage and strides (shape.ts, storage.ts), the Tensor
+ * class and its views (tensor.ts, views.ts), creation and seeded randomness (creation.ts, random.ts),
+ * the op families (ops/*.ts) and the Backend registry whose CPU backend lives in cpu/.
+ */
+import { registerBackend } from './backend.js';
+import { createCpuBackend } from './cpu/index.js';
+
+registerBackend('cpu', createCpuBackend);
+
+export { Tensor } from './tensor.js';
+export type { TensorLike } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export { allocate, dtypeOf, promoteTypes, isFloat, isDType } from './dtype.js';
+export * from './shape.js';
+export type { Storage } from './storage.js';
+export { CpuStorage } from './storage.js';
+export * from './backend.js';
+export { Random, globalRandom, setSeed } from './random.js';
+export * from './creation.js';
+export type { SliceSpec } from './views.js';
+export { reshape, transpose, slice, squeeze, unsqueeze, broadcastTo } from './views.js';
+export * from './ops/elementwise.js';
+export * from './ops/reduce.js';
+export * from './ops/matmul.js';
