@@ -23,3 +23,7 @@ export { reshape, transpose, slice, squeeze, unsqueeze, broadcastTo } from './vi
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/matmul.js';
+export * from './ops/conv.js';
+export * from './ops/pool.js';
+export * from './ops/join.js';
+export * from './ops/indexing.js';

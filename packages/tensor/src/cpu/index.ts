@@ -1,28 +1,23 @@
-/** The CPU backend: typed arrays (viewed through ndarray) and plain loops. */
+/**
+ * The CPU backend: typed arrays (viewed through ndarray where a strided walk is needed) and plain
+ * loops. One file per kernel family; this file only puts them together.
+ */
 import type { Backend } from '../backend.js';
 import { CpuStorage } from '../storage.js';
-import * as elementwise from './elementwise.js';
-
-const notYet = (op: string) => (): never => { throw new Error(`cpu: ${op} not implemented yet`); };
+import { copy, unary, binary, where } from './elementwise.js';
+import { reduce, argReduce, variance } from './reduce.js';
+import { matmul } from './matmul.js';
+import { conv2d, conv2dBackpropInput, conv2dBackpropFilter } from './conv.js';
+import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './pool.js';
 
 export function createCpuBackend(): Backend {
   return {
     name: 'cpu',
     upload: (data) => new CpuStorage(data),
-    copy: elementwise.copy,
-    unary: elementwise.unary,
-    binary: elementwise.binary,
-    where: elementwise.where,
-    reduce: notYet('reduce'),
-    argReduce: notYet('argReduce'),
-    variance: notYet('variance'),
-    matmul: notYet('matmul'),
-    conv2d: notYet('conv2d'),
-    conv2dBackpropInput: notYet('conv2dBackpropInput'),
-    conv2dBackpropFilter: notYet('conv2dBackpropFilter'),
-    maxPool2d: notYet('maxPool2d'),
-    maxPool2dBackward: notYet('maxPool2dBackward'),
-    avgPool2d: notYet('avgPool2d'),
-    avgPool2dBackward: notYet('avgPool2dBackward'),
+    copy, unary, binary, where,
+    reduce, argReduce, variance,
+    matmul,
+    conv2d, conv2dBackpropInput, conv2dBackpropFilter,
+    maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   };
 }

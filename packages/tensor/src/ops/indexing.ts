@@ -1,0 +1,2 @@
+// STUB: the reductions/join helper replaces this file.
+export {};
