@@ -15,7 +15,8 @@ export interface VariableOptions {
 }
 
 export class Variable {
-  readonly data: Tensor;
+  /** The values. Writable so that optimizers and loadStateDict can replace a parameter's tensor. */
+  data: Tensor;
   /** ∂L/∂this after backward (leaves, and non-leaves that called retainGrad()). */
   grad: Tensor | null = null;
   /** The op that produced this Variable; null for a leaf. */
