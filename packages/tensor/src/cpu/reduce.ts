@@ -1,6 +1,149 @@
-// STUB: the reductions helper replaces this file.
-import type { Backend } from '../backend.js';
-const todo = (op: string): never => { throw new Error(`cpu: ${op} not implemented yet`); };
-export const reduce: Backend['reduce'] = () => todo('reduce');
-export const argReduce: Backend['argReduce'] = () => todo('argReduce');
-export const variance: Backend['variance'] = () => todo('variance');
+/**
+ * CPU reductions: sum, mean, max, min, prod, argmax/argmin and the variance.
+ *
+ * Every kernel sees its input as three nested loops over a row-major block,
+ *
+ *     [outer, R, inner]      (R = the product of the reduced axes)
+ *
+ * and produces [outer, inner]: for each outer slice it walks the R rows of `inner` values and folds them
+ * into an `inner`-long accumulator. Rows are read front to back, so memory is always walked in order.
+ *   - reducing axis 0 of an [N, F] matrix (bias gradients, BatchNorm statistics) is outer = 1,
+ *     R = N, inner = F: the rows are accumulated into an F-long buffer, with no transpose or copy;
+ *   - reducing the last axis (softmax, LayerNorm) is inner = 1: one running value per row;
+ *   - reduced axes that are not one consecutive run (axes [0, 2] of a 3-D tensor), or an input that is
+ *     a strided view, are first permuted to the end and copied (blockLayout), which gives inner = 1.
+ * Sums are accumulated in float64 (JavaScript numbers), whatever the dtype.
+ */
+import type { Tensor } from '../tensor.js';
+import type { ReduceOp } from '../backend.js';
+import { allocate } from '../dtype.js';
+import type { TypedArray } from '../dtype.js';
+import { transpose } from '../views.js';
+import { contiguousData, cpuTensor } from './elementwise.js';
+
+/** A tensor's values arranged as [outer, reduced, inner] row-major blocks. */
+interface BlockLayout { data: TypedArray; outer: number; reduced: number; inner: number }
+
+/**
+ * Find [outer, R, inner] for reducing `axes` of `x`. When x is contiguous and the reduced axes form one
+ * consecutive run (axes of size 1 do not matter either way), the storage already has this layout.
+ * Otherwise move the reduced axes to the end (a view) and take a contiguous copy: [kept…, reduced…].
+ */
+function blockLayout(x: Tensor, axes: number[]): BlockLayout {
+  const isReduced = (k: number) => axes.includes(k);
+  const dims = x.shape.map((d, k) => ({ d, reduced: isReduced(k) })).filter(({ d }) => d !== 1);
+  const first = dims.findIndex((a) => a.reduced);
+  const last = dims.length - 1 - [...dims].reverse().findIndex((a) => a.reduced);
+  const product = (from: number, to: number) => dims.slice(from, to).reduce((p, a) => p * a.d, 1);
+  if (first === -1) return { data: contiguousData(x), outer: x.size, reduced: 1, inner: 1 };
+  const isRun = dims.slice(first, last + 1).every((a) => a.reduced);
+  if (isRun && x.isContiguous()) {
+    return { data: contiguousData(x), outer: product(0, first), reduced: product(first, last + 1), inner: product(last + 1, dims.length) };
+  }
+  const kept = x.shape.map((_, k) => k).filter((k) => !isReduced(k));
+  const moved = transpose(x, [...kept, ...axes]);
+  const sizeOfAxes = (list: number[]) => list.reduce((p, k) => p * x.shape[k], 1);
+  return { data: contiguousData(moved), outer: sizeOfAxes(kept), reduced: sizeOfAxes(axes), inner: 1 };
+}
+
+/** x's shape with the reduced axes kept as size 1: the shape every kernel here returns. */
+function keptShape(x: Tensor, axes: readonly number[]): number[] {
+  return x.shape.map((d, k) => (axes.includes(k) ? 1 : d));
+}
+
+/**
+ * sum Σ x,  mean Σ x / R,  prod Π x,  max,  min   over `axes`.
+ * max and min propagate NaN (as NumPy does): once an accumulator holds NaN it keeps it.
+ * The caller (ops/reduce.ts) has already refused max/min over an empty axis.
+ */
+export function reduce(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
+  const { data, outer, reduced: R, inner } = blockLayout(x, axes);
+  const out = allocate(x.dtype, outer * inner);
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    const base = o * R * inner;
+    // Start from the identity of the op (max/min: from the first row, then fold the rest).
+    let r = 0;
+    if (op === 'max' || op === 'min') { for (let j = 0; j < inner; j++) acc[j] = data[base + j]; r = 1; }
+    else acc.fill(op === 'prod' ? 1 : 0);
+    // The switch sits outside the loops so that each loop is one tight, monomorphic line.
+    switch (op) {
+      case 'sum': case 'mean':
+        for (; r < R; r++) { const row = base + r * inner; for (let j = 0; j < inner; j++) acc[j] += data[row + j]; }
+        break;
+      case 'prod':
+        for (; r < R; r++) { const row = base + r * inner; for (let j = 0; j < inner; j++) acc[j] *= data[row + j]; }
+        break;
+      case 'max':
+        for (; r < R; r++) {
+          const row = base + r * inner;
+          for (let j = 0; j < inner; j++) { const v = data[row + j]; if (v > acc[j] || v !== v) acc[j] = v; }
+        }
+        break;
+      case 'min':
+        for (; r < R; r++) {
+          const row = base + r * inner;
+          for (let j = 0; j < inner; j++) { const v = data[row + j]; if (v < acc[j] || v !== v) acc[j] = v; }
+        }
+        break;
+      default: throw new Error(`cpu: unknown reduce op '${op as string}'`);
+    }
+    const scale = op === 'mean' ? 1 / R : 1;
+    for (let j = 0; j < inner; j++) out[o * inner + j] = op === 'mean' ? acc[j] * scale : acc[j];
+  }
+  return cpuTensor(out, keptShape(x, axes));
+}
+
+/**
+ * The position along `axis` of the largest (argmax) or smallest (argmin) value; ties go to the first
+ * occurrence and a NaN counts as the extreme value (both as NumPy). int32, axis kept with size 1.
+ */
+export function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number): Tensor {
+  const { data, outer, reduced: R, inner } = blockLayout(x, [axis]);
+  const out = new Int32Array(outer * inner);
+  const best = new Float64Array(inner);
+  const bestAt = new Int32Array(inner);
+  const sign = op === 'argmax' ? 1 : -1; // argmin(x) is argmax(−x)
+  for (let o = 0; o < outer; o++) {
+    const base = o * R * inner;
+    for (let j = 0; j < inner; j++) { best[j] = sign * data[base + j]; bestAt[j] = 0; }
+    for (let r = 1; r < R; r++) {
+      const row = base + r * inner;
+      for (let j = 0; j < inner; j++) {
+        const v = sign * data[row + j];
+        // strict > keeps the first of equal values; a first NaN wins and is never displaced
+        if (v > best[j] || (v !== v && best[j] === best[j])) { best[j] = v; bestAt[j] = r; }
+      }
+    }
+    out.set(bestAt, o * inner);
+  }
+  return cpuTensor(out, keptShape(x, [axis]));
+}
+
+/**
+ * Variance over `axes`, dividing by R − correction (correction 0: the biased/population variance).
+ *
+ * Two passes:  m = Σ x / R,  then  var = Σ (x − m)² / (R − correction).
+ * Never E[x²] − E[x]²: with values near 1e4 both terms are near 1e8 and their difference, the
+ * variance, is lost to rounding (catastrophic cancellation); the deviations x − m are small and exact.
+ */
+export function variance(x: Tensor, axes: number[], correction: number): Tensor {
+  const { data, outer, reduced: R, inner } = blockLayout(x, axes);
+  const out = allocate(x.dtype, outer * inner);
+  const mean = new Float64Array(inner);
+  const acc = new Float64Array(inner);
+  const divisor = Math.max(R - correction, 0); // 0 gives NaN or Infinity, as NumPy does (with a warning)
+  for (let o = 0; o < outer; o++) {
+    const base = o * R * inner;
+    mean.fill(0);
+    for (let r = 0; r < R; r++) { const row = base + r * inner; for (let j = 0; j < inner; j++) mean[j] += data[row + j]; }
+    for (let j = 0; j < inner; j++) mean[j] /= R;
+    acc.fill(0);
+    for (let r = 0; r < R; r++) {
+      const row = base + r * inner;
+      for (let j = 0; j < inner; j++) { const d = data[row + j] - mean[j]; acc[j] += d * d; }
+    }
+    for (let j = 0; j < inner; j++) out[o * inner + j] = acc[j] / divisor;
+  }
+  return cpuTensor(out, keptShape(x, axes));
+}
