@@ -1,2 +1,113 @@
-// STUB: the reductions/join helper replaces this file.
-export {};
+/**
+ * Indexing with tensors of indices: gather (and its PyTorch name indexSelect), its adjoint scatterAdd,
+ * and oneHot. These move values rather than compute with them, so they run on the CPU and hand the result
+ * to the input's backend.
+ *
+ * The row-major picture: around `axis`, x of shape [...before, D, ...after] is `outer` = Π before blocks,
+ * each D rows of `inner` = Π after values. gather picks rows of each block; scatterAdd adds rows back.
+ */
+import { Tensor } from '../tensor.js';
+import { getBackend } from '../backend.js';
+import { allocate, isDType } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
+import { formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
+
+/** A fresh tensor holding `data`, on the same backend as `like`. */
+function onBackendOf(like: Tensor, data: TypedArray, shape: readonly number[]): Tensor {
+  return new Tensor(getBackend(like.backend).upload(data), shape);
+}
+
+/**
+ * The values of an index tensor, checked: each must be an integer in [0, size). int32 is the index dtype,
+ * but float tensors holding whole numbers are accepted (labels often arrive as floats).
+ */
+function readIndices(op: string, indices: Tensor, size: number, range: string): TypedArray {
+  const values = indices.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v)) throw new Error(`${op}: index ${v} is not an integer (indices ${formatShape(indices.shape)}, ${indices.dtype})`);
+    if (v < 0 || v >= size) throw new Error(`${op}: index ${v} is out of range for ${range}`);
+  }
+  return values;
+}
+
+/** [outer, D, inner] around `axis` (see the comment at the top). */
+function around(shape: readonly number[], axis: number): { outer: number; dim: number; inner: number } {
+  return { outer: sizeOf(shape.slice(0, axis)), dim: shape[axis], inner: sizeOf(shape.slice(axis + 1)) };
+}
+
+/**
+ * gather(x, indices, axis):  out[i…, j…, k…] = x[i…, indices[j…], k…]
+ * out shape = x.shape[:axis] + indices.shape + x.shape[axis+1:]   (TensorFlow's gather; an Embedding
+ * layer is gather(table, tokenIds, 0)). Its gradient with respect to x is scatterAdd of the upstream
+ * gradient into zeros of x's shape.
+ */
+export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
+  if (x.rank === 0) throw new Error('gather: cannot gather from a scalar (shape [])');
+  const a = normalizeAxis('gather', axis, x.rank);
+  const { outer, dim, inner } = around(x.shape, a);
+  const idx = readIndices('gather', indices, dim, `axis ${a} of size ${dim}`);
+  const n = idx.length;
+  const outShape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
+  const data = x.dataSync();
+  const out = allocate(x.dtype, sizeOf(outShape));
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < n; k++) {
+      const from = (o * dim + idx[k]) * inner;
+      const to = (o * n + k) * inner;
+      for (let j = 0; j < inner; j++) out[to + j] = data[from + j];
+    }
+  }
+  return onBackendOf(x, out, outShape);
+}
+
+/** indexSelect(x, axis, indices): PyTorch's name for gather with 1-D indices (note the argument order). */
+export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
+  if (indices.rank !== 1) throw new Error(`indexSelect: indices must be 1-D, got shape ${formatShape(indices.shape)}`);
+  return gather(x, indices, axis);
+}
+
+/**
+ * scatterAdd(shape, indices, updates, axis): zeros of `shape`, then  out[i…, indices[j…], k…] += updates[i…, j…, k…].
+ * updates has gather's output shape: shape[:axis] + indices.shape + shape[axis+1:]. Repeated indices
+ * accumulate. This is the adjoint (transpose) of gather: for every x and y of matching shapes,
+ *   ⟨gather(x, idx), y⟩ = ⟨x, scatterAdd(x.shape, idx, y)⟩,
+ * which is exactly why gather's backward pass is a scatterAdd. Sums are accumulated in float64.
+ */
+export function scatterAdd(shape: readonly number[], indices: Tensor, updates: Tensor, axis = 0): Tensor {
+  if (shape.length === 0) throw new Error('scatterAdd: cannot scatter into a scalar (shape [])');
+  const a = normalizeAxis('scatterAdd', axis, shape.length);
+  const expected = [...shape.slice(0, a), ...indices.shape, ...shape.slice(a + 1)];
+  if (!shapesEqual(updates.shape, expected)) {
+    throw new Error(`scatterAdd: updates have shape ${formatShape(updates.shape)}, expected ${formatShape(expected)} ` +
+      `(shape ${formatShape(shape)} with axis ${a} replaced by indices ${formatShape(indices.shape)})`);
+  }
+  const { outer, dim, inner } = around(shape, a);
+  const idx = readIndices('scatterAdd', indices, dim, `axis ${a} of size ${dim}`);
+  const n = idx.length;
+  const data = updates.dataSync();
+  const acc = new Float64Array(sizeOf(shape));
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < n; k++) {
+      const to = (o * dim + idx[k]) * inner;
+      const from = (o * n + k) * inner;
+      for (let j = 0; j < inner; j++) acc[to + j] += data[from + j];
+    }
+  }
+  const out = updates.dtype === 'float64' ? acc : allocate(updates.dtype, acc.length);
+  if (out !== acc) out.set(acc);
+  return onBackendOf(updates, out, shape);
+}
+
+/**
+ * oneHot(indices, depth): out[…, c] = 1 if indices[…] = c else 0.   Shape indices.shape + [depth].
+ * sparse_categorical_crossentropy's labels become categorical_crossentropy's targets this way.
+ */
+export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
+  if (!Number.isInteger(depth) || depth < 0) throw new Error(`oneHot: depth must be a non-negative integer, got ${depth}`);
+  if (!isDType(dtype)) throw new Error(`oneHot: unknown dtype '${dtype as string}'`);
+  const idx = readIndices('oneHot', indices, depth, `depth ${depth}`);
+  const out = allocate(dtype, idx.length * depth);
+  for (let i = 0; i < idx.length; i++) out[i * depth + idx[i]] = 1;
+  return onBackendOf(indices, out, [...indices.shape, depth]);
+}
