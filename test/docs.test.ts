@@ -1,7 +1,7 @@
 /**
  * The docs' snippets run, and print what the docs say they print.
  *
- * A page opts in with the marker `snippets are tested: test/docs.test.ts` (in an HTML comment). Every
+ * The README and the pages in docs/ opt in with the marker `snippets are tested: test/docs.test.ts` (in an HTML comment). Every
  * ```js block of such a page is run as an ES module from packages/gradlab/ (where `import … from
  * 'gradlab'` resolves to the built package, as the page tells readers to do), and the lines it prints
  * must equal, in order, the `// → …` comments written in the block. The expected values were worked out
@@ -36,8 +36,12 @@ export function snippetsOf(page: string, text: string): Snippet[] {
   return out;
 }
 
-const pages = fs.readdirSync(DOCS).filter((f) => f.endsWith('.md'))
-  .map((f) => ({ page: f, text: fs.readFileSync(path.join(DOCS, f), 'utf8') }))
+const candidates = [
+  path.join(ROOT, 'README.md'),
+  ...fs.readdirSync(DOCS).filter((f) => f.endsWith('.md')).map((f) => path.join(DOCS, f)),
+];
+const pages = candidates
+  .map((file) => ({ page: path.relative(ROOT, file), text: fs.readFileSync(file, 'utf8') }))
   .filter(({ text }) => text.includes(MARKER));
 const snippets = pages.flatMap(({ page, text }) => snippetsOf(page, text));
 
@@ -56,9 +60,10 @@ describe('docs snippets', () => {
     expect(found[0].line).toBe(2);
   });
 
-  test('tensor.md is among the tested pages and has snippets', () => {
-    expect(pages.map((p) => p.page)).toContain('tensor.md');
-    expect(snippets.filter((s) => s.page === 'tensor.md').length).toBeGreaterThan(5);
+  test('the README and docs/tensor.md are among the tested pages and have snippets', () => {
+    expect(pages.map((p) => p.page)).toEqual(expect.arrayContaining(['README.md', path.join('docs', 'tensor.md')]));
+    expect(snippets.filter((s) => s.page === 'README.md').length).toBeGreaterThan(0);
+    expect(snippets.filter((s) => s.page === path.join('docs', 'tensor.md')).length).toBeGreaterThan(5);
   });
 
   test.each(snippets.map((s) => [`${s.page}:${s.line}`, s] as const))('%s prints what the page says', (_name, snippet) => {
