@@ -27,10 +27,17 @@ function groups(x: Tensor, axes: number[]): { outShape: number[]; groups: number
   return { outShape, groups: out };
 }
 
-/** Sometimes a strided view of the same values: a transposed copy transposed back, or a reversed slice. */
+/**
+ * Sometimes a strided view of the same values: a copy with its axes permuted, permuted back (strides
+ * out of order: the kernels' memory-order path), or a reversed copy reversed back (negative strides).
+ */
 function maybeStrided(rng: Random, x: Tensor): Tensor {
   const r = rng.int(3);
-  if (r === 1 && x.rank >= 2) return x.T.contiguous().T;
+  if (r === 1 && x.rank >= 2) {
+    const perm = rng.shuffle(x.shape.map((_, k) => k)) as number[];
+    const inverse = perm.map((_, k) => perm.indexOf(k));
+    return x.transpose(perm).contiguous().transpose(inverse);
+  }
   if (r === 2 && x.rank >= 1) return x.slice([[null, null, -1]]).contiguous().slice([[null, null, -1]]);
   return x;
 }

@@ -11,7 +11,8 @@
  *     R = N, inner = F: the rows are accumulated into an F-long buffer, with no transpose or copy;
  *   - reducing the last axis (softmax, LayerNorm) is inner = 1: one running value per row;
  *   - reduced axes that are not one consecutive run (axes [0, 2] of a 3-D tensor), or an input that is
- *     a strided view, are first permuted to the end and copied (blockLayout), which gives inner = 1.
+ *     a strided view (other than a plain transpose), are first permuted to the end and copied
+ *     (blockLayout), which gives inner = 1.
  * Sums are accumulated in float64 (JavaScript numbers), whatever the dtype.
  */
 import type { Tensor } from '../tensor.js';
@@ -25,25 +26,38 @@ import { contiguousData, cpuTensor } from './elementwise.js';
 interface BlockLayout { data: TypedArray; outer: number; reduced: number; inner: number }
 
 /**
- * Find [outer, R, inner] for reducing `axes` of `x`. When x is contiguous and the reduced axes form one
- * consecutive run (axes of size 1 do not matter either way), the storage already has this layout.
- * Otherwise move the reduced axes to the end (a view) and take a contiguous copy: [kept…, reduced…].
+ * Find [outer, R, inner] for reducing `axes` of `x`, copying only when there is no other way:
+ *  1. x is contiguous and the reduced axes form one consecutive run: the storage already has the layout;
+ *  2. x is a transposed contiguous tensor (x.T of a matrix, say): read it in memory order instead, if
+ *     that keeps the reduced axes in one run and the kept axes in their order (so the result's order
+ *     is unchanged). x.T.sum(1) then walks the storage like x.sum(0), with no copy;
+ *  3. otherwise move the reduced axes to the end (a view) and take a contiguous copy: [kept…, reduced…].
  */
 function blockLayout(x: Tensor, axes: number[]): BlockLayout {
-  const isReduced = (k: number) => axes.includes(k);
-  const dims = x.shape.map((d, k) => ({ d, reduced: isReduced(k) })).filter(({ d }) => d !== 1);
+  const direct = runLayout(x, axes);
+  if (direct) return direct;
+  const order = x.shape.map((_, k) => k).sort((a, b) => x.strides[b] - x.strides[a]); // largest stride first
+  const keptInOrder = order.filter((k) => !axes.includes(k) && x.shape[k] !== 1);
+  if (keptInOrder.every((k, i) => i === 0 || keptInOrder[i - 1] < k)) {
+    const inMemoryOrder = runLayout(transpose(x, order), axes.map((a) => order.indexOf(a)));
+    if (inMemoryOrder) return inMemoryOrder;
+  }
+  const kept = x.shape.map((_, k) => k).filter((k) => !axes.includes(k));
+  const moved = transpose(x, [...kept, ...axes]);
+  const sizeOfAxes = (list: number[]) => list.reduce((p, k) => p * x.shape[k], 1);
+  return { data: contiguousData(moved), outer: sizeOfAxes(kept), reduced: sizeOfAxes(axes), inner: 1 };
+}
+
+/** The layout without a copy, when x is contiguous and its reduced axes (size-1 axes aside) are one run. */
+function runLayout(x: Tensor, axes: readonly number[]): BlockLayout | null {
+  if (!x.isContiguous()) return null;
+  const dims = x.shape.map((d, k) => ({ d, reduced: axes.includes(k) })).filter(({ d }) => d !== 1);
   const first = dims.findIndex((a) => a.reduced);
   const last = dims.length - 1 - [...dims].reverse().findIndex((a) => a.reduced);
   const product = (from: number, to: number) => dims.slice(from, to).reduce((p, a) => p * a.d, 1);
   if (first === -1) return { data: contiguousData(x), outer: x.size, reduced: 1, inner: 1 };
-  const isRun = dims.slice(first, last + 1).every((a) => a.reduced);
-  if (isRun && x.isContiguous()) {
-    return { data: contiguousData(x), outer: product(0, first), reduced: product(first, last + 1), inner: product(last + 1, dims.length) };
-  }
-  const kept = x.shape.map((_, k) => k).filter((k) => !isReduced(k));
-  const moved = transpose(x, [...kept, ...axes]);
-  const sizeOfAxes = (list: number[]) => list.reduce((p, k) => p * x.shape[k], 1);
-  return { data: contiguousData(moved), outer: sizeOfAxes(kept), reduced: sizeOfAxes(axes), inner: 1 };
+  if (!dims.slice(first, last + 1).every((a) => a.reduced)) return null;
+  return { data: contiguousData(x), outer: product(0, first), reduced: product(first, last + 1), inner: product(last + 1, dims.length) };
 }
 
 /** x's shape with the reduced axes kept as size 1: the shape every kernel here returns. */
