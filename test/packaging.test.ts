@@ -152,11 +152,18 @@ const x = new Variable(tensor([1, -2, 3]), { requiresGrad: true });
 const y = square([x], undefined);
 y.backward(tensor([1, 1, 1]));
 
+// The built-in differentiable ops: L = Σ (w · u + w), so ∂L/∂w = u + 1 and ∂L/∂u = w.
+const w = new Variable(tensor([[1, 2], [3, 4]]), { requiresGrad: true });
+const u = new Variable(tensor([10, 20]), { requiresGrad: true });
+const L = w.mul(u).add(w).sum();
+L.backward();
+
 console.log(JSON.stringify({
   resolved: fileURLToPath(import.meta.resolve('gradlab')),
   sum: sum.toArray(), sumShape: sum.shape, dtype: sum.dtype,
   transposed: t.toArray(), transposedShape: t.shape,
   y: y.toArray(), grad: x.grad ? x.grad.toArray() : null,
+  L: L.item(), dw: w.grad ? w.grad.toArray() : null, du: u.grad ? u.grad.toArray() : null,
 }));
 `;
     fs.writeFileSync(path.join(project(), 'use.mjs'), script);
@@ -174,6 +181,11 @@ console.log(JSON.stringify({
     // y = x² = [1, 4, 9]; dy/dx = 2x = [2, -4, 6].
     expect(out.y).toEqual([1, 4, 9]);
     expect(out.grad).toEqual([2, -4, 6]);
+    // L = (10+1)·1 + (20+1)·2 + (10+1)·3 + (20+1)·4 = 11 + 42 + 33 + 84 = 170
+    expect(out.L).toBe(170);
+    // ∂L/∂w = u + 1 on every row; ∂L/∂u sums w over the broadcast rows: [1+3, 2+4]
+    expect(out.dw).toEqual([[11, 21], [11, 21]]);
+    expect(out.du).toEqual([4, 6]);
   });
 
   test('a TypeScript file type-checks against the installed declarations; a wrong-typed one fails', () => {
@@ -189,7 +201,10 @@ const size: number = b.size;
 const v = new Variable(a, { requiresGrad: true });
 const grad: Tensor | null = v.grad;
 const detached: Variable = noGrad(() => v.detach());
-export const summary = { dtype, shape, size, grad, requiresGrad: detached.requiresGrad };
+const loss: Variable = v.mul(v).sum();
+loss.backward();
+const lossValue: number = loss.item();
+export const summary = { dtype, shape, size, grad, requiresGrad: detached.requiresGrad, lossValue };
 `);
     const good = typecheck(project(), 'good.ts');
     expect(good.output).toBe('');
