@@ -1,0 +1,46 @@
+/**
+ * @gradlab/layers: Keras-style layers over gradlab's autograd engine, with the PyTorch-style Module
+ * system underneath, losses, optimizers, metrics and models.
+ *
+ *   import { layers, models, optimizers, losses } from 'gradlab';
+ *   const model = new models.Sequential();
+ *   model.add(layers.Dense(10, { activation: 'softmax', inputShape: [784] }));
+ */
+import { Dense, Activation, Flatten, Dropout } from './layers/core.js';
+import type { DenseArgs, DropoutArgs } from './layers/core.js';
+import { Conv2D, MaxPooling2D, AveragePooling2D } from './layers/conv.js';
+import type { Conv2DArgs, Pooling2DArgs } from './layers/conv.js';
+import { Embedding } from './layers/embedding.js';
+import type { EmbeddingArgs } from './layers/embedding.js';
+import { BatchNormalization, LayerNormalization } from './layers/normalization.js';
+import type { BatchNormalizationArgs, LayerNormalizationArgs } from './layers/normalization.js';
+import type { ActivationName } from './activations.js';
+import type { LayerArgs } from './layer.js';
+
+export { Module } from './module.js';
+export { Layer, resetLayerNames, formatSymbolicShape } from './layer.js';
+export type { LayerArgs, CallOptions, SymbolicShape } from './layer.js';
+export { Dense, Activation, Flatten, Dropout, Conv2D, MaxPooling2D, AveragePooling2D, Embedding, BatchNormalization, LayerNormalization };
+export type { DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, EmbeddingArgs, BatchNormalizationArgs, LayerNormalizationArgs, ActivationName };
+export * as initializers from './initializers.js';
+export * as normalization from './ops/normalization.js';
+
+/** Keras-style factories: `layers.Dense(128, { activation: 'relu' })` makes a `Dense`. */
+export const layers = {
+  Dense: (units: number, args?: DenseArgs) => new Dense(units, args),
+  Activation: (activation: ActivationName, args?: LayerArgs) => new Activation(activation, args),
+  Flatten: (args?: LayerArgs) => new Flatten(args),
+  Dropout: (rate: number, args?: DropoutArgs) => new Dropout(rate, args),
+  Conv2D: (filters: number, kernelSize: number | readonly [number, number], args?: Conv2DArgs) => new Conv2D(filters, kernelSize, args),
+  MaxPooling2D: (args?: Pooling2DArgs) => new MaxPooling2D(args),
+  AveragePooling2D: (args?: Pooling2DArgs) => new AveragePooling2D(args),
+  Embedding: (inputDim: number, outputDim: number, args?: EmbeddingArgs) => new Embedding(inputDim, outputDim, args),
+  BatchNormalization: (args?: BatchNormalizationArgs) => new BatchNormalization(args),
+  LayerNormalization: (args?: LayerNormalizationArgs) => new LayerNormalization(args),
+};
+
+export * as models from './models/index.js';
+export * as optimizers from './optimizers.js';
+export * as losses from './losses.js';
+export * as metrics from './metrics.js';
+export * as callbacks from './callbacks.js';

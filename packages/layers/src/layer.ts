@@ -1,0 +1,107 @@
+/**
+ * Layer: a Module with Keras's life cycle. A layer is created with its configuration only; its
+ * weights are made by `build(inputShape)` the first time it sees an input (or when a model knows the
+ * input shape up front), so `Dense(128)` need not be told how many inputs it has.
+ *
+ * Shapes here are symbolic: the batch axis (and a variable time axis) is `null`, as Keras prints None.
+ */
+import { Variable, asVariable } from '@gradlab/autograd';
+import type { Tensor } from '@gradlab/tensor';
+import { Module } from './module.js';
+
+export type SymbolicShape = ReadonlyArray<number | null>;
+
+export interface CallOptions {
+  /** Training mode for this call (Dropout, BatchNorm); defaults to the layer's `training` flag. */
+  training?: boolean;
+  /** [batch, time] mask, 1 for real steps and 0 for padding, as made by Embedding({ maskZero }). */
+  mask?: Tensor | null;
+}
+
+export interface LayerArgs {
+  /** Name shown by summary() and used in saved files; default: the class in snake_case plus a counter. */
+  name?: string;
+  /** Shape of one example (no batch axis) for the first layer of a Sequential model. */
+  inputShape?: ReadonlyArray<number | null>;
+}
+
+const nameCounters = new Map<string, number>();
+
+/** Keras's automatic names: dense, dense_1, dense_2, … per class. */
+export function uniqueLayerName(base: string): string {
+  const n = nameCounters.get(base) ?? 0;
+  nameCounters.set(base, n + 1);
+  return n === 0 ? base : `${base}_${n}`;
+}
+/** Start automatic names from scratch (tests, and scripts that build several models). */
+export function resetLayerNames(): void { nameCounters.clear(); }
+
+export function snakeCase(className: string): string {
+  return className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+}
+
+export abstract class Layer extends Module {
+  readonly name: string;
+  /** The `inputShape` given at construction, with the batch axis: [null, ...inputShape]. */
+  readonly batchInputShape?: SymbolicShape;
+  built = false;
+  /** Input shape the layer was built for (batch axis null). */
+  builtInputShape?: SymbolicShape;
+  /** Whether the layer accepts a mask and passes it on (Keras's supports_masking). */
+  supportsMasking = false;
+
+  constructor(args: LayerArgs = {}) {
+    super();
+    this.name = args.name ?? uniqueLayerName(snakeCase(this.constructor.name));
+    if (args.inputShape) this.batchInputShape = [null, ...args.inputShape];
+  }
+
+  /** The Keras class name ('Dense'), used by summary() and by save/load. */
+  get className(): string { return this.constructor.name; }
+
+  /** Create weights for inputs of this shape. Subclasses with weights override it and call super. */
+  build(inputShape: SymbolicShape): void {
+    this.builtInputShape = inputShape;
+    this.built = true;
+  }
+
+  /** The forward computation on a batch. */
+  abstract call(x: Variable, options: CallOptions): Variable;
+
+  /** Output shape for an input shape (batch axis null). Default: unchanged. */
+  computeOutputShape(inputShape: SymbolicShape): SymbolicShape { return inputShape; }
+
+  /**
+   * The mask the next layer receives, given this layer's input and the mask it got. Default: passed
+   * through if the layer supports masking (Embedding makes one; an LSTM without returnSequences ends it).
+   */
+  computeMask(input: Variable, mask: Tensor | null): Tensor | null { return this.supportsMasking ? mask : null; }
+
+  /** Build if needed, then call: how models run a layer. Accepts a Tensor or a Variable. */
+  apply(x: Variable | Tensor, options: CallOptions = {}): Variable {
+    const input = asVariable(x);
+    if (!this.built) this.build([null, ...input.shape.slice(1)]);
+    if (options.mask && !this.supportsMasking) {
+      throw new Error(`${this.name} (${this.className}): received a mask but this layer does not support masking`);
+    }
+    return this.call(input, { training: options.training ?? this.training, mask: options.mask ?? null });
+  }
+
+  /** Constructor arguments that rebuild this layer (save/load writes them as JSON). */
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, ...(this.batchInputShape ? { inputShape: this.batchInputShape.slice(1) } : {}) };
+  }
+
+  override describe(): string { return `${this.className}(${this.name})`; }
+}
+
+/** Throw an error that names the layer and shows the shape it got and what it expected. */
+export function layerError(layer: Layer, message: string): Error {
+  return new Error(`${layer.name} (${layer.className}): ${message}`);
+}
+
+/** `[null,28,28,1]` → `(None, 28, 28, 1)`: how Keras prints shapes in summary(). */
+export function formatSymbolicShape(shape: SymbolicShape): string {
+  const parts = shape.map((d) => (d === null ? 'None' : String(d)));
+  return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
+}

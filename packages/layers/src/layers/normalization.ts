@@ -1,0 +1,152 @@
+/**
+ * BatchNormalization and LayerNormalization, with Keras's defaults and semantics. The maths and
+ * both implementations (composite and fused) live in ../ops/normalization.ts.
+ */
+import { Variable } from '@gradlab/autograd';
+import { Tensor, full, zeros, ones, formatShape } from '@gradlab/tensor';
+import { Layer, layerError } from '../layer.js';
+import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
+import { batchNormComposite, batchNormFused, batchNormInference, checkFeatures, layerNormComposite, layerNormFused } from '../ops/normalization.js';
+
+export interface BatchNormalizationArgs extends LayerArgs {
+  /** Feature axis; only the last (-1) is supported, as for every channels-last layout gradlab uses. */
+  axis?: number;
+  /** Moving averages keep this much of their old value per step (Keras 0.99 = PyTorch momentum 0.01). */
+  momentum?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  /** Use the fused op (default) or the composite graph of primitives (for teaching and testing). */
+  fused?: boolean;
+}
+
+/**
+ * BatchNormalization. Training: normalise each feature with the batch's mean and (biased) variance
+ * over every other axis — batch for [B, F], batch and time for [B, T, F], batch, height and width
+ * for [B, H, W, C] — then scale by γ and shift by β. The moving averages
+ *     moving = momentum·moving + (1 − momentum)·batch_statistic
+ * are updated on each training call; inference uses them instead of the batch's. A mask [B, T]
+ * keeps padded steps out of the statistics.
+ */
+export class BatchNormalization extends Layer {
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  fused: boolean;
+  gamma?: Variable;
+  beta?: Variable;
+
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args);
+    if (args.axis !== undefined && args.axis !== -1) throw layerError(this, `only axis -1 (channels-last) is supported, got ${args.axis}`);
+    this.momentum = args.momentum ?? 0.99;
+    this.epsilon = args.epsilon ?? 1e-3;
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.fused = args.fused ?? true;
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw layerError(this, `momentum must be in [0, 1], got ${this.momentum}`);
+    if (!(this.epsilon > 0)) throw layerError(this, `epsilon must be positive, got ${this.epsilon}`);
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: SymbolicShape): void {
+    const features = inputShape[inputShape.length - 1];
+    if (typeof features !== 'number') throw layerError(this, `the feature axis of the input must be known, got ${JSON.stringify(inputShape)}`);
+    // γ and β are parameters only when used (Keras: scale=False means no gamma weight at all).
+    if (this.scale) this.gamma = this.addParameter('gamma', ones([features]));
+    if (this.center) this.beta = this.addParameter('beta', zeros([features]));
+    this.addBuffer('movingMean', zeros([features]));
+    this.addBuffer('movingVariance', ones([features]));
+    super.build(inputShape);
+  }
+
+  get movingMean(): Tensor { return this.buffer('movingMean'); }
+  get movingVariance(): Tensor { return this.buffer('movingVariance'); }
+
+  call(x: Variable, options: CallOptions): Variable {
+    const features = this.movingMean.size;
+    const gamma = this.gamma ?? new Variable(full([features], 1, x.dtype));
+    const beta = this.beta ?? new Variable(full([features], 0, x.dtype));
+    checkFeatures(`${this.name} (BatchNormalization)`, x, gamma);
+    if (!options.training) {
+      return batchNormInference(x, gamma, beta, this.movingMean.astype(x.dtype), this.movingVariance.astype(x.dtype), this.epsilon);
+    }
+    const mask = options.mask ?? null;
+    const rows = x.size / features;
+    if (mask !== null && mask.size !== rows) {
+      throw layerError(this, `mask ${formatShape(mask.shape)} does not match input ${formatShape(x.shape)} (expected ${rows} entries, one per position)`);
+    }
+    const count = mask === null ? rows : mask.sum().item();
+    if (count <= 1) {
+      throw layerError(this, `expected more than 1 value per channel when training, got input ${formatShape(x.shape)}` +
+        `${mask ? ` with ${count} unmasked position(s)` : ''}; use a larger batch or call in inference mode`);
+    }
+    const { y, stats } = (this.fused ? batchNormFused : batchNormComposite)(x, gamma, beta, this.epsilon, mask);
+    this.updateMovingAverages(stats.mean, stats.variance);
+    return y;
+  }
+
+  /** moving ← momentum·moving + (1 − momentum)·batch, using the biased batch variance (as Keras). */
+  private updateMovingAverages(mean: Tensor, variance: Tensor): void {
+    const blend = (moving: Tensor, batch: Tensor) => moving.mul(this.momentum).add(batch.astype(moving.dtype).mul(1 - this.momentum));
+    this.setBuffer('movingMean', blend(this.movingMean, mean));
+    this.setBuffer('movingVariance', blend(this.movingVariance, variance));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon, center: this.center, scale: this.scale, fused: this.fused };
+  }
+}
+
+export interface LayerNormalizationArgs extends LayerArgs {
+  axis?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  fused?: boolean;
+}
+
+/**
+ * LayerNormalization: normalise each position over its own features (the last axis), then γ and
+ * β. No batch statistics, so training and inference agree and batch size does not matter.
+ */
+export class LayerNormalization extends Layer {
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  fused: boolean;
+  gamma?: Variable;
+  beta?: Variable;
+
+  constructor(args: LayerNormalizationArgs = {}) {
+    super(args);
+    if (args.axis !== undefined && args.axis !== -1) throw layerError(this, `only axis -1 is supported, got ${args.axis}`);
+    this.epsilon = args.epsilon ?? 1e-3;
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.fused = args.fused ?? true;
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: SymbolicShape): void {
+    const features = inputShape[inputShape.length - 1];
+    if (typeof features !== 'number') throw layerError(this, `the feature axis of the input must be known, got ${JSON.stringify(inputShape)}`);
+    if (this.scale) this.gamma = this.addParameter('gamma', ones([features]));
+    if (this.center) this.beta = this.addParameter('beta', zeros([features]));
+    super.build(inputShape);
+  }
+
+  call(x: Variable): Variable {
+    const features = x.shape[x.rank - 1];
+    const gamma = this.gamma ?? new Variable(full([features], 1, x.dtype));
+    const beta = this.beta ?? new Variable(full([features], 0, x.dtype));
+    checkFeatures(`${this.name} (LayerNormalization)`, x, gamma);
+    return (this.fused ? layerNormFused : layerNormComposite)(x, gamma, beta, this.epsilon);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), epsilon: this.epsilon, center: this.center, scale: this.scale, fused: this.fused };
+  }
+}
+
