@@ -36,8 +36,9 @@ export function uniqueLayerName(base: string): string {
 /** Start automatic names from scratch (tests, and scripts that build several models). */
 export function resetLayerNames(): void { nameCounters.clear(); }
 
+/** Keras's class-name-to-layer-name rule: Conv2D → conv2d, BatchNormalization → batch_normalization. */
 export function snakeCase(className: string): string {
-  return className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  return className.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
 }
 
 export abstract class Layer extends Module {

@@ -33,6 +33,19 @@ const lookupOp = defineOp<{ ids: Int32Array; idsShape: readonly number[] }>('emb
   },
 });
 
+/** Rows of `table` [V, D] picked by integer `ids` of any shape: the result is [...ids.shape, D]. */
+export function embeddingLookup(table: Variable, ids: Tensor, op = 'embeddingLookup'): Variable {
+  const raw = ids.dataSync();
+  const V = table.shape[0];
+  const checked = new Int32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const id = raw[i];
+    if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${op}: id ${id} at position ${i} is outside the vocabulary [0, ${V})`);
+    checked[i] = id;
+  }
+  return lookupOp([table], { ids: checked, idsShape: ids.shape });
+}
+
 export interface EmbeddingArgs extends LayerArgs {
   /** Treat id 0 as padding: computeMask returns ids ≠ 0, so later layers skip those steps. */
   maskZero?: boolean;
@@ -64,16 +77,7 @@ export class Embedding extends Layer {
   }
 
   call(x: Variable): Variable {
-    const raw = x.data.dataSync();
-    const ids = new Int32Array(raw.length);
-    for (let i = 0; i < raw.length; i++) {
-      const id = raw[i];
-      if (!Number.isInteger(id) || id < 0 || id >= this.inputDim) {
-        throw layerError(this, `id ${id} at position ${i} is outside the vocabulary [0, ${this.inputDim})`);
-      }
-      ids[i] = id;
-    }
-    return lookupOp([this.embeddings!], { ids, idsShape: x.shape });
+    return embeddingLookup(this.embeddings!, x.data, `${this.name} (Embedding)`);
   }
 
   override computeMask(input: Variable): Tensor | null {
