@@ -8,15 +8,21 @@
  * Gradients from several uses of one Variable add up ("accumulate"); leaves that require grad keep
  * theirs in `.grad`. The walk is iterative, so a chain of 10,000 ops cannot overflow the stack.
  */
-import { Tensor, onesLike, formatShape } from '@gradlab/tensor';
+import { Tensor, onesLike, formatShape, shapesEqual } from '@gradlab/tensor';
 import type { Variable } from './variable.js';
 
 /** What an op's forward leaves for its backward. */
 export class Context {
   /** Tensors saved by forward (inputs or outputs it needs to compute gradients). */
   saved: Tensor[] = [];
-  /** needsInputGrad[i]: whether input i wants a gradient (backward may skip the others). */
-  constructor(readonly needsInputGrad: readonly boolean[]) {}
+  constructor(
+    /** needsInputGrad[i]: whether input i wants a gradient (backward may skip the others). */
+    readonly needsInputGrad: readonly boolean[],
+    /** The inputs' shapes: what each gradient must come back as (e.g. to undo a broadcast). */
+    readonly inputShapes: readonly (readonly number[])[] = [],
+  ) {}
+  /** Whether input i wants a gradient: `ctx.needs(1) ? dy.mul(a) : null` skips work nobody uses. */
+  needs(i: number): boolean { return this.needsInputGrad[i]; }
   /** Keep tensors for backward; returns the first, so `return ctx.save(y)` reads naturally. */
   save(...tensors: Tensor[]): Tensor {
     this.saved.push(...tensors);
@@ -71,7 +77,7 @@ export function defineOp<A = undefined>(name: string, definition: OpDefinition<A
   return (inputs: Variable[], attrs: A): Variable => {
     const needs = inputs.map((v) => v.requiresGrad);
     const record = gradEnabled && needs.some(Boolean);
-    const ctx = new Context(needs);
+    const ctx = new Context(needs, inputs.map((v) => v.shape));
     const output = definition.forward(ctx, inputs.map((v) => v.data), attrs);
     if (!record) return makeVariable(output, null, false);
     const node = new Node(name, inputs, ctx, definition as OpDefinition<unknown>, attrs);
@@ -100,6 +106,8 @@ export function backward(root: Variable, gradient?: Tensor, options: BackwardOpt
     gradient = onesLike(root.data);
   } else if (gradient.size !== root.data.size) {
     throw new Error(`backward: gradient of shape ${formatShape(gradient.shape)} does not match output of shape ${formatShape(root.shape)}`);
+  } else if (gradient.dtype !== root.dtype) {
+    gradient = gradient.astype(root.dtype);
   }
   const order = topologicalOrder(root);
   const grads = new Map<Variable, Tensor>([[root, gradient.reshape(root.shape)]]);
@@ -120,12 +128,16 @@ export function backward(root: Variable, gradient?: Tensor, options: BackwardOpt
     }
     const inputGrads = node.definition.backward(node.ctx, dy, node.attrs);
     node.inputs.forEach((input, k) => {
-      const g = inputGrads[k];
+      let g = inputGrads[k];
       if (!input.requiresGrad || g === null || g === undefined) return;
-      if (g.size !== input.data.size) {
+      // A gradient is exactly its input's shape (a wrong one is a bug in the op: say which) ...
+      if (!shapesEqual(g.shape, input.shape)) {
         throw new Error(`backward: op '${node.op}' returned a gradient of shape ${formatShape(g.shape)} ` +
           `for input ${k} of shape ${formatShape(input.shape)}`);
       }
+      // ... and its dtype: a float64 constant mixed into a float32 graph must not turn the
+      // float32 parameters' gradients into float64.
+      if (g.dtype !== input.dtype) g = g.astype(input.dtype);
       const previous = grads.get(input);
       grads.set(input, previous === undefined ? g : previous.add(g));
     });

@@ -3,10 +3,14 @@
  * user (parameters, inputs); every op on Variables returns a new Variable whose `gradFn` records how
  * it was made. The methods mirror Tensor's and are all differentiable (ops/*.ts).
  */
-import { Tensor, formatShape } from '@gradlab/tensor';
-import type { DType } from '@gradlab/tensor';
+import { Tensor, formatShape, tensor } from '@gradlab/tensor';
+import type { DType, NestedArray, SliceSpec, TypedArray } from '@gradlab/tensor';
 import { backward as runBackward, setVariableFactory } from './engine.js';
 import type { BackwardOptions, Node } from './engine.js';
+// The ops import this file too (a cycle): that is safe because neither side uses the other until an
+// op is called, long after both modules have loaded.
+import * as F from './ops/index.js';
+import type { Axes, Operand } from './ops/index.js';
 
 export interface VariableOptions {
   requiresGrad?: boolean;
@@ -58,6 +62,52 @@ export class Variable {
   item(): number { return this.data.item(); }
   toArray(): unknown { return this.data.toArray(); }
 
+  // ---- differentiable ops (ops/*.ts): the same names and arguments as Tensor's methods ----------
+  add(b: Operand): Variable { return F.add(this, b); }
+  sub(b: Operand): Variable { return F.sub(this, b); }
+  mul(b: Operand): Variable { return F.mul(this, b); }
+  div(b: Operand): Variable { return F.div(this, b); }
+  pow(b: Operand): Variable { return F.pow(this, b); }
+  maximum(b: Operand): Variable { return F.maximum(this, b); }
+  minimum(b: Operand): Variable { return F.minimum(this, b); }
+  neg(): Variable { return F.neg(this); }
+  exp(): Variable { return F.exp(this); }
+  log(): Variable { return F.log(this); }
+  sqrt(): Variable { return F.sqrt(this); }
+  abs(): Variable { return F.abs(this); }
+  tanh(): Variable { return F.tanh(this); }
+  sigmoid(): Variable { return F.sigmoid(this); }
+  relu(): Variable { return F.relu(this); }
+  square(): Variable { return F.square(this); }
+  softplus(): Variable { return F.softplus(this); }
+  clip(min: number, max: number): Variable { return F.clip(this, min, max); }
+
+  sum(axes?: Axes, keepDims = false): Variable { return F.sum(this, axes, keepDims); }
+  mean(axes?: Axes, keepDims = false): Variable { return F.mean(this, axes, keepDims); }
+  max(axes?: Axes, keepDims = false): Variable { return F.max(this, axes, keepDims); }
+  min(axes?: Axes, keepDims = false): Variable { return F.min(this, axes, keepDims); }
+  /** Variance dividing by N − correction (0: the biased/population variance, as BatchNorm uses). */
+  variance(axes?: Axes, keepDims = false, correction = 0): Variable { return F.variance(this, axes, keepDims, correction); }
+  logSumExp(axes?: Axes, keepDims = false): Variable { return F.logSumExp(this, axes, keepDims); }
+
+  reshape(shape: readonly number[]): Variable { return F.reshape(this, shape); }
+  flatten(): Variable { return F.flatten(this); }
+  transpose(perm?: readonly number[]): Variable { return F.transpose(this, perm); }
+  /** Matrix transpose of the last two axes. */
+  get T(): Variable { return F.T(this); }
+  slice(specs: readonly SliceSpec[]): Variable { return F.slice(this, specs); }
+  squeeze(axes?: number | readonly number[]): Variable { return F.squeeze(this, axes); }
+  unsqueeze(axis: number): Variable { return F.unsqueeze(this, axis); }
+  broadcastTo(shape: readonly number[]): Variable { return F.broadcastTo(this, shape); }
+  expand(shape: readonly number[]): Variable { return F.broadcastTo(this, shape); }
+  pad(paddings: readonly (readonly [number, number])[], value = 0): Variable { return F.pad(this, paddings, value); }
+  split(sizesOrCount: number | readonly number[], axis = 0): Variable[] { return F.split(this, sizesOrCount, axis); }
+  gather(indices: Tensor | Variable, axis = 0): Variable { return F.gather(this, indices, axis); }
+
+  matmul(b: Operand): Variable { return F.matmul(this, b); }
+  softmax(axis = -1): Variable { return F.softmax(this, axis); }
+  logSoftmax(axis = -1): Variable { return F.logSoftmax(this, axis); }
+
   toString(): string {
     return `Variable(${formatShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''}` +
       `${this.gradFn ? `, gradFn=${this.gradFn.op}` : ''})`;
@@ -65,6 +115,16 @@ export class Variable {
 }
 
 setVariableFactory((data, gradFn, requiresGrad) => new Variable(data, { requiresGrad }, gradFn));
+
+/**
+ * A Variable from JavaScript values, as `tensor()` makes a Tensor:
+ * `variable([[1, 2], [3, 4]], { requiresGrad: true, name: 'w' })`.
+ */
+export function variable(values: NestedArray | TypedArray | Tensor, options: VariableOptions & { dtype?: DType } = {}): Variable {
+  const { dtype, ...rest } = options;
+  const data = values instanceof Tensor ? (dtype ? values.astype(dtype) : values) : tensor(values, { dtype });
+  return new Variable(data, rest);
+}
 
 /** Wrap a Tensor (or pass a Variable through): how ops accept either. */
 export function asVariable(x: Variable | Tensor): Variable {
