@@ -19,11 +19,6 @@ export type Axes = number | readonly number[] | undefined;
 
 interface ReduceAttrs { axes: number[]; keepDims: boolean }
 
-/** The reduced axes, normalised and sorted (undefined: all of them; a scalar has none). */
-function reducedAxes(op: string, rank: number, axes: Axes): number[] {
-  return normalizeAxes(op, axes, rank).filter((k) => k < rank);
-}
-
 /** x's shape with the reduced axes kept as size 1: [N, F] reduced over axis 0 → [1, F]. */
 function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
   return shape.map((d, k) => (axes.includes(k) ? 1 : d));
@@ -39,9 +34,12 @@ function finish(kept: Tensor, axes: readonly number[], keepDims: boolean): Tenso
   return keepDims ? kept : kept.reshape(kept.shape.filter((_, k) => !axes.includes(k)));
 }
 
-/** The attrs of a reduction of `v`, checked once, here, with the op's name in the message. */
+/**
+ * The attrs of a reduction of `v`: its axes normalised and sorted (undefined: all of them; a scalar has
+ * none), checked here, with the op's name in the message.
+ */
 function attrs(op: string, v: Variable, axes: Axes, keepDims: boolean): ReduceAttrs {
-  return { axes: reducedAxes(op, v.rank, axes), keepDims };
+  return { axes: normalizeAxes(op, axes, v.rank).filter((k) => k < v.rank), keepDims };
 }
 
 /** sum:  y = Σ_group x    ∂y/∂x = 1 for every x in the group: dy is copied (broadcast) back over it */
