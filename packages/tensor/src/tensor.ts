@@ -154,6 +154,7 @@ export class Tensor {
   square(): Tensor { return ew.square(this); }
   sign(): Tensor { return ew.sign(this); }
   reciprocal(): Tensor { return ew.reciprocal(this); }
+  softplus(): Tensor { return ew.softplus(this); }
   clip(min: number, max: number): Tensor { return ew.clip(this, min, max); }
 
   // ---- reductions (ops/reduce.ts) -----------------------------------------------------------------

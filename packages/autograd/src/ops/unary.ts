@@ -3,7 +3,6 @@
  * Where f′ can be written with the output y (exp, sqrt, tanh, sigmoid), backward reuses the saved y
  * instead of computing f again.
  */
-import { unary } from '@gradlab/tensor';
 import { defineOp } from '../engine.js';
 import type { Variable } from '../variable.js';
 import { lift, unaryOp } from './operand.js';
@@ -65,7 +64,7 @@ export const square = unaryOp('square', {
 
 /** softplus:  y = ln(1 + eˣ)    dy/dx = eˣ/(1 + eˣ) = σ(x) */
 export const softplus = unaryOp('softplus', {
-  forward: (ctx, [x]) => { ctx.save(x); return unary('softplus', x); },
+  forward: (ctx, [x]) => { ctx.save(x); return x.softplus(); },
   backward: (ctx, dy) => [dy.mul(ctx.saved[0].sigmoid())],
 });
 
