@@ -1,0 +1,151 @@
+/**
+ * Callbacks: code that fit() runs at fixed points of training, as Keras's. A callback is any object with
+ * some of the methods below (a plain `{ onEpochEnd(epoch, logs) { … } }` will do); each may be async.
+ * `logs` holds the numbers of the moment: { loss, accuracy } after a batch, and after an epoch also
+ * { val_loss, val_accuracy } when there is validation data.
+ */
+import type { Tensor } from '@gradlab/tensor';
+
+export type Logs = Record<string, number>;
+
+/** What a callback may touch: whether to stop, and the weights (EarlyStopping's restoreBestWeights). */
+export interface CallbackModel {
+  stopTraining: boolean;
+  stateDict(): Map<string, Tensor>;
+  loadStateDict(state: Map<string, Tensor>): void;
+}
+
+export interface Callback {
+  /** fit() sets this before training starts. */
+  setModel?(model: CallbackModel): void;
+  onTrainBegin?(logs?: Logs): void | Promise<void>;
+  onTrainEnd?(logs?: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+}
+
+/** The record fit() returns: `history.loss[e]` is the mean training loss of epoch e, and so on. */
+export class History {
+  readonly epoch: number[] = [];
+  readonly history: Record<string, number[]> = {};
+  /** Append one epoch's logs. */
+  record(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [key, value] of Object.entries(logs)) (this.history[key] ??= []).push(value);
+  }
+}
+
+export interface EarlyStoppingOptions {
+  /** The log to watch. Default 'val_loss'. */
+  monitor?: string;
+  /** The smallest change that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Epochs without improvement before stopping. Default 0. */
+  patience?: number;
+  /** 'min', 'max' or 'auto' (max for names ending in acc/accuracy/auc, else min). Default 'auto'. */
+  mode?: 'auto' | 'min' | 'max';
+  /** Stop also if the monitored value does not beat this. */
+  baseline?: number;
+  /** At the end of training, put back the weights of the best epoch. Default false. */
+  restoreBestWeights?: boolean;
+  /** Say when and why training stopped. Default 0 (silent). */
+  verbose?: number;
+}
+
+/**
+ * Stop when the monitored value has stopped improving, as Keras 3's EarlyStopping:
+ * after each epoch, wait ← wait + 1; if the value improved on the best by more than minDelta, it becomes
+ * the best (its weights are kept if restoreBestWeights) and wait ← 0 (if it also beats the baseline);
+ * once wait ≥ patience (and not on the first epoch) training stops. With restoreBestWeights, the best
+ * epoch's weights are restored when training ends, whether it stopped early or not.
+ */
+export class EarlyStopping implements Callback {
+  readonly monitor: string;
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly mode: 'min' | 'max';
+  readonly baseline?: number;
+  readonly restoreBestWeights: boolean;
+  readonly verbose: number;
+  /** Epochs since the last improvement. */
+  wait = 0;
+  best = Infinity;
+  bestEpoch = 0;
+  /** The epoch (0-based) at which training was stopped, or 0 if it was not. */
+  stoppedEpoch = 0;
+  private bestWeights: Map<string, Tensor> | null = null;
+  private model?: CallbackModel;
+
+  constructor(options: EarlyStoppingOptions = {}) {
+    this.monitor = options.monitor ?? 'val_loss';
+    this.patience = options.patience ?? 0;
+    this.minDelta = Math.abs(options.minDelta ?? 0);
+    const auto = /(acc|accuracy|auc)$/.test(this.monitor) ? 'max' : 'min';
+    this.mode = !options.mode || options.mode === 'auto' ? auto : options.mode;
+    this.baseline = options.baseline;
+    this.restoreBestWeights = options.restoreBestWeights ?? false;
+    this.verbose = options.verbose ?? 0;
+  }
+
+  setModel(model: CallbackModel): void { this.model = model; }
+
+  /** Whether `value` beats `reference` by more than minDelta in the direction of `mode`. */
+  private isImprovement(value: number, reference: number): boolean {
+    return this.mode === 'min' ? value + this.minDelta < reference : value - this.minDelta > reference;
+  }
+
+  onTrainBegin(): void {
+    this.wait = 0;
+    this.stoppedEpoch = 0;
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+    this.bestWeights = null;
+    this.bestEpoch = 0;
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const current = logs[this.monitor];
+    if (current === undefined) {
+      console.warn(`EarlyStopping: monitor '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')}); ` +
+        'pass validation data to watch a val_ metric');
+      return;
+    }
+    const model = this.requireModel();
+    // Tensors are immutable, so keeping the current state dict keeps these weights.
+    if (this.restoreBestWeights && this.bestWeights === null) {
+      this.bestWeights = model.stateDict();
+      this.bestEpoch = epoch;
+    }
+    this.wait++;
+    if (this.isImprovement(current, this.best)) {
+      this.best = current;
+      this.bestEpoch = epoch;
+      if (this.restoreBestWeights) this.bestWeights = model.stateDict();
+      if (this.baseline === undefined || this.isImprovement(current, this.baseline)) this.wait = 0;
+      return;
+    }
+    if (this.wait >= this.patience && epoch > 0) {
+      this.stoppedEpoch = epoch;
+      model.stopTraining = true;
+    }
+  }
+
+  onTrainEnd(): void {
+    if (this.stoppedEpoch > 0 && this.verbose > 0) console.log(`Epoch ${this.stoppedEpoch + 1}: early stopping`);
+    if (this.restoreBestWeights && this.bestWeights !== null) {
+      if (this.verbose > 0) console.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
+      this.requireModel().loadStateDict(this.bestWeights);
+    }
+  }
+
+  private requireModel(): CallbackModel {
+    if (!this.model) throw new Error('EarlyStopping: no model (fit() calls setModel before training)');
+    return this.model;
+  }
+}
+
+/** A callback from plain functions: `new LambdaCallback({ onEpochEnd: (e, logs) => … })`. */
+export class LambdaCallback implements Callback {
+  constructor(hooks: Omit<Callback, 'setModel'>) { Object.assign(this, hooks); }
+}

@@ -1,0 +1,104 @@
+/**
+ * Metrics: numbers reported during training that are not optimised (no gradients, plain tensors).
+ * Each returns the count of correct predictions and the count of predictions, so that fit() can add them
+ * up over batches of different sizes and report the exact accuracy of the epoch.
+ *
+ * 'accuracy' means one of three things, chosen as Keras chooses it, from the shapes of the targets and
+ * the predictions (which in practice follows the loss):
+ *   predictions with a last axis of 1                                  → binary accuracy (p > 0.5)
+ *   targets of lower rank, or with a last axis of 1 against C > 1       → sparse categorical (argmax = label)
+ *   otherwise (one-hot targets)                                        → categorical (argmax = argmax)
+ */
+import type { Tensor } from '@gradlab/tensor';
+import { formatShape } from '@gradlab/tensor';
+
+export interface MetricCount { correct: number; count: number }
+export type AccuracyKind = 'binary_accuracy' | 'sparse_categorical_accuracy' | 'categorical_accuracy';
+
+/**
+ * A metric function on a batch. `fromLogits` says the predictions are raw scores (Sequential passes them
+ * when it skipped the final softmax or sigmoid): argmax is unchanged by softmax, and p > 0.5 ⇔ z > 0.
+ */
+export type MetricFunction = (yTrue: Tensor, yPred: Tensor, fromLogits?: boolean) => MetricCount;
+
+/** Index of the largest of c values starting at o (the first one on ties, as argmax). */
+function argmaxRow(p: ArrayLike<number>, o: number, c: number): number {
+  let best = 0;
+  for (let j = 1; j < c; j++) if (p[o + j] > p[o + best]) best = j;
+  return best;
+}
+
+/** Keras's binary_accuracy: mean of [ (p > 0.5) = t ] over every element (t is 0 or 1). */
+export const binaryAccuracy: MetricFunction = (yTrue, yPred, fromLogits = false) => {
+  if (yTrue.size !== yPred.size) {
+    throw new Error(`binary_accuracy: targets ${formatShape(yTrue.shape)} do not match predictions ${formatShape(yPred.shape)}`);
+  }
+  const t = yTrue.dataSync(), p = yPred.dataSync();
+  const threshold = fromLogits ? 0 : 0.5;
+  let correct = 0;
+  for (let i = 0; i < p.length; i++) if ((p[i] > threshold ? 1 : 0) === (t[i] > 0.5 ? 1 : 0)) correct++;
+  return { correct, count: p.length };
+};
+
+/** Keras's sparse_categorical_accuracy: mean of [ argmax(p) = label ] over the rows. */
+export const sparseCategoricalAccuracy: MetricFunction = (yTrue, yPred) => {
+  const c = yPred.shape[yPred.rank - 1];
+  const rows = yPred.size / c;
+  if (yTrue.size !== rows) {
+    throw new Error(`sparse_categorical_accuracy: labels ${formatShape(yTrue.shape)} do not match predictions ${formatShape(yPred.shape)}`);
+  }
+  const t = yTrue.dataSync(), p = yPred.dataSync();
+  let correct = 0;
+  for (let r = 0; r < rows; r++) if (argmaxRow(p, r * c, c) === t[r]) correct++;
+  return { correct, count: rows };
+};
+
+/** Keras's categorical_accuracy: mean of [ argmax(p) = argmax(t) ] over the rows. */
+export const categoricalAccuracy: MetricFunction = (yTrue, yPred) => {
+  if (yTrue.size !== yPred.size) {
+    throw new Error(`categorical_accuracy: targets ${formatShape(yTrue.shape)} do not match predictions ${formatShape(yPred.shape)}`);
+  }
+  const c = yPred.shape[yPred.rank - 1];
+  const rows = yPred.size / c;
+  const t = yTrue.dataSync(), p = yPred.dataSync();
+  let correct = 0;
+  for (let r = 0; r < rows; r++) if (argmaxRow(p, r * c, c) === argmaxRow(t, r * c, c)) correct++;
+  return { correct, count: rows };
+};
+
+const ACCURACIES: Record<AccuracyKind, MetricFunction> = {
+  binary_accuracy: binaryAccuracy,
+  sparse_categorical_accuracy: sparseCategoricalAccuracy,
+  categorical_accuracy: categoricalAccuracy,
+};
+
+/** Which accuracy 'accuracy' means for these target and prediction shapes (Keras's rule, above). */
+export function accuracyKind(yTrueShape: readonly number[], yPredShape: readonly number[]): AccuracyKind {
+  const tLast = yTrueShape[yTrueShape.length - 1], pLast = yPredShape[yPredShape.length - 1];
+  if (pLast === 1) return 'binary_accuracy';
+  if (yTrueShape.length < yPredShape.length || (tLast === 1 && pLast > 1)) return 'sparse_categorical_accuracy';
+  return 'categorical_accuracy';
+}
+
+/** A metric as compile() resolves it: the name it is reported under and how to compute it. */
+export interface Metric { readonly name: string; compute(yTrue: Tensor, yPred: Tensor, fromLogits?: boolean): MetricCount }
+
+/**
+ * Resolve a metric name. 'accuracy' and 'acc' pick their kind on the first batch (from the shapes) but
+ * keep the name the user wrote, as Keras reports them; the explicit kinds are accepted too.
+ */
+export function getMetric(name: string): Metric {
+  if (name === 'accuracy' || name === 'acc') {
+    let chosen: MetricFunction | undefined;
+    return {
+      name,
+      compute(yTrue, yPred, fromLogits) {
+        chosen ??= ACCURACIES[accuracyKind(yTrue.shape, yPred.shape)];
+        return chosen(yTrue, yPred, fromLogits);
+      },
+    };
+  }
+  const fn = ACCURACIES[name as AccuracyKind];
+  if (!fn) throw new Error(`metrics: unknown metric '${name}' (known: accuracy, acc, ${Object.keys(ACCURACIES).join(', ')})`);
+  return { name, compute: fn };
+}

@@ -1,0 +1,106 @@
+/**
+ * What fit() prints, in Keras's formats.
+ *   verbose 1 on a terminal: a progress bar redrawn in place, with running loss and metrics and an ETA,
+ *     "  54/1688 [>.............................] - ETA: 12s - loss: 0.4123 - accuracy: 0.8750";
+ *   verbose 2, or 1 when the output is not a terminal (a log file, CI): one line per epoch,
+ *     "1688/1688 - 12s - loss: 0.2345 - accuracy: 0.9300 - val_loss: … - 12s/epoch - 7ms/step";
+ *   verbose 0: nothing.
+ * Each epoch starts with "Epoch 3/10" when there is more than one, as Keras.
+ */
+import type { Logs } from '../callbacks.js';
+
+export interface ProgressOutput { write(text: string): void; isTTY?: boolean }
+
+const BAR_WIDTH = 30;
+/** Redraw the bar at most this often (seconds), as Keras's Progbar interval. */
+const INTERVAL = 0.05;
+
+/** Python's "%.4f" for ordinary values and "%.4e" for tiny ones (Keras's Progbar). */
+export function formatValue(v: number): string {
+  if (Math.abs(v) > 1e-3 || !Number.isFinite(v)) return Number.isFinite(v) ? v.toFixed(4) : String(v).toLowerCase();
+  const [mantissa, exponent] = v.toExponential(4).split('e');
+  const sign = exponent.startsWith('-') ? '-' : '+';
+  return `${mantissa}e${sign}${exponent.replace(/^[-+]/, '').padStart(2, '0')}`;
+}
+
+/** Keras's time per step: "3s/step", "7ms/step" or "850us/step". */
+function formatPerStep(seconds: number): string {
+  if (seconds >= 1 || seconds === 0) return `${seconds.toFixed(0)}s/step`;
+  if (seconds >= 1e-3) return `${(seconds * 1e3).toFixed(0)}ms/step`;
+  return `${(seconds * 1e6).toFixed(0)}us/step`;
+}
+
+function formatEta(seconds: number): string {
+  const s = Math.floor(seconds);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (seconds > 3600) return `${Math.floor(s / 3600)}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+  if (seconds > 60) return `${Math.floor(s / 60)}:${pad(s % 60)}`;
+  return `${s}s`;
+}
+
+const formatLogs = (logs: Logs): string => Object.entries(logs).map(([k, v]) => ` - ${k}: ${formatValue(v)}`).join('');
+
+export class ProgressLogger {
+  private readonly mode: 0 | 1 | 2;
+  private start = 0;
+  private lastDraw = 0;
+  private drawnWidth = 0;
+
+  constructor(
+    verbose: number | 'auto',
+    private readonly epochs: number,
+    private readonly steps: number,
+    private readonly out: ProgressOutput = process.stdout,
+  ) {
+    const tty = Boolean(out.isTTY);
+    this.mode = verbose === 0 ? 0 : verbose === 2 || !tty ? 2 : 1;
+  }
+
+  epochBegin(epoch: number): void {
+    if (this.mode === 0) return;
+    if (this.epochs > 1) this.out.write(`Epoch ${epoch + 1}/${this.epochs}\n`);
+    this.start = performance.now() / 1000;
+    this.lastDraw = 0;
+    this.drawnWidth = 0;
+  }
+
+  /** After batch `step` (1-based count of batches done), with the epoch's running logs. */
+  batchEnd(step: number, logs: Logs): void {
+    if (this.mode !== 1 || step >= this.steps) return;
+    const now = performance.now() / 1000;
+    if (now - this.lastDraw < INTERVAL) return;
+    this.lastDraw = now;
+    const perStep = (now - this.start) / step;
+    this.draw(`${this.bar(step)} - ETA: ${formatEta(perStep * (this.steps - step))}${formatLogs(logs)}`);
+  }
+
+  /** The epoch's closing line, with validation results if any. */
+  epochEnd(logs: Logs): void {
+    if (this.mode === 0) return;
+    const elapsed = performance.now() / 1000 - this.start;
+    const perStep = elapsed / Math.max(1, this.steps);
+    if (this.mode === 1) {
+      this.draw(`${this.bar(this.steps)} - ${elapsed.toFixed(0)}s ${formatPerStep(perStep)}${formatLogs(logs)}`);
+      this.out.write('\n');
+    } else {
+      const count = `${String(this.steps).padStart(String(this.steps).length)}/${this.steps}`;
+      this.out.write(`${count} - ${elapsed.toFixed(0)}s${formatLogs(logs)} - ${elapsed.toFixed(0)}s/epoch - ${formatPerStep(perStep)}\n`);
+    }
+  }
+
+  /** " 54/1688 [>....]": Keras pads the count to the width of the total. */
+  private bar(step: number): string {
+    const digits = String(this.steps).length;
+    const width = Math.floor((BAR_WIDTH * step) / this.steps);
+    let bar = `${String(step).padStart(digits)}/${this.steps} [`;
+    if (width > 0) bar += '='.repeat(width - 1) + (step < this.steps ? '>' : '=');
+    return `${bar}${'.'.repeat(BAR_WIDTH - width)}]`;
+  }
+
+  /** Overwrite the current terminal line (padding with spaces if the new text is shorter). */
+  private draw(text: string): void {
+    const pad = Math.max(0, this.drawnWidth - text.length);
+    this.out.write(`\r${text}${' '.repeat(pad)}`);
+    this.drawnWidth = text.length;
+  }
+}
