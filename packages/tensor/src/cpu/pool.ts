@@ -1,7 +1,97 @@
-// STUB: the kernels helper replaces this file.
-import type { Backend } from '../backend.js';
-const todo = (op: string): never => { throw new Error(`cpu: ${op} not implemented yet`); };
-export const maxPool2d: Backend['maxPool2d'] = () => todo('maxPool2d');
-export const maxPool2dBackward: Backend['maxPool2dBackward'] = () => todo('maxPool2dBackward');
-export const avgPool2d: Backend['avgPool2d'] = () => todo('avgPool2d');
-export const avgPool2dBackward: Backend['avgPool2dBackward'] = () => todo('avgPool2dBackward');
+/**
+ * Pooling on the CPU: direct loops over NHWC data. Each output (n, oy, ox, c) looks at the part of its
+ * window that lies inside the image (padding is never read, so 'same' pooling needs no padded copy).
+ * The maths, and how ties and padding are treated, is in ops/pool.ts.
+ */
+import type { Backend, Conv2DInfo } from '../backend.js';
+import type { TypedArray } from '../dtype.js';
+import { allocate } from '../dtype.js';
+import { contiguousData, cpuTensor } from './elementwise.js';
+
+/** The rows (or columns) of output position `o`'s window that lie in the image: [start, end). */
+function windowSpan(o: number, stride: number, pad: number, k: number, size: number): [number, number] {
+  const start = o * stride - pad;
+  return [Math.max(start, 0), Math.min(start + k, size)];
+}
+
+/**
+ * Visit every window: calls visit(outAt, inAt, y0, y1, x0, x1) with outAt the flat index of
+ * y[n, oy, ox, 0], inAt that of x[n, 0, 0, 0] and the window's span of rows [y0, y1) and columns [x0, x1).
+ */
+function forEachWindow(info: Conv2DInfo, visit: (outAt: number, inAt: number, y0: number, y1: number, x0: number, x1: number) => void): void {
+  const { batch, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  for (let n = 0; n < batch; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const [y0, y1] = windowSpan(oy, info.strideHeight, info.padTop, info.filterHeight, H);
+      for (let ox = 0; ox < OW; ox++) {
+        const [x0, x1] = windowSpan(ox, info.strideWidth, info.padLeft, info.filterWidth, W);
+        visit(((n * OH + oy) * OW + ox) * C, n * H * W * C, y0, y1, x0, x1);
+      }
+    }
+  }
+}
+
+/** Flat index of the first maximum of channel c in a window (row-major scan, so ties go to the first). */
+function argmaxInWindow(x: TypedArray, info: Conv2DInfo, inAt: number, c: number, y0: number, y1: number, x0: number, x1: number): number {
+  const { inWidth: W, inChannels: C } = info;
+  let best = -Infinity, at = -1;
+  for (let iy = y0; iy < y1; iy++) {
+    for (let ix = x0, p = inAt + (iy * W + x0) * C + c; ix < x1; ix++, p += C) {
+      if (at < 0 || x[p] > best) { best = x[p]; at = p; }
+    }
+  }
+  return at;
+}
+
+export const maxPool2d: Backend['maxPool2d'] = (x, info) => {
+  const xs = contiguousData(x);
+  const C = info.inChannels;
+  const y = allocate(x.dtype, info.batch * info.outHeight * info.outWidth * C);
+  forEachWindow(info, (outAt, inAt, y0, y1, x0, x1) => {
+    for (let c = 0; c < C; c++) y[outAt + c] = xs[argmaxInWindow(xs, info, inAt, c, y0, y1, x0, x1)];
+  });
+  return cpuTensor(y, [info.batch, info.outHeight, info.outWidth, C]);
+};
+
+export const maxPool2dBackward: Backend['maxPool2dBackward'] = (dy, x, info) => {
+  const xs = contiguousData(x), dys = contiguousData(dy);
+  const C = info.inChannels;
+  const dx = allocate(dy.dtype, x.size);
+  forEachWindow(info, (outAt, inAt, y0, y1, x0, x1) => {
+    for (let c = 0; c < C; c++) dx[argmaxInWindow(xs, info, inAt, c, y0, y1, x0, x1)] += dys[outAt + c];
+  });
+  return cpuTensor(dx, x.shape);
+};
+
+export const avgPool2d: Backend['avgPool2d'] = (x, info) => {
+  const xs = contiguousData(x);
+  const { inWidth: W, inChannels: C } = info;
+  const y = allocate(x.dtype, info.batch * info.outHeight * info.outWidth * C);
+  forEachWindow(info, (outAt, inAt, y0, y1, x0, x1) => {
+    const count = (y1 - y0) * (x1 - x0); // real inputs only (TF's 'same' average)
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let iy = y0; iy < y1; iy++) {
+        for (let ix = x0, p = inAt + (iy * W + x0) * C + c; ix < x1; ix++, p += C) sum += xs[p];
+      }
+      y[outAt + c] = sum / count;
+    }
+  });
+  return cpuTensor(y, [info.batch, info.outHeight, info.outWidth, C]);
+};
+
+export const avgPool2dBackward: Backend['avgPool2dBackward'] = (dy, info) => {
+  const dys = contiguousData(dy);
+  const { inHeight: H, inWidth: W, inChannels: C } = info;
+  const dx = allocate(dy.dtype, info.batch * H * W * C);
+  forEachWindow(info, (outAt, inAt, y0, y1, x0, x1) => {
+    const count = (y1 - y0) * (x1 - x0);
+    for (let c = 0; c < C; c++) {
+      const share = dys[outAt + c] / count;
+      for (let iy = y0; iy < y1; iy++) {
+        for (let ix = x0, p = inAt + (iy * W + x0) * C + c; ix < x1; ix++, p += C) dx[p] += share;
+      }
+    }
+  });
+  return cpuTensor(dx, [info.batch, H, W, C]);
+};
