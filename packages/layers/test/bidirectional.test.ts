@@ -4,6 +4,7 @@ import { LSTM } from '../src/layers/recurrent';
 import { Bidirectional } from '../src/layers/wrappers';
 import type { MergeMode } from '../src/layers/wrappers';
 import { resetLayerNames } from '../src/layer';
+import { layerFromConfig } from '../src/models/save';
 import { referenceLstm, pseudoRandom, maxAbsDiff } from './lstm-reference';
 import type { Matrix } from './lstm-reference';
 
@@ -84,6 +85,20 @@ describe('Bidirectional construction', () => {
     expect(new Bidirectional(new LSTM(2)).computeMask(input, mask)).toBeNull();
     const config = new Bidirectional(new LSTM(2, { name: 'enc' }), { mergeMode: 'ave' }).getConfig();
     expect(config).toMatchObject({ mergeMode: 'ave', layer: { className: 'LSTM', config: { name: 'enc', units: 2, goBackwards: false } } });
+  });
+
+  it('rebuilds from its JSON config (models.load) and, with the same weights, computes the same outputs', () => {
+    const layer = new Bidirectional(new LSTM(2, { returnSequences: true }), { mergeMode: 'mul', inputShape: [T, F] });
+    const mask = tensor(maskRows);
+    const y = layer.apply(tensor(x), { mask });
+    const config = JSON.parse(JSON.stringify(layer.getConfig()));
+    const copy = layerFromConfig({ className: 'Bidirectional', config }) as Bidirectional;
+    expect(copy).toBeInstanceOf(Bidirectional);
+    expect(copy.getConfig()).toEqual(layer.getConfig());
+    expect(copy.backwardLayer.goBackwards).toBe(true);
+    copy.build([null, T, F]);
+    copy.loadStateDict(layer.stateDict());
+    expect(copy.apply(tensor(x), { mask }).toArray()).toEqual(y.toArray());
   });
 
   it('rejects an unknown merge mode, naming the layer', () => {

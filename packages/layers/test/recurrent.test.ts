@@ -5,6 +5,7 @@ import { LSTM } from '../src/layers/recurrent';
 import { lstmCell, lstmCellComposite, lstmCellOp } from '../src/layers/lstm-cell';
 import { lstmSequence } from '../src/layers/lstm-sequence';
 import { resetLayerNames } from '../src/layer';
+import { layerFromConfig } from '../src/models/save';
 import { referenceLstm, pseudoRandom, maxAbsDiff } from './lstm-reference';
 import type { Matrix } from './lstm-reference';
 
@@ -78,6 +79,19 @@ describe('LSTM construction', () => {
     expect(b.computeMask(x, mask)).toBe(mask);
     expect(a.supportsMasking).toBe(true);
     expect(b.getConfig()).toMatchObject({ name: 'lstm_1', units: 8, returnSequences: true, goBackwards: false, unitForgetBias: true });
+  });
+
+  it('rebuilds from its JSON config (models.load) and, with the same weights, computes the same outputs', () => {
+    const layer = new LSTM(3, { returnSequences: true, goBackwards: true, unitForgetBias: false, name: 'enc', recurrentInitializer: 'glorot_uniform' });
+    const x = tensor(batch(2, 4, 5, 61).x);
+    const y = layer.apply(x);
+    const config = JSON.parse(JSON.stringify(layer.getConfig()));
+    const copy = layerFromConfig({ className: layer.className, config }) as LSTM;
+    expect(copy).toBeInstanceOf(LSTM);
+    expect(copy.getConfig()).toEqual(layer.getConfig());
+    copy.build([null, null, 5]);
+    copy.loadStateDict(layer.stateDict());
+    expect(copy.apply(x).toArray()).toEqual(y.toArray());
   });
 
   it('names the layer and the shapes in its errors', () => {

@@ -19,6 +19,7 @@ import { getInitializer } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
 import { lstmCell } from './lstm-cell.js';
 import { lstmSequence } from './lstm-sequence.js';
+import { registerLayer } from '../models/save.js';
 
 export interface LSTMArgs extends LayerArgs {
   /** Return the output of every step, [B, T, u] (default: only the last, [B, u]). */
@@ -201,3 +202,5 @@ export class LSTM extends Layer {
     return `LSTM(${this.name}, units=${this.units}${this.returnSequences ? ', returnSequences' : ''}${this.goBackwards ? ', goBackwards' : ''})`;
   }
 }
+
+registerLayer('LSTM', (config) => new LSTM(config.units as number, config as LSTMArgs));

@@ -14,6 +14,7 @@ import type { Tensor } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { LSTM } from './recurrent.js';
+import { layerFromConfig, registerLayer } from '../models/save.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
 const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'ave', 'mul'];
@@ -106,3 +107,9 @@ export class Bidirectional extends Layer {
 
   override describe(): string { return `Bidirectional(${this.name}, mergeMode=${this.mergeMode})`; }
 }
+
+registerLayer('Bidirectional', (config) => {
+  const inner = layerFromConfig(config.layer as { className: string; config: Record<string, unknown> });
+  if (!(inner instanceof LSTM)) throw new Error(`Bidirectional: cannot wrap a saved ${inner.className}; it wraps an LSTM`);
+  return new Bidirectional(inner, config as BidirectionalArgs);
+});
