@@ -22,6 +22,10 @@ export interface OptimizerOptions {
   clipValue?: number;
 }
 
+// Math.sqrt as a module local: the update loops call it per element, and inside jest's sandbox every
+// lookup of the global `Math` costs about 70 times more (plain Node does not care).
+const { sqrt } = Math;
+
 type ParamsOrOptions<O> = Iterable<Variable> | O | undefined;
 
 function isIterable(x: unknown): x is Iterable<Variable> {
@@ -40,7 +44,7 @@ export function clipGradNorm(params: Iterable<Variable>, maxNorm: number): numbe
     const g = p.grad!.dataSync();
     for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
   }
-  const norm = Math.sqrt(sq);
+  const norm = sqrt(sq);
   if (norm > maxNorm) {
     const scale = maxNorm / norm;
     for (const p of list) p.grad = scaled(p.grad!.dataSync(), scale, p.grad!.shape, p.dtype);
@@ -118,12 +122,12 @@ export abstract class Optimizer {
     if (this.clipNorm !== undefined) {
       let sq = 0;
       for (let i = 0; i < out.length; i++) sq += out[i] * out[i];
-      const norm = Math.sqrt(sq);
+      const norm = sqrt(sq);
       if (norm > this.clipNorm) for (let i = 0; i < out.length; i++) out[i] *= this.clipNorm / norm;
     }
     if (this.clipValue !== undefined) {
       const c = this.clipValue;
-      for (let i = 0; i < out.length; i++) out[i] = Math.min(c, Math.max(-c, out[i]));
+      for (let i = 0; i < out.length; i++) out[i] = out[i] > c ? c : out[i] < -c ? -c : out[i];
     }
     return out;
   }
@@ -199,13 +203,13 @@ export class Adam extends Optimizer {
   protected update(w: TypedArray, g: TypedArray, out: TypedArray, state: Map<string, Float64Array>): void {
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
     const t = this.iterations;
-    const alpha = (this.lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+    const alpha = (this.lr * sqrt(1 - b2 ** t)) / (1 - b1 ** t);
     const m = state.get('m')!, v = state.get('v')!;
     for (let i = 0; i < w.length; i++) {
       const gi = g[i];
       m[i] += (1 - b1) * (gi - m[i]);
       v[i] += (1 - b2) * (gi * gi - v[i]);
-      out[i] = w[i] - (alpha * m[i]) / (Math.sqrt(v[i]) + eps);
+      out[i] = w[i] - (alpha * m[i]) / (sqrt(v[i]) + eps);
     }
   }
   override getConfig() { return { ...super.getConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon }; }
@@ -255,7 +259,7 @@ export class RMSprop extends Optimizer {
         a[i] = rho * a[i] + (1 - rho) * gi;
         d -= a[i] * a[i];
       }
-      const delta = (lr * gi) / Math.sqrt(d);
+      const delta = (lr * gi) / sqrt(d);
       if (b) {
         b[i] = mu * b[i] + delta;
         out[i] = w[i] - b[i];

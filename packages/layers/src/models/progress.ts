@@ -83,8 +83,7 @@ export class ProgressLogger {
       this.draw(`${this.bar(this.steps)} - ${elapsed.toFixed(0)}s ${formatPerStep(perStep)}${formatLogs(logs)}`);
       this.out.write('\n');
     } else {
-      const count = `${String(this.steps).padStart(String(this.steps).length)}/${this.steps}`;
-      this.out.write(`${count} - ${elapsed.toFixed(0)}s${formatLogs(logs)} - ${elapsed.toFixed(0)}s/epoch - ${formatPerStep(perStep)}\n`);
+      this.out.write(`${this.steps}/${this.steps} - ${elapsed.toFixed(0)}s${formatLogs(logs)} - ${elapsed.toFixed(0)}s/epoch - ${formatPerStep(perStep)}\n`);
     }
   }
 
