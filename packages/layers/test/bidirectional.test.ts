@@ -39,8 +39,8 @@ const fw = randomWeights(F, u, 1), bw = randomWeights(F, u, 4);
 /**
  * The expected parts, from the naive reference alone: the forward direction reads x[b][0 … L−1]; the
  * backward direction reads the real steps reversed, x[b][L−1 … 0], and its k-th output belongs to
- * time L−1−k. At padded times (t ≥ L) the forward direction repeats its last output and the backward
- * direction has not started yet: zeros.
+ * time L−1−k. At padded times (t ≥ L) both are zero: Keras's Bidirectional forces zero_output_for_mask
+ * when it returns sequences (and the backward direction has not started yet anyway).
  */
 function expectedParts(): { fwSeq: number[][][]; bwSeq: number[][][]; fwLast: number[][]; bwLast: number[][] } {
   const fwSeq: number[][][] = [], bwSeq: number[][][] = [], fwLast: number[][] = [], bwLast: number[][] = [];
@@ -49,7 +49,7 @@ function expectedParts(): { fwSeq: number[][][]; bwSeq: number[][][]; fwLast: nu
     const real = seq.slice(0, L);
     const f = referenceLstm([real], fw.W, fw.U, fw.b, null).outputs[0];
     const r = referenceLstm([[...real].reverse()], bw.W, bw.U, bw.b, null).outputs[0];
-    fwSeq.push(Array.from({ length: T }, (_, t) => (t < L ? f[t] : f[L - 1])));
+    fwSeq.push(Array.from({ length: T }, (_, t) => (t < L ? f[t] : new Array<number>(u).fill(0))));
     bwSeq.push(Array.from({ length: T }, (_, t) => (t < L ? r[L - 1 - t] : new Array<number>(u).fill(0))));
     fwLast.push(f[L - 1]);
     bwLast.push(r[L - 1]);
@@ -70,6 +70,8 @@ describe('Bidirectional construction', () => {
     expect(layer.forwardLayer.kernel).not.toBe(layer.backwardLayer.kernel);
     expect([layer.name, layer.forwardLayer.name, layer.backwardLayer.name]).toEqual(['bidirectional', 'forward_lstm', 'backward_lstm']);
     expect([layer.forwardLayer.goBackwards, layer.backwardLayer.goBackwards]).toEqual([false, true]);
+    expect([layer.forwardLayer.zeroOutputForMask, layer.backwardLayer.zeroOutputForMask]).toEqual([true, true]);
+    expect(new Bidirectional(new LSTM(4)).forwardLayer.zeroOutputForMask).toBe(false);
     expect(layer.computeOutputShape([null, 40, 300])).toEqual([null, 40, 256]);
     const second = new Bidirectional(new LSTM(64));
     second.build([null, 40, 256]);

@@ -3,7 +3,8 @@
  * and Keras's masking rule, independently of the library's loops. Tests compare the layers with it.
  *
  *   z = x_t·W + h·U + b;  i = σ(z_i), f = σ(z_f), c̃ = tanh(z_c), o = σ(z_o)
- *   c = f·c + i·c̃;  h = o·tanh(c);   at a masked step h, c and the output stay as they were.
+ *   c = f·c + i·c̃;  h = o·tanh(c);   at a masked step h, c and the output stay as they were
+ *   (or, with zeroOutputForMask, the output is 0 there).
  */
 export type Matrix = number[][];
 
@@ -20,7 +21,8 @@ export interface ReferenceRun {
  * x[b][t][f]; W [in][4u]; U [u][4u]; bias [4u]; mask[b][t] (1 real, 0 padding) or null.
  * goBackwards reads t = T−1 … 0; outputs stay in processing order, as Keras returns them.
  */
-export function referenceLstm(x: number[][][], W: Matrix, U: Matrix, bias: number[], mask: number[][] | null, goBackwards = false): ReferenceRun {
+export function referenceLstm(x: number[][][], W: Matrix, U: Matrix, bias: number[], mask: number[][] | null, goBackwards = false,
+  zeroOutputForMask = false): ReferenceRun {
   const u = U.length;
   const outputs: number[][][] = [];
   const hs: number[][] = [], cs: number[][] = [];
@@ -30,7 +32,7 @@ export function referenceLstm(x: number[][][], W: Matrix, U: Matrix, bias: numbe
     const T = x[b].length;
     for (let k = 0; k < T; k++) {
       const t = goBackwards ? T - 1 - k : k;
-      if (mask && mask[b][t] === 0) { seq.push([...h]); continue; }
+      if (mask && mask[b][t] === 0) { seq.push(zeroOutputForMask ? new Array<number>(u).fill(0) : [...h]); continue; }
       const z = bias.map((bj, j) => {
         let s = bj;
         for (let f = 0; f < W.length; f++) s += x[b][t][f] * W[f][j];

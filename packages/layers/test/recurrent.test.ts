@@ -126,16 +126,18 @@ describe('LSTM forward against a naive float64 reference', () => {
   });
 
   it.each([
-    ['last output', { returnSequences: false, goBackwards: false }],
-    ['sequences', { returnSequences: true, goBackwards: false }],
-    ['sequences, going backwards', { returnSequences: true, goBackwards: true }],
+    ['last output', { returnSequences: false, goBackwards: false, zeroOutputForMask: false }],
+    ['sequences', { returnSequences: true, goBackwards: false, zeroOutputForMask: false }],
+    ['sequences, going backwards', { returnSequences: true, goBackwards: true, zeroOutputForMask: false }],
+    ['sequences, zero output for mask', { returnSequences: true, goBackwards: false, zeroOutputForMask: true }],
+    ['last output, zero output for mask', { returnSequences: false, goBackwards: false, zeroOutputForMask: true }],
   ] as const)('matches the reference (%s), with and without a mask', (_label, args) => {
     const [B, T, F, u] = [3, 5, 4, 3];
     const w = randomWeights(F, u, 7);
     const { x, mask } = batch(B, T, F, 11, [5, 3, 1]);
     for (const m of [null, mask]) {
       const layer = lstmWith(u, F, w, args);
-      const ref = referenceLstm(x, w.W, w.U, w.b, m, args.goBackwards);
+      const ref = referenceLstm(x, w.W, w.U, w.b, m, args.goBackwards, args.zeroOutputForMask);
       const { output, h, c } = layer.callWithState(f64(x), { mask: m ? tensor(m) : null });
       const expected = args.returnSequences ? ref.outputs : ref.outputs.map((seq) => seq[T - 1]);
       expect(maxAbsDiff(output.toArray(), expected)).toBeLessThan(1e-12);
@@ -183,6 +185,19 @@ describe('LSTM masks', () => {
     const z = layer.apply(f64(x), { mask: tensor([[0, 0, 1, 1, 1]]) }).toArray() as number[][][];
     expect(z[0][0]).toEqual([0, 0]);
     expect(z[0][1]).toEqual([0, 0]);
+  });
+
+  it('outputs zeros at padded steps with zeroOutputForMask, still carrying the state', () => {
+    const w = randomWeights(2, 2, 31);
+    const { x } = batch(1, 5, 2, 33);
+    const mask = tensor([[1, 0, 1, 1, 0]]);
+    const plain = lstmWith(2, 2, w, { returnSequences: true }).apply(f64(x), { mask }).toArray() as number[][][];
+    const zeroed = lstmWith(2, 2, w, { returnSequences: true, zeroOutputForMask: true }).callWithState(f64(x), { mask });
+    const y = zeroed.output.toArray() as number[][][];
+    expect(y[0][1]).toEqual([0, 0]);
+    expect(y[0][4]).toEqual([0, 0]);
+    for (const t of [0, 2, 3]) expect(y[0][t]).toEqual(plain[0][t]); // real steps unchanged: the state was carried
+    expect(zeroed.h.toArray()).toEqual([plain[0][4]]);
   });
 });
 
@@ -241,6 +256,8 @@ describe('backpropagation through time', () => {
     ['sequences, masked', { returnSequences: true }, true],
     ['sequences backwards, masked', { returnSequences: true, goBackwards: true }, true],
     ['unrolled sequences, masked', { returnSequences: true, unroll: true }, true],
+    ['sequences, zero output for mask', { returnSequences: true, zeroOutputForMask: true }, true],
+    ['last output, zero output for mask', { zeroOutputForMask: true }, true],
   ] as const)('gradcheck of a whole LSTM: %s', (_label, args, masked) => {
     const report = gradcheck(layerFn(args, masked ? tensor(mask!) : null), inputs());
     expect(report.checked).toBe(B * T * F + F * 4 * u + u * 4 * u + 4 * u);
@@ -260,12 +277,17 @@ describe('backpropagation through time', () => {
     expect(maxAbsDiff(g[1][1], [0, 0, 0])).toBeGreaterThan(1e-6);
   });
 
-  it('the one-node sequence op and the unrolled graph of cell nodes give the same values and gradients', () => {
+  it.each([
+    ['sequences backwards', { returnSequences: true, goBackwards: true }],
+    ['sequences, zero output for mask', { returnSequences: true, zeroOutputForMask: true }],
+    ['last output, zero output for mask', { zeroOutputForMask: true }],
+  ] as const)('the one-node sequence op and the unrolled graph of cell nodes give the same values and gradients (%s)', (_label, args) => {
     const run = (unroll: boolean) => {
-      const layer = lstmWith(u, F, w, { returnSequences: true, goBackwards: true, unroll });
+      const layer = lstmWith(u, F, w, { ...args, unroll });
       const xv = new Variable(f64(x), { requiresGrad: true });
       const y = layer.apply(xv, { mask: tensor(mask!) });
-      y.mul(f64(Array.from({ length: B }, (_, b) => pseudoRandom(T, u, 57 + b)))).sum().backward();
+      const r = f64(Array.from({ length: B }, (_, b) => pseudoRandom(T, u, 57 + b)));
+      (y.rank === 3 ? y.mul(r) : y.mul(r.slice([null, 0]))).sum().backward();
       return { y: y.toArray(), grads: [xv, ...layer.parameters()].map((p) => p.grad!.toArray()) };
     };
     const fused = run(false), unrolled = run(true);

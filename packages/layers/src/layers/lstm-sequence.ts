@@ -8,10 +8,11 @@
  * Forward, for processing step k = 0 … T−1 (time t = k, or T−1−k when going backwards), each row b:
  *   z = xw[b, t] + b + h·U;  (i, f, c̃, o, c, h) as in the cell        if mask[b, t] = 1
  *   h, c unchanged                                                  if mask[b, t] = 0 (padding)
- *   output[k] = h   (so a padded step repeats the previous output, as Keras does)
+ *   output[k] = h   (so a padded step repeats the previous output, as Keras does; or 0 with
+ *                    zeroOutputForMask, as in Keras's Bidirectional)
  *
  * Backward, k = T−1 … 0, carrying dh and dc (the gradients reaching h and c after step k):
- *   dh += dy[output row of step k]
+ *   dh += dy[output row of step k]   (unless that output was a constant 0)
  *   real step:   dz[b, t], dc ← dc_prev by the cell's backward;  dh ← dz[b, t]·Uᵀ
  *   padded step: dz[b, t] = 0; dh and dc pass to the step before unchanged (h and c were copied)
  * and once at the end, dU = Σ_{b,t} h_prev[b, t]ᵀ · dz[b, t] (one matmul);  dxw = dz;  db = Σ_{b,t} dz[b, t].
@@ -36,12 +37,23 @@ export interface LstmSequenceAttrs {
    * Bidirectional wants), instead of in processing order (what Keras's LSTM(goBackwards) returns).
    */
   timeAligned: boolean;
+  /**
+   * Keras's zero_output_for_mask: a padded step outputs zeros instead of repeating the previous
+   * output (the state is carried either way). Bidirectional turns it on with returnSequences.
+   */
+  zeroOutputForMask: boolean;
 }
 
 /** Where things are in the output [B, R, u]: outputs first, then (returnState) h and c. */
 function outputRows(attrs: LstmSequenceAttrs, T: number): { nOut: number; R: number } {
   const nOut = attrs.returnSequences ? T : 1;
   return { nOut, R: nOut + (attrs.returnState ? 2 : 0) };
+}
+
+/** The output row that processing step k (at time t) writes, or −1: without returnSequences only the last step's output is kept. */
+function outputRow(attrs: LstmSequenceAttrs, k: number, t: number, T: number): number {
+  if (!attrs.returnSequences) return k === T - 1 ? 0 : -1;
+  return attrs.timeAligned ? t : k;
 }
 
 /** The mask as one byte per (b, t), or null when there is none; checks its shape. */
@@ -105,13 +117,13 @@ export const lstmSequenceOp = defineOp<LstmSequenceAttrs>('lstmSequence', {
         for (let j = 0; j < n; j++) gates[g + j] = x[g + j] + bv[j] + hU[b * n + j];
         cellForwardRow(u, gates, g, c, b * u, c, b * u, tanhC, at * u, h, b * u);
       }
-      if (attrs.returnSequences) {
-        const row = attrs.timeAligned ? t : k;
-        for (let b = 0; b < B; b++) copyRow(out, (b * R + row) * u, h, b * u, u);
+      const row = outputRow(attrs, k, t, T);
+      for (let b = 0; row >= 0 && b < B; b++) {
+        if (attrs.zeroOutputForMask && mask !== null && mask[b * T + t] === 0) continue; // the row stays 0
+        copyRow(out, (b * R + row) * u, h, b * u, u);
       }
     }
     for (let b = 0; b < B; b++) {
-      if (!attrs.returnSequences) copyRow(out, b * R * u, h, b * u, u);
       if (attrs.returnState) {
         copyRow(out, (b * R + nOut) * u, h, b * u, u);
         copyRow(out, (b * R + nOut + 1) * u, c, b * u, u);
@@ -136,7 +148,6 @@ export const lstmSequenceOp = defineOp<LstmSequenceAttrs>('lstmSequence', {
     const dzT = fromTypedArray(dz, [B, T, n]);
     const dh = allocate(dtype, B * u), dc = allocate(dtype, B * u);
     for (let b = 0; b < B; b++) {
-      if (!attrs.returnSequences) addRow(dh, b * u, d, b * R * u, u);
       if (attrs.returnState) {
         addRow(dh, b * u, d, (b * R + nOut) * u, u);
         addRow(dc, b * u, d, (b * R + nOut + 1) * u, u);
@@ -144,11 +155,12 @@ export const lstmSequenceOp = defineOp<LstmSequenceAttrs>('lstmSequence', {
     }
     for (let k = T - 1; k >= 0; k--) {
       const t = attrs.goBackwards ? T - 1 - k : k;
-      const row = attrs.timeAligned ? t : k;
+      const row = outputRow(attrs, k, t, T);
       for (let b = 0; b < B; b++) {
-        if (attrs.returnSequences) addRow(dh, b * u, d, (b * R + row) * u, u);
         const at = b * T + t;
-        if (mask !== null && mask[at] === 0) continue; // padding: dh and dc pass through
+        const padded = mask !== null && mask[at] === 0;
+        if (row >= 0 && !(padded && attrs.zeroOutputForMask)) addRow(dh, b * u, d, (b * R + row) * u, u);
+        if (padded) continue; // dh and dc pass through
         cellBackwardRow(u, gates, at * n, cPrev, at * u, tanhC, at * u, dh, b * u, dc, b * u, dz, at * n, dc, b * u);
       }
       // dh_prev = dz_t·Uᵀ for the real rows; a padded row keeps its dh (h was copied through the step)

@@ -9,7 +9,8 @@
  * With `unroll: true` step 2 is instead T fused-cell nodes (lstm-cell.ts), so the engine itself runs
  * BPTT, node by node: the same numbers, slower; useful for reading the graph and for tests.
  *
- * Masks: at a padded step (mask 0) h, c and the output keep their previous values, as in Keras.
+ * Masks: at a padded step (mask 0) h, c and the output keep their previous values, as in Keras (with
+ * zeroOutputForMask the output is 0 there instead, as in Keras's Bidirectional).
  */
 import { Variable, F } from '@gradlab/autograd';
 import { Tensor, concat, ones, zeros, formatShape } from '@gradlab/tensor';
@@ -35,6 +36,11 @@ export interface LSTMArgs extends LayerArgs {
   unitForgetBias?: boolean;
   /** Build the graph one step at a time (a node per step) instead of one node for the sequence. */
   unroll?: boolean;
+  /**
+   * Keras's zero_output_for_mask: padded steps output 0 instead of repeating the previous output
+   * (the state is carried either way). Default false; Bidirectional sets it to returnSequences, as Keras.
+   */
+  zeroOutputForMask?: boolean;
 }
 
 /** What `callWithState` returns: Keras's [output, h, c]. */
@@ -61,6 +67,7 @@ export class LSTM extends Layer {
   readonly goBackwards: boolean;
   readonly unitForgetBias: boolean;
   readonly unroll: boolean;
+  readonly zeroOutputForMask: boolean;
   private readonly args: LSTMArgs;
   kernel?: Variable;
   recurrentKernel?: Variable;
@@ -75,6 +82,7 @@ export class LSTM extends Layer {
     this.goBackwards = args.goBackwards ?? false;
     this.unitForgetBias = args.unitForgetBias ?? true;
     this.unroll = args.unroll ?? false;
+    this.zeroOutputForMask = args.zeroOutputForMask ?? false;
     this.args = args;
     for (const init of [args.kernelInitializer, args.recurrentInitializer, args.biasInitializer]) {
       if (init !== undefined) getInitializer(init, this.name); // a typo fails here, not at the first call
@@ -140,7 +148,7 @@ export class LSTM extends Layer {
     // 2. the recurrence (it adds the bias on the way): one node
     const y = lstmSequence(xw, U, b, {
       mask, goBackwards: this.goBackwards, returnSequences: this.returnSequences, returnState: options.withState,
-      timeAligned: options.timeAligned,
+      timeAligned: options.timeAligned, zeroOutputForMask: this.zeroOutputForMask,
     });
     const nOut = this.returnSequences ? T : 1;
     if (!options.withState) return { output: this.returnSequences ? y : y.reshape([B, u]), h: null, c: null };
@@ -164,13 +172,15 @@ export class LSTM extends Layer {
         const real = options.mask.slice([null, [t, t + 1]]); // [B, 1], broadcast over the units
         h = F.where(real, next.h, h);
         c = F.where(real, next.c, c);
+        outputs.push(this.zeroOutputForMask ? F.where(real, h, 0) : h);
       } else {
         ({ h, c } = next);
+        outputs.push(h);
       }
-      outputs.push(h);
     }
+    const last = outputs[T - 1];
     if (options.timeAligned && this.goBackwards) outputs.reverse();
-    const output = this.returnSequences ? F.stack(outputs, 1) : h;
+    const output = this.returnSequences ? F.stack(outputs, 1) : last;
     return { output, h, c };
   }
 
@@ -194,7 +204,7 @@ export class LSTM extends Layer {
     return {
       ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, returnState: this.returnState,
       goBackwards: this.goBackwards, unitForgetBias: this.unitForgetBias, ...initializers,
-      ...(this.unroll ? { unroll: true } : {}),
+      ...(this.unroll ? { unroll: true } : {}), ...(this.zeroOutputForMask ? { zeroOutputForMask: true } : {}),
     };
   }
 

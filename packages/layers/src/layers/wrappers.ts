@@ -7,7 +7,8 @@
  * Masks: the backward copy reads the sequence from its last step with the same mask, so on a
  * right-padded sequence it first meets the padding, where its state stays zero, and then reads the real
  * steps in reverse. Its outputs are put back in time order (output row t = what it computed at time t),
- * so the two outputs merged at row t both belong to input step t.
+ * so the two outputs merged at row t both belong to input step t. With returnSequences both copies
+ * output zeros at padded steps (Keras forces zero_output_for_mask there), so padded rows are 0.
  */
 import { Variable, F } from '@gradlab/autograd';
 import type { Tensor } from '@gradlab/tensor';
@@ -44,8 +45,11 @@ export class Bidirectional extends Layer {
     if (!MERGE_MODES.includes(this.mergeMode)) {
       throw layerError(this, `unknown mergeMode '${this.mergeMode}' (known: ${MERGE_MODES.join(', ')})`);
     }
-    this.forwardLayer = this.addChild('forward', layer.cloneWith({ name: `forward_${layer.name}` }));
-    this.backwardLayer = this.addChild('backward', layer.cloneWith({ name: `backward_${layer.name}`, goBackwards: !layer.goBackwards }));
+    // As Keras: with returnSequences both copies output zeros at padded steps (zero_output_for_mask),
+    // so that padded rows of the merged output are 0 in both halves.
+    const zeroOutputForMask = layer.returnSequences;
+    this.forwardLayer = this.addChild('forward', layer.cloneWith({ name: `forward_${layer.name}`, zeroOutputForMask }));
+    this.backwardLayer = this.addChild('backward', layer.cloneWith({ name: `backward_${layer.name}`, goBackwards: !layer.goBackwards, zeroOutputForMask }));
     this.supportsMasking = true;
   }
 
@@ -100,7 +104,8 @@ export class Bidirectional extends Layer {
 
   /** As Keras: the wrapped layer's class and config go inside ({ layer: { className, config } }). */
   override getConfig(): Record<string, unknown> {
-    const { name: _forwardName, ...inner } = this.forwardLayer.getConfig();
+    // zeroOutputForMask is not the wrapped layer's own setting: the constructor forces it again.
+    const { name: _forwardName, zeroOutputForMask: _forced, ...inner } = this.forwardLayer.getConfig();
     const layerName = this.forwardLayer.name.replace(/^forward_/, '');
     return { ...super.getConfig(), mergeMode: this.mergeMode, layer: { className: 'LSTM', config: { ...inner, name: layerName } } };
   }
