@@ -8,6 +8,7 @@ import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
 import { getInitializer } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
+import { registerLayer } from '../models/save.js';
 
 export type Padding = 'valid' | 'same';
 type Pair = number | readonly [number, number];
@@ -132,3 +133,7 @@ export class AveragePooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) { super(args); }
   call(x: Variable): Variable { return F.avgPool2d(x, this.options()); }
 }
+
+registerLayer('Conv2D', (c) => new Conv2D(c.filters as number, c.kernelSize as [number, number], c as Conv2DArgs));
+registerLayer('MaxPooling2D', (c) => new MaxPooling2D(c as Pooling2DArgs));
+registerLayer('AveragePooling2D', (c) => new AveragePooling2D(c as Pooling2DArgs));

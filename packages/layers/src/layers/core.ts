@@ -6,6 +6,7 @@ import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
 import { getInitializer } from '../initializers.js';
+import { registerLayer } from '../models/save.js';
 import type { Initializer, InitializerName } from '../initializers.js';
 
 export interface DenseArgs extends LayerArgs {
@@ -80,6 +81,8 @@ export class Activation extends Layer {
     getActivation(activation, this.name);
     this.supportsMasking = true;
   }
+  /** The input itself: what a fused softmax/sigmoid cross-entropy needs in place of the activation's output. */
+  preActivation(x: Variable): Variable { return x; }
   call(x: Variable): Variable { return getActivation(this.activationName, this.name)(x); }
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), activation: this.activationName }; }
 }
@@ -122,3 +125,9 @@ export class Dropout extends Layer {
     return { ...super.getConfig(), rate: this.rate, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
   }
 }
+
+// How models.load rebuilds each layer from its saved getConfig().
+registerLayer('Dense', (c) => new Dense(c.units as number, c as DenseArgs));
+registerLayer('Activation', (c) => new Activation(c.activation as ActivationName, c as LayerArgs));
+registerLayer('Flatten', (c) => new Flatten(c as LayerArgs));
+registerLayer('Dropout', (c) => new Dropout(c.rate as number, c as DropoutArgs));

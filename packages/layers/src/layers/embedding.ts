@@ -6,6 +6,7 @@ import { Layer, layerError } from '../layer.js';
 import type { LayerArgs, SymbolicShape } from '../layer.js';
 import { getInitializer, randomUniform } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
+import { registerLayer } from '../models/save.js';
 
 /**
  * lookup:  out[..., :] = table[ids[...], :]
@@ -90,3 +91,5 @@ export class Embedding extends Layer {
     return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, maskZero: this.maskZero };
   }
 }
+
+registerLayer('Embedding', (c) => new Embedding(c.inputDim as number, c.outputDim as number, c as EmbeddingArgs));

@@ -6,6 +6,7 @@ import { Variable } from '@gradlab/autograd';
 import { Tensor, full, zeros, ones, formatShape } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
+import { registerLayer } from '../models/save.js';
 import { batchNormComposite, batchNormFused, batchNormInference, checkFeatures, layerNormComposite, layerNormFused } from '../ops/normalization.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -150,3 +151,6 @@ export class LayerNormalization extends Layer {
   }
 }
 
+
+registerLayer('BatchNormalization', (c) => new BatchNormalization(c as BatchNormalizationArgs));
+registerLayer('LayerNormalization', (c) => new LayerNormalization(c as LayerNormalizationArgs));

@@ -60,12 +60,10 @@ export interface FitOptions {
 
 const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optimizer> = { SGD, Adam, RMSprop };
 
-/** The function giving a layer's pre-activation output, if it has one (Dense's preActivation, an Activation layer's input). */
+/** The function giving a layer's pre-activation output, if it has one (Dense, Conv2D and Activation do). */
 function logitsOf(layer: Layer): ((x: Variable) => Variable) | null {
   const l = layer as Layer & { preActivation?: (x: Variable) => Variable };
-  if (typeof l.preActivation === 'function') return (x) => l.preActivation!(x);
-  if (layer.className === 'Activation') return (x) => x;
-  return null;
+  return typeof l.preActivation === 'function' ? (x) => l.preActivation!(x) : null;
 }
 
 /** Rows of a whole-dataset tensor, as a batch. */
