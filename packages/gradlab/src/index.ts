@@ -1,6 +1,10 @@
 /**
- * gradlab: the one import users need. Everything from @gradlab/tensor and @gradlab/autograd
- * (and, as they land, @gradlab/layers and @gradlab/gpu).
+ * gradlab: the one import users need.
+ *   - @gradlab/tensor: Tensor, creation (tensor, zeros, randn…), the op families, the Backend registry;
+ *   - @gradlab/autograd: Variable, backward, noGrad, gradcheck, toDot, and the namespace F of
+ *     differentiable ops;
+ *   - @gradlab/layers: layers, models, optimizers, losses, metrics, callbacks, Module.
  */
 export * from '@gradlab/tensor';
 export * from '@gradlab/autograd';
+export * from '@gradlab/layers';
