@@ -27,7 +27,7 @@ export interface Conv2DOptions {
 }
 
 /** A number or a pair as a pair of positive integers, or throw naming the op. */
-export function pair(op: string, name: string, value: number | readonly [number, number]): [number, number] {
+export function positiveIntPair(op: string, name: string, value: number | readonly [number, number]): [number, number] {
   const p: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
   if (!p.every((v) => Number.isInteger(v) && v > 0) || (typeof value !== 'number' && value.length !== 2)) {
     throw new Error(`${op}: ${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
@@ -62,7 +62,7 @@ export function conv2dInfo(op: string, xShape: readonly number[], filterShape: r
   if (filterIn !== inChannels) {
     throw new Error(`${op}: input ${formatShape(xShape)} has ${inChannels} channels, kernel ${formatShape(filterShape)} expects ${filterIn}`);
   }
-  const [strideHeight, strideWidth] = pair(op, 'strides', strides);
+  const [strideHeight, strideWidth] = positiveIntPair(op, 'strides', strides);
   const [outHeight, padTop, padBottom] = axisGeometry(inHeight, filterHeight, strideHeight, padding);
   const [outWidth, padLeft, padRight] = axisGeometry(inWidth, filterWidth, strideWidth, padding);
   if (outHeight <= 0 || outWidth <= 0 || filterHeight <= 0 || filterWidth <= 0) {

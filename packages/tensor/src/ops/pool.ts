@@ -14,7 +14,7 @@
 import type { Tensor } from '../tensor.js';
 import { getBackend } from '../backend.js';
 import { formatShape, shapesEqual } from '../shape.js';
-import { conv2dInfo, pair } from './conv.js';
+import { conv2dInfo, positiveIntPair } from './conv.js';
 import type { Conv2DInfo } from '../backend.js';
 import type { Padding } from './conv.js';
 
@@ -30,7 +30,7 @@ export interface Pool2DOptions {
 /** Pooling geometry: a convolution whose "filter" is [ph, pw, C, C]. */
 export function pool2dInfo(op: string, xShape: readonly number[], options: Pool2DOptions): Conv2DInfo {
   if (options?.poolSize === undefined) throw new Error(`${op}: poolSize is required`);
-  const [ph, pw] = pair(op, 'poolSize', options.poolSize);
+  const [ph, pw] = positiveIntPair(op, 'poolSize', options.poolSize);
   const channels = xShape.length === 4 ? xShape[3] : 0;
   return conv2dInfo(op, xShape, [ph, pw, channels, channels], { strides: options.strides ?? [ph, pw], padding: options.padding });
 }
