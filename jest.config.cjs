@@ -10,6 +10,7 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@gradlab/([a-z]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@gradlab/example-([a-z]+)$': '<rootDir>/examples/$1/src/index.ts',
     '^gradlab$': '<rootDir>/packages/gradlab/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

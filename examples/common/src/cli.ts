@@ -1,0 +1,100 @@
+/**
+ * Command-line flags shared by the three examples:
+ *
+ *   --epochs N       passes over the training set
+ *   --batch-size N   examples per optimizer step
+ *   --subset N       train on the first N training examples only (after the seeded shuffle)
+ *   --seed N         seeds the data split, the shuffles and the weight initialisation
+ *   --backend NAME   gradlab backend to run on ('cpu', or 'gpu' once @gradlab/gpu is registered)
+ *   --quick          CI mode: small subset, few epochs, and exit 1 unless accuracy beats `quickTarget`
+ *   --out DIR        where results/<example>.json, the SVG plot and the saved model go
+ *   --help
+ *
+ * Each example adds its own flags (the image example's --size) through `extra`. Defaults come from the
+ * example, and --quick swaps in the example's quick defaults for every flag not given explicitly.
+ */
+import { parseArgs } from 'node:util';
+
+export interface CommonSettings {
+  epochs: number;
+  batchSize: number;
+  /** 0 means "all of it". */
+  subset: number;
+  seed: number;
+  backend: string;
+  quick: boolean;
+  out: string;
+}
+
+export type ExtraFlag = { type: 'string' | 'boolean'; description: string };
+
+export interface CliSpec<Extra extends Record<string, string | number | boolean>> {
+  /** e.g. 'image', used in the usage line. */
+  name: string;
+  description: string;
+  defaults: CommonSettings & Extra;
+  /** Values replacing the defaults in --quick mode (flags given on the command line still win). */
+  quick: Partial<CommonSettings & Extra>;
+  /** Example-specific flags, camelCase keys (written kebab-case on the command line). */
+  extra?: Record<keyof Extra & string, ExtraFlag>;
+}
+
+const COMMON_FLAGS: Record<string, ExtraFlag> = {
+  epochs: { type: 'string', description: 'passes over the training set' },
+  batchSize: { type: 'string', description: 'examples per optimizer step' },
+  subset: { type: 'string', description: 'train on this many examples (0: all)' },
+  seed: { type: 'string', description: 'seed of the data split, shuffles and initialisation' },
+  backend: { type: 'string', description: "gradlab backend ('cpu')" },
+  quick: { type: 'boolean', description: 'CI mode: small and fast, fails unless accuracy is well above chance' },
+  out: { type: 'string', description: 'folder for results, plots and the saved model' },
+  help: { type: 'boolean', description: 'print this help' },
+};
+
+/** batchSize → batch-size */
+export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The help text: one line per flag with its default. */
+export function usage<E extends Record<string, string | number | boolean>>(spec: CliSpec<E>): string {
+  const flags = { ...COMMON_FLAGS, ...(spec.extra ?? {}) } as Record<string, ExtraFlag>;
+  const defaults = spec.defaults as Record<string, unknown>;
+  const lines = Object.entries(flags).map(([key, flag]) => {
+    const left = `  --${kebab(key)}${flag.type === 'string' ? ' <value>' : ''}`;
+    const def = key in defaults && flag.type === 'string' ? ` (default ${String(defaults[key])})` : '';
+    return `${left.padEnd(26)}${flag.description}${def}`;
+  });
+  return [`pnpm example:${spec.name} [flags]`, '', spec.description, '', ...lines].join('\n');
+}
+
+/**
+ * Parse argv (without node and the script) into settings. Throws with a message naming the flag when a
+ * value is not a non-negative integer where one is needed, or a flag is unknown.
+ */
+export function parseCli<E extends Record<string, string | number | boolean>>(
+  spec: CliSpec<E>,
+  argv: readonly string[],
+): (CommonSettings & E) & { help: boolean } {
+  const flags = { ...COMMON_FLAGS, ...(spec.extra ?? {}) } as Record<string, ExtraFlag>;
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const [key, flag] of Object.entries(flags)) options[kebab(key)] = { type: flag.type };
+  const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+
+  const quick = values.quick === true;
+  const base: Record<string, unknown> = { ...spec.defaults, ...(quick ? spec.quick : {}), quick };
+  for (const key of Object.keys(flags)) {
+    if (key === 'help' || key === 'quick') continue;
+    const given = values[kebab(key)];
+    if (given === undefined) continue;
+    base[key] = convert(key, given, spec.defaults[key as keyof E]);
+  }
+  return { ...(base as CommonSettings & E), help: values.help === true };
+}
+
+/** Convert a flag's text to the type of its default (numbers must be non-negative). */
+function convert(key: string, value: string | boolean, template: unknown): string | number | boolean {
+  if (typeof value === 'boolean' || typeof template !== 'number') return value;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (Number.isInteger(template) && !Number.isInteger(n))) {
+    throw new Error(`--${kebab(key)}: expected a non-negative ${Number.isInteger(template) ? 'integer' : 'number'}, got '${value}'`);
+  }
+  return n;
+}

@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { addNoise, bandStatistics, padBatch, planCorpus, splitSpeakers, voicesOf } from '../src/corpus';
+import type { Example } from '../src/corpus';
+import { DIGITS, VARIANTS, fileNameOf, synthesize } from '../src/synth';
+import { parseWav } from '../src/wav';
+
+describe('corpus plan', () => {
+  test('speakers split into disjoint test, validation and training sets covering every variant', () => {
+    const s = splitSpeakers(VARIANTS, 7, 0.2, 0.1);
+    const all = [...s.test, ...s.val, ...s.train];
+    expect(new Set(all).size).toBe(VARIANTS.length);
+    expect(all.length).toBe(VARIANTS.length);
+    expect(s.test.length).toBe(Math.round(VARIANTS.length * 0.2));
+    expect(s.val.length).toBe(Math.round(VARIANTS.length * 0.1));
+    expect(splitSpeakers(VARIANTS, 7, 0.2, 0.1)).toEqual(s); // same seed, same split
+    expect(splitSpeakers(VARIANTS, 8, 0.2, 0.1).test).not.toEqual(s.test);
+    expect(() => splitSpeakers(['a', 'b'], 1, 0.5, 0.5)).toThrow(/2 speakers are too few/);
+  });
+
+  test('every voice × digit × repeat once; no test voice occurs in training; reproducible from the seed', () => {
+    const plan = planCorpus({ seed: 3, repeats: 2, accents: ['en-us', 'en-gb'], variants: VARIANTS.slice(0, 20) });
+    expect(plan.length).toBe(2 * 20 * 10 * 2);
+    const train = voicesOf(plan.filter((u) => u.split === 'train'));
+    const test = voicesOf(plan.filter((u) => u.split === 'test'));
+    const val = voicesOf(plan.filter((u) => u.split === 'val'));
+    expect(test.size).toBeGreaterThan(0);
+    for (const v of test) { expect(train.has(v)).toBe(false); expect(val.has(v)).toBe(false); }
+    for (const v of val) expect(train.has(v)).toBe(false);
+    // Each split has all ten digits equally often.
+    for (const split of ['train', 'test'] as const) {
+      const counts = new Array(10).fill(0);
+      for (const u of plan) if (u.split === split) counts[u.digit]++;
+      expect(new Set(counts).size).toBe(1);
+    }
+    for (const u of plan) {
+      expect(u.pitch).toBeGreaterThanOrEqual(30); expect(u.pitch).toBeLessThanOrEqual(70);
+      expect(u.speed).toBeGreaterThanOrEqual(130); expect(u.speed).toBeLessThanOrEqual(210);
+    }
+    expect(planCorpus({ seed: 3, repeats: 2, accents: ['en-us', 'en-gb'], variants: VARIANTS.slice(0, 20) })).toEqual(plan);
+  });
+
+  test('noise is added at the requested signal-to-noise ratio, the same each time for a seed', () => {
+    const signal = Float32Array.from({ length: 16000 }, (_, n) => 0.3 * Math.sin(n / 5));
+    const noisy = addNoise(signal, 10, 99);
+    let ps = 0; let pn = 0;
+    for (let i = 0; i < signal.length; i++) { ps += signal[i] ** 2; pn += (noisy[i] - signal[i]) ** 2; }
+    expect(10 * Math.log10(ps / pn)).toBeCloseTo(10, 0);
+    expect(addNoise(signal, 10, 99)).toEqual(noisy);
+    expect(addNoise(signal, null, 99)).toBe(signal);
+  });
+});
+
+describe('padding, masks and band statistics', () => {
+  const bands = 3;
+  const ex = (frames: number, label: number, base: number): Example =>
+    ({ frames, label, features: Float32Array.from({ length: frames * bands }, (_, i) => base + i) });
+  const examples = [ex(2, 1, 10), ex(4, 7, 100), ex(1, 3, -5)];
+
+  test('pads to the longest chosen example with zeros and marks real frames with 1', () => {
+    const b = padBatch(examples, [2, 0], bands);
+    expect([b.batch, b.time, b.bands]).toEqual([2, 2, 3]);
+    expect(Array.from(b.mask)).toEqual([1, 0, 1, 1]);
+    expect(Array.from(b.x)).toEqual([-5, -4, -3, 0, 0, 0, 10, 11, 12, 13, 14, 15]);
+    expect(Array.from(b.labels)).toEqual([3, 1]);
+  });
+
+  test('mean and deviation per band over real frames only', () => {
+    const { mean, std } = bandStatistics(examples, bands);
+    for (let j = 0; j < bands; j++) {
+      const values = examples.flatMap((e) => Array.from({ length: e.frames }, (_, t) => e.features[t * bands + j]));
+      const m = values.reduce((a, b) => a + b) / values.length;
+      const sd = Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / values.length);
+      expect(mean[j]).toBeCloseTo(m, 3);
+      expect(std[j]).toBeCloseTo(sd, 3);
+    }
+  });
+});
+
+const have = (cmd: string): boolean => { try { execFileSync(cmd, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } };
+(have('espeak-ng') && have('sox') ? describe : describe.skip)('synthesis with espeak-ng and sox', () => {
+  test('16 kHz mono files, silence trimmed, cached by their parameters', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-speech-'));
+    try {
+      const us = [
+        { digit: 7, accent: 'en-us', variant: 'm3', pitch: 50, speed: 175 },
+        { digit: 1, accent: 'en-gb-scotland', variant: 'f2', pitch: 40, speed: 150 },
+        { digit: 0, accent: 'en-029', variant: 'croak', pitch: 60, speed: 200 },
+      ];
+      const first = await synthesize(us, { cacheDir: dir, concurrency: 2 });
+      expect(first.made).toBe(3);
+      expect(first.files.map((f) => path.basename(f))).toEqual(us.map(fileNameOf));
+      expect(path.basename(first.files[0])).toBe('en-us+m3_p50_s175_seven.wav');
+      for (const f of first.files) {
+        const audio = parseWav(fs.readFileSync(f), f);
+        expect(audio.sampleRate).toBe(16000);
+        const seconds = audio.samples.length / 16000;
+        expect(seconds).toBeGreaterThan(0.15);
+        expect(seconds).toBeLessThan(1.5);
+        // Trimmed: the first sample is already (nearly) audible, not a long run of zeros.
+        const firstLoud = audio.samples.findIndex((s) => Math.abs(s) > 0.003);
+        expect(firstLoud).toBeLessThan(0.02 * 16000);
+      }
+      const second = await synthesize(us, { cacheDir: dir });
+      expect(second.made).toBe(0);
+      expect(DIGITS[us[0].digit]).toBe('seven');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
