@@ -13,8 +13,9 @@
  *     which the engine differentiates by itself: the reference the fused op is tested against.
  * The whole-sequence op in lstm-sequence.ts runs the same row functions in its loop.
  *
- * `x_t·W + b` is not part of the step: the layer computes it for all time steps at once, as one big
- * matmul, and hands each step its slice `xz` ("x projected").
+ * `x_t·W` is not part of the step: the layer computes it for all time steps at once, as one big
+ * matmul. The cell op takes its step's slice with the bias added, `xz = x_t·W + b` ("x projected");
+ * the sequence op takes x·W and adds b in its own loop.
  */
 import { defineOp } from '@gradlab/autograd';
 import type { Variable } from '@gradlab/autograd';
