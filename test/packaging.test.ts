@@ -1,5 +1,6 @@
 /**
- * Publishability: what a user of the library does, done here from the outside.
+ * Publishability: what a user of the library does, done here from the outside (tensors, autograd and a
+ * Keras-style model, the three layers of the library).
  *
  *  1. `pnpm pack` gradlab and every workspace package it depends on (pack rewrites `workspace:*` to
  *     real versions, as publish would);
@@ -131,11 +132,11 @@ describe('packaging: gradlab installs from its tarballs and works outside the wo
     }
   });
 
-  test('plain Node ESM imports gradlab from node_modules, computes with tensors and differentiates', () => {
+  test('plain Node ESM imports gradlab from node_modules: tensors, gradients and a Keras-style model', () => {
     // The script checks nothing itself: it prints what it computed and the test compares it with
     // values derived by hand in the comments below.
     const script = `
-import { tensor, arange, Variable, defineOp } from 'gradlab';
+import { tensor, arange, zeros, Variable, defineOp, layers, models } from 'gradlab';
 import { fileURLToPath } from 'node:url';
 
 const a = tensor([[1, 2, 3], [4, 5, 6]]);
@@ -158,12 +159,19 @@ const u = new Variable(tensor([10, 20]), { requiresGrad: true });
 const L = w.mul(u).add(w).sum();
 L.backward();
 
+// The Keras-style layer: Dense(3) on 4 inputs then Dense(2): (4·3 + 3) + (3·2 + 2) = 23 parameters.
+const model = new models.Sequential();
+model.add(layers.Dense(3, { activation: 'relu', inputShape: [4] }));
+model.add(layers.Dense(2));
+const predicted = await model.predict(zeros([5, 4]));
+
 console.log(JSON.stringify({
   resolved: fileURLToPath(import.meta.resolve('gradlab')),
   sum: sum.toArray(), sumShape: sum.shape, dtype: sum.dtype,
   transposed: t.toArray(), transposedShape: t.shape,
   y: y.toArray(), grad: x.grad ? x.grad.toArray() : null,
   L: L.item(), dw: w.grad ? w.grad.toArray() : null, du: u.grad ? u.grad.toArray() : null,
+  predictedShape: predicted.shape, params: model.countParams().total,
 }));
 `;
     fs.writeFileSync(path.join(project(), 'use.mjs'), script);
@@ -186,11 +194,13 @@ console.log(JSON.stringify({
     // ∂L/∂w = u + 1 on every row; ∂L/∂u sums w over the broadcast rows: [1+3, 2+4]
     expect(out.dw).toEqual([[11, 21], [11, 21]]);
     expect(out.du).toEqual([4, 6]);
+    expect(out.predictedShape).toEqual([5, 2]);
+    expect(out.params).toBe(23);
   });
 
   test('a TypeScript file type-checks against the installed declarations; a wrong-typed one fails', () => {
     fs.writeFileSync(path.join(project(), 'good.ts'), `
-import { tensor, zeros, Tensor, Variable, noGrad } from 'gradlab';
+import { tensor, zeros, Tensor, Variable, noGrad, layers, models } from 'gradlab';
 import type { DType, Shape } from 'gradlab';
 
 const a: Tensor = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
@@ -204,6 +214,9 @@ const detached: Variable = noGrad(() => v.detach());
 const loss: Variable = v.mul(v).sum();
 loss.backward();
 const lossValue: number = loss.item();
+const model: models.Sequential = new models.Sequential();
+model.add(layers.Dense(2, { activation: 'relu', inputShape: [2] }));
+export const prediction: Promise<Tensor> = model.predict(a.astype('float32'));
 export const summary = { dtype, shape, size, grad, requiresGrad: detached.requiresGrad, lossValue };
 `);
     const good = typecheck(project(), 'good.ts');
