@@ -1,0 +1,67 @@
+/**
+ * The gpu Backend: the kernel families of kernels/*.ts behind @gradlab/tensor's Backend interface,
+ * so that `setBackend('gpu')` moves every op onto the device and no model code changes.
+ *
+ * Each method first brings its inputs onto this device (a cpu tensor is uploaded; see context.ts).
+ * float64 is not a device type: an op with a float64 input or result runs the CPU backend's kernel
+ * on the host values and keeps its result on the host (so gradcheck in float64 stays exact).
+ */
+import { getBackend } from '@gradlab/tensor';
+import type { Backend, Conv2DInfo, DType, Tensor } from '@gradlab/tensor';
+import { fromHost, onDevice, toHost, upload } from './context.js';
+import type { GpuContext } from './context.js';
+import type { Device } from './device.js';
+import * as ew from './kernels/elementwise.js';
+import * as red from './kernels/reduce.js';
+import { matmul } from './kernels/matmul.js';
+import * as conv from './kernels/conv.js';
+import * as pool from './kernels/pool.js';
+
+export interface GpuBackend extends Backend {
+  readonly device: Device;
+}
+
+export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
+  const ctx: GpuContext = { device, name };
+  const cpu = (): Backend => getBackend('cpu');
+  const dev = (x: Tensor) => onDevice(ctx, x);
+  /** Run `op` on the device unless a float64 is involved; then run the CPU kernel on host values. */
+  function run<T extends Tensor[]>(inputs: T, dtype: DType | null, device: (...xs: T) => Tensor, host: (cpuBackend: Backend, ...xs: T) => Tensor): Tensor {
+    if (dtype === 'float64' || inputs.some((x) => x.dtype === 'float64')) {
+      return fromHost(ctx, host(cpu(), ...(inputs.map(toHost) as T)));
+    }
+    const moved = inputs.map(dev) as T;
+    const result = device(...moved);
+    // Inputs uploaded just for this op (cpu tensors) are temporaries: free them now.
+    moved.forEach((m, i) => { if (m !== inputs[i]) m.storage.dispose(); });
+    return result;
+  }
+
+  return {
+    name,
+    device,
+    upload: (data) => upload(ctx, data),
+    copy: (x, dtype = x.dtype) => run([x], dtype, (a) => ew.copy(ctx, a, dtype), (c, a) => c.copy(a, dtype)),
+    unary: (op, x) => run([x], null, (a) => ew.unary(ctx, op, a), (c, a) => c.unary(op, a)),
+    binary: (op, a, b, shape, dtype) =>
+      run([a, b], dtype, (p, q) => ew.binary(ctx, op, p, q, shape, dtype), (c, p, q) => c.binary(op, p, q, shape, dtype)),
+    where: (cond, a, b, shape, dtype) =>
+      run([cond, a, b], dtype, (k, p, q) => ew.where(ctx, k, p, q, shape, dtype), (c, k, p, q) => c.where(k, p, q, shape, dtype)),
+    reduce: (op, x, axes) => run([x], null, (a) => red.reduce(ctx, op, a, axes), (c, a) => c.reduce(op, a, axes)),
+    argReduce: (op, x, axis) => run([x], null, (a) => red.argReduce(ctx, op, a, axis), (c, a) => c.argReduce(op, a, axis)),
+    variance: (x, axes, correction) =>
+      run([x], null, (a) => red.variance(ctx, a, axes, correction), (c, a) => c.variance(a, axes, correction)),
+    matmul: (a, b, shape) => run([a, b], null, (p, q) => matmul(ctx, p, q, shape), (c, p, q) => c.matmul(p, q, shape)),
+    conv2d: (x, w, info: Conv2DInfo) => run([x, w], null, (p, q) => conv.conv2d(ctx, p, q, info), (c, p, q) => c.conv2d(p, q, info)),
+    conv2dBackpropInput: (dy, w, info) =>
+      run([dy, w], null, (p, q) => conv.conv2dBackpropInput(ctx, p, q, info), (c, p, q) => c.conv2dBackpropInput(p, q, info)),
+    conv2dBackpropFilter: (x, dy, info) =>
+      run([x, dy], null, (p, q) => conv.conv2dBackpropFilter(ctx, p, q, info), (c, p, q) => c.conv2dBackpropFilter(p, q, info)),
+    maxPool2d: (x, info) => run([x], null, (a) => pool.maxPool2d(ctx, a, info), (c, a) => c.maxPool2d(a, info)),
+    maxPool2dBackward: (dy, x, info) =>
+      run([dy, x], null, (p, q) => pool.maxPool2dBackward(ctx, p, q, info), (c, p, q) => c.maxPool2dBackward(p, q, info)),
+    avgPool2d: (x, info) => run([x], null, (a) => pool.avgPool2d(ctx, a, info), (c, a) => c.avgPool2d(a, info)),
+    avgPool2dBackward: (dy, info) =>
+      run([dy], null, (a) => pool.avgPool2dBackward(ctx, a, info), (c, a) => c.avgPool2dBackward(a, info)),
+  };
+}

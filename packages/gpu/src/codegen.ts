@@ -1,0 +1,52 @@
+/**
+ * Small source-writing helpers shared by the kernel families: the index arithmetic of shape.ts,
+ * written out as kernel statements with the shapes and strides as literal numbers.
+ */
+
+/**
+ * Integer division that survives float arithmetic. GL shaders compute in float32 and a GPU's
+ * division may be off by an ulp or two, so floor(9 / 3) can come out as 2. Dividing (a + 0.5)
+ * instead puts the exact quotient half a step away from the next integer, so a small error cannot
+ * move the floor. Valid for 0 ≤ a < 2²², the tile limit (device.ts).
+ */
+export function idiv(a: string, d: number): string {
+  return d === 1 ? `(${a})` : `Math.floor(((${a}) + 0.5) / ${d})`;
+}
+
+/**
+ * Statements that turn the flat row-major index `flat` into one variable per axis,
+ * `${prefix}0 … ${prefix}{r-1}` (ordinalToIndex of shape.ts):
+ *   i_{r-1} = flat mod d_{r-1},  flat ← floor(flat / d_{r-1}),  … and so on leftwards.
+ */
+export function unravel(flat: string, shape: readonly number[], prefix: string): string {
+  const rank = shape.length;
+  if (rank === 0) return '';
+  const lines: string[] = [];
+  let rest = flat;
+  for (let k = rank - 1; k >= 0; k--) {
+    if (k === 0) { lines.push(`  const ${prefix}0 = ${rest};`); break; }
+    const q = `${prefix}q${k}`;
+    lines.push(`  const ${q} = ${idiv(rest, shape[k])};`);
+    lines.push(`  const ${prefix}${k} = ${rest} - ${q} * ${shape[k]};`);
+    rest = q;
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The storage position of the element with index variables `${prefix}k` in a view with these
+ * strides (indexToPosition of shape.ts):  offset + Σ_k i_k · s_k. Zero strides (broadcast axes) and
+ * unit strides are left out or simplified, so a contiguous input reads at `offset + o`-like sums.
+ */
+export function position(strides: readonly number[], prefix: string, offset: string): string {
+  const terms = strides.flatMap((s, k) => (s === 0 ? [] : [s === 1 ? `${prefix}${k}` : `${prefix}${k} * ${s}`]));
+  return [offset, ...terms].join(' + ');
+}
+
+/** A number as a kernel literal (GPU.js reads the JavaScript source: Infinity and NaN are not literals). */
+export function literal(x: number): string {
+  if (Number.isNaN(x)) return '(0.0 / 0.0)';
+  if (x === Infinity) return '(1.0 / 0.0)';
+  if (x === -Infinity) return '(-1.0 / 0.0)';
+  return Number.isInteger(x) ? `${x}.0` : `${x}`;
+}

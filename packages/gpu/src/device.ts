@@ -1,0 +1,129 @@
+/**
+ * The device: one GPU.js instance in one mode, and what we know about it.
+ *
+ * GPU.js turns one JavaScript kernel function into whatever the machine can run:
+ *   headlessgl  GLSL ES 1.0 fragment shaders through headless-gl (Node; needs an X display or Xvfb)
+ *   webgl2      GLSL ES 3.0 fragment shaders (a browser)
+ *   webgl       GLSL ES 1.0 fragment shaders (an older browser)
+ *   webasm      WebAssembly with f32x4 SIMD, on the CPU (anywhere)
+ *   cpu         plain JavaScript, on the CPU (anywhere): the reference
+ * The GL modes keep a kernel's result in a texture on the device ("texture modes"); webasm and cpu
+ * return a Float32Array, so there "device memory" is ordinary memory.
+ */
+import gpujs from 'gpu.js';
+import type { GPU as GPUInstance } from 'gpu.js';
+
+export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
+/** Best first: a real GPU beats SIMD on the CPU, which beats plain JavaScript. */
+export const MODE_ORDER: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl', 'webasm', 'cpu'];
+export const TEXTURE_MODES: ReadonlySet<GpuMode> = new Set(['headlessgl', 'webgl2', 'webgl']);
+
+const { GPU } = gpujs;
+
+/** Whether GPU.js reports `mode` as usable here, and if not, why. */
+export function modeSupport(mode: GpuMode): { ok: boolean; reason: string } {
+  const flags: Record<GpuMode, [boolean, string]> = {
+    headlessgl: [GPU.isHeadlessGLSupported, 'headless-gl found no OpenGL context (is the `gl` package built, and is there a display? run under `xvfb-run -a`)'],
+    webgl2: [GPU.isWebGL2Supported, 'no WebGL2 context (not a browser, or WebGL2 disabled)'],
+    webgl: [GPU.isWebGLSupported, 'no WebGL context (not a browser, or WebGL disabled)'],
+    webasm: [GPU.isWebAssemblySupported, 'WebAssembly is not available'],
+    cpu: [true, ''],
+  };
+  const [ok, reason] = flags[mode];
+  return { ok, reason: ok ? '' : reason };
+}
+
+/** The modes usable on this machine, best first. */
+export function availableModes(): GpuMode[] {
+  return MODE_ORDER.filter((m) => modeSupport(m).ok);
+}
+
+export interface DeviceOptions {
+  /** A GPU.js mode, or 'auto' (default): the first of MODE_ORDER that works here. */
+  mode?: GpuMode | 'auto';
+  /**
+   * Largest number of elements one texture (one "tile") holds. Tensors with more elements are split
+   * over several textures. Default: min(maxTextureSize², 2²²). Tests set it small to exercise tiling.
+   */
+  tileElements?: number;
+  /** Write the "running on mode X" line (default true; it is written once per process). */
+  log?: boolean;
+}
+
+let announced = false;
+
+/**
+ * Why 2²²: positions inside a kernel are computed in float32 arithmetic on the GL backends, which
+ * holds integers exactly only up to 2²⁴; keeping one tile well under that leaves room for the
+ * rounding of a GPU's approximate division (see docs/gpu.md, "Precision").
+ */
+const DEFAULT_TILE_LIMIT = 1 << 22;
+
+export class Device {
+  readonly mode: GpuMode;
+  readonly gpu: GPUInstance;
+  /** True when results stay in textures (GL modes); false when they are Float32Arrays. */
+  readonly textures: boolean;
+  readonly maxTextureSize: number;
+  /** How many textures one shader may read (GL's MAX_TEXTURE_IMAGE_UNITS); bounds the tiles of a kernel's inputs. */
+  readonly maxTextureUnits: number;
+  readonly tileElements: number;
+  /** Textures this backend created and has not deleted yet: the device-memory leak detector. */
+  liveTextures = 0;
+  /** GpuStorages made and not disposed yet (in every mode; the webasm and cpu modes have no textures). */
+  liveStorages = 0;
+  /** Every texture created so far, and every kernel compiled (cache misses). */
+  texturesCreated = 0;
+  kernelsCompiled = 0;
+  /** Milliseconds spent on first calls of new kernels (compile + first run), for the benchmark. */
+  compileMs = 0;
+
+  constructor(options: DeviceOptions = {}) {
+    const requested = options.mode ?? 'auto';
+    let mode: GpuMode;
+    if (requested === 'auto') {
+      mode = availableModes()[0];
+    } else {
+      if (!MODE_ORDER.includes(requested)) {
+        throw new Error(`gpu: unknown mode '${String(requested)}' (modes: ${MODE_ORDER.join(', ')}, or 'auto')`);
+      }
+      const support = modeSupport(requested);
+      if (!support.ok) throw new Error(`gpu: mode '${requested}' is not available here: ${support.reason}`);
+      mode = requested;
+    }
+    this.mode = mode;
+    this.gpu = new GPU({ mode });
+    this.textures = TEXTURE_MODES.has(mode);
+    const limits = this.textures ? probeLimits(this.gpu) : { maxTextureSize: Infinity, maxTextureUnits: Infinity };
+    this.maxTextureSize = limits.maxTextureSize;
+    this.maxTextureUnits = limits.maxTextureUnits;
+    const limit = Math.min(this.maxTextureSize ** 2, DEFAULT_TILE_LIMIT);
+    this.tileElements = options.tileElements ?? (this.textures ? limit : 1 << 24);
+    if (!(this.tileElements >= 1)) throw new Error(`gpu: tileElements must be a positive integer, got ${this.tileElements}`);
+    if ((options.log ?? true) && !announced) {
+      announced = true;
+      const why = requested === 'auto' ? `auto-selected from ${availableModes().join(', ')}` : 'as requested';
+      console.info(`@gradlab/gpu: kernels run on GPU.js mode '${mode}' (${why})`);
+    }
+  }
+
+  /** Free every compiled kernel and the GL context. Tensors on this device are unusable afterwards. */
+  destroy(): void {
+    void this.gpu.destroy();
+  }
+}
+
+/** The largest texture side and the texture units of the GL context, found by compiling one tiny kernel. */
+function probeLimits(gpu: GPUInstance): { maxTextureSize: number; maxTextureUnits: number } {
+  const probe = gpu.createKernel('function() { return 1; }', { output: [1] });
+  probe();
+  const kernel = (probe as unknown as { kernel: { context: WebGLLike; constructor: { features?: { maxTextureSize?: number } } } }).kernel;
+  const maxTextureSize = kernel.constructor.features?.maxTextureSize ?? 4096;
+  const MAX_TEXTURE_IMAGE_UNITS = 0x8872;
+  const units = Number(kernel.context?.getParameter(MAX_TEXTURE_IMAGE_UNITS));
+  probe.destroy();
+  // GPU.js keeps a few units for itself (the output, its own helpers): leave it 4.
+  return { maxTextureSize, maxTextureUnits: Number.isFinite(units) && units > 0 ? Math.max(units - 4, 1) : 12 };
+}
+
+interface WebGLLike { getParameter(name: number): unknown }

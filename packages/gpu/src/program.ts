@@ -1,0 +1,148 @@
+/**
+ * Running a kernel: from a few lines of kernel source to a GpuStorage holding its output.
+ *
+ * Every gradlab kernel has the same form: one GPU.js "thread" per output element. Thread number
+ * `this.thread.x` computes element `o` of the flat (row-major) output, reading whatever inputs it
+ * needs by their flat storage position. So a kernel family only writes the body — the statements
+ * that compute and `return` element o — and this file does the rest:
+ *
+ *   - source: wraps the body in `function(inputs…, uniforms…) { const o = this.thread.x + start; … }`.
+ *     Shapes and strides are written into the source as numbers (a GLSL compiler unrolls and folds
+ *     them); view offsets, which change from call to call (a batch slice, say), are uniforms.
+ *   - cache: one compiled kernel per distinct source, i.e. per op and shape. Compiling a shader costs
+ *     tens of milliseconds or more; running it again costs one draw call.
+ *   - tiles: an output with more elements than one texture holds (device.tileElements) is computed
+ *     tile by tile, and an input spread over several tiles is read through a chain of ternaries
+ *     that picks the tile a position falls in.
+ */
+import type { IGPUKernelSettings, IKernelRunShortcut, Texture } from 'gpu.js';
+import type { DType } from '@gradlab/tensor';
+import type { Device } from './device.js';
+import { GpuStorage } from './storage.js';
+import type { Tile } from './storage.js';
+
+/** Writes the expression that reads input `name` at flat storage position `position`. */
+export type Reader = (name: string, position: string) => string;
+
+export interface KernelCall {
+  /** A short name for the op, for the cache key and for error messages. */
+  op: string;
+  /** Everything written into the source as a number (shapes, strides, flags), as a string. */
+  key: string;
+  /** Inputs by name; the body reads them through `read(name, position)`. */
+  inputs: Record<string, GpuStorage>;
+  /** Integer arguments that may change between calls without recompiling (view offsets). */
+  uniforms?: Record<string, number>;
+  /** Number of output elements. */
+  size: number;
+  /** The statements that compute element `o` of the output and return it. */
+  body: (read: Reader) => string;
+}
+
+const caches = new WeakMap<Device, Map<string, IKernelRunShortcut>>();
+
+function cacheOf(device: Device): Map<string, IKernelRunShortcut> {
+  let cache = caches.get(device);
+  if (!cache) { cache = new Map(); caches.set(device, cache); }
+  return cache;
+}
+
+/** Number of compiled kernels held for `device`. */
+export function cachedKernelCount(device: Device): number { return cacheOf(device).size; }
+
+/** Run a kernel and return its output as a new storage of `dtype` owned by `backend`. */
+export function runKernel(device: Device, backend: string, dtype: DType, call: KernelCall): GpuStorage {
+  const names = Object.keys(call.inputs);
+  const inputTiles = names.map((name) => call.inputs[name].deviceTiles());
+  const textures = inputTiles.reduce((n, ts) => n + ts.length, 0);
+  if (device.textures && textures > device.maxTextureUnits) {
+    throw new Error(`gpu: ${call.op} reads ${textures} textures (${names.map((n, i) => `${n}: ${inputTiles[i].length}`).join(', ')}), ` +
+      `more than the ${device.maxTextureUnits} a shader may sample on this device; use larger tiles (tileElements)`);
+  }
+  const uniformNames = Object.keys(call.uniforms ?? {});
+  const T = device.tileElements;
+  const reader = makeReader(names, inputTiles, T);
+  const args: unknown[] = [...inputTiles.flat(), ...uniformNames.map((u) => call.uniforms![u])];
+  const tiles: Tile[] = [];
+  for (let start = 0; start < call.size; start += T) {
+    const length = Math.min(T, call.size - start);
+    const params = [...names.flatMap((n, i) => inputTiles[i].map((_, t) => `${n}_${t}`)), ...uniformNames];
+    const source = `function(${params.join(', ')}) {\n  const o = this.thread.x + ${start};\n${call.body(reader)}\n}`;
+    const key = `${call.op}|${call.key}|${start}+${length}|${inputTiles.map((ts) => ts.map(tileLength).join('.')).join(',')}`;
+    const kernel = compiled(device, key, source, length);
+    tiles.push(invoke(device, kernel, args, call.op));
+  }
+  return new GpuStorage(device, backend, dtype, call.size, tiles);
+}
+
+/** Put host values on the device: one upload kernel per tile in GL modes, a Float32Array otherwise. */
+export function uploadTiles(device: Device, data: ArrayLike<number> & { length: number }): Tile[] {
+  const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+  const tiles: Tile[] = [];
+  for (let start = 0; start < f32.length; start += device.tileElements) {
+    const part = f32.subarray(start, Math.min(start + device.tileElements, f32.length));
+    if (!device.textures) { tiles.push(part); continue; }
+    const kernel = compiled(device, `upload|${part.length}`, 'function(x) {\n  return x[this.thread.x];\n}', part.length);
+    tiles.push(invoke(device, kernel, [part], 'upload'));
+  }
+  return tiles;
+}
+
+function tileLength(tile: Tile): number {
+  return tile instanceof Float32Array ? tile.length : (tile as Texture & { output: number[] }).output[0];
+}
+
+/**
+ * read(name, p): `name_0[p]` for a one-tile input; for a tiled one, the tile that p falls in, chosen
+ * by a balanced tree of comparisons (so a shader compiler sees log₂(tiles) nested ternaries, not one
+ * per tile):   (p < 2T ? (p < T ? name_0[p] : name_1[p − T]) : (p < 3T ? name_2[p − 2T] : name_3[p − 3T]))
+ */
+function makeReader(names: string[], inputTiles: Tile[][], T: number): Reader {
+  return (name, position) => {
+    const i = names.indexOf(name);
+    if (i < 0) throw new Error(`gpu: kernel reads an input '${name}' it was not given (inputs: ${names.join(', ')})`);
+    const p = `(${position})`;
+    const pick = (lo: number, hi: number): string => {
+      if (lo === hi) return lo === 0 ? `${name}_0[${p}]` : `${name}_${lo}[${p} - ${lo * T}]`;
+      const mid = (lo + hi) >> 1;
+      return `(${p} < ${(mid + 1) * T} ? ${pick(lo, mid)} : ${pick(mid + 1, hi)})`;
+    };
+    return pick(0, Math.max(inputTiles[i].length - 1, 0));
+  };
+}
+
+function compiled(device: Device, key: string, source: string, length: number): IKernelRunShortcut {
+  const cache = cacheOf(device);
+  let kernel = cache.get(key);
+  if (!kernel) {
+    const settings: IGPUKernelSettings & { loopMaxIterations: number } = {
+      output: [length],
+      pipeline: true,          // keep the result on the device (a Texture in GL modes)
+      immutable: true,         // a fresh output per call: tensors are values, never overwritten
+      precision: 'single',     // 32-bit floats; never the lossy 8-bit 'unsigned' packing
+      tactic: 'precision',     // highp in the shaders
+      loopMaxIterations: 1 << 30,
+    };
+    kernel = device.gpu.createKernel(source, settings);
+    (kernel as unknown as { firstCall: boolean }).firstCall = true;
+    cache.set(key, kernel);
+    device.kernelsCompiled++;
+  }
+  return kernel;
+}
+
+function invoke(device: Device, kernel: IKernelRunShortcut, args: unknown[], op: string): Tile {
+  const marked = kernel as unknown as { firstCall: boolean };
+  const started = marked.firstCall ? performance.now() : 0;
+  let result: unknown;
+  try {
+    result = (kernel as unknown as (...a: unknown[]) => unknown)(...args);
+  } catch (error) {
+    throw new Error(`gpu: kernel '${op}' failed on mode '${device.mode}': ${(error as Error).message}`);
+  }
+  if (marked.firstCall) { device.compileMs += performance.now() - started; marked.firstCall = false; }
+  if (result instanceof Float32Array) return result;
+  device.liveTextures++;
+  device.texturesCreated++;
+  return result as Texture;
+}

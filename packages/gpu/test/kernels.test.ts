@@ -1,0 +1,49 @@
+/**
+ * Every gpu kernel against the CPU backend (the list is in checks.ts), once per GPU.js mode:
+ *   - cpu and webasm run here, in-process;
+ *   - headlessgl needs an OpenGL context, which jest's process has only when it runs under Xvfb:
+ *     headlessgl.test.ts starts this same file under `xvfb-run` with GRADLAB_GPU_TEST_MODES=headlessgl
+ *     (and GRADLAB_GPU_TEST_REQUIRE=1, so a missing mode fails instead of skipping).
+ * A mode that is missing here is reported as a skipped test whose name says why; with
+ * GRADLAB_GPU_TEST_REQUIRE=1 it is a failure instead.
+ * Each mode also runs the checks marked `tiled` with tiles of 64 elements, so every output is cut
+ * into several textures and every input is read across several of them.
+ */
+import { setBackend } from '@gradlab/tensor';
+import { registerGpuBackend, modeSupport, MODE_ORDER } from '@gradlab/gpu';
+import type { GpuMode } from '@gradlab/gpu';
+import { allChecks, runCheck } from './checks';
+
+const modes = (process.env.GRADLAB_GPU_TEST_MODES ?? 'cpu,webasm').split(',').map((m) => m.trim()) as GpuMode[];
+const required = process.env.GRADLAB_GPU_TEST_REQUIRE === '1';
+const checks = allChecks();
+
+afterAll(() => setBackend('cpu'));
+
+for (const mode of modes) {
+  if (!MODE_ORDER.includes(mode)) throw new Error(`GRADLAB_GPU_TEST_MODES: unknown mode '${mode}'`);
+  const support = modeSupport(mode);
+  if (!support.ok && !required) {
+    test.skip(`${mode}: skipped — ${support.reason}`, () => undefined);
+    continue;
+  }
+  describe(`gpu mode ${mode}`, () => {
+    const name = `gpu-test-${mode}`;
+    const tiledName = `gpu-test-${mode}-tiled`;
+    beforeAll(() => {
+      registerGpuBackend({ mode, log: false }, name);
+      registerGpuBackend({ mode, log: false, tileElements: 64 }, tiledName);
+    });
+    test('the mode is available', () => expect(support).toEqual({ ok: true, reason: '' }));
+    test.each(checks.map((c) => [c.name, c] as const))('%s', (_, check) => {
+      const result = runCheck(check, name);
+      expect(result.detail).toBe('');
+      expect(result.ok).toBe(true);
+    });
+    test.each(checks.filter((c) => c.tiled).map((c) => [c.name, c] as const))('tiled (64 elements per texture): %s', (_, check) => {
+      const result = runCheck(check, tiledName);
+      expect(result.detail).toBe('');
+      expect(result.ok).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,149 @@
+// Benchmark of the gpu backend (@gradlab/gpu) against the CPU backend, in one run. Prints one JSON object:
+//   for the CPU backend and for each GPU.js mode given (default: every mode available here),
+//   matmul    square float32 matmul at 256, 512, 1024: median ms and GFLOPS (2·n³ flops);
+//   conv2d    forward, backprop-input and backprop-filter on x [32,64,64,3], 32 3×3 filters, 'same';
+//   mlp_step  one training step of a 784-128-10 network on a batch of 64 (forward, hand-written
+//             backward, SGD update; about 30 kernels), and the live textures before and after 50 steps;
+//   compile   first-call latency of every new kernel (shader or WASM compile + first run), summed.
+// Every timing includes reading the result back to JavaScript (a GPU runs asynchronously: without a
+// readback the clock would stop before the work does), and is the median of several runs after a
+// warm-up run that also compiles the kernels. Runs that take longer than a few seconds are repeated
+// fewer times (the JSON says how many). On this 2-core machine with no GPU, headlessgl is Mesa's
+// software OpenGL (llvmpipe): a real shader path, but running on the CPU.
+//
+// Run: pnpm run bench:gpu                  (builds first; re-runs itself under xvfb-run when it is installed)
+//      node scripts/bench-gpu.mjs [--modes=cpu,webasm,headlessgl] [--sizes=256,512] [--quick]
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import * as T from '../packages/tensor/dist/index.js';
+import { Device, createGpuBackend, availableModes, modeSupport, tidy, MODE_ORDER } from '../packages/gpu/dist/index.js';
+
+// headless-gl needs an X display: without one, run this script again under xvfb-run when it is installed.
+if (!modeSupport('headlessgl').ok && !process.env.DISPLAY && !process.env.GRADLAB_BENCH_UNDER_XVFB &&
+    spawnSync('sh', ['-c', 'command -v xvfb-run']).status === 0) {
+  const child = spawnSync('xvfb-run', ['-a', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit', env: { ...process.env, GRADLAB_BENCH_UNDER_XVFB: '1' },
+  });
+  process.exit(child.status ?? 1);
+}
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v = 'true'] = a.replace(/^--/, '').split('='); return [k, v]; }));
+const quick = args.quick === 'true';
+const sizes = (args.sizes ?? (quick ? '128,256' : '256,512,1024')).split(',').map(Number);
+const requested = args.modes ? args.modes.split(',') : availableModes();
+/** Give up repeating a measurement once one run takes this long (ms): the median of fewer runs. */
+const SLOW_MS = Number(args.slow ?? 4000);
+
+const round = (x, digits = 2) => Number(x.toFixed(digits));
+const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+
+/** Median ms of fn() after one warm-up run; fewer runs when a run is slow. */
+function time(fn, runs = 5) {
+  const warm = performance.now();
+  fn();
+  const warmMs = performance.now() - warm;
+  const count = warmMs > SLOW_MS ? 1 : warmMs * runs > 3 * SLOW_MS ? 3 : runs;
+  const ms = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    fn();
+    ms.push(performance.now() - start);
+  }
+  return { ms: round(median(ms), 2), runs: count, first_ms: round(warmMs, 1) };
+}
+
+/** Run `op`, read the result back, free it: one timed unit. */
+const readBack = (op) => () => { const y = op(); y.dataSync(); if (y.backend !== 'cpu') y.storage.dispose(); };
+
+function benchBackend(name, device) {
+  T.setBackend(name);
+  const out = { matmul: {}, conv2d: {} };
+  const compileAt = () => (device ? device.compileMs : 0);
+  for (const n of sizes) {
+    const a = T.randn([n, n], { seed: 1 }), b = T.randn([n, n], { seed: 2 });
+    const before = compileAt();
+    const t = time(readBack(() => a.matmul(b)), n >= 1024 ? 3 : 5);
+    out.matmul[`float32_${n}`] = { ...t, gflops: round((2 * n ** 3) / (t.ms * 1e6), 3), compile_ms: round(compileAt() - before, 1) };
+    if (device) { a.storage.dispose(); b.storage.dispose(); }
+  }
+  const [N, H, W, C, F] = quick ? [8, 32, 32, 3, 16] : [32, 64, 64, 3, 32];
+  out.conv2d.shape = `x [${N},${H},${W},${C}], filter [3,3,${C},${F}], strides 1, same, float32`;
+  const x = T.randn([N, H, W, C], { seed: 3 }), w = T.randn([3, 3, C, F], { seed: 4 }), dy = T.randn([N, H, W, F], { seed: 5 });
+  const opts = { padding: 'same' };
+  const flops = 2 * N * H * W * 9 * C * F;
+  for (const [label, op] of [
+    ['forward', () => T.conv2d(x, w, opts)],
+    ['backprop_input', () => T.conv2dBackpropInput(dy, w, x.shape, opts)],
+    ['backprop_filter', () => T.conv2dBackpropFilter(x, dy, w.shape, opts)],
+  ]) {
+    const before = compileAt();
+    const t = time(readBack(op));
+    out.conv2d[label] = { ...t, gflops: round(flops / (t.ms * 1e6), 3), compile_ms: round(compileAt() - before, 1) };
+  }
+  out.mlp_step = mlpStep(device);
+  T.setBackend('cpu');
+  return out;
+}
+
+/** One SGD step of a 784-128-10 network under softmax-free squared error, every op on the active backend. */
+function mlpStep(device) {
+  const batch = 64;
+  const x = T.randn([batch, 784], { seed: 6 }), y = T.randn([batch, 10], { seed: 7 });
+  let p = { w1: T.randn([784, 128], { seed: 8, std: 0.05 }), b1: T.zeros([128]), w2: T.randn([128, 10], { seed: 9, std: 0.1 }) };
+  const step = () => {
+    const next = tidy(() => {
+      const pre = x.matmul(p.w1).add(p.b1);
+      const h = pre.relu();
+      const diff = h.matmul(p.w2).sub(y);
+      const loss = diff.square().mean();
+      const dOut = diff.mul(2 / diff.size);
+      const dPre = dOut.matmul(p.w2.T).mul(pre.gt(0));
+      return { w1: p.w1.sub(x.T.matmul(dPre).mul(0.01)), b1: p.b1.sub(dPre.sum(0).mul(0.01)), w2: p.w2.sub(h.T.matmul(dOut).mul(0.01)), loss };
+    });
+    next.loss.item();
+    if (device) for (const old of [p.w1, p.b1, p.w2, next.loss]) old.storage.dispose();
+    p = { w1: next.w1, b1: next.b1, w2: next.w2 };
+  };
+  const t = time(step, 10);
+  const texturesBefore = device?.liveTextures ?? 0, storagesBefore = device?.liveStorages ?? 0;
+  const steps = quick ? 10 : 50;
+  for (let s = 0; s < steps; s++) step();
+  return {
+    ...t,
+    memory: device ? {
+      steps, live_textures_before: texturesBefore, live_textures_after: device.liveTextures,
+      live_storages_before: storagesBefore, live_storages_after: device.liveStorages, textures_created_total: device.texturesCreated,
+    } : null,
+  };
+}
+
+const result = {
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`,
+    loadavg_1min_at_start: round(os.loadavg()[0]),
+  },
+  note: 'ms = median wall-clock time including the readback of the result; first_ms = the warm-up run, which compiles the kernels',
+  modes_available: availableModes(),
+  modes_missing: Object.fromEntries(MODE_ORDER.filter((m) => !modeSupport(m).ok).map((m) => [m, modeSupport(m).reason])),
+  backends: {},
+};
+
+result.backends.cpu_backend = benchBackend('cpu', null);
+for (const mode of requested) {
+  const support = modeSupport(mode);
+  if (!support.ok) { result.backends[`gpu_${mode}`] = { skipped: support.reason }; continue; }
+  const device = new Device({ mode, log: false });
+  const name = `gpu-bench-${mode}`;
+  T.registerBackend(name, () => createGpuBackend(device, name));
+  const started = performance.now();
+  result.backends[`gpu_${mode}`] = {
+    max_texture_size: Number.isFinite(device.maxTextureSize) ? device.maxTextureSize : null,
+    tile_elements: device.tileElements,
+    ...benchBackend(name, device),
+    kernels_compiled: device.kernelsCompiled,
+    compile_ms_total: round(device.compileMs, 1),
+    seconds_total: round((performance.now() - started) / 1000, 1),
+  };
+}
+console.log(JSON.stringify(result, null, 2));
