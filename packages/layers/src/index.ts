@@ -14,6 +14,8 @@ import { Embedding } from './layers/embedding.js';
 import type { EmbeddingArgs } from './layers/embedding.js';
 import { BatchNormalization, LayerNormalization } from './layers/normalization.js';
 import type { BatchNormalizationArgs, LayerNormalizationArgs } from './layers/normalization.js';
+import { GroupNormalization } from './layers/group-normalization.js';
+import type { GroupNormalizationArgs } from './layers/group-normalization.js';
 import { LSTM } from './layers/recurrent.js';
 import type { LSTMArgs, LSTMResult, LSTMRunOptions } from './layers/recurrent.js';
 import { Bidirectional } from './layers/wrappers.js';
@@ -24,9 +26,9 @@ import type { LayerArgs } from './layer.js';
 export { Module } from './module.js';
 export { Layer, resetLayerNames, formatSymbolicShape } from './layer.js';
 export type { LayerArgs, CallOptions, SymbolicShape } from './layer.js';
-export { Dense, Activation, Flatten, Dropout, Conv2D, MaxPooling2D, AveragePooling2D, Embedding, BatchNormalization, LayerNormalization, LSTM, Bidirectional };
+export { Dense, Activation, Flatten, Dropout, Conv2D, MaxPooling2D, AveragePooling2D, Embedding, BatchNormalization, LayerNormalization, GroupNormalization, LSTM, Bidirectional };
 export type { LSTMArgs, LSTMResult, LSTMRunOptions, BidirectionalArgs, BidirectionalResult, MergeMode };
-export type { DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, EmbeddingArgs, BatchNormalizationArgs, LayerNormalizationArgs, ActivationName };
+export type { DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, EmbeddingArgs, BatchNormalizationArgs, LayerNormalizationArgs, GroupNormalizationArgs, ActivationName };
 export * as initializers from './initializers.js';
 export * as normalization from './ops/normalization.js';
 
@@ -42,6 +44,7 @@ export const layers = {
   Embedding: (inputDim: number, outputDim: number, args?: EmbeddingArgs) => new Embedding(inputDim, outputDim, args),
   BatchNormalization: (args?: BatchNormalizationArgs) => new BatchNormalization(args),
   LayerNormalization: (args?: LayerNormalizationArgs) => new LayerNormalization(args),
+  GroupNormalization: (args?: GroupNormalizationArgs) => new GroupNormalization(args),
   LSTM: (units: number, args?: LSTMArgs) => new LSTM(units, args),
   Bidirectional: (layer: LSTM, args?: BidirectionalArgs) => new Bidirectional(layer, args),
 };
