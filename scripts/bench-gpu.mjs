@@ -5,6 +5,9 @@
 //   mlp_step  one training step of a 784-128-10 network on a batch of 64 (forward, hand-written
 //             backward, SGD update; about 30 kernels), and the live textures before and after 50 steps;
 //   compile   first-call latency of every new kernel (shader or WASM compile + first run), summed.
+// With --webgpu, also GPU.js's webgpu mode through Dawn (the `webgpu` package, a dependency of gpu.js),
+// where an adapter answers: the same one-thread-per-output matmul and conv2d kernels as gradlab's (written
+// out here, since gradlab's backend keeps the synchronous contract that webgpu lacks), awaited per call.
 // Every timing includes reading the result back to JavaScript (a GPU runs asynchronously: without a
 // readback the clock would stop before the work does), and is the median of several runs after a
 // warm-up run that also compiles the kernels. Runs that take longer than a few seconds are repeated
@@ -15,6 +18,8 @@
 //      node scripts/bench-gpu.mjs [--modes=cpu,webasm,headlessgl] [--sizes=256,512] [--quick]
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as T from '../packages/tensor/dist/index.js';
 import { Device, createGpuBackend, availableModes, modeSupport, tidy, MODE_ORDER } from '../packages/gpu/dist/index.js';
@@ -31,7 +36,7 @@ if (!modeSupport('headlessgl').ok && !process.env.DISPLAY && !process.env.GRADLA
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v = 'true'] = a.replace(/^--/, '').split('='); return [k, v]; }));
 const quick = args.quick === 'true';
 const sizes = (args.sizes ?? (quick ? '128,256' : '256,512,1024')).split(',').map(Number);
-const requested = args.modes ? args.modes.split(',') : availableModes();
+const requested = args.modes !== undefined ? args.modes.split(',').filter((m) => m && m !== 'true') : availableModes();
 /** Give up repeating a measurement once one run takes this long (ms): the median of fewer runs. */
 const SLOW_MS = Number(args.slow ?? 4000);
 
@@ -146,4 +151,84 @@ for (const mode of requested) {
     seconds_total: round((performance.now() - started) / 1000, 1),
   };
 }
+if (args.webgpu === 'true') result.webgpu = await benchWebGPU();
 console.log(JSON.stringify(result, null, 2));
+// Dawn keeps the event loop alive after its device is made: leave explicitly.
+process.exit(0);
+
+/** matmul and conv2d as gradlab writes them, on GPU.js's webgpu mode (Dawn in Node), awaited per call. */
+async function benchWebGPU() {
+  // gpu.js from @gradlab/gpu's dependencies, and webgpu from gpu.js's (pnpm links them there, not at the root)
+  const fromGpu = createRequire(new URL('../packages/gpu/package.json', import.meta.url));
+  const gpujsPath = fromGpu.resolve('gpu.js');
+  let dawn;
+  try {
+    dawn = await import(pathToFileURL(createRequire(gpujsPath).resolve('webgpu')).href);
+  } catch (error) {
+    return { skipped: `the webgpu package (Dawn) does not load here: ${String(error.message).split('\n')[0]}` };
+  }
+  Object.assign(globalThis, dawn.globals);
+  // Dawn's Node binding refuses a plain function for device.onuncapturederror, which GPU.js assigns:
+  // keep the handler on the object instead (errors still reach the console through Dawn's own log).
+  const proto = globalThis.GPUDevice?.prototype;
+  if (proto) Object.defineProperty(proto, 'onuncapturederror', { configurable: true, set(fn) { this.__gradlabOnError = fn; }, get() { return this.__gradlabOnError ?? null; } });
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([]) }, configurable: true });
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) return { skipped: 'navigator.gpu.requestAdapter() gave no adapter' };
+  const { GPU } = fromGpu('gpu.js');
+  const gpu = new GPU({ mode: 'webgpu' });
+  const out = { adapter: adapter.info ?? null, matmul: {}, conv2d: {} };
+  const awaitTime = async (fn, runs = 5) => {
+    const warm = performance.now(); await fn(); const first = performance.now() - warm;
+    const ms = [];
+    for (let i = 0; i < runs; i++) { const start = performance.now(); await fn(); ms.push(performance.now() - start); }
+    return { ms: round(median(ms), 3), runs, first_ms: round(first, 1) };
+  };
+  for (const n of sizes) {
+    const a = T.randn([n, n], { seed: 1 }).dataSync(), b = T.randn([n, n], { seed: 2 }).dataSync();
+    const kernel = gpu.createKernel(`function(a, b) {
+      const o = this.thread.x;
+      const i = Math.floor((o + 0.5) / ${n});
+      const j = o - i * ${n};
+      let sum = 0.0;
+      for (let k = 0; k < ${n}; k += 4) {
+        sum += a[i * ${n} + k] * b[k * ${n} + j] + a[i * ${n} + k + 1] * b[(k + 1) * ${n} + j]
+             + a[i * ${n} + k + 2] * b[(k + 2) * ${n} + j] + a[i * ${n} + k + 3] * b[(k + 3) * ${n} + j];
+      }
+      return sum;
+    }`, { output: [n * n], precision: 'single' });
+    const t = await awaitTime(() => kernel(a, b));
+    const c = await kernel(a, b);
+    let ref = 0; for (let k = 0; k < n; k++) ref += a[3 * n + k] * b[k * n + 5];
+    out.matmul[`float32_${n}`] = { ...t, gflops: round((2 * n ** 3) / (t.ms * 1e6), 2), check_c_3_5: [round(c[3 * n + 5], 4), round(ref, 4)] };
+  }
+  const [N, H, W, C, F] = quick ? [8, 32, 32, 3, 16] : [32, 64, 64, 3, 32];
+  const x = T.randn([N, H, W, C], { seed: 3 }).dataSync(), w = T.randn([3, 3, C, F], { seed: 4 }).dataSync();
+  const conv = gpu.createKernel(`function(x, w) {
+    const o = this.thread.x;
+    const f = o - Math.floor((o + 0.5) / ${F}) * ${F};
+    const r1 = Math.floor((o + 0.5) / ${F});
+    const ox = r1 - Math.floor((r1 + 0.5) / ${W}) * ${W};
+    const r2 = Math.floor((r1 + 0.5) / ${W});
+    const oy = r2 - Math.floor((r2 + 0.5) / ${H}) * ${H};
+    const n = Math.floor((r2 + 0.5) / ${H});
+    let sum = 0.0;
+    for (let ky = 0; ky < 3; ky++) {
+      const iy = oy + ky - 1;
+      if (iy >= 0 && iy < ${H}) {
+        for (let kx = 0; kx < 3; kx++) {
+          const ix = ox + kx - 1;
+          if (ix >= 0 && ix < ${W}) {
+            for (let c = 0; c < ${C}; c++) {
+              sum += x[((n * ${H} + iy) * ${W} + ix) * ${C} + c] * w[((ky * 3 + kx) * ${C} + c) * ${F} + f];
+            }
+          }
+        }
+      }
+    }
+    return sum;
+  }`, { output: [N * H * W * F], precision: 'single' });
+  const t = await awaitTime(() => conv(x, w));
+  out.conv2d.forward = { shape: `x [${N},${H},${W},${C}], filter [3,3,${C},${F}], same`, ...t, gflops: round((2 * N * H * W * 9 * C * F) / (t.ms * 1e6), 2) };
+  return out;
+}
