@@ -58,7 +58,7 @@ if (!existsSync(CHROMIUM)) {
       const page = await browser.newPage();
       await page.setContent('<!doctype html><title>gradlab gpu checks</title>');
       await page.addScriptTag({ content: code });
-      report = await page.evaluate(() => (window as unknown as { __gradlab: Promise<Report> }).__gradlab);
+      report = await page.evaluate(() => (globalThis as unknown as { __gradlab: Promise<Report> }).__gradlab);
       if (process.env.GRADLAB_BROWSER_REPORT) writeFileSync(process.env.GRADLAB_BROWSER_REPORT, JSON.stringify(report, null, 2));
     } finally {
       await browser.close();

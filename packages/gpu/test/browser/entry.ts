@@ -64,7 +64,7 @@ async function main(): Promise<{ userAgent: string; modes: ModeReport[]; webgpu:
     });
     modes.push({ mode, available: true, reason: '', results, training: mode === 'webgl2' ? train(mode) : undefined });
   }
-  return { userAgent: navigator.userAgent, modes, webgpu: await webgpuReport() };
+  return { userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent, modes, webgpu: await webgpuReport() };
 }
 
-(window as unknown as { __gradlab: Promise<unknown> }).__gradlab = main().catch((e: unknown) => ({ error: String((e as Error)?.stack ?? e) }));
+(globalThis as unknown as { __gradlab: Promise<unknown> }).__gradlab = main().catch((e: unknown) => ({ error: String((e as Error)?.stack ?? e) }));
