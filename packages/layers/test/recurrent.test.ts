@@ -301,7 +301,7 @@ describe('backpropagation through time', () => {
     expect(y.gradFn?.op).toBe('reshape');
     expect(y.gradFn?.inputs[0].gradFn?.op).toBe('lstmSequence');
     const xw = new Variable(zeros([B, T, 4 * u], 'float64'), { requiresGrad: true });
-    const direct = lstmSequence(xw, layer.recurrentKernel!, layer.bias!, { mask: null, goBackwards: false, returnSequences: false, returnState: true, timeAligned: false });
+    const direct = lstmSequence(xw, layer.recurrentKernel!, layer.bias!, { mask: null, goBackwards: false, returnSequences: false, returnState: true, timeAligned: false, zeroOutputForMask: false });
     expect(direct.shape).toEqual([B, 3, u]); // last output, then h and c
   });
 });

@@ -81,7 +81,7 @@ export class Embedding extends Layer {
     return embeddingLookup(this.embeddings!, x.data, `${this.name} (Embedding)`);
   }
 
-  override computeMask(input: Variable): Tensor | null {
+  override computeMask(input: Variable, _mask: Tensor | null = null): Tensor | null {
     return this.maskZero ? input.data.ne(0) : null;
   }
 
