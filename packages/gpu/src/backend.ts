@@ -16,6 +16,7 @@ import * as red from './kernels/reduce.js';
 import { matmul } from './kernels/matmul.js';
 import * as conv from './kernels/conv.js';
 import * as pool from './kernels/pool.js';
+import * as fused from './kernels/fused.js';
 
 export interface GpuBackend extends Backend {
   readonly device: Device;
@@ -37,9 +38,35 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
     return result;
   }
 
+  /**
+   * The fused kernels take float32 tensors (and int32 labels) and, unlike the methods above, have no
+   * CPU kernel to fall back on for float64: callers use them only when x.dtype is float32.
+   */
+  function onDeviceFloat32<R>(op: string, inputs: (Tensor | null)[], f: (...xs: (Tensor | null)[]) => R): R {
+    const bad = inputs.find((x) => x !== null && x.dtype === 'float64');
+    if (bad) throw new Error(`gpu: ${op} is a float32 kernel; got a float64 input of shape [${bad.shape.join(',')}]`);
+    const moved = inputs.map((x) => (x === null ? null : dev(x)));
+    const result = f(...moved);
+    moved.forEach((m, i) => { if (m !== null && m !== inputs[i]) m.storage.dispose(); });
+    return result;
+  }
+
   return {
     name,
     device,
+    batchNormForward: (x, gamma, beta, epsilon, mask) => onDeviceFloat32('batchNormForward', [x, gamma, beta, mask],
+      (a, g, b, m) => fused.batchNormForward(ctx, a!, g!, b!, epsilon, m)),
+    batchNormBackward: (dy, xHat, invstd, gamma, mask) => onDeviceFloat32('batchNormBackward', [dy, xHat, invstd, gamma, mask],
+      (d, h, s, g, m) => fused.batchNormBackward(ctx, d!, h!, s!, g!, m)),
+    layerNormForward: (x, gamma, beta, epsilon) => onDeviceFloat32('layerNormForward', [x, gamma, beta],
+      (a, g, b) => fused.layerNormForward(ctx, a!, g!, b!, epsilon)),
+    layerNormBackward: (dy, xHat, invstd, gamma) => onDeviceFloat32('layerNormBackward', [dy, xHat, invstd, gamma],
+      (d, h, s, g) => fused.layerNormBackward(ctx, d!, h!, s!, g!)),
+    softmaxCrossEntropy: (logits, labels) => onDeviceFloat32('softmaxCrossEntropy', [logits, labels],
+      (z, y) => fused.softmaxCrossEntropy(ctx, z!, y!)),
+    lstmCellForward: (z, cPrev) => onDeviceFloat32('lstmCellForward', [z, cPrev], (a, c) => fused.lstmCellForward(ctx, a!, c!)),
+    lstmCellBackward: (dh, dc, gates, tanhC, cPrev) => onDeviceFloat32('lstmCellBackward', [dh, dc, gates, tanhC, cPrev],
+      (a, b, g, t, c) => fused.lstmCellBackward(ctx, a!, b!, g!, t!, c!)),
     upload: (data) => upload(ctx, data),
     copy: (x, dtype = x.dtype) => run([x], dtype, (a) => ew.copy(ctx, a, dtype), (c, a) => c.copy(a, dtype)),
     unary: (op, x) => run([x], null, (a) => ew.unary(ctx, op, a), (c, a) => c.unary(op, a)),

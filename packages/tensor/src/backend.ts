@@ -27,11 +27,47 @@ export interface Conv2DInfo {
 }
 
 /**
+ * Optional fused kernels. A backend may provide them (the gpu backend does); code that has its own
+ * loops for the same maths (the fused ops of @gradlab/layers) calls them when `getBackend(x.backend)`
+ * has them and keeps its own path otherwise, so the CPU backend needs none of them. Inputs are float32
+ * (or int32 labels); shapes are as written. All rows/columns are of a matrix: x [M, C] with C the
+ * feature axis.
+ */
+export interface FusedKernels {
+  /**
+   * BatchNorm (training mode) over the rows of x [M, C], rows weighted by mask [M] (0/1) or all 1:
+   *   mean, variance (biased) per column; invstd = 1/√(variance + ε); x̂ = (x − mean)·invstd; y = γ·x̂ + β.
+   */
+  batchNormForward?(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, mask: Tensor | null):
+    { y: Tensor; xHat: Tensor; mean: Tensor; variance: Tensor; invstd: Tensor };
+  /** dx = γ·invstd·(dy − m·Σdy/N − m·x̂·Σ(dy·x̂)/N),  dγ = Σ dy·x̂,  dβ = Σ dy  (N = Σ m). */
+  batchNormBackward?(dy: Tensor, xHat: Tensor, invstd: Tensor, gamma: Tensor, mask: Tensor | null):
+    { dx: Tensor; dGamma: Tensor; dBeta: Tensor };
+  /** LayerNorm over the columns of each row of x [M, C]: x̂ = (x − mean_r)·invstd_r, y = γ·x̂ + β; invstd [M]. */
+  layerNormForward?(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): { y: Tensor; xHat: Tensor; invstd: Tensor };
+  /** With g = dy·γ:  dx = invstd_r·(g − mean_c g − x̂·mean_c(g·x̂)),  dγ = Σ_r dy·x̂,  dβ = Σ_r dy. */
+  layerNormBackward?(dy: Tensor, xHat: Tensor, invstd: Tensor, gamma: Tensor): { dx: Tensor; dGamma: Tensor; dBeta: Tensor };
+  /**
+   * Row-wise softmax of logits [N, C] and the cross-entropy against int32 labels [N]:
+   *   loss_r = log Σ_k e^{z_rk} − z_{r,label_r}   (stable: shifted by the row max).
+   * Its gradient is (softmax − onehot(label))·dloss_r, which the caller forms.
+   */
+  softmaxCrossEntropy?(logits: Tensor, labels: Tensor): { loss: Tensor; softmax: Tensor };
+  /**
+   * The LSTM cell's gate arithmetic (gate order i, f, c̃, o): z [B, 4u] pre-activations, cPrev [B, u]:
+   *   gates = (σ(z_i), σ(z_f), tanh(z_c), σ(z_o)) [B, 4u],  c = f·cPrev + i·c̃,  tanhC = tanh(c),  h = o·tanhC.
+   */
+  lstmCellForward?(z: Tensor, cPrev: Tensor): { h: Tensor; c: Tensor; gates: Tensor; tanhC: Tensor };
+  /** Backward of lstmCellForward from dh and dc (the gradient reaching c from the next step): dz [B, 4u], dcPrev [B, u]. */
+  lstmCellBackward?(dh: Tensor, dc: Tensor, gates: Tensor, tanhC: Tensor, cPrev: Tensor): { dz: Tensor; dcPrev: Tensor };
+}
+
+/**
  * The heavy kernels. The ops in ops/*.ts validate arguments, work out output shapes and then call the
  * active backend, so a new backend (GPU.js) plugs in here without touching anything above.
  * Inputs may be any strided view; outputs are fresh contiguous tensors owned by the backend.
  */
-export interface Backend {
+export interface Backend extends FusedKernels {
   readonly name: string;
   /** Wrap CPU values in this backend's storage (uploading them if the backend is a device). */
   upload(data: TypedArray): Storage;

@@ -17,7 +17,7 @@ import { literal, position, unravel } from '../codegen.js';
 import type { Reader } from '../program.js';
 
 /** f(x) for each unary op, as kernel source. Stable forms where the naive formula overflows. */
-const UNARY: Record<UnaryOp, (x: string) => string> = {
+export const UNARY: Record<UnaryOp, (x: string) => string> = {
   neg: (x) => `-${x}`,
   exp: (x) => `Math.exp(${x})`,
   log: (x) => `Math.log(${x})`,
