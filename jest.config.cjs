@@ -12,6 +12,8 @@ module.exports = {
     '^@gradlab/([a-z]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@gradlab/example-([a-z]+)$': '<rootDir>/examples/$1/src/index.ts',
     '^gradlab$': '<rootDir>/packages/gradlab/src/index.ts',
+    // import.meta (ES modules only) locates the gemm worker; under jest a CommonJS twin does.
+    '^\\./worker-url\\.js$': '<rootDir>/test/support/worker-url.cjs',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

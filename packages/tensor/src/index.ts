@@ -27,3 +27,4 @@ export * from './ops/conv.js';
 export * from './ops/pool.js';
 export * from './ops/join.js';
 export * from './ops/indexing.js';
+export { setNumThreads, numThreads, shutdownThreads } from './cpu/threads.js';

@@ -18,7 +18,8 @@ import type { Backend, Conv2DInfo } from '../backend.js';
 import type { TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
-import { gemm, rowMajor, transposed } from './matmul.js';
+import { rowMajor, transposed } from './matmul.js';
+import { parallelGemm } from './threads.js';
 
 const CHUNK_ELEMENTS = 1 << 18;
 
@@ -91,14 +92,14 @@ export const conv2d: Backend['conv2d'] = (x, filter, info) => {
   const xs = contiguousData(x), w = rowMajor(contiguousData(filter), F);
   const y = allocate(x.dtype, rows * F);
   if (isPointwise(info)) {
-    gemm(rows, F, patch, rowMajor(xs, patch), w, y);
+    parallelGemm(rows, F, patch, rowMajor(xs, patch), w, y);
   } else {
     const chunk = rowsPerChunk(info);
     const cols = allocate(x.dtype, Math.min(chunk, rows) * patch);
     for (let row0 = 0; row0 < rows; row0 += chunk) {
       const count = Math.min(chunk, rows - row0);
       im2col(xs, info, row0, count, cols);
-      gemm(count, F, patch, rowMajor(cols, patch), w, y, row0 * F);
+      parallelGemm(count, F, patch, rowMajor(cols, patch), w, y, row0 * F);
     }
   }
   return cpuTensor(y, [info.batch, info.outHeight, info.outWidth, F]);
@@ -112,13 +113,13 @@ export const conv2dBackpropInput: Backend['conv2dBackpropInput'] = (dy, filter, 
   const dys = contiguousData(dy), wT = transposed(rowMajor(contiguousData(filter), F));
   const dx = allocate(dy.dtype, info.batch * info.inHeight * info.inWidth * info.inChannels);
   if (isPointwise(info)) {
-    gemm(rows, patch, F, rowMajor(dys, F), wT, dx);
+    parallelGemm(rows, patch, F, rowMajor(dys, F), wT, dx);
   } else {
     const chunk = rowsPerChunk(info);
     const dcols = allocate(dy.dtype, Math.min(chunk, rows) * patch);
     for (let row0 = 0; row0 < rows; row0 += chunk) {
       const count = Math.min(chunk, rows - row0);
-      gemm(count, patch, F, rowMajor(dys, F, row0 * F), wT, dcols);
+      parallelGemm(count, patch, F, rowMajor(dys, F, row0 * F), wT, dcols);
       col2im(dcols, info, row0, count, dx);
     }
   }
@@ -133,14 +134,14 @@ export const conv2dBackpropFilter: Backend['conv2dBackpropFilter'] = (x, dy, inf
   const xs = contiguousData(x), dys = contiguousData(dy);
   const dw = allocate(x.dtype, patch * F);
   if (isPointwise(info)) {
-    gemm(patch, F, rows, transposed(rowMajor(xs, patch)), rowMajor(dys, F), dw);
+    parallelGemm(patch, F, rows, transposed(rowMajor(xs, patch)), rowMajor(dys, F), dw);
   } else {
     const chunk = rowsPerChunk(info);
     const cols = allocate(x.dtype, Math.min(chunk, rows) * patch);
     for (let row0 = 0; row0 < rows; row0 += chunk) {
       const count = Math.min(chunk, rows - row0);
       im2col(xs, info, row0, count, cols);
-      gemm(patch, F, count, transposed(rowMajor(cols, patch)), rowMajor(dys, F, row0 * F), dw, 0, row0 > 0);
+      parallelGemm(patch, F, count, transposed(rowMajor(cols, patch)), rowMajor(dys, F, row0 * F), dw, 0, row0 > 0);
     }
   }
   return cpuTensor(dw, [info.filterHeight, info.filterWidth, info.inChannels, F]);

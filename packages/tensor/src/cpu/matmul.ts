@@ -28,6 +28,7 @@ import type { TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { broadcastStrides, ordinalToIndex, sizeOf } from '../shape.js';
 import { cpuTensor } from './elementwise.js';
+import { parallelGemm } from './threads.js';
 
 /** A matrix inside a flat array: element (i, j) is data[offset + i·rowStride + j·colStride]. */
 export interface MatrixRef {
@@ -188,7 +189,7 @@ export const matmul: Backend['matmul'] = (a, b, outShape) => {
   // [B, T, K] @ [K, N] (a Dense layer on a sequence): when every batch element shares one B and A's
   // batch axes follow its rows in memory, the whole batch is one tall gemm of B·M rows.
   if (batches > 1 && bBatch.every((s) => s === 0) && rowsFold(batchShape, aBatch, m, a.strides[a.rank - 2])) {
-    gemm(batches * m, n, k, matrixA(a.offset), matrixB(b.offset), out);
+    parallelGemm(batches * m, n, k, matrixA(a.offset), matrixB(b.offset), out);
     return cpuTensor(out, outShape);
   }
   const index = new Array<number>(batchShape.length).fill(0);
@@ -196,7 +197,7 @@ export const matmul: Backend['matmul'] = (a, b, outShape) => {
     ordinalToIndex(t, batchShape, index);
     let aAt = a.offset, bAt = b.offset;
     for (let d = 0; d < index.length; d++) { aAt += index[d] * aBatch[d]; bAt += index[d] * bBatch[d]; }
-    gemm(m, n, k, matrixA(aAt), matrixB(bAt), out, t * m * n);
+    parallelGemm(m, n, k, matrixA(aAt), matrixB(bAt), out, t * m * n);
   }
   return cpuTensor(out, outShape);
 };

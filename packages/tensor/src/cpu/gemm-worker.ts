@@ -1,0 +1,27 @@
+/**
+ * A gemm worker thread (see threads.ts). It sleeps in Atomics.wait until the main thread bumps the
+ * generation counter, computes its band of C from the shared buffers, stores the generation in its
+ * "done" slot and wakes the main thread. New (larger) shared buffers arrive as a message on its port,
+ * read synchronously with receiveMessageOnPort before each job.
+ */
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { workerBand, Slot } from './threads.js';
+import type { WorkerInit } from './threads.js';
+
+const { control, port, index } = workerData as WorkerInit;
+let a: Float64Array = new Float64Array(0), b: Float64Array = new Float64Array(0), c: Float64Array = new Float64Array(0);
+let seen = 0;
+Atomics.store(control, Slot.Ready + index, 1);
+Atomics.notify(control, Slot.Ready + index);
+for (;;) {
+  Atomics.wait(control, Slot.Generation, seen);
+  seen = Atomics.load(control, Slot.Generation);
+  if (Atomics.load(control, Slot.Stop) === 1) break;
+  for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
+    const buffers = message.message as { a: SharedArrayBuffer; b: SharedArrayBuffer; c: SharedArrayBuffer };
+    a = new Float64Array(buffers.a); b = new Float64Array(buffers.b); c = new Float64Array(buffers.c);
+  }
+  workerBand(control, index, control[Slot.Threads], a, b, c);
+  Atomics.store(control, Slot.Done + index, seen);
+  Atomics.notify(control, Slot.Done + index);
+}

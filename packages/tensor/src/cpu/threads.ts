@@ -1,0 +1,218 @@
+/**
+ * Both cores for one matrix multiply. JavaScript runs on one thread, so gradlab keeps a small pool of
+ * worker_threads and splits each large gemm between the main thread and the workers: C = A·B is cut
+ * into bands of rows (or of columns when A has few rows), and each thread computes its bands with the
+ * same single-threaded `gemm`.
+ *
+ * Memory: workers cannot see the main thread's typed arrays, so A and B are copied into
+ * SharedArrayBuffers (O(m·k + k·n) numbers, against O(m·n·k) multiply-adds of work) and each worker
+ * writes its band of C into shared memory, which the main thread copies into place.
+ *
+ * Synchronisation: no messages per call. A shared Int32Array holds the job; the main thread bumps a
+ * generation counter and wakes the workers with Atomics.notify, computes its own band, then sleeps in
+ * Atomics.wait until every worker has stored the generation in its "done" slot. The whole exchange
+ * costs tens of microseconds, so only gemms above PARALLEL_MIN_WORK multiply-adds are split.
+ *
+ * GRADLAB_THREADS=1 (or setNumThreads(1)) turns this off; the default is one thread per core, at most 4.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TypedArray } from '../dtype.js';
+import { gemm, rowMajor } from './matmul.js';
+import type { MatrixRef } from './matmul.js';
+import { gemmWorkerUrl } from './worker-url.js';
+
+/** Below this many multiply-adds a gemm takes well under a millisecond: not worth waking a worker. */
+export const PARALLEL_MIN_WORK = 1 << 18;
+
+/** Layout of the shared control block (Int32Array slots). Worker w reports in Done + w. */
+export const Slot = { Generation: 0, Stop: 1, M: 2, N: 3, K: 4, Split: 5, Threads: 6, Done: 8, Ready: 16 } as const;
+/** How a job is split: each thread takes a band of rows of C, or a band of columns. */
+const Split = { Rows: 0, Columns: 1 } as const;
+const MAX_WORKERS = 8;
+/** How long a new worker may take to load gradlab and say it is ready before threads are given up. */
+const READY_TIMEOUT_MS = 20_000;
+
+interface Pool {
+  workers: Worker[];
+  ports: MessagePort[];
+  control: Int32Array;
+  /** Shared inputs and outputs, grown on demand (and then re-sent to every worker). */
+  a: Float64Array; b: Float64Array; c: Float64Array;
+  generation: number;
+}
+
+let requestedThreads = defaultThreads();
+let pool: Pool | null = null;
+let poolFailed = false;
+
+function defaultThreads(): number {
+  const fromEnv = Number(process.env.GRADLAB_THREADS);
+  if (Number.isInteger(fromEnv) && fromEnv >= 1) return Math.min(fromEnv, MAX_WORKERS + 1);
+  return Math.min(availableParallelism(), 4);
+}
+
+/** Use `n` threads (1 = main thread only) for later gemms. */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
+  requestedThreads = Math.min(n, MAX_WORKERS + 1);
+  shutdownThreads();
+}
+
+/** Whether the worker pool is running (it starts at the first large gemm). */
+export function threadPoolActive(): boolean { return pool !== null; }
+
+/** How many threads gemm uses (the main thread included). */
+export function numThreads(): number { return requestedThreads; }
+
+/** Stop the workers (they are unref'd, so a process also exits without this). */
+export function shutdownThreads(): void {
+  if (!pool) return;
+  Atomics.store(pool.control, Slot.Stop, 1);
+  Atomics.add(pool.control, Slot.Generation, 1);
+  Atomics.notify(pool.control, Slot.Generation);
+  for (const w of pool.workers) void w.terminate();
+  pool = null;
+}
+
+function sharedFloat64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(Math.ceil(length), 1) * 8));
+}
+
+function startPool(workerCount: number): Pool | null {
+  try {
+    if (gemmWorkerUrl.protocol === 'file:' && !existsSync(fileURLToPath(gemmWorkerUrl))) throw new Error('no worker file');
+    const control = new Int32Array(new SharedArrayBuffer(4 * (Slot.Ready + MAX_WORKERS)));
+    const workers: Worker[] = [];
+    const ports: MessagePort[] = [];
+    for (let w = 0; w < workerCount; w++) {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(gemmWorkerUrl, { workerData: { control, port: port2, index: w }, transferList: [port2] });
+      worker.unref();
+      port1.unref();
+      workers.push(worker);
+      ports.push(port1);
+    }
+    // A worker that cannot load would leave the main thread waiting forever: wait for each to say so.
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (let w = 0; w < workerCount; w++) {
+      while (Atomics.load(control, Slot.Ready + w) !== 1) {
+        const left = deadline - Date.now();
+        if (left <= 0) { for (const worker of workers) void worker.terminate(); throw new Error('workers did not start'); }
+        Atomics.wait(control, Slot.Ready + w, 0, Math.min(left, 100));
+      }
+    }
+    return { workers, ports, control, a: sharedFloat64(0), b: sharedFloat64(0), c: sharedFloat64(0), generation: 0 };
+  } catch {
+    poolFailed = true; // e.g. the compiled worker file is missing: stay single-threaded
+    return null;
+  }
+}
+
+/** Copy a strided m×n matrix into a row-major shared buffer. */
+function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Array): void {
+  const { data, offset, rowStride, colStride } = src;
+  let o = 0;
+  for (let i = 0; i < rows; i++) {
+    let p = offset + i * rowStride;
+    for (let j = 0; j < cols; j++, p += colStride) dest[o++] = data[p];
+  }
+}
+
+/** The part of 0…total that thread `t` of `threads` takes, in multiples of `align`. */
+export function band(total: number, threads: number, t: number, align: number): [number, number] {
+  const chunks = Math.ceil(total / align);
+  const start = Math.floor((chunks * t) / threads) * align;
+  const end = Math.min(total, Math.floor((chunks * (t + 1)) / threads) * align);
+  return [Math.min(start, total), end];
+}
+
+/**
+ * C (+)= A·B like `gemm`, on every thread of the pool when the product is large enough.
+ * A is m×k, B is k×n (any strides), C is row-major m×n at cOffset.
+ */
+export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, c: TypedArray, cOffset = 0, accumulate = false): void {
+  const threads = requestedThreads;
+  if (threads <= 1 || m * n * k < PARALLEL_MIN_WORK || poolFailed) return gemm(m, n, k, a, b, c, cOffset, accumulate);
+  pool ??= startPool(threads - 1);
+  if (!pool) return gemm(m, n, k, a, b, c, cOffset, accumulate);
+  const p = pool;
+  const split = m >= 8 * threads ? Split.Rows : Split.Columns;
+  const workers = p.workers.length;
+
+  // Shared copies of the inputs; grow the buffers (and tell the workers) when they are too small.
+  if (p.a.length < m * k || p.b.length < k * n || p.c.length < m * n) {
+    p.a = p.a.length < m * k ? sharedFloat64(m * k * 1.25) : p.a;
+    p.b = p.b.length < k * n ? sharedFloat64(k * n * 1.25) : p.b;
+    p.c = p.c.length < m * n ? sharedFloat64(m * n * 1.25) : p.c;
+    for (const port of p.ports) port.postMessage({ a: p.a.buffer, b: p.b.buffer, c: p.c.buffer });
+  }
+  copyMatrix(a, m, k, p.a);
+  copyMatrix(b, k, n, p.b);
+  const ctl = p.control;
+  ctl[Slot.M] = m; ctl[Slot.N] = n; ctl[Slot.K] = k; ctl[Slot.Split] = split; ctl[Slot.Threads] = workers + 1;
+  const generation = ++p.generation;
+  Atomics.store(ctl, Slot.Generation, generation);
+  Atomics.notify(ctl, Slot.Generation);
+
+  // The main thread's band (thread 0) straight into the caller's C, from the caller's own A and B.
+  const threadsTotal = workers + 1;
+  if (split === Split.Rows) {
+    const [r0, r1] = band(m, threadsTotal, 0, 4);
+    gemm(r1 - r0, n, k, a, b, c, cOffset, accumulate);
+  } else {
+    const [c0, c1] = band(n, threadsTotal, 0, 8);
+    const tmp = new Float64Array(m * (c1 - c0));
+    gemm(m, c1 - c0, k, a, { ...b, offset: b.offset + c0 * b.colStride }, tmp, 0, false);
+    scatterColumns(tmp, m, c0, c1, n, c, cOffset, accumulate);
+  }
+
+  // Wait for every worker, then place their bands.
+  for (let w = 0; w < workers; w++) {
+    while (Atomics.load(ctl, Slot.Done + w) !== generation) Atomics.wait(ctl, Slot.Done + w, Atomics.load(ctl, Slot.Done + w), 1000);
+    if (split === Split.Rows) {
+      const [r0, r1] = band(m, threadsTotal, w + 1, 4);
+      const from = r0 * n, to = r1 * n;
+      if (accumulate) for (let i = from; i < to; i++) c[cOffset + i] += p.c[i];
+      else for (let i = from; i < to; i++) c[cOffset + i] = p.c[i];
+    } else {
+      const [c0, c1] = band(n, threadsTotal, w + 1, 8);
+      // the worker wrote its columns into p.c as a row-major m×n matrix
+      for (let i = 0; i < m; i++) {
+        for (let j = c0; j < c1; j++) c[cOffset + i * n + j] = (accumulate ? c[cOffset + i * n + j] : 0) + p.c[i * n + j];
+      }
+    }
+  }
+}
+
+function scatterColumns(tmp: Float64Array, m: number, c0: number, c1: number, n: number, c: TypedArray, cOffset: number, accumulate: boolean): void {
+  const w = c1 - c0;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < w; j++) {
+      const at = cOffset + i * n + c0 + j;
+      c[at] = (accumulate ? c[at] : 0) + tmp[i * w + j];
+    }
+  }
+}
+
+/** What a worker runs for one job: its band of C = A·B from the shared buffers. */
+export function workerBand(ctl: Int32Array, index: number, threadsTotal: number, a: Float64Array, b: Float64Array, c: Float64Array): void {
+  const m = ctl[Slot.M], n = ctl[Slot.N], k = ctl[Slot.K];
+  if (ctl[Slot.Split] === Split.Rows) {
+    const [r0, r1] = band(m, threadsTotal, index + 1, 4);
+    if (r1 > r0) gemm(r1 - r0, n, k, rowMajor(a, k, r0 * k), rowMajor(b, n), c, r0 * n, false);
+  } else {
+    const [c0, c1] = band(n, threadsTotal, index + 1, 8);
+    if (c1 <= c0) return;
+    // columns c0…c1 of B, written into the same columns of C (row stride n)
+    const tmp = new Float64Array(m * (c1 - c0));
+    gemm(m, c1 - c0, k, rowMajor(a, k), { data: b, offset: c0, rowStride: n, colStride: 1 }, tmp, 0, false);
+    for (let i = 0; i < m; i++) for (let j = c0; j < c1; j++) c[i * n + j] = tmp[i * (c1 - c0) + j - c0];
+  }
+}
+
+/** What a worker is started with. */
+export interface WorkerInit { control: Int32Array; port: MessagePort; index: number }

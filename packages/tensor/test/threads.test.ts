@@ -1,0 +1,60 @@
+import { randn, setNumThreads } from '@gradlab/tensor';
+import { band, parallelGemm, threadPoolActive, PARALLEL_MIN_WORK } from '../src/cpu/threads';
+import { gemm, rowMajor, transposed } from '../src/cpu/matmul';
+
+afterAll(() => setNumThreads(1));
+
+describe('band', () => {
+  it('splits 0…total into consecutive aligned pieces that cover it exactly', () => {
+    for (const total of [1, 7, 8, 33, 100, 1000]) {
+      for (const threads of [1, 2, 3, 4]) {
+        let next = 0;
+        for (let t = 0; t < threads; t++) {
+          const [start, end] = band(total, threads, t, 4);
+          expect(start).toBe(next);
+          if (end < total) expect(end % 4).toBe(0);
+          next = end;
+        }
+        expect(next).toBe(total);
+      }
+    }
+  });
+});
+
+describe('parallelGemm on two threads equals the single-threaded gemm', () => {
+  beforeAll(() => setNumThreads(2));
+
+  const cases: Array<[string, number, number, number]> = [
+    ['row bands (tall A)', 200, 96, 64],
+    ['column bands (A of 4 rows)', 4, 256, 1024],
+    ['odd sizes', 67, 131, 45],
+  ];
+  for (const [name, m, k, n] of cases) {
+    it(`${name}: [${m},${k}] @ [${k},${n}], plain, accumulating and through a transposed view`, () => {
+      expect(m * n * k).toBeGreaterThanOrEqual(PARALLEL_MIN_WORK);
+      const a = randn([m, k], { seed: m, dtype: 'float64' }).dataSync();
+      const bT = randn([n, k], { seed: n, dtype: 'float64' }).dataSync(); // B stored transposed
+      const start = randn([m, n], { seed: 3, dtype: 'float64' }).dataSync();
+      for (const accumulate of [false, true]) {
+        const expected = Float64Array.from(start), got = Float64Array.from(start);
+        gemm(m, n, k, rowMajor(a, k), transposed(rowMajor(bT, k)), expected, 0, accumulate);
+        parallelGemm(m, n, k, rowMajor(a, k), transposed(rowMajor(bT, k)), got, 0, accumulate);
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+        expect(worst).toBeLessThan(1e-9);
+      }
+      expect(threadPoolActive()).toBe(true); // the workers really ran
+    });
+  }
+
+  it('writes at an offset inside a larger C and leaves the rest alone', () => {
+    const m = 64, k = 128, n = 64;
+    const a = randn([m, k], { seed: 1, dtype: 'float64' }).dataSync(), b = randn([k, n], { seed: 2, dtype: 'float64' }).dataSync();
+    const c = new Float64Array(3 * m * n).fill(7), ref = new Float64Array(m * n);
+    parallelGemm(m, n, k, rowMajor(a, k), rowMajor(b, n), c, m * n);
+    gemm(m, n, k, rowMajor(a, k), rowMajor(b, n), ref);
+    for (let i = 0; i < m * n; i++) expect(c[i]).toBe(7);
+    for (let i = 0; i < m * n; i++) expect(Math.abs(c[m * n + i] - ref[i])).toBeLessThan(1e-9);
+    for (let i = 2 * m * n; i < 3 * m * n; i++) expect(c[i]).toBe(7);
+  });
+});
