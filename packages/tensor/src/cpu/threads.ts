@@ -14,12 +14,10 @@
  * costs tens of microseconds, so only gemms above PARALLEL_MIN_WORK multiply-adds are split.
  *
  * GRADLAB_THREADS=1 (or setNumThreads(1)) turns this off; the default is one thread per core, at most 4.
+ * Node's modules are looked up at run time (process.getBuiltinModule), not imported, so the same
+ * code bundles for a browser, where gemm simply stays on one thread.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
 import { gemm, rowMajor } from './matmul.js';
 import type { MatrixRef } from './matmul.js';
@@ -49,10 +47,25 @@ let requestedThreads = defaultThreads();
 let pool: Pool | null = null;
 let poolFailed = false;
 
+/** Node's built-in modules when running on Node ≥ 20.16; undefined in a browser. */
+function node() {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
+  return {
+    threads: proc.getBuiltinModule('node:worker_threads'),
+    os: proc.getBuiltinModule('node:os'),
+    fs: proc.getBuiltinModule('node:fs'),
+    url: proc.getBuiltinModule('node:url'),
+    env: proc.env,
+  };
+}
+
 function defaultThreads(): number {
-  const fromEnv = Number(process.env.GRADLAB_THREADS);
+  const n = node();
+  if (!n) return 1;
+  const fromEnv = Number(n.env.GRADLAB_THREADS);
   if (Number.isInteger(fromEnv) && fromEnv >= 1) return Math.min(fromEnv, MAX_WORKERS + 1);
-  return Math.min(availableParallelism(), 4);
+  return Math.min(n.os.availableParallelism(), 4);
 }
 
 /** Use `n` threads (1 = main thread only) for later gemms. */
@@ -83,8 +96,11 @@ function sharedFloat64(length: number): Float64Array {
 }
 
 function startPool(workerCount: number): Pool | null {
+  const n = node();
+  if (!n) return null;
+  const { MessageChannel, Worker } = n.threads;
   try {
-    if (gemmWorkerUrl.protocol === 'file:' && !existsSync(fileURLToPath(gemmWorkerUrl))) throw new Error('no worker file');
+    if (gemmWorkerUrl.protocol === 'file:' && !n.fs.existsSync(n.url.fileURLToPath(gemmWorkerUrl))) throw new Error('no worker file');
     const control = new Int32Array(new SharedArrayBuffer(4 * (Slot.Ready + MAX_WORKERS)));
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
@@ -138,7 +154,7 @@ export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: M
   const threads = requestedThreads;
   if (threads <= 1 || m * n * k < PARALLEL_MIN_WORK || poolFailed) return gemm(m, n, k, a, b, c, cOffset, accumulate);
   pool ??= startPool(threads - 1);
-  if (!pool) return gemm(m, n, k, a, b, c, cOffset, accumulate);
+  if (!pool) { poolFailed = true; return gemm(m, n, k, a, b, c, cOffset, accumulate); }
   const p = pool;
   const split = m >= 8 * threads ? Split.Rows : Split.Columns;
   const workers = p.workers.length;
