@@ -32,6 +32,9 @@ async function bundle(): Promise<string> {
   const out = await build({
     entryPoints: [join(__dirname, 'browser/entry.ts')], bundle: true, write: false, format: 'iife', platform: 'browser',
     target: 'es2022', plugins: [workspace], logLevel: 'silent', nodePaths: [join(root, 'packages/gpu/node_modules')],
+    // tensor's cpu/worker-url.ts resolves its worker file against import.meta.url, which an iife bundle
+    // has not got; any valid URL will do (in a browser the gemm worker is never started)
+    define: { 'import.meta.url': JSON.stringify('https://gradlab.invalid/bundle.js') },
   });
   return out.outputFiles[0].text;
 }
@@ -56,9 +59,12 @@ if (!existsSync(CHROMIUM)) {
     });
     try {
       const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(String(e.stack ?? e)));
       await page.setContent('<!doctype html><title>gradlab gpu checks</title>');
       await page.addScriptTag({ content: code });
-      report = await page.evaluate(() => (globalThis as unknown as { __gradlab: Promise<Report> }).__gradlab);
+      report = (await page.evaluate(() => (globalThis as unknown as { __gradlab?: Promise<Report> }).__gradlab))
+        ?? ({ error: `the bundle did not start: ${pageErrors.join('\n') || 'no page error reported'}` } as Report);
       if (process.env.GRADLAB_BROWSER_REPORT) writeFileSync(process.env.GRADLAB_BROWSER_REPORT, JSON.stringify(report, null, 2));
     } finally {
       await browser.close();
