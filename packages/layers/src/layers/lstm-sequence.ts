@@ -145,7 +145,7 @@ export const lstmSequenceOp = defineOp<LstmSequenceAttrs>('lstmSequence', {
     const { nOut, R } = outputRows(attrs, T);
     const d = valuesOf(dy, dtype);
     const dz = allocate(dtype, B * T * n); // stays 0 at padded steps
-    const dzT = fromTypedArray(dz, [B, T, n]);
+    const dzStep = allocate(dtype, B * n); // step t's rows of dz, for dz_t·Uᵀ
     const dh = allocate(dtype, B * u), dc = allocate(dtype, B * u);
     for (let b = 0; b < B; b++) {
       if (attrs.returnState) {
@@ -163,12 +163,16 @@ export const lstmSequenceOp = defineOp<LstmSequenceAttrs>('lstmSequence', {
         if (padded) continue; // dh and dc pass through
         cellBackwardRow(u, gates, at * n, cPrev, at * u, tanhC, at * u, dh, b * u, dc, b * u, dz, at * n, dc, b * u);
       }
-      // dh_prev = dz_t·Uᵀ for the real rows; a padded row keeps its dh (h was copied through the step)
-      const dhPrev = dzT.slice([null, t]).matmul(WT).dataSync();
+      // dh_prev = dz_t·Uᵀ for the real rows; a padded row keeps its dh (h was copied through the step).
+      // dz_t is copied out rather than viewed: a tensor made from an array before the array is filled
+      // would see the old values on a backend whose upload copies (a GPU texture).
+      for (let b = 0; b < B; b++) copyRow(dzStep, b * n, dz, (b * T + t) * n, n);
+      const dhPrev = fromTypedArray(dzStep, [B, n]).matmul(WT).dataSync();
       for (let b = 0; b < B; b++) {
         if (mask === null || mask[b * T + t] !== 0) copyRow(dh, b * u, dhPrev, b * u, u);
       }
     }
+    const dzT = fromTypedArray(dz, [B, T, n]);
     return [
       ctx.needs(0) ? dzT : null,
       ctx.needs(1) ? hPrevT.reshape([B * T, u]).T.matmul(dzT.reshape([B * T, n])) : null, // Σ h_prevᵀ·dz at once
