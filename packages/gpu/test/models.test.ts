@@ -12,7 +12,7 @@
  */
 import * as T from '@gradlab/tensor';
 import { layers, models, optimizers, resetLayerNames } from '@gradlab/layers';
-import { registerGpuBackend, modeSupport, TEXTURE_MODES } from '@gradlab/gpu';
+import { registerGpuBackend, modeSupport } from '@gradlab/gpu';
 import type { GpuMode } from '@gradlab/gpu';
 
 const modes = (process.env.GRADLAB_GPU_TEST_MODES ?? 'cpu,webasm').split(',').map((m) => m.trim()) as GpuMode[];
@@ -99,17 +99,7 @@ for (const mode of modes) {
   describe(`one training step of the article's models, gpu mode ${mode} vs the cpu backend`, () => {
     const backend = `gpu-models-${mode}`;
     beforeAll(() => registerGpuBackend({ mode, log: false }, backend));
-    /**
-     * Known bug, outside this package: the LSTM's backward (layers/lstm-sequence.ts) wraps its dz buffer
-     * in a tensor with fromTypedArray *before* filling it and reads the tensor as it fills the buffer.
-     * That works where upload() keeps the array (the CPU backend, and webasm/cpu here), but a texture
-     * upload is a copy, so on GL modes the LSTM gradients come out as zeros. Marked `failing` there, so
-     * that the test starts failing (and this mark must go) once the layer creates its tensors after
-     * filling them.
-     */
-    const lstmBroken = (name: string) => TEXTURE_MODES.has(mode) && !name.startsWith('image');
-    const each = (name: string) => (lstmBroken(name) ? test.failing : test);
-    for (const name of Object.keys(builders)) each(name)(lstmBroken(name) ? `${name} (known failing on texture modes: LSTM backward relies on aliasing)` : name, async () => {
+    for (const name of Object.keys(builders)) test(name, async () => {
       const cpu = await step('cpu', name);
       const gpu = await step(backend, name);
       expect(Number.isFinite(cpu.loss)).toBe(true);
