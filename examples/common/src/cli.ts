@@ -6,7 +6,9 @@
  *   --subset N       train on the first N training examples only (after the seeded shuffle)
  *   --seed N         seeds the data split, the shuffles and the weight initialisation
  *   --backend NAME   gradlab backend to run on ('cpu', or 'gpu' once @gradlab/gpu is registered)
- *   --quick          CI mode: small subset, few epochs, and exit 1 unless accuracy beats `quickTarget`
+ *   --quick          CI mode: small subset, few epochs, and exit 1 unless accuracy is well above chance
+ *   --recalibrate N  after each epoch, re-estimate BatchNorm's statistics over N training batches
+ *                    (loop.ts, recalibrateBatchNorm; --quick uses it, its runs being too short for them)
  *   --out DIR        where results/<example>.json, the SVG plot and the saved model go
  *   --help
  *
@@ -24,6 +26,8 @@ export interface CommonSettings {
   backend: string;
   quick: boolean;
   out: string;
+  /** Batches over which BatchNorm's moving statistics are re-estimated after each epoch (0: never). */
+  recalibrate: number;
 }
 
 export type ExtraFlag = { type: 'string' | 'boolean'; description: string };
@@ -47,6 +51,7 @@ const COMMON_FLAGS: Record<string, ExtraFlag> = {
   backend: { type: 'string', description: "gradlab backend ('cpu')" },
   quick: { type: 'boolean', description: 'CI mode: small and fast, fails unless accuracy is well above chance' },
   out: { type: 'string', description: 'folder for results, plots and the saved model' },
+  recalibrate: { type: 'string', description: "re-estimate BatchNorm's statistics over N training batches after each epoch" },
   help: { type: 'boolean', description: 'print this help' },
 };
 

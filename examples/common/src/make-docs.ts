@@ -16,7 +16,7 @@ export const END = '<!-- results:end -->';
 /** The examples in the order the table lists them. */
 export const EXAMPLES = ['image', 'speech', 'text'] as const;
 
-const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+const pct = (x: number | null): string => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '–');
 
 function settingsText(r: RunResults): string {
   const s = r.settings;
@@ -29,13 +29,13 @@ function settingsText(r: RunResults): string {
 
 /** The markdown table for the given runs. */
 export function renderResultsTable(runs: readonly RunResults[]): string {
-  const header = '| Example | Data | Test accuracy | Target | Epochs | Time per epoch | Settings | Machine |';
-  const rule = '| --- | --- | ---: | ---: | ---: | ---: | --- | --- |';
+  const header = '| Example | Data | Test accuracy | Target | Epochs | Time per epoch | CPU per epoch | Settings | Machine |';
+  const rule = '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |';
   const rows = runs.map((r) => {
     const m = r.machine;
     const machine = `${m.cpu}, ${m.cores} cores, Node ${m.node.replace(/^v/, '')}, ${m.backend}`;
     const target = `${pct(r.target.accuracy)} ${r.target.reached ? '(reached)' : '(**not reached**)'}`;
-    return `| [${r.example}](results/${r.example}.svg) | ${r.description} | ${pct(r.test.accuracy)} on ${r.test.examples.toLocaleString('en-US')} | ${target} | ${r.epochs.length} | ${formatDuration(r.secondsPerEpoch)} | ${settingsText(r)} | ${machine} |`;
+    return `| [${r.example}](results/${r.example}.svg) | ${r.description} | ${pct(r.test.accuracy)} on ${r.test.examples.toLocaleString('en-US')} | ${target} | ${r.epochs.length} | ${formatDuration(r.secondsPerEpoch)} | ${r.cpuSecondsPerEpoch === undefined ? '–' : formatDuration(r.cpuSecondsPerEpoch)} | ${settingsText(r)} | ${machine} |`;
   });
   return [header, rule, ...rows].join('\n');
 }

@@ -15,6 +15,11 @@ export interface EpochRecord {
   valAccuracy?: number;
   /** Wall-clock seconds of the training pass (validation excluded). */
   seconds: number;
+  /**
+   * CPU seconds this process spent in the training pass. On a machine shared with other work the wall
+   * clock stretches while this does not: it is what the same epoch would take on an idle machine.
+   */
+  cpuSeconds?: number;
 }
 
 export interface Machine {
@@ -38,6 +43,8 @@ export interface RunResults {
   /** The accuracy the example must reach at its default settings, and whether this run did. */
   target: { accuracy: number; reached: boolean };
   secondsPerEpoch: number;
+  /** Mean CPU seconds per epoch (see EpochRecord.cpuSeconds). */
+  cpuSecondsPerEpoch?: number;
   totalSeconds: number;
   machine: Machine;
   date: string;
@@ -60,9 +67,26 @@ export function describeMachine(backend: string): Machine {
 export const meanEpochSeconds = (epochs: readonly EpochRecord[]): number =>
   epochs.length === 0 ? 0 : epochs.reduce((s, e) => s + e.seconds, 0) / epochs.length;
 
+/** Mean CPU seconds per epoch, when recorded. */
+export const meanEpochCpuSeconds = (epochs: readonly EpochRecord[]): number =>
+  epochs.length === 0 ? 0 : epochs.reduce((s, e) => s + (e.cpuSeconds ?? e.seconds), 0) / epochs.length;
+
 export function writeResults(file: string, results: RunResults): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/**
+ * Write a run's results and learning curves into `out` as <name>.json and <name>.svg. While training
+ * (final = false) they go to <name>.partial.json / .svg, which the docs table ignores, so that a run
+ * that is stopped half-way never passes for a finished one; the final write removes the partial files.
+ */
+export function saveRun(out: string, name: string, results: RunResults, svg: string, final: boolean): string {
+  const base = path.join(out, final ? name : `${name}.partial`);
+  writeResults(`${base}.json`, results);
+  fs.writeFileSync(`${base}.svg`, svg);
+  if (final) for (const ext of ['json', 'svg']) fs.rmSync(path.join(out, `${name}.partial.${ext}`), { force: true });
+  return `${base}.json`;
 }
 
 export function readResults(file: string): RunResults {

