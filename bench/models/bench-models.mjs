@@ -197,6 +197,14 @@ function runInChild(job, resultDir) {
   }
 }
 
+/** The commit the gradlab build came from, and whether packages/ had uncommitted changes. */
+function gitDescription() {
+  const git = (...args) => spawnSync('git', args, { cwd: HERE, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git('rev-parse', '--short', 'HEAD');
+  if (!commit) return 'unknown';
+  return git('status', '--porcelain', '--', '../../packages') ? `${commit} with uncommitted changes in packages/` : commit;
+}
+
 /** Why a combination is not run, or null if it is. */
 function skipReason(model, backend, phase, flags) {
   if (model === 'image' && backend === 'tfjs-cpu' && phase === 'train' && !flags.tfjsCpuImageTrain) {
@@ -230,6 +238,7 @@ function ratiosAndTargets(model, entry, key) {
 async function runParent(flags) {
   const { version: tfjsVersion } = JSON.parse(readFileSync(path.join(HERE, 'node_modules/@tensorflow/tfjs/package.json'), 'utf8'));
   const { version: gradlabVersion } = JSON.parse(readFileSync(path.join(HERE, 'node_modules/gradlab/package.json'), 'utf8'));
+  const gradlab = await import('gradlab');
   const report = {
     machine: {
       cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`,
@@ -237,9 +246,12 @@ async function runParent(flags) {
     },
     config: {
       batch: BATCH, steps: flags.steps, warmup: flags.warmup, budget_s_per_measurement: flags.budgetS, models: flags.models, backends: flags.backends, phases: flags.phases,
-      tfjs_cpu_image_train: flags.tfjsCpuImageTrain, gradlab: gradlabVersion, tfjs: tfjsVersion,
+      tfjs_cpu_image_train: flags.tfjsCpuImageTrain, gradlab: gradlabVersion, gradlab_source: gitDescription(),
+      gradlab_threads: typeof gradlab.numThreads === 'function' ? gradlab.numThreads() : 1, tfjs: tfjsVersion,
       tfjs_wasm: 'SIMD, 1 thread', optimizer: 'Adam (lr 1e-3, β1 0.9, β2 0.999, ε 1e-7)',
-      timing: 'wall_ms / cpu_ms: medians over the measured steps (wall clock; CPU time of the process). ratios: wall over wall; ratios_cpu: CPU over CPU, steadier when the machine is loaded (every framework here runs on one thread)',
+      timing: 'wall_ms / cpu_ms: medians over the measured steps (wall clock; CPU time of the whole process, every thread). ' +
+        'ratios: wall over wall; ratios_cpu: CPU over CPU, steadier on a loaded machine. TensorFlow.js runs on one thread here; ' +
+        'gradlab splits large matmuls over gradlab_threads threads, so its cpu_ms can exceed its wall_ms',
     },
     models: {},
   };

@@ -25,9 +25,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
-import { Variable, getBackend, topologicalOrder, setSeed } from 'gradlab';
+import * as gradlab from 'gradlab';
 import { buildGradlabModel, gradlabBatch } from './models-gradlab.mjs';
 
+const { Variable, getBackend, topologicalOrder, setSeed } = gradlab;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const BATCH = 32;
@@ -191,13 +192,15 @@ async function profileModel(name, flags) {
   for (const phase of flags.phases) {
     const run = phase === 'train' ? train : predict;
     for (let i = 0; i < flags.warmup; i++) await run();
-    const times = [], cpuTimes = [];
+    const times = [], cpuTimes = [], faults = [];
     for (let i = 0; i < flags.steps; i++) {
-      const s = performance.now(), c = cpuNow();
+      const s = performance.now(), c = cpuNow(), f = process.resourceUsage().minorPageFault;
       await run();
-      times.push(performance.now() - s); cpuTimes.push(cpuNow() - c);
+      times.push(performance.now() - s); cpuTimes.push(cpuNow() - c); faults.push(process.resourceUsage().minorPageFault - f);
     }
-    plain[phase] = { wall_ms: round(median(times)), cpu_ms: round(median(cpuTimes)) };
+    // Minor page faults: the first write to each 4 KiB page of a freshly allocated array traps to the
+    // kernel, which maps and zeroes it. Large tensors allocated per step pay this on every step.
+    plain[phase] = { wall_ms: round(median(times)), cpu_ms: round(median(cpuTimes)), minor_page_faults: median(faults) };
   }
   if (flags.plain) return { model: name, plain_ms: plain };
 
@@ -258,7 +261,7 @@ function summariseCpuProfile(file, top) {
   const byFunction = new Map(), byFile = new Map();
   for (const [id, us] of selfUs) {
     const { functionName, url, lineNumber } = byId.get(id).callFrame;
-    const where = url ? path.relative(REPO, fileURLToPath(url.startsWith('file:') ? url : `file://${url}`)) : '';
+    const where = url.startsWith('file:') ? path.relative(REPO, fileURLToPath(url)) : url.startsWith('/') ? path.relative(REPO, url) : url;
     const fn = `${functionName || '(anonymous)'} ${where ? `${where}:${lineNumber + 1}` : ''}`.trim();
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     const f = where || functionName || '(native)';
@@ -293,7 +296,11 @@ const flags = parseFlags(process.argv.slice(2));
 console.log = console.error; // stdout carries only the JSON
 const report = {
   machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadavg_at_start: os.loadavg().map((l) => round(l, 2)) },
-  config: { batch: BATCH, steps: flags.steps, warmup: flags.warmup, mode: flags.cpuProf ? 'cpu-prof' : flags.plain ? 'plain' : 'instrumented' },
+  config: {
+    batch: BATCH, steps: flags.steps, warmup: flags.warmup, mode: flags.cpuProf ? 'cpu-prof' : flags.plain ? 'plain' : 'instrumented',
+    gradlab_threads: typeof gradlab.numThreads === 'function' ? gradlab.numThreads() : 1,
+    note: 'CPU times are the whole process (worker threads included); --cpu-prof samples the main thread only, where time spent waiting for gemm workers shows as parallelGemm',
+  },
 };
 if (flags.cpuProf) {
   report.cpu_profile = runCpuProf(flags);
