@@ -1,0 +1,167 @@
+/**
+ * Experiment 5 — train versus inference. One BN network is trained; the test set is then classified
+ * (a) with the moving statistics, as inference should; (b) wrongly, with the statistics of each test
+ * batch, for random batches of several sizes; (c) with batch statistics of skewed batches that each
+ * hold one digit; (d) with moving averages that have not converged: the momentum swept from 0 to 0.9999.
+ *
+ * For (d) one training run serves every momentum: training never reads the moving averages, so the
+ * network is trained once with momentum 0 (each BN layer's "moving" statistics are then exactly the
+ * last batch's), and after every step the moving averages of each momentum are updated from them,
+ * moving ← m·moving + (1 − m)·batch, in float64, as Keras would have with that momentum.
+ */
+import { BatchNormalization, Random, fromTypedArray, optimizers } from 'gradlab';
+import type { models } from 'gradlab';
+import type { Analysis, Check, LabContext, Measured } from '../lab.js';
+import { defineExperiment, num, pct } from '../lab.js';
+import { BatchStream } from '../mnist.js';
+import { describeNet, mlp } from '../nets.js';
+import type { NetSpec } from '../nets.js';
+import { accuracy, keepingState, trainStep } from '../train.js';
+
+/** Shadow moving averages, one pair of float64 arrays per BN layer, for one momentum. */
+interface Shadow { momentum: number; mean: Float64Array[]; variance: Float64Array[] }
+
+interface Settings {
+  steps: number; every: number; lr: number; batchSize: number; testBatches: number[]; skewedBatches: number[]; momenta: number[];
+  seed: number; optimizer: string; network: string;
+}
+interface Figures {
+  /** Test accuracy with Keras's default momentum (0.99) moving statistics, after training. */
+  moving: number;
+  random: Array<{ batchSize: number; accuracy: number }>;
+  skewed: Array<{ batchSize: number; accuracy: number }>;
+  steps: number[];
+  byMomentum: Array<{ momentum: number; accuracy: number[] }>;
+  /** At each checkpoint: test batches of 1,000 normalised by their own statistics. */
+  batchStatistics1000: number[];
+}
+
+export const inference = defineExperiment<Settings, Figures>({
+  id: 'inference',
+  number: 5,
+  title: 'Train versus inference: moving statistics, batch statistics, unconverged averages',
+  claim: {
+    zh: '测试阶段的处理:在测试阶段,必须使用整个训练集的均值和方差进行数据规范化,而不仅是小批量,可能导致复杂性增加。',
+    en: 'Handling the test phase: at test time the data must be normalised with the mean and variance of the whole training set, not those of a mini-batch, which can add complexity.',
+  },
+  method: 'MNIST, 784-100-100-100-10 with ReLU and BatchNormalization before each ReLU, plain SGD (learning rate 0.1, batches of 60). ' +
+    'After training, the test set is classified in inference mode (moving statistics); with each test batch normalised by its own statistics ' +
+    '(`training: true` at inference, the moving averages restored afterwards), for shuffled batches of 2 to 1,000 images and for skewed batches ' +
+    'that each hold images of a single digit; and with the moving averages that momenta from 0 to 0.9999 would have produced by each checkpoint.',
+
+  async run(ctx: LabContext): Promise<Measured<Settings, Figures>> {
+    const size = ctx.quick
+      ? { steps: 250, every: 125, testBatches: [2, 16, 250], skewedBatches: [50], momenta: [0.9, 0.99, 0.999, 0.9999] }
+      : { steps: 1500, every: 150, testBatches: [2, 4, 8, 16, 32, 64, 128, 256, 1000], skewedBatches: [16, 64, 256], momenta: [0, 0.5, 0.9, 0.99, 0.999, 0.9999] };
+    const spec: NetSpec = { hidden: [100, 100, 100], activation: 'relu', norm: 'batch', momentum: 0, seed: ctx.seed };
+    const settings: Settings = { ...size, lr: 0.1, batchSize: 60, seed: ctx.seed, optimizer: 'SGD', network: describeNet(spec) };
+    const model = mlp(spec);
+    const bns = model.layers.filter((l): l is BatchNormalization => l instanceof BatchNormalization);
+    const shadows: Shadow[] = settings.momenta.map((momentum) => ({
+      momentum,
+      mean: bns.map((bn) => new Float64Array(bn.movingMean.size)), // Keras starts at 0 …
+      variance: bns.map((bn) => new Float64Array(bn.movingVariance.size).fill(1)), // … and 1
+    }));
+    /** Accuracy with the moving statistics set to a shadow's. */
+    const withShadow = (s: Shadow): number => keepingState(model, () => {
+      setMovingStatistics(model, bns, s);
+      return accuracy(model, ctx.test);
+    });
+
+    const optimizer = new optimizers.SGD({ lr: settings.lr });
+    const stream = new BatchStream(ctx.train, settings.batchSize, ctx.seed);
+    const at: number[] = [];
+    const byMomentum: number[][] = settings.momenta.map(() => []);
+    const reference: number[] = [];
+    for (let step = 1; step <= settings.steps; step++) {
+      const batch = stream.next();
+      trainStep(model, optimizer, batch.x, batch.y);
+      bns.forEach((bn, i) => { // momentum 0: the layer's buffers hold this batch's statistics
+        const mu = bn.movingMean.dataSync(), v = bn.movingVariance.dataSync();
+        for (const s of shadows) {
+          const m = s.momentum, mean = s.mean[i], variance = s.variance[i];
+          for (let c = 0; c < mean.length; c++) { mean[c] = m * mean[c] + (1 - m) * mu[c]; variance[c] = m * variance[c] + (1 - m) * v[c]; }
+        }
+      });
+      if (step % settings.every === 0) {
+        at.push(step);
+        shadows.forEach((s, k) => byMomentum[k].push(withShadow(s)));
+        reference.push(accuracy(model, ctx.test, { batchStatistics: true, batchSize: 1000 }));
+      }
+    }
+    const keras = shadows[settings.momenta.indexOf(0.99)];
+    const moving = withShadow(keras);
+    setMovingStatistics(model, bns, keras); // from here on: Keras's default momentum's averages
+
+    const shuffled = Int32Array.from({ length: ctx.test.count }, (_, i) => i);
+    new Random(ctx.seed).shuffle(shuffled);
+    const byDigit = Int32Array.from(shuffled).sort((a, b) => ctx.test.labels[a] - ctx.test.labels[b] || a - b);
+    const random = settings.testBatches.map((b) => ({ batchSize: b, accuracy: accuracy(model, ctx.test, { batchStatistics: true, batchSize: b, rows: shuffled }) }));
+    const skewed = settings.skewedBatches.map((b) => ({ batchSize: b, accuracy: accuracy(model, ctx.test, { batchStatistics: true, batchSize: b, rows: byDigit }) }));
+    return {
+      settings,
+      figures: { moving, random, skewed, steps: at, byMomentum: settings.momenta.map((m, k) => ({ momentum: m, accuracy: byMomentum[k] })), batchStatistics1000: reference },
+    };
+  },
+
+  analyse({ settings, figures }: Measured<Settings, Figures>): Analysis {
+    const { moving, random, skewed, steps: at, batchStatistics1000: reference } = figures;
+    const byMomentum = figures.byMomentum.map((m) => m.accuracy);
+    const final = settings.momenta.map((m, k) => ({ momentum: m, accuracy: byMomentum[k][at.length - 1] }));
+
+    const smallest = random[0], largest = random[random.length - 1];
+    const worstSkew = skewed.reduce((a, b) => (b.accuracy < a.accuracy ? b : a));
+    const accAt = (m: number) => final[settings.momenta.indexOf(m)].accuracy;
+    const slowest = settings.momenta[settings.momenta.length - 1];
+    const findings = [
+      `Inference with the moving statistics (momentum 0.99): ${pct(moving)} test accuracy after ${settings.steps} steps.`,
+      `With each test batch's own statistics instead: ${random.map((r) => `${pct(r.accuracy)} for batches of ${r.batchSize}`).join(', ')}.`,
+      `With skewed test batches, each holding one digit: ${skewed.map((r) => `${pct(r.accuracy)} for batches of ${r.batchSize}`).join(', ')}.`,
+      `Moving averages after ${settings.steps} steps, by momentum: ${final.map((r) => `${num(r.momentum, 4)}: ${pct(r.accuracy)}`).join(', ')} ` +
+        `(with the statistics of test batches of 1,000 instead: ${pct(reference[reference.length - 1])}). ` +
+        `A momentum m averages over about 1/(1 − m) steps: ${settings.momenta.filter((m) => m > 0).map((m) => `${num(m, 4)} → ${num(1 / (1 - m), 4)}`).join(', ')}.`,
+    ];
+    const checks: Check[] = [
+      { name: 'one-digit batches normalised by their own statistics classify far worse than the moving statistics', holds: worstSkew.accuracy < moving - 0.2, robust: true,
+        detail: `${pct(worstSkew.accuracy)} (batches of ${worstSkew.batchSize}) vs ${pct(moving)}` },
+      { name: `batch statistics of ${smallest.batchSize} images are worse than the moving statistics`, holds: smallest.accuracy < moving, robust: true,
+        detail: `${pct(smallest.accuracy)} vs ${pct(moving)}` },
+      { name: `with momentum ${slowest} the moving averages have not converged and inference is worse than with 0.99`, holds: accAt(slowest) < accAt(0.99) - 0.05, robust: true,
+        detail: `${pct(accAt(slowest))} vs ${pct(accAt(0.99))}` },
+      { name: `large random test batches (${largest.batchSize}) come close to the moving statistics`, holds: Math.abs(largest.accuracy - moving) < 0.02, robust: false,
+        detail: `${pct(largest.accuracy)} vs ${pct(moving)}` },
+    ];
+    const palette = ['#8c564b', '#9467bd', '#2ca02c', '#1f77b4', '#ff7f0e', '#d62728'];
+    return {
+      findings,
+      checks,
+      chart: {
+        title: `MNIST, 3 × 100 ReLU + BN, SGD: normalising test data`,
+        panels: [
+          { title: 'test accuracy by the statistics used', xLabel: 'log2(test batch size)', yLabel: 'test accuracy', yRange: [0, 1], series: [
+            { name: 'moving statistics (correct)', points: random.map((r) => [Math.log2(r.batchSize), moving] as const), color: '#1f77b4' },
+            { name: 'batch statistics, random batches', points: random.map((r) => [Math.log2(r.batchSize), r.accuracy] as const), dashed: true, color: '#ff7f0e' },
+            { name: 'batch statistics, one-digit batches', points: skewed.map((r) => [Math.log2(r.batchSize), r.accuracy] as const), dashed: true, color: '#d62728' },
+          ] },
+          { title: 'inference accuracy during training, by BN momentum', xLabel: 'training steps', yLabel: 'test accuracy', yRange: [0, 1], series: [
+            ...settings.momenta.map((m, k) => ({ name: `momentum ${m}`, points: at.map((s, i) => [s, byMomentum[k][i]] as const), color: palette[k % palette.length] })),
+            { name: 'batch statistics (1,000)', points: at.map((s, i) => [s, reference[i]] as const), dashed: true, color: '#7f7f7f' },
+          ] },
+        ],
+      },
+    };
+  },
+});
+
+/** Put a shadow's moving averages into the BN layers' buffers (through loadStateDict, which checks names and shapes). */
+function setMovingStatistics(model: models.Sequential, bns: BatchNormalization[], s: Shadow): void {
+  const state = model.stateDict();
+  bns.forEach((bn, i) => {
+    for (const [key, values] of [['movingMean', s.mean[i]], ['movingVariance', s.variance[i]]] as const) {
+      const name = `${bn.name}.${key}`;
+      if (!state.has(name)) throw new Error(`inference: the model has no buffer '${name}' (it has ${[...state.keys()].join(', ')})`);
+      state.set(name, fromTypedArray(Float32Array.from(values), [values.length]));
+    }
+  });
+  model.loadStateDict(state);
+}

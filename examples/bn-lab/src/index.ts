@@ -1,0 +1,9 @@
+/** The BN lab as a library: the data, the networks, the training loop, the experiments and the report. */
+export * from './mnist.js';
+export * from './nets.js';
+export * from './train.js';
+export * from './memory.js';
+export * from './bars.js';
+export * from './lab.js';
+export { EXPERIMENTS, findExperiment } from './experiments/index.js';
+export { renderReport, readRecords, writeReport } from './report.js';

@@ -1,0 +1,13 @@
+/** pnpm bn-lab:report — write docs/bn-lab.md and redraw docs/bn-lab/*.svg from docs/bn-lab/*.json. */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeReport } from './report.js';
+
+const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs');
+try {
+  writeReport(docs);
+  console.log(`wrote ${path.relative(process.cwd(), path.join(docs, 'bn-lab.md'))}`);
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+}

