@@ -8,10 +8,14 @@
  *
  * BatchNorm normalises each column over the rows (statistics per feature, over the batch);
  * LayerNorm normalises each row over its columns (statistics per example, over the features).
+ *
+ * The fused ops run their loops below on the CPU. When x lives on a device whose backend offers the
+ * same maths as fused kernels (FusedKernels in @gradlab/tensor: the gpu backend does), they call those
+ * instead, so that nothing is read back to the host: the first lines of each forward and backward.
  */
 import { defineOp, Variable } from '@gradlab/autograd';
 import type { Context } from '@gradlab/autograd';
-import { Tensor, allocate, fromTypedArray, formatShape } from '@gradlab/tensor';
+import { Tensor, allocate, fromTypedArray, formatShape, fusedKernelFor } from '@gradlab/tensor';
 
 /** Σ of an array (the number of unmasked rows of a 0/1 mask). */
 function total(values: ArrayLike<number>): number {
@@ -56,6 +60,13 @@ interface BatchNormAttrs { epsilon: number; mask: Tensor | null; stats?: BatchSt
 
 const batchNormTrainOp = defineOp<BatchNormAttrs>('batchNorm', {
   forward(ctx: Context, [x, gamma, beta], attrs) {
+    const device = fusedKernelFor('batchNormForward', x, gamma, beta);
+    if (device) {
+      const { y, xHat, mean, variance, invstd } = device.batchNormForward(x, gamma, beta, attrs.epsilon, attrs.mask);
+      attrs.stats = { mean, variance };
+      ctx.save(xHat, invstd, gamma);
+      return y;
+    }
     const C = x.shape[x.rank - 1], M = x.size / C;
     const xs = x.dataSync(), gs = gamma.dataSync(), bs = beta.dataSync();
     const m = attrs.mask?.dataSync() ?? null;
@@ -91,6 +102,11 @@ const batchNormTrainOp = defineOp<BatchNormAttrs>('batchNorm', {
   },
   backward(ctx: Context, dy, attrs) {
     const [xHatT, invstdT, gamma] = ctx.saved;
+    const device = fusedKernelFor('batchNormBackward', xHatT, dy, gamma);
+    if (device) {
+      const { dx, dGamma, dBeta } = device.batchNormBackward(dy, xHatT, invstdT, gamma, attrs.mask);
+      return [dx, dGamma, dBeta];
+    }
     const C = xHatT.shape[xHatT.rank - 1], M = xHatT.size / C;
     const xHat = xHatT.dataSync(), invstd = invstdT.dataSync(), gs = gamma.dataSync(), g = dy.contiguous().dataSync();
     const m = attrs.mask?.dataSync() ?? null;
@@ -121,13 +137,16 @@ export function batchNormFused(x: Variable, gamma: Variable, beta: Variable, eps
 
 // ------------------------------------------------------------------------------------------------
 // BatchNorm at inference: fixed statistics, so it is an affine map per feature:
-//   y = γ·(x − μ_moving)·invstd + β,  invstd = 1/√(σ²_moving + ε)
-//   dx = dy·γ·invstd,  dγ = Σ dy·x̂,  dβ = Σ dy
-// Composite only: a scale and a shift are already one broadcast op each.
+//   y = γ·(x − μ_moving)·invstd + β = x·scale + shift,  scale = γ·invstd,  shift = β − μ_moving·scale
+//   dx = dy·scale,  dγ = Σ dy·x̂,  dβ = Σ dy  (autograd derives them through the two [C]-sized ops)
+// Composite only: folding the four per-element steps into one scale and one shift leaves two
+// passes over x, which is what a fused kernel would do too.
 // ------------------------------------------------------------------------------------------------
 export function batchNormInference(x: Variable, gamma: Variable, beta: Variable, movingMean: Tensor, movingVariance: Tensor, epsilon: number): Variable {
   const invstd = movingVariance.add(epsilon).sqrt().reciprocal();
-  return x.sub(movingMean).mul(invstd).mul(gamma).add(beta);
+  const scale = gamma.mul(invstd);
+  const shift = beta.sub(scale.mul(movingMean));
+  return x.mul(scale).add(shift);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -144,6 +163,12 @@ export function layerNormComposite(x: Variable, gamma: Variable, beta: Variable,
 
 const layerNormOp = defineOp<{ epsilon: number }>('layerNorm', {
   forward(ctx, [x, gamma, beta], { epsilon }) {
+    const device = fusedKernelFor('layerNormForward', x, gamma, beta);
+    if (device) {
+      const { y, xHat, invstd } = device.layerNormForward(x, gamma, beta, epsilon);
+      ctx.save(xHat, invstd, gamma);
+      return y;
+    }
     const C = x.shape[x.rank - 1], M = x.size / C;
     const xs = x.dataSync(), gs = gamma.dataSync(), bs = beta.dataSync();
     const xHat = allocate(x.dtype, x.size), y = allocate(x.dtype, x.size), invstd = allocate(x.dtype, M);
@@ -166,6 +191,11 @@ const layerNormOp = defineOp<{ epsilon: number }>('layerNorm', {
   },
   backward(ctx, dy) {
     const [xHatT, invstdT, gamma] = ctx.saved;
+    const device = fusedKernelFor('layerNormBackward', xHatT, dy, gamma);
+    if (device) {
+      const { dx, dGamma, dBeta } = device.layerNormBackward(dy, xHatT, invstdT, gamma);
+      return [dx, dGamma, dBeta];
+    }
     const C = xHatT.shape[xHatT.rank - 1], M = xHatT.size / C;
     const xHat = xHatT.dataSync(), invstd = invstdT.dataSync(), gs = gamma.dataSync(), d = dy.contiguous().dataSync();
     const dx = allocate(dy.dtype, dy.size), dGamma = allocate(dy.dtype, C), dBeta = allocate(dy.dtype, C);
