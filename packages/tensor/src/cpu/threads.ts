@@ -156,7 +156,9 @@ export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: M
   pool ??= startPool(threads - 1);
   if (!pool) { poolFailed = true; return gemm(m, n, k, a, b, c, cOffset, accumulate); }
   const p = pool;
-  const split = m >= 8 * threads ? Split.Rows : Split.Columns;
+  // Cut along the longer side of C: every thread packs all of B for a row band (all of A for a column
+  // band), so a short, wide product (an LSTM step: [32, u] @ [u, 4u]) is better cut into columns.
+  const split = m >= n && m >= 8 * threads ? Split.Rows : n >= 8 * threads ? Split.Columns : Split.Rows;
   const workers = p.workers.length;
 
   // Shared copies of the inputs; grow the buffers (and tell the workers) when they are too small.
