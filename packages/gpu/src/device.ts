@@ -77,6 +77,13 @@ export class Device {
   kernelsCompiled = 0;
   /** Milliseconds spent on first calls of new kernels (compile + first run), for the benchmark. */
   compileMs = 0;
+  /**
+   * Downloads of device values to the host (GpuStorage.read() that was not answered from its cache),
+   * and uploads of host values to the device. In the GL modes every readback is a full stop: it waits
+   * for the GPU to finish everything queued. Tests count them per training step.
+   */
+  readbacks = 0;
+  uploads = 0;
 
   constructor(options: DeviceOptions = {}) {
     const requested = options.mode ?? 'auto';

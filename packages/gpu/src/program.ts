@@ -78,6 +78,7 @@ export function runKernel(device: Device, backend: string, dtype: DType, call: K
 /** Put host values on the device: one upload kernel per tile in GL modes, a Float32Array otherwise. */
 export function uploadTiles(device: Device, data: ArrayLike<number> & { length: number }): Tile[] {
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+  device.uploads++;
   const tiles: Tile[] = [];
   for (let start = 0; start < f32.length; start += device.tileElements) {
     const part = f32.subarray(start, Math.min(start + device.tileElements, f32.length));

@@ -75,6 +75,7 @@ export class GpuStorage implements Storage {
   read(): TypedArray {
     if (this.host) return this.host;
     if (this.disposed) throw new Error(`gpu: cannot read a disposed storage (${this.length} elements)`);
+    this.device.readbacks++;
     const flat = new Float32Array(this.length);
     let at = 0;
     for (const tile of this.tiles) {

@@ -12,18 +12,33 @@
  */
 import * as T from '@gradlab/tensor';
 import { layers, models, optimizers, resetLayerNames } from '@gradlab/layers';
+import { writeFileSync } from 'node:fs';
 import { registerGpuBackend, modeSupport } from '@gradlab/gpu';
-import type { GpuMode } from '@gradlab/gpu';
+import type { GpuBackend, GpuMode } from '@gradlab/gpu';
 
 const modes = (process.env.GRADLAB_GPU_TEST_MODES ?? 'cpu,webasm').split(',').map((m) => m.trim()) as GpuMode[];
 const required = process.env.GRADLAB_GPU_TEST_REQUIRE === '1';
 const LOSS_TOL = 1e-4, GRAD_ATOL = 2e-4, GRAD_RTOL = 2e-3;
 const sgd = () => new optimizers.SGD({ lr: 1 });
 
-afterAll(() => T.setBackend('cpu'));
+/**
+ * Per model and mode: readbacks and uploads per training step and the median wall time of one, over
+ * TIMED_STEPS steps after two that compile the kernels (the cpu backend is timed alike).
+ */
+const TIMED_STEPS = 5;
+const counted: Record<string, { readbacks: number; uploads: number; ms: number }> = {};
+afterAll(() => {
+  T.setBackend('cpu');
+  const out = process.env.GRADLAB_GPU_STEP_REPORT;
+  if (out) writeFileSync(out, JSON.stringify(counted, null, 2));
+});
 
 type Build = () => models.Sequential;
-const builders: Record<string, { build: Build; data: () => [T.Tensor, T.Tensor] }> = {
+/** The fused kernels of the backend (FusedKernels) that each model's step must call on the gpu backend. */
+const FUSED = ['batchNormForward', 'batchNormBackward', 'layerNormForward', 'layerNormBackward', 'softmaxCrossEntropy',
+  'lstmCellForward', 'lstmCellBackward'] as const;
+const BN = ['batchNormForward', 'batchNormBackward'], LSTM = ['lstmCellForward', 'lstmCellBackward'];
+const builders: Record<string, { build: Build; data: () => [T.Tensor, T.Tensor]; fused: string[] }> = {
   'image: Conv2D+BN+MaxPool ×2, Dense+BN, softmax': {
     build: () => {
       const m = new models.Sequential();
@@ -41,6 +56,7 @@ const builders: Record<string, { build: Build; data: () => [T.Tensor, T.Tensor] 
       return m;
     },
     data: () => [T.randn([4, 10, 10, 3], { seed: 21 }), T.tensor([0, 2, 1, 2], { dtype: 'int32' })],
+    fused: [...BN, 'softmaxCrossEntropy'],
   },
   'speech: LSTM+BN, LSTM+BN, softmax': {
     build: () => {
@@ -54,6 +70,7 @@ const builders: Record<string, { build: Build; data: () => [T.Tensor, T.Tensor] 
       return m;
     },
     data: () => [T.randn([4, 7, 5], { seed: 22 }), T.tensor([1, 0, 2, 1], { dtype: 'int32' })],
+    fused: [...BN, 'softmaxCrossEntropy', ...LSTM],
   },
   'text: Embedding(mask), BiLSTM+BN ×2, sigmoid': {
     build: () => {
@@ -68,12 +85,19 @@ const builders: Record<string, { build: Build; data: () => [T.Tensor, T.Tensor] 
       return m;
     },
     data: () => [T.tensor([[3, 5, 7, 0, 0], [1, 2, 3, 4, 5], [9, 9, 0, 0, 0], [4, 11, 19, 2, 0]], { dtype: 'int32' }), T.tensor([[1], [0], [1], [0]])],
+    fused: [...BN, ...LSTM], // the sigmoid crossentropy runs as elementwise backend ops
   },
 };
 
-/** Build on `backend` with a fixed seed, take one step; the loss and the parameters after it. */
-async function step(backend: string, name: string): Promise<{ loss: number; grads: Float64Array[]; on: string[] }> {
+/**
+ * Build on `backend` with a fixed seed, take one step; the loss and the parameters after it. With
+ * `count`, more steps follow and are counted (see `counted`).
+ */
+async function step(backend: string, name: string, count?: string):
+  Promise<{ loss: number; grads: Float64Array[]; on: string[]; fused: string[] }> {
   T.setBackend(backend);
+  const offered = FUSED.filter((k) => T.getBackend(backend)[k] !== undefined);
+  const spies = offered.map((k) => jest.spyOn(T.getBackend(backend), k));
   try {
     T.setSeed(7);
     resetLayerNames(); // layer names carry a global counter: both runs must name their layers alike
@@ -83,9 +107,26 @@ async function step(backend: string, name: string): Promise<{ loss: number; grad
     const params = model.parameters();
     const before = params.map((p) => Float64Array.from(p.data.dataSync()));
     const loss = await model.trainOnBatch(x, y);
+    const fused: string[] = offered.filter((_, i) => spies[i].mock.calls.length > 0);
     const grads = params.map((p, k) => Float64Array.from(p.data.dataSync(), (v, i) => before[k][i] - v)); // lr = 1
-    return { loss, grads, on: [...new Set(params.map((p) => p.data.backend))] };
+    if (count) {
+      const device = backend === 'cpu' ? null : (T.getBackend(backend) as GpuBackend).device;
+      await model.trainOnBatch(x, y); // its parameters are read by nobody: the next steps find no cached values
+      const [readbacks, uploads] = [device?.readbacks ?? 0, device?.uploads ?? 0];
+      const ms: number[] = [];
+      for (let s = 0; s < TIMED_STEPS; s++) {
+        const started = performance.now();
+        await model.trainOnBatch(x, y);
+        ms.push(performance.now() - started);
+      }
+      counted[count] = {
+        readbacks: ((device?.readbacks ?? 0) - readbacks) / TIMED_STEPS, uploads: ((device?.uploads ?? 0) - uploads) / TIMED_STEPS,
+        ms: Math.round(ms.sort((a, b) => a - b)[TIMED_STEPS >> 1] * 10) / 10,
+      };
+    }
+    return { loss, grads, on: [...new Set(params.map((p) => p.data.backend))], fused };
   } finally {
+    for (const spy of spies) spy.mockRestore();
     T.setBackend('cpu');
   }
 }
@@ -100,10 +141,12 @@ for (const mode of modes) {
     const backend = `gpu-models-${mode}`;
     beforeAll(() => registerGpuBackend({ mode, log: false }, backend));
     for (const name of Object.keys(builders)) test(name, async () => {
-      const cpu = await step('cpu', name);
-      const gpu = await step(backend, name);
+      const cpu = await step('cpu', name, `cpu backend: ${name}`);
+      const gpu = await step(backend, name, `${mode}: ${name}`);
       expect(Number.isFinite(cpu.loss)).toBe(true);
       expect(gpu.on).toEqual([backend]);               // the gpu run's parameters really live on the device
+      expect(cpu.fused).toEqual([]);                    // the cpu backend has no fused kernels: layers' own loops
+      expect(gpu.fused.sort()).toEqual([...builders[name].fused].sort()); // the gpu run took the fused path
       expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThanOrEqual(LOSS_TOL * Math.max(1, Math.abs(cpu.loss)));
       expect(gpu.grads.length).toBe(cpu.grads.length);
       const bad: string[] = [];

@@ -14,9 +14,15 @@
  *   Dense(10, {activation: 'softmax'}) trains as stably as one trained on logits.
  *
  * Targets get no gradient (they are data), except in meanSquaredError where it is free.
+ *
+ * On a device (predictions in float32 on a backend other than the CPU's), the losses a model ends in
+ * when Sequential folds its activation in (softmax and sigmoid crossentropy from logits) are computed
+ * with the backend's ops instead of the loops, so that the predictions are not read back: the
+ * softmax crossentropy through the backend's fused kernel (FusedKernels in @gradlab/tensor), the
+ * binary one from elementwise ops. The loss stays a device scalar until someone reads it.
  */
 import { Variable, asVariable, defineOp } from '@gradlab/autograd';
-import { Tensor, allocate, fromTypedArray, formatShape, sizeOf } from '@gradlab/tensor';
+import { Tensor, allocate, arange, fromTypedArray, formatShape, fusedKernelFor, isOnDevice, sizeOf } from '@gradlab/tensor';
 
 // Math's functions as module locals: the loops below call them per element, and inside jest's sandbox
 // every lookup of the global `Math` costs about 70 times more (plain Node does not care).
@@ -71,16 +77,21 @@ function checkSameSize(op: string, pred: Tensor, target: Tensor): void {
   }
 }
 
-/** The labels of a sparse loss as integers in [0, classes), one per row of the predictions. */
-function readLabels(op: string, pred: Tensor, labels: Tensor): ArrayLike<number> {
+/** Labels of a sparse loss: one per row of the predictions, shaped [...rows] or [...rows, 1]. */
+function checkLabelShape(op: string, pred: Tensor, labels: Tensor): void {
   const rowsShape = pred.shape.slice(0, -1);
-  const classes = pred.shape[pred.rank - 1];
   const ok = sizeOf(labels.shape) === sizeOf(rowsShape) &&
     (labels.rank === rowsShape.length || (labels.rank === rowsShape.length + 1 && labels.shape[labels.rank - 1] === 1));
   if (!ok) {
     throw new Error(`${op}: labels ${formatShape(labels.shape)} do not match predictions ${formatShape(pred.shape)} ` +
       `(expected ${formatShape(rowsShape)} or ${formatShape([...rowsShape, 1])}: one class index per example)`);
   }
+}
+
+/** The labels of a sparse loss as integers in [0, classes), one per row of the predictions. */
+function readLabels(op: string, pred: Tensor, labels: Tensor): ArrayLike<number> {
+  checkLabelShape(op, pred, labels);
+  const classes = pred.shape[pred.rank - 1];
   const values = labels.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -102,7 +113,11 @@ function logSumExpRow(z: ArrayLike<number>, o: number, c: number): { max: number
 
 // ---- sparse categorical crossentropy -------------------------------------------------------------
 
-interface SparseAttrs { fromLogits: boolean }
+interface SparseAttrs {
+  fromLogits: boolean;
+  /** Set by forward when it ran on the device: backward then forms the gradient there too. */
+  onDevice?: boolean;
+}
 
 /**
  * One label y per row of C scores. N = number of rows.
@@ -112,9 +127,20 @@ interface SparseAttrs { fromLogits: boolean }
  * where in(p) is 1 where the clip let p through and 0 where it clamped.
  */
 const sparseCrossentropyOp = defineOp<SparseAttrs>('sparseCategoricalCrossentropy', {
-  forward(ctx, [pred, labels], { fromLogits }) {
+  forward(ctx, [pred, labels], attrs) {
+    const { fromLogits } = attrs;
     const op = 'sparse_categorical_crossentropy';
     checkFloat(op, pred);
+    const device = fromLogits ? fusedKernelFor('softmaxCrossEntropy', pred, labels) : null;
+    if (device) {
+      // labels already on the device are not read back to be checked: an invalid one gives a NaN loss
+      if (labels.backend === 'cpu') readLabels(op, pred, labels); else checkLabelShape(op, pred, labels);
+      const c = pred.shape[pred.rank - 1];
+      const { loss, softmax } = device.softmaxCrossEntropy(pred.reshape([-1, c]), labels.reshape([-1]));
+      attrs.onDevice = true;
+      ctx.save(softmax, labels);
+      return loss.mean();
+    }
     const y = readLabels(op, pred, labels);
     const c = pred.shape[pred.rank - 1];
     const p = pred.dataSync();
@@ -134,9 +160,15 @@ const sparseCrossentropyOp = defineOp<SparseAttrs>('sparseCategoricalCrossentrop
     ctx.save(pred, labels);
     return scalarOf(pred, rows > 0 ? total / rows : NaN);
   },
-  backward(ctx, dy, { fromLogits }) {
+  backward(ctx, dy, { fromLogits, onDevice }) {
     const [pred, labels] = ctx.saved;
     const c = pred.shape[pred.rank - 1];
+    if (onDevice) {
+      // pred is the saved softmax [rows, c]: ∂L/∂z = (softmax − onehot(label))·dy / rows, on the device
+      const rows = pred.shape[0];
+      const onehot = labels.reshape([rows, 1]).eq(arange(0, c, 1, 'int32').reshape([1, c]));
+      return [pred.sub(onehot).mul(dy.div(rows)).reshape(ctx.inputShapes[0]), null];
+    }
     const p = pred.dataSync(), y = labels.dataSync();
     const rows = p.length / c;
     const scale = dy.item() / rows;
@@ -249,9 +281,17 @@ export function categoricalCrossentropy(yPred: Variable, yTrue: Variable | Tenso
  *              L = mean( −t log c − (1 − t) log(1 − c) )          ∂L/∂p = in(p)·(−t/c + (1 − t)/(1 − c)) / N
  */
 const binaryCrossentropyOp = defineOp<SparseAttrs>('binaryCrossentropy', {
-  forward(ctx, [pred, target], { fromLogits }) {
+  forward(ctx, [pred, target], attrs) {
+    const { fromLogits } = attrs;
     checkFloat('binary_crossentropy', pred);
     checkSameSize('binary_crossentropy', pred, target);
+    if (fromLogits && isOnDevice(pred) && target.dtype !== 'float64') {
+      // the same stable form with the backend's elementwise ops: max(x, 0) − x·t + softplus(−|x|)
+      const t = target.reshape(pred.shape);
+      attrs.onDevice = true;
+      ctx.save(pred, t);
+      return pred.relu().sub(pred.mul(t)).add(pred.abs().neg().softplus()).mean();
+    }
     const p = pred.dataSync(), t = target.dataSync();
     let total = 0;
     for (let i = 0; i < p.length; i++) {
@@ -265,8 +305,9 @@ const binaryCrossentropyOp = defineOp<SparseAttrs>('binaryCrossentropy', {
     ctx.save(pred, target);
     return scalarOf(pred, p.length > 0 ? total / p.length : NaN);
   },
-  backward(ctx, dy, { fromLogits }) {
+  backward(ctx, dy, { fromLogits, onDevice }) {
     const [pred, target] = ctx.saved;
+    if (onDevice) return [pred.sigmoid().sub(target).mul(dy.div(pred.size)), null]; // (σ(x) − t)·dy / N
     const p = pred.dataSync(), t = target.dataSync();
     const scale = dy.item() / p.length;
     const g = new Float64Array(p.length);

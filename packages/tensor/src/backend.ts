@@ -50,7 +50,8 @@ export interface FusedKernels {
   /**
    * Row-wise softmax of logits [N, C] and the cross-entropy against int32 labels [N]:
    *   loss_r = log Σ_k e^{z_rk} − z_{r,label_r}   (stable: shifted by the row max).
-   * Its gradient is (softmax − onehot(label))·dloss_r, which the caller forms.
+   * Its gradient is (softmax − onehot(label))·dloss_r, which the caller forms. A label that is not an
+   * integer in [0, C) gives NaN for its row (callers need not read device labels back to check them).
    */
   softmaxCrossEntropy?(logits: Tensor, labels: Tensor): { loss: Tensor; softmax: Tensor };
   /**
@@ -126,4 +127,26 @@ export function getBackend(name: string = active): Backend {
 }
 
 export function backendName(): string { return active; }
-export function listBackends(): string[] { return [...registry.keys()]; }
+
+/**
+ * True when `x` lives on a device backend (any but 'cpu') in float32. Code with its own typed-array
+ * loops (the fused ops of @gradlab/layers) uses backend ops or fused kernels for such tensors instead,
+ * since reading them into a loop would download them and uploading the result would copy it back.
+ * float64 stays on the loops: a device computes in float32.
+ */
+export function isOnDevice(x: Tensor): boolean {
+  return x.storage.backend !== 'cpu' && x.dtype === 'float32';
+}
+
+/**
+ * The backend holding `x` when it offers the optional fused kernel `name`, `x` is float32 on a device
+ * (isOnDevice) and none of the `other` inputs is float64 (the fused kernels take float32, and int32
+ * labels); otherwise null, and the caller runs its own loops. On the CPU this is one string
+ * comparison, so the CPU path costs nothing extra.
+ */
+export function fusedKernelFor<K extends keyof FusedKernels>(name: K, x: Tensor, ...other: (Tensor | null)[]):
+  (Backend & Required<Pick<FusedKernels, K>>) | null {
+  if (!isOnDevice(x) || other.some((t) => t !== null && t.dtype === 'float64')) return null;
+  const backend = getBackend(x.backend);
+  return backend[name] ? (backend as Backend & Required<Pick<FusedKernels, K>>) : null;
+}

@@ -150,13 +150,15 @@ export function softmaxCrossEntropy(ctx: GpuContext, logits0: Tensor, labels0: T
   const e = rows(ctx, 'sce-exp', shape, { z: [z, 'full'], m: [m, 'row'] }, 'Math.exp(z - m)');  // e^{z − max} ≤ 1
   const s = reduce(ctx, 'sum', e, [1]);
   const softmax = rows(ctx, 'sce-softmax', shape, { e: [e, 'full'], s: [s, 'row'] }, 'e / s');
-  // loss_r = log Σ e^{z − m} + m − z[r, label_r]: one thread per row reads its label's logit
+  // loss_r = log Σ e^{z − m} + m − z[r, label_r]: one thread per row reads its label's logit. A label
+  // that is not a class index gives NaN (the caller does not read labels back to check them).
   const loss = launch(ctx, 'float32', [N], {
     op: 'sce-loss', key: `${N},${C}`,
     inputs: { z: storageOf(z), m: storageOf(m), s: storageOf(s), y: storageOf(labels) },
     uniforms: { zOffset: z.offset, yOffset: labels.offset },
     body: (read) => [
       `  const label = ${read('y', 'o + yOffset')};`,
+      `  if (label < 0.0 || label > ${literal(C - 1)} || Math.floor(label) != label) { return ${literal(NaN)}; }`,
       `  return Math.log(${read('s', 'o')}) + ${read('m', 'o')} - ${read('z', `o * ${C} + label + zOffset`)};`,
     ].join('\n'),
   });

@@ -21,6 +21,7 @@ import { defineOp } from '@gradlab/autograd';
 import type { Variable } from '@gradlab/autograd';
 import { Tensor, allocate, formatShape, fromTypedArray, shapesEqual } from '@gradlab/tensor';
 import type { TypedArray } from '@gradlab/tensor';
+import { cellBackward, cellForward, lstmDevice, ranOnDevice } from './lstm-device.js';
 
 /** σ(x) = 1 / (1 + e^(−x)); e^(−x) overflows to ∞ for very negative x, which gives 0 as it should. */
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -93,6 +94,7 @@ export function computeDType(t: Tensor): 'float32' | 'float64' {
  * Backward, from dh and dc (the two halves of dy):
  *   dz by cellBackwardRow,   dxz = dz,   dh_prev = dz·Uᵀ,   dc_prev = dc_t ⊙ f,   dU = h_prevᵀ·dz.
  * The two matrix products go to the tensor package's matmul; the rest is the row functions above.
+ * On a device with the fused LSTM cell kernels, lstm-device.ts runs the same step there instead.
  */
 export const lstmCellOp = defineOp<undefined>('lstmCell', {
   forward(ctx, [xz, hPrev, cPrev, U]) {
@@ -103,6 +105,8 @@ export const lstmCellOp = defineOp<undefined>('lstmCell', {
       throw new Error(`lstmCell: xz ${formatShape(xz.shape)}, h ${formatShape(hPrev.shape)}, c ${formatShape(cPrev.shape)}, ` +
         `U ${formatShape(U.shape)}: expected xz [B, 4u], h and c [B, u], U [u, 4u]`);
     }
+    const device = lstmDevice(xz, hPrev, cPrev, U);
+    if (device) return cellForward(ctx, device, xz, hPrev, cPrev, U);
     const dtype = computeDType(xz);
     const [h, c, W] = [hPrev.astype(dtype), cPrev.astype(dtype), U.astype(dtype)];
     const gates = xz.astype(dtype).add(h.matmul(W)).toTypedArray(); // z = xz + h_prev·U, activated in place below
@@ -116,6 +120,7 @@ export const lstmCellOp = defineOp<undefined>('lstmCell', {
     return fromTypedArray(out, [B, 2 * u]);
   },
   backward(ctx, dy) {
+    if (ranOnDevice.has(ctx)) return cellBackward(ctx, lstmDevice(ctx.saved[0])!, dy);
     const [gatesT, tanhCT, h, c, W] = ctx.saved;
     const [B, u] = tanhCT.shape;
     const dtype = computeDType(gatesT);

@@ -22,6 +22,8 @@ import type { Variable } from '@gradlab/autograd';
 import { Tensor, allocate, formatShape, fromTypedArray } from '@gradlab/tensor';
 import type { TypedArray } from '@gradlab/tensor';
 import { cellBackwardRow, cellForwardRow, computeDType, valuesOf } from './lstm-cell.js';
+import { lstmDevice, ranOnDevice, sequenceBackward, sequenceForward } from './lstm-device.js';
+import type { OutputLayout } from './lstm-device.js';
 
 export interface LstmSequenceAttrs {
   /** [B, T], 1 for real steps and 0 for padding; null: every step is real. */
@@ -56,6 +58,11 @@ function outputRow(attrs: LstmSequenceAttrs, k: number, t: number, T: number): n
   return attrs.timeAligned ? t : k;
 }
 
+/** outputRows and outputRow together, for the device path (lstm-device.ts). */
+function layoutOf(attrs: LstmSequenceAttrs, T: number): OutputLayout {
+  return { ...outputRows(attrs, T), rowOf: (k, t) => outputRow(attrs, k, t, T) };
+}
+
 /** The mask as one byte per (b, t), or null when there is none; checks its shape. */
 function maskBytes(mask: Tensor | null, B: number, T: number): Uint8Array | null {
   if (mask === null) return null;
@@ -83,8 +90,8 @@ function addRow(dst: TypedArray, dAt: number, src: TypedArray, sAt: number, u: n
  *   rows 0 … nOut−1: the outputs (all T, or the last); then h_T and c_T if returnState.
  * The bias is added here, in the loop that adds h·U anyway (so z = xw + b + h·U costs no extra pass),
  * and db = Σ_{b,t} dz. Per step, h·U and dz·Uᵀ are [B, ·] matmuls over the whole batch (the tensor
- * package's); step t's rows of dz are a strided view (stride T·4u), which matmul reads in place. dU is
- * one [u, B·T] @ [B·T, 4u] matmul at the end. The rest runs on flat arrays.
+ * package's). dU is one [u, B·T] @ [B·T, 4u] matmul at the end. The rest runs on flat arrays, or, for
+ * float32 inputs on a device with the fused LSTM cell kernels, as device kernels (lstm-device.ts).
  */
 export const lstmSequenceOp = defineOp<LstmSequenceAttrs>('lstmSequence', {
   forward(ctx, [xw, U, bias], attrs) {
@@ -94,6 +101,8 @@ export const lstmSequenceOp = defineOp<LstmSequenceAttrs>('lstmSequence', {
       throw new Error(`lstmSequence: xw ${formatShape(xw.shape)}, U ${formatShape(U.shape)} and b ${formatShape(bias.shape)}: ` +
         'expected xw [B, T, 4u], U [u, 4u] and b [4u]');
     }
+    const device = lstmDevice(xw, U, bias);
+    if (device) return sequenceForward(ctx, device, xw, U, bias, attrs, layoutOf(attrs, T));
     const dtype = computeDType(xw);
     const mask = maskBytes(attrs.mask, B, T);
     const x = valuesOf(xw, dtype), bv = valuesOf(bias, dtype);
@@ -135,6 +144,10 @@ export const lstmSequenceOp = defineOp<LstmSequenceAttrs>('lstmSequence', {
   },
 
   backward(ctx, dy, attrs) {
+    if (ranOnDevice.has(ctx)) {
+      const T = (ctx.saved.length - 1) / 4;
+      return sequenceBackward(ctx, lstmDevice(ctx.saved[0])!, dy, attrs, layoutOf(attrs, T));
+    }
     const [gatesT, hPrevT, cPrevT, tanhCT, W] = ctx.saved;
     const [B, T, u] = hPrevT.shape;
     const n = 4 * u;
