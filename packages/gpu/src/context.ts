@@ -16,9 +16,13 @@ export interface GpuContext {
   readonly name: string;
 }
 
-/** Host values as device storage (float64 stays on the host: the device is single precision). */
+/**
+ * Host values as device storage (float64 stays on the host: the device is single precision). A single
+ * value is uploaded only if a kernel needs it as a texture: elementwise kernels take it as a uniform.
+ */
 export function upload(ctx: GpuContext, data: TypedArray): GpuStorage {
   if (data instanceof Float64Array) return GpuStorage.onHost(ctx.device, ctx.name, data);
+  if (data.length === 1) return GpuStorage.deferred(ctx.device, ctx.name, data.slice(), (values) => uploadTiles(ctx.device, values));
   const dtype: DType = data instanceof Int32Array ? 'int32' : 'float32';
   return new GpuStorage(ctx.device, ctx.name, dtype, data.length, uploadTiles(ctx.device, data));
 }

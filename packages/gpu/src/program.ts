@@ -31,7 +31,7 @@ export interface KernelCall {
   key: string;
   /** Inputs by name; the body reads them through `read(name, position)`. */
   inputs: Record<string, GpuStorage>;
-  /** Integer arguments that may change between calls without recompiling (view offsets). */
+  /** Numbers that may change between calls without recompiling (view offsets, a scalar operand). */
   uniforms?: Record<string, number>;
   /** Number of output elements. */
   size: number;

@@ -43,6 +43,8 @@ export class GpuStorage implements Storage {
   /** The values on the host: the cached readback, or the only copy of a float64 storage. */
   private host: TypedArray | null;
   private disposed = false;
+  /** Set for deferred storages until their values are uploaded. */
+  private pendingUpload: ((data: TypedArray) => Tile[]) | null = null;
   private readonly holder: { device: Device; tiles: Tile[] };
 
   constructor(readonly device: Device, backend: string, dtype: DType, length: number, tiles: Tile[], host: TypedArray | null = null) {
@@ -62,13 +64,36 @@ export class GpuStorage implements Storage {
     return new GpuStorage(device, backend, dtypeOfArray(data), data.length, [], data);
   }
 
+  /**
+   * float32 or int32 values that go to the device only when a kernel reads them as a texture (see
+   * deviceTiles). Used for one-element tensors — the numbers in `x.mul(0.5)` — which the elementwise
+   * kernels take as a uniform instead (hostValue), so most of them are never uploaded at all.
+   */
+  static deferred(device: Device, backend: string, data: TypedArray, upload: (data: TypedArray) => Tile[]): GpuStorage {
+    const storage = new GpuStorage(device, backend, dtypeOfArray(data), data.length, [], data);
+    storage.pendingUpload = upload;
+    return storage;
+  }
+
   /** True for float64 storages: their values live on the host and kernels must not read them. */
   get hostOnly(): boolean { return this.dtype === 'float64'; }
 
-  /** The device tiles, for kernels to read. Throws after dispose(). */
+  /** The device tiles, for kernels to read (uploading deferred values first). Throws after dispose(). */
   deviceTiles(): Tile[] {
     if (this.disposed) throw new Error(`gpu: this tensor's storage (${this.length} elements) was disposed`);
+    if (this.pendingUpload && this.host) {
+      const tiles = this.pendingUpload(this.host);
+      this.pendingUpload = null;
+      this.tiles = tiles;
+      this.holder.tiles = tiles;
+      if (tiles.some((t) => !(t instanceof Float32Array))) finalizer.register(this, this.holder, this);
+    }
     return this.tiles;
+  }
+
+  /** The value at `position` when it is known on the host without a download (a cached or deferred value); else null. */
+  hostValue(position: number): number | null {
+    return this.host && !this.disposed && this.dtype !== 'float64' ? this.host[position] : null;
   }
 
   /** Download (once) and return the flat buffer. int32 values come back as an Int32Array. */
@@ -95,6 +120,7 @@ export class GpuStorage implements Storage {
     this.device.liveStorages--;
     finalizer.unregister(this);
     releaseTiles(this.device, this.tiles);
+    this.pendingUpload = null;
     this.tiles = [];
     this.host = null;
   }

@@ -83,3 +83,29 @@ test('tidy keeps what it returns and frees the rest; dispose twice is harmless',
     T.setBackend('cpu');
   }
 });
+
+test.each(modes.filter((m) => modeSupport(m).ok))('%s: a number operand is a uniform: nothing uploaded, no new kernel for a new value', (mode) => {
+  const device = new Device({ mode, log: false });
+  T.registerBackend(`gpu-scalar-${mode}`, () => createGpuBackend(device, `gpu-scalar-${mode}`));
+  T.setBackend(`gpu-scalar-${mode}`);
+  try {
+    const x = T.randn([5, 3], { seed: 6 });
+    const host = Array.from(x.dataSync());
+    const first = x.mul(0.5).sub(2);                     // compiles the two kernels
+    const [uploads, compiled] = [device.uploads, device.kernelsCompiled];
+    const second = x.mul(-3).sub(0.25);                  // same kernels, new numbers
+    expect(device.uploads).toBe(uploads);
+    expect(device.kernelsCompiled).toBe(compiled);
+    expect(Array.from(first.dataSync())).toEqual(host.map((v) => Math.fround(Math.fround(v * 0.5) - 2)));
+    expect(Array.from(second.dataSync())).toEqual(host.map((v) => Math.fround(Math.fround(v * -3) - 0.25)));
+    // a one-element tensor that a non-elementwise kernel reads is uploaded then, and gives the same result
+    const column = x.matmul(T.ones([3, 1]));
+    const s = T.tensor([[2]]);
+    const before = device.uploads;
+    const product = column.matmul(s);
+    expect(device.uploads).toBe(before + 1);
+    expect(Array.from(product.dataSync())).toEqual(Array.from(column.dataSync(), (v) => Math.fround(v * 2)));
+  } finally {
+    T.setBackend('cpu');
+  }
+});

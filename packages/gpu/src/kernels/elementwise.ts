@@ -62,9 +62,15 @@ const BINARY: Record<BinaryOp, string> = {
   ge: '(a >= b ? 1.0 : 0.0)',
 };
 
-/** How one input is read when the output has `outShape`: source for its position, and a cache key. */
-function access(name: string, x: Tensor, outShape: readonly number[]): { pos: string; key: string; needsIndex: boolean } {
+/**
+ * How one input is read when the output has `outShape`: source for its position, and a cache key. A
+ * single value known on the host (a number in `x.mul(0.5)`) is passed as a uniform, `value`: no
+ * texture, and a new value next step does not recompile.
+ */
+function access(name: string, x: Tensor, outShape: readonly number[]): { pos: string; key: string; needsIndex: boolean; value?: number } {
   const offset = `${name}Offset`;
+  const value = x.size === 1 ? storageOf(x).hostValue(x.offset) : null;
+  if (value !== null) return { pos: '', key: `${name}:u`, needsIndex: false, value };
   if (x.size === 1) return { pos: offset, key: `${name}:1`, needsIndex: false };
   if (isPlain(x, outShape)) return { pos: `o + ${offset}`, key: `${name}:c`, needsIndex: false };
   const strides = broadcastStrides(x.shape, x.strides, outShape);
@@ -79,16 +85,17 @@ function mapKernel(ctx: GpuContext, op: string, inputs: Record<string, Tensor>, 
   combine: string): Tensor {
   const names = Object.keys(inputs);
   const reads = names.map((n) => access(n, inputs[n], outShape));
+  const textures = names.filter((_, k) => reads[k].value === undefined);
   const body = (read: Reader) => [
     reads.some((r) => r.needsIndex) ? unravel('o', outShape, 'i') : '',
-    ...names.map((n, k) => `  const ${n} = ${read(n, reads[k].pos)};`),
+    ...names.map((n, k) => `  const ${n} = ${reads[k].value === undefined ? read(n, reads[k].pos) : `${n}Value`};`),
     `  return ${combine};`,
   ].filter(Boolean).join('\n');
   return launch(ctx, dtype, outShape, {
     op,
     key: `[${outShape.join(',')}]|${reads.map((r) => r.key).join('|')}|${combine}`,
-    inputs: Object.fromEntries(names.map((n) => [n, storageOf(inputs[n])])),
-    uniforms: Object.fromEntries(names.map((n) => [`${n}Offset`, inputs[n].offset])),
+    inputs: Object.fromEntries(textures.map((n) => [n, storageOf(inputs[n])])),
+    uniforms: Object.fromEntries(names.map((n, k) => (reads[k].value === undefined ? [`${n}Offset`, inputs[n].offset] : [`${n}Value`, reads[k].value]))),
     body,
   });
 }
