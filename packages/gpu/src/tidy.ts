@@ -16,7 +16,7 @@ import type { Tensor } from '@gradlab/tensor';
 import { GpuStorage, scopes } from './storage.js';
 
 /** Anything a tidy block may return: the tensors found in it (arrays and plain objects are searched) are kept. */
-export type Kept = Tensor | readonly unknown[] | Record<string, unknown> | number | string | boolean | void | null | undefined;
+export type Kept = Tensor | readonly unknown[] | object | number | string | boolean | void | null | undefined;
 
 /**
  * Run `fn`; then dispose every gpu storage created during it, except those of the tensors it returns
