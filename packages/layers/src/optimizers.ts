@@ -6,9 +6,13 @@
  * (each of which would allocate a full-size temporary): the formula sits in a comment above the loop.
  * Tensors are immutable values, so a step builds a new Float32Array and replaces `p.data` with it.
  * Optimizer state (momentum, moment estimates) lives in float64 arrays, one per parameter.
+ *
+ * A parameter that lives on a device (float32 on a backend other than the CPU's) is updated with the
+ * same formula written as backend ops (`updateOnDevice`, next to each loop), and its state is kept
+ * there as tensors: reading it into the loop would download it, and the result would go back up.
  */
 import type { Variable } from '@gradlab/autograd';
-import { allocate, fromTypedArray } from '@gradlab/tensor';
+import { Tensor, allocate, fromTypedArray, getBackend, isOnDevice } from '@gradlab/tensor';
 import type { TypedArray } from '@gradlab/tensor';
 
 export interface OptimizerOptions {
@@ -52,6 +56,16 @@ export function clipGradNorm(params: Iterable<Variable>, maxNorm: number): numbe
   return norm;
 }
 
+/**
+ * clipGradNorm for gradients on a device, without reading the norm back: every gradient is multiplied
+ * by maxNorm / max(norm, maxNorm), which is 1 when the norm is within the bound.
+ */
+function clipGradNormOnDevice(list: Variable[], maxNorm: number): void {
+  const sq = list.map((p) => p.grad!.square().sum()).reduce((a, b) => a.add(b));
+  const scale = sq.sqrt().maximum(maxNorm).reciprocal().mul(maxNorm);
+  for (const p of list) p.grad = p.grad!.mul(scale);
+}
+
 function scaled(g: TypedArray, scale: number, shape: readonly number[], dtype: Variable['dtype']) {
   const out = allocate(dtype, g.length);
   for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
@@ -69,6 +83,8 @@ export abstract class Optimizer {
   iterations = 0;
   /** Per-parameter state arrays, by slot name ('m', 'v', 'momentum', …). */
   protected readonly slots = new Map<Variable, Map<string, Float64Array>>();
+  /** The same state for parameters on a device, as tensors of the parameter's shape there. */
+  protected readonly deviceSlots = new Map<Variable, Map<string, Tensor>>();
 
   constructor(paramsOrOptions: ParamsOrOptions<OptimizerOptions>, options: OptimizerOptions, defaultLr: number) {
     if (isIterable(paramsOrOptions)) this.params = [...paramsOrOptions];
@@ -84,10 +100,15 @@ export abstract class Optimizer {
 
   /** One update of every parameter that has a gradient (after clipping, if asked). */
   step(): void {
-    if (this.globalClipNorm !== undefined) clipGradNorm(this.params, this.globalClipNorm);
+    if (this.globalClipNorm !== undefined) {
+      const withGrad = this.params.filter((p) => p.grad !== null);
+      if (withGrad.length > 0 && withGrad.every((p) => this.onDevice(p))) clipGradNormOnDevice(withGrad, this.globalClipNorm);
+      else clipGradNorm(this.params, this.globalClipNorm);
+    }
     this.iterations++;
     for (const p of this.params) {
       if (p.grad === null) continue;
+      if (this.onDevice(p)) { p.data = this.stepOnDevice(p); continue; }
       let g = p.grad.dataSync();
       if (this.clipNorm !== undefined || this.clipValue !== undefined) g = this.clipped(g);
       const w = p.data.dataSync();
@@ -99,12 +120,37 @@ export abstract class Optimizer {
 
   /** Write the new values of one parameter into `out`, given its values w and gradient g. */
   protected abstract update(w: TypedArray, g: TypedArray, out: TypedArray, state: Map<string, Float64Array>): void;
+  /** The same update with backend ops, for a parameter on a device: returns the new w and replaces the state's tensors. */
+  protected abstract updateOnDevice(w: Tensor, g: Tensor, state: Map<string, Tensor>): Tensor;
   /** The state slots each parameter gets, all starting at zero. */
   protected abstract slotNames(): string[];
 
   /** Options that rebuild this optimizer (save() writes them with the model). */
   getConfig(): Record<string, number | boolean | undefined> {
     return { lr: this.lr, clipNorm: this.clipNorm, globalClipNorm: this.globalClipNorm, clipValue: this.clipValue };
+  }
+
+  /** Whether p is updated on its device (float32 there, with a gradient that is not float64). */
+  private onDevice(p: Variable): boolean {
+    return isOnDevice(p.data) && p.grad !== null && p.grad.dtype !== 'float64';
+  }
+
+  /** One parameter's update on its device: clipping as in `clipped`, then updateOnDevice. */
+  private stepOnDevice(p: Variable): Tensor {
+    let g = p.grad!;
+    if (this.clipNorm !== undefined) g = g.mul(g.square().sum().sqrt().maximum(this.clipNorm).reciprocal().mul(this.clipNorm));
+    if (this.clipValue !== undefined) g = g.clip(-this.clipValue, this.clipValue);
+    let state = this.deviceSlots.get(p);
+    if (!state) {
+      const zeros = () => new Tensor(getBackend(p.data.backend).upload(allocate('float32', p.data.size)), p.shape);
+      state = new Map(this.slotNames().map((name) => [name, zeros()]));
+      this.deviceSlots.set(p, state);
+    }
+    const old = [...state.values()];
+    const w = this.updateOnDevice(p.data, g, state);
+    const kept = new Set(state.values());
+    for (const t of old) if (!kept.has(t)) t.storage.dispose(); // only the optimizer holds its state: free what was replaced
+    return w;
   }
 
   private slotsOf(p: Variable, n: number): Map<string, Float64Array> {
@@ -170,6 +216,13 @@ export class SGD extends Optimizer {
       out[i] = this.nesterov ? w[i] + mu * v[i] - lr * g[i] : w[i] + v[i];
     }
   }
+  protected updateOnDevice(w: Tensor, g: Tensor, state: Map<string, Tensor>): Tensor {
+    const lr = this.lr, mu = this.momentum;
+    if (mu === 0) return w.sub(g.mul(lr));
+    const v = state.get('velocity')!.mul(mu).sub(g.mul(lr));
+    state.set('velocity', v);
+    return this.nesterov ? w.add(v.mul(mu)).sub(g.mul(lr)) : w.add(v);
+  }
   override getConfig() { return { ...super.getConfig(), momentum: this.momentum, nesterov: this.nesterov }; }
 }
 
@@ -211,6 +264,17 @@ export class Adam extends Optimizer {
       v[i] += (1 - b2) * (gi * gi - v[i]);
       out[i] = w[i] - (alpha * m[i]) / (sqrt(v[i]) + eps);
     }
+  }
+  protected updateOnDevice(w: Tensor, g: Tensor, state: Map<string, Tensor>): Tensor {
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const t = this.iterations;
+    const alpha = (this.lr * sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+    const m = state.get('m')!, v = state.get('v')!;
+    const m2 = m.add(g.sub(m).mul(1 - b1));
+    const v2 = v.add(g.square().sub(v).mul(1 - b2));
+    state.set('m', m2);
+    state.set('v', v2);
+    return w.sub(m2.mul(alpha).div(v2.sqrt().add(eps)));
   }
   override getConfig() { return { ...super.getConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon }; }
 }
@@ -265,6 +329,22 @@ export class RMSprop extends Optimizer {
         out[i] = w[i] - b[i];
       } else out[i] = w[i] - delta;
     }
+  }
+  protected updateOnDevice(w: Tensor, g: Tensor, state: Map<string, Tensor>): Tensor {
+    const { rho, momentum: mu, epsilon: eps, lr } = this;
+    const s = state.get('s')!.mul(rho).add(g.square().mul(1 - rho));
+    state.set('s', s);
+    let d = s.add(eps);
+    if (state.has('a')) {
+      const a = state.get('a')!.mul(rho).add(g.mul(1 - rho));
+      state.set('a', a);
+      d = d.sub(a.square());
+    }
+    const delta = g.mul(lr).div(d.sqrt());
+    if (!state.has('b')) return w.sub(delta);
+    const b = state.get('b')!.mul(mu).add(delta);
+    state.set('b', b);
+    return w.sub(b);
   }
   override getConfig() {
     return { ...super.getConfig(), rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
