@@ -129,8 +129,13 @@ function probeLimits(gpu: GPUInstance): { maxTextureSize: number; maxTextureUnit
   const MAX_TEXTURE_IMAGE_UNITS = 0x8872;
   const units = Number(kernel.context?.getParameter(MAX_TEXTURE_IMAGE_UNITS));
   probe.destroy();
-  // GPU.js keeps a few units for itself (the output, its own helpers): leave it 4.
-  return { maxTextureSize, maxTextureUnits: Number.isFinite(units) && units > 0 ? Math.max(units - 4, 1) : 12 };
+  // GPU.js keeps a few units for itself (the output, its own helpers): leave it 4. And never more than
+  // 15: under headless-gl (Mesa), a kernel with 16 or more texture inputs reads its 16th input wrongly
+  // (as zeros) every time it runs after the first, although the context reports 32 units.
+  return { maxTextureSize, maxTextureUnits: Number.isFinite(units) && units > 0 ? Math.min(Math.max(units - 4, 1), MAX_INPUT_TEXTURES) : 12 };
 }
 
 interface WebGLLike { getParameter(name: number): unknown }
+
+/** The most textures one kernel reads, whatever the context reports (see probeLimits). */
+const MAX_INPUT_TEXTURES = 15;

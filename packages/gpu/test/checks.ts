@@ -186,6 +186,26 @@ export function allChecks(): Check[] {
     add({ name: `avgPool2d ${p.name}`, tol: MAP, inputs: () => [randn(p.x, 73)], run: (x) => T.avgPool2d(x, p.options), tiled });
     add({ name: `avgPool2dBackward ${p.name}`, tol: MAP, inputs: () => [randn(dyShape, 74)], run: (dy) => T.avgPool2dBackward(dy, p.x, p.options), tiled });
   }
+
+  // ---- moving values: concat, stack, pad, gather, scatterAdd, oneHot ----------------------------------
+  const ids = () => T.tensor([[4, 0, 1], [2, 2, 3]], { dtype: 'int32' });
+  add({ name: 'move: concat axis 1 of a float and a transposed view', tol: EXACT, inputs: () => [randn([6, 2, 7], 80), randn([7, 5, 6], 81)],
+    run: (a, b) => T.concat([a, b.transpose([2, 1, 0])], 1), tiled: true });
+  add({ name: 'move: concat of int32 and float32 promotes', tol: EXACT, inputs: () => [grid([3, 4], 82).astype('int32'), randn([2, 4], 83)],
+    run: (a, b) => T.concat([a, b], 0) });
+  add({ name: 'move: stack of 40 slices (joined in groups: a shader reads few textures)', tol: EXACT, inputs: () => [randn([40, 3, 5], 84)],
+    run: (x) => T.stack(Array.from({ length: 40 }, (_, i) => x.slice([i])), 1), tiled: true });
+  add({ name: 'move: pad [[1,2],[0,3]] with -1.5', tol: EXACT, inputs: () => [randn([9, 8], 85)], run: (x) => T.pad(x, [[1, 2], [0, 3]], -1.5), tiled: true });
+  add({ name: 'move: pad of a transposed int32 view', tol: EXACT, inputs: () => [grid([3, 4, 2], 86).astype('int32')],
+    run: (x) => T.pad(x.transpose([2, 0, 1]), [[0, 1], [2, 0], [1, 1]]) });
+  add({ name: 'move: gather axis 1 with [2,3] indices', tol: EXACT, inputs: () => [randn([3, 5, 4], 87), ids()],
+    run: (x, i) => T.gather(x, i, 1), tiled: true });
+  add({ name: 'move: indexSelect rows of a transposed view', tol: EXACT, inputs: () => [randn([6, 7], 88), T.tensor([6, 0, 6, 2], { dtype: 'int32' })],
+    run: (x, i) => T.indexSelect(x.T, 0, i) });
+  add({ name: 'move: scatterAdd axis 1, a repeated index accumulates', tol: MAP, inputs: () => [randn([3, 2, 3, 4], 89), ids()],
+    run: (u, i) => T.scatterAdd([3, 5, 4], i, u, 1), tiled: true });
+  add({ name: 'move: oneHot float32 and int32', tol: EXACT, inputs: () => [ids()],
+    run: (i) => T.concat([T.oneHot(i, 6), T.oneHot(i, 6, 'int32').astype('float32')], -1) });
   return checks;
 }
 

@@ -1,7 +1,9 @@
 /**
  * Indexing with tensors of indices: gather (and its PyTorch name indexSelect), its adjoint scatterAdd,
  * and oneHot. These move values rather than compute with them, so they run on the CPU and hand the result
- * to the input's backend.
+ * to the input's backend, unless that backend has a kernel for them (MoveKernels in backend.ts). Then
+ * indices that live on the host are checked here as always, and indices on the device are left to
+ * the kernel (reading them back to check them would cost what the kernel saves).
  *
  * The row-major picture: around `axis`, x of shape [...before, D, ...after] is `outer` = Π before blocks,
  * each D rows of `inner` = Π after values. gather picks rows of each block; scatterAdd adds rows back.
@@ -46,9 +48,14 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   if (x.rank === 0) throw new Error('gather: cannot gather from a scalar (shape [])');
   const a = normalizeAxis('gather', axis, x.rank);
   const { outer, dim, inner } = around(x.shape, a);
+  const outShape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
+  const backend = getBackend(x.backend);
+  if (backend.gather && x.dtype !== 'float64' && indices.dtype !== 'float64') {
+    if (indices.backend === 'cpu') readIndices('gather', indices, dim, `axis ${a} of size ${dim}`);
+    return backend.gather(x, indices, a, outShape);
+  }
   const idx = readIndices('gather', indices, dim, `axis ${a} of size ${dim}`);
   const n = idx.length;
-  const outShape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
   const data = x.dataSync();
   const out = allocate(x.dtype, sizeOf(outShape));
   for (let o = 0; o < outer; o++) {
@@ -83,6 +90,11 @@ export function scatterAdd(shape: readonly number[], indices: Tensor, updates: T
       `(shape ${formatShape(shape)} with axis ${a} replaced by indices ${formatShape(indices.shape)})`);
   }
   const { outer, dim, inner } = around(shape, a);
+  const backend = getBackend(updates.backend);
+  if (backend.scatterAdd && updates.dtype !== 'float64' && indices.dtype !== 'float64') {
+    if (indices.backend === 'cpu') readIndices('scatterAdd', indices, dim, `axis ${a} of size ${dim}`);
+    return backend.scatterAdd([...shape], indices, updates, a);
+  }
   const idx = readIndices('scatterAdd', indices, dim, `axis ${a} of size ${dim}`);
   const n = idx.length;
   const data = updates.dataSync();
@@ -106,6 +118,11 @@ export function scatterAdd(shape: readonly number[], indices: Tensor, updates: T
 export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
   if (!Number.isInteger(depth) || depth < 0) throw new Error(`oneHot: depth must be a non-negative integer, got ${depth}`);
   if (!isDType(dtype)) throw new Error(`oneHot: unknown dtype '${dtype as string}'`);
+  const backend = getBackend(indices.backend);
+  if (backend.oneHot && dtype !== 'float64' && indices.dtype !== 'float64') {
+    if (indices.backend === 'cpu') readIndices('oneHot', indices, depth, `depth ${depth}`);
+    return backend.oneHot(indices, depth, dtype);
+  }
   const idx = readIndices('oneHot', indices, depth, `depth ${depth}`);
   const out = allocate(dtype, idx.length * depth);
   for (let i = 0; i < idx.length; i++) out[i * depth + idx[i]] = 1;

@@ -2,7 +2,8 @@
  * Joining and cutting: concat, stack, split, pad.
  *
  * concat, stack and pad build their result on the CPU (these are copies, not arithmetic) and hand it to
- * the backend of the first input; split only makes views. The row-major picture behind concat: along
+ * the backend of the first input, unless that backend has a kernel for them (MoveKernels in
+ * backend.ts: a device does, so the values need not come back to the host); split only makes views. The row-major picture behind concat: along
  * `axis`, a tensor of shape [...before, n, ...after] is `outer` = Π before blocks of n·inner values
  * (inner = Π after), one after another. The result's block o is input 0's block o, then input 1's
  * block o, and so on, so concat is a loop of block copies (TypedArray.set).
@@ -40,6 +41,8 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const outShape = [...first.shape];
   outShape[a] = tensors.reduce((n, t) => n + t.shape[a], 0);
   const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
+  const backend = getBackend(first.backend);
+  if (backend.concat && dtype !== 'float64') return backend.concat(tensors, a, outShape, dtype);
   const out = allocate(dtype, sizeOf(outShape));
   const outer = sizeOf(first.shape.slice(0, a));
   const inner = sizeOf(first.shape.slice(a + 1));
@@ -121,6 +124,10 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
   const outShape = x.shape.map((d, k) => paddings[k][0] + d + paddings[k][1]);
   checkShape('pad', outShape);
   const dtype: DType = x.dtype === 'int32' && !Number.isInteger(value) ? 'float32' : x.dtype;
+  const backend = getBackend(x.backend);
+  if (backend.pad && dtype !== 'float64' && x.rank > 0) {
+    return backend.pad(x, paddings.map(([before, after]): [number, number] => [before, after]), value, outShape, dtype);
+  }
   const out = allocate(dtype, sizeOf(outShape));
   if (value !== 0) out.fill(value);
   if (x.rank === 0) {
