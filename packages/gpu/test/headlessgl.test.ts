@@ -1,7 +1,7 @@
 /**
  * The headlessgl mode: real WebGL shaders (GLSL ES through headless-gl and ANGLE, on Mesa's software
  * OpenGL). headless-gl needs an X display, which a jest worker does not have, so this test starts
- * jest again, for kernels, memory, fused, models and layers (.test.ts) only, under `xvfb-run -a` (a throwaway X server)
+ * jest again, for kernels, memory, fused, models, layers and optimizers (.test.ts) only, under `xvfb-run -a` (a throwaway X server)
  * with GRADLAB_GPU_TEST_MODES=headlessgl and GRADLAB_GPU_TEST_REQUIRE=1, and checks its JSON report:
  * every test passed, none skipped. (Running the whole of jest under xvfb-run would work too, but
  * would tie every other package's tests to an X server.)
@@ -34,12 +34,12 @@ const reason = missing();
 if (reason) {
   test.skip(`headlessgl: skipped — ${reason}`, () => undefined);
 } else {
-  test('headlessgl: every kernel check, the fused kernels, the three models and the 1,000-step memory test pass under Xvfb', () => {
+  test('headlessgl: every kernel check, the fused kernels, the layers ops and optimizers, the three models and the 1,000-step memory test pass under Xvfb', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradlab-headlessgl-'));
     const report = join(dir, 'report.json');
     try {
       const run = spawnSync('xvfb-run', ['-a', process.execPath, require.resolve('jest/bin/jest'),
-        'packages/gpu/test/kernels.test.ts', 'packages/gpu/test/memory.test.ts', 'packages/gpu/test/fused.test.ts', 'packages/gpu/test/models.test.ts', 'packages/gpu/test/layers.test.ts', '--runInBand', '--json', `--outputFile=${report}`], {
+        'packages/gpu/test/kernels.test.ts', 'packages/gpu/test/memory.test.ts', 'packages/gpu/test/fused.test.ts', 'packages/gpu/test/models.test.ts', 'packages/gpu/test/layers.test.ts', 'packages/gpu/test/optimizers.test.ts', '--runInBand', '--json', `--outputFile=${report}`], {
         cwd: root, encoding: 'utf8', maxBuffer: 64 << 20,
         env: { ...process.env, GRADLAB_GPU_TEST_MODES: 'headlessgl', GRADLAB_GPU_TEST_REQUIRE: '1' },
       });
