@@ -5,8 +5,11 @@
  * read synchronously with receiveMessageOnPort before each job.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { workerBand, Slot } from './threads.js';
-import type { WorkerInit } from './threads.js';
+
+/** What threads.ts starts a worker with. */
+interface WorkerInit { control: Int32Array; port: MessagePort; index: number }
 
 const { control, port, index } = workerData as WorkerInit;
 let a: Float64Array = new Float64Array(0), b: Float64Array = new Float64Array(0), c: Float64Array = new Float64Array(0);

@@ -231,6 +231,3 @@ export function workerBand(ctl: Int32Array, index: number, threadsTotal: number,
     for (let i = 0; i < m; i++) for (let j = c0; j < c1; j++) c[i * n + j] = tmp[i * (c1 - c0) + j - c0];
   }
 }
-
-/** What a worker is started with. */
-export interface WorkerInit { control: Int32Array; port: MessagePort; index: number }
