@@ -22,6 +22,8 @@ export interface PlannedUtterance extends Utterance {
   snrDb: number | null;
   /** Seed of this utterance's noise. */
   noiseSeed: number;
+  /** VTLP factor of the features (features.ts): drawn from [0.8, 1.25] for training utterances, 1 otherwise. */
+  warp: number;
 }
 
 export interface CorpusOptions {
@@ -40,16 +42,49 @@ export interface CorpusOptions {
 
 export const DEFAULT_SNR_LEVELS: ReadonlyArray<number | null> = [null, 30, 20, 10];
 
-/** Which variants (speakers) are for testing, validation and training: a seeded shuffle, then cut. */
+/**
+ * The speaker a variant belongs to. espeak-ng ships near-copies of some voices under numbered names
+ * (Gene and Gene2, iven … iven4, klatt … klatt4, steph … steph3, edward and edward2): one speaker each,
+ * kept on one side of the split, or the "unseen" test voice would have a sibling in training. m1 … m8
+ * and f1 … f5 are distinct voices.
+ */
+export const speakerOf = (variant: string): string => (/^[mf]\d$/.test(variant) ? variant : variant.replace(/\d+$/, ''));
+
+/**
+ * Voices that share a way of speaking no other voice has. Whispering (no voicing at all) is one: a
+ * model that never heard a whisper cannot be expected to understand one, so at least one voice of each
+ * style stays in training; the others may still be test voices, unseen as speakers.
+ */
+export const STYLES: ReadonlyArray<readonly string[]> = [['whisper', 'whisperf']];
+
+/**
+ * Which variants are for testing, validation and training: speakers (speakerOf) in a seeded shuffle,
+ * taken for testing and validation until each has its share, skipping a speaker whose removal would
+ * leave a style (STYLES) without a training voice; the rest train.
+ */
 export function splitSpeakers(variants: readonly string[], seed: number, testFraction: number, valFraction: number): Record<Split, string[]> {
-  const order = [...variants];
-  new Random(seed).shuffle(order);
+  const speakers = [...new Set(variants.map(speakerOf))];
+  new Random(seed).shuffle(speakers);
+  const members = (sp: string): string[] => variants.filter((v) => speakerOf(v) === sp);
   const nTest = Math.max(1, Math.round(variants.length * testFraction));
   const nVal = valFraction > 0 ? Math.max(1, Math.round(variants.length * valFraction)) : 0;
   if (nTest + nVal >= variants.length) {
     throw new Error(`speech corpus: ${variants.length} speakers are too few to hold out ${nTest} for testing and ${nVal} for validation`);
   }
-  return { test: order.slice(0, nTest), val: order.slice(nTest, nTest + nVal), train: order.slice(nTest + nVal) };
+  const out: Record<Split, string[]> = { test: [], val: [], train: [] };
+  const heldOut = new Set<string>();
+  const leavesStyleUntrained = (candidates: string[]): boolean => STYLES.some((style) => {
+    const present = style.filter((v) => variants.includes(v));
+    return present.length > 0 && present.every((v) => heldOut.has(v) || candidates.includes(v));
+  });
+  for (const sp of speakers) {
+    const vs = members(sp);
+    const split: Split = out.test.length < nTest ? 'test' : out.val.length < nVal ? 'val' : 'train';
+    if (split !== 'train' && leavesStyleUntrained(vs)) { out.train.push(...vs); continue; }
+    out[split].push(...vs);
+    if (split !== 'train') vs.forEach((v) => heldOut.add(v));
+  }
+  return out;
 }
 
 /** The utterances of the corpus, in a fixed order, each with its split and its random settings. */
@@ -61,18 +96,23 @@ export function planCorpus(options: CorpusOptions): PlannedUtterance[] {
   const splitOf = new Map<string, Split>();
   for (const split of ['train', 'val', 'test'] as const) for (const v of speakers[split]) splitOf.set(v, split);
   const rng = new Random(seed + 1);
+  // A generator of its own, so that the warps leave the pitches and speeds (and the cache) as they are.
+  const warps = new Random(seed + 2);
   const out: PlannedUtterance[] = [];
   for (const variant of variants) {
     for (const accent of accents) {
       for (let digit = 0; digit < DIGITS.length; digit++) {
         for (let r = 0; r < repeats; r++) {
+          const split = splitOf.get(variant)!;
+          const warp = Math.round(100 * warps.uniform(0.8, 1.25)) / 100;
           out.push({
             digit, accent, variant,
             pitch: 30 + rng.int(41),
             speed: 130 + 5 * rng.int(17),
-            split: splitOf.get(variant)!,
+            split,
             snrDb: snrLevels[rng.int(snrLevels.length)],
             noiseSeed: rng.nextUint32(),
+            warp: split === 'train' ? warp : 1,
           });
         }
       }
@@ -106,9 +146,37 @@ export interface Example {
   label: number;
 }
 
-export function extractFeatures(samples: Float32Array, u: PlannedUtterance, extractor: LogMelExtractor): Example {
-  const f = extractor.compute(addNoise(samples, u.snrDb, u.noiseSeed));
+/**
+ * An utterance's features: noise added, log-mel filterbanks with the utterance's VTLP warp (one
+ * extractor per warp factor, made once), then each band's mean over the utterance subtracted
+ * ("cepstral" mean normalisation on filterbanks): a fixed gain or spectral tilt of a voice or channel
+ * adds a constant to a band's log energy, and subtracting the mean removes it.
+ */
+export function extractFeatures(samples: Float32Array, u: PlannedUtterance, extractors: (warp: number) => LogMelExtractor): Example {
+  const f = extractors(u.warp).compute(addNoise(samples, u.snrDb, u.noiseSeed));
+  subtractBandMeans(f.data, f.frames, f.bands);
   return { features: f.data, frames: f.frames, label: u.digit };
+}
+
+/** In place: x[t, j] −= mean over t of x[t, j]. */
+export function subtractBandMeans(data: Float32Array, frames: number, bands: number): void {
+  if (frames === 0) return;
+  for (let j = 0; j < bands; j++) {
+    let sum = 0;
+    for (let t = 0; t < frames; t++) sum += data[t * bands + j];
+    const mean = sum / frames;
+    for (let t = 0; t < frames; t++) data[t * bands + j] -= mean;
+  }
+}
+
+/** A cache of extractors by warp factor. */
+export function extractorsByWarp(bands: number): (warp: number) => LogMelExtractor {
+  const cache = new Map<number, LogMelExtractor>();
+  return (warp) => {
+    let e = cache.get(warp);
+    if (!e) { e = new LogMelExtractor({ melBands: bands, warp }); cache.set(warp, e); }
+    return e;
+  };
 }
 
 /**

@@ -31,6 +31,23 @@ export interface FeatureOptions {
   highHz?: number;
   preEmphasis?: number;
   window?: 'hamming' | 'hann';
+  /**
+   * Vocal tract length perturbation (Jaitly & Hinton, 2013): move every filter's frequencies by the
+   * factor α (below a knee; above it the warp runs linearly to the Nyquist frequency, so no band falls
+   * off the spectrum). A speaker whose formants sit α times higher then gives the features a reference
+   * speaker gives with α = 1; drawing α per training utterance imitates more speakers. Default 1.
+   */
+  warp?: number;
+}
+
+/**
+ * The piecewise-linear warp of VTLP: f ↦ α·f up to the knee f₀ = 0.8·nyquist·min(1, 1/α), then the
+ * straight line from (f₀, α·f₀) to (nyquist, nyquist). Monotonic, and fixes 0 and the Nyquist frequency.
+ */
+export function vtlpWarp(hz: number, alpha: number, nyquist: number): number {
+  const knee = 0.8 * nyquist * Math.min(1, 1 / alpha);
+  if (hz <= knee) return alpha * hz;
+  return alpha * knee + ((nyquist - alpha * knee) * (hz - knee)) / (nyquist - knee);
 }
 
 export const hzToMel = (hz: number): number => 2595 * Math.log10(1 + hz / 700);
@@ -50,12 +67,13 @@ export const frameCount = (n: number, windowLength: number, hop: number): number
  * The mel filterbank as a [bands][fftSize/2 + 1] matrix of triangle weights. Band j rises linearly from
  * the centre frequency of band j−1 to its own centre (weight 1) and falls to the centre of band j+1.
  */
-export function melFilterbank(bands: number, fftSize: number, sampleRate: number, lowHz: number, highHz: number): Float64Array[] {
+export function melFilterbank(bands: number, fftSize: number, sampleRate: number, lowHz: number, highHz: number, warp = 1): Float64Array[] {
   const bins = fftSize / 2 + 1;
   const lowMel = hzToMel(lowHz);
   const highMel = hzToMel(highHz);
   // bands + 2 edge frequencies: each triangle spans three consecutive ones.
-  const edgesHz = Array.from({ length: bands + 2 }, (_, i) => melToHz(lowMel + ((highMel - lowMel) * i) / (bands + 1)));
+  const edgesHz = Array.from({ length: bands + 2 }, (_, i) =>
+    vtlpWarp(melToHz(lowMel + ((highMel - lowMel) * i) / (bands + 1)), warp, sampleRate / 2));
   const binHz = (k: number): number => (k * sampleRate) / fftSize;
   return Array.from({ length: bands }, (_, j) => {
     const [left, centre, right] = [edgesHz[j], edgesHz[j + 1], edgesHz[j + 2]];
@@ -97,7 +115,7 @@ export class LogMelExtractor {
     this.bands = options.melBands ?? 40;
     this.preEmphasis = options.preEmphasis ?? 0.97;
     this.window = makeWindow(this.windowLength, options.window ?? 'hamming');
-    this.filters = melFilterbank(this.bands, this.fftSize, this.sampleRate, options.lowHz ?? 20, options.highHz ?? this.sampleRate / 2);
+    this.filters = melFilterbank(this.bands, this.fftSize, this.sampleRate, options.lowHz ?? 20, options.highHz ?? this.sampleRate / 2, options.warp ?? 1);
     this.spans = this.filters.map((row) => {
       const nz = [...row.keys()].filter((k) => row[k] > 0);
       return nz.length ? [nz[0], nz[nz.length - 1]] : [0, -1];

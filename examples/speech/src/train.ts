@@ -16,9 +16,8 @@ import {
   ProgressBar, describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, usage,
 } from '@gradlab/example-common';
 import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
-import { bandStatistics, extractFeatures, normalize, padBatch, planCorpus, voicesOf } from './corpus.js';
+import { bandStatistics, extractFeatures, extractorsByWarp, normalize, padBatch, planCorpus, voicesOf } from './corpus.js';
 import type { Example, PlannedUtterance, Split } from './corpus.js';
-import { LogMelExtractor } from './features.js';
 import { ACCENTS, DIGITS, VARIANTS, defaultCacheDir, synthesize } from './synth.js';
 import { parseWav } from './wav.js';
 import { buildModel } from './model.js';
@@ -75,17 +74,18 @@ async function main(): Promise<void> {
   const cacheDir = s.cache || defaultCacheDir();
   const bar = new ProgressBar('synthesise', plan.length);
   const t0 = Date.now();
-  const { files, made } = await synthesize(plan, { cacheDir, onProgress: () => bar.tick() });
+  const { files, made } = await synthesize(plan, { cacheDir, onProgress: (done) => bar.tick(done - bar.count) });
   bar.done(`${made} new, ${plan.length - made} from the cache in ${cacheDir}`);
   const synthSeconds = (Date.now() - t0) / 1000;
 
-  // 2. Features: noise at the utterance's level, log-mel filterbanks, then per-band normalisation.
-  const extractor = new LogMelExtractor({ melBands: BANDS });
+  // 2. Features: noise at the utterance's level, log-mel filterbanks (VTLP-warped for training utterances),
+  //    each band's mean over the utterance subtracted, then every band scaled by the training set's deviation.
+  const extractors = extractorsByWarp(BANDS);
   const featureBar = new ProgressBar('features', plan.length);
   const raw = plan.map((u, i) => {
     const audio = parseWav(fs.readFileSync(files[i]), files[i]);
     featureBar.tick();
-    return extractFeatures(audio.samples, u, extractor);
+    return extractFeatures(audio.samples, u, extractors);
   });
   featureBar.done();
   const ofSplit = (split: Split): { examples: Example[]; plan: PlannedUtterance[] } => {

@@ -1,5 +1,5 @@
 import { fft, isPowerOfTwo, nextPowerOfTwo, powerSpectrum } from '../src/fft';
-import { LogMelExtractor, frameCount, hzToMel, makeWindow, melFilterbank, melToHz } from '../src/features';
+import { LogMelExtractor, frameCount, hzToMel, makeWindow, melFilterbank, melToHz, vtlpWarp } from '../src/features';
 import { encodeWav, parseWav } from '../src/wav';
 
 /** The O(N²) definition, X[k] = Σ x[n]·e^{−2πikn/N}: the reference for the FFT. */
@@ -87,6 +87,31 @@ describe('mel scale and filterbank', () => {
     // Low bands are narrow, high bands wide (the mel scale).
     const width = (row: Float64Array): number => row.filter((v) => v > 0).length;
     expect(width(bank[39])).toBeGreaterThan(4 * width(bank[5]));
+  });
+});
+
+describe('vocal tract length perturbation', () => {
+  test('the warp is α·f below the knee, fixes 0 and Nyquist, and is increasing', () => {
+    for (const alpha of [0.8, 1, 1.25]) {
+      expect(vtlpWarp(0, alpha, 8000)).toBe(0);
+      expect(vtlpWarp(8000, alpha, 8000)).toBeCloseTo(8000, 9);
+      expect(vtlpWarp(1000, alpha, 8000)).toBeCloseTo(1000 * alpha, 9); // 1 kHz is below every knee (≥ 5.12 kHz)
+      for (let f = 0; f < 8000; f += 250) expect(vtlpWarp(f + 250, alpha, 8000)).toBeGreaterThan(vtlpWarp(f, alpha, 8000));
+    }
+    expect(melFilterbank(40, 512, 16000, 20, 8000, 1)).toEqual(melFilterbank(40, 512, 16000, 20, 8000));
+  });
+
+  test('a voice α times higher, analysed with warp α, peaks in the band the reference voice peaks in', () => {
+    const sr = 16000;
+    const tone = (hz: number): Float32Array => Float32Array.from({ length: 3200 }, (_, n) => 0.5 * Math.sin((2 * Math.PI * hz * n) / sr));
+    const peakBand = (f: { data: Float32Array; frames: number }): number => {
+      const row = Array.from(f.data.subarray(40 * 5, 40 * 6));
+      return row.indexOf(Math.max(...row));
+    };
+    const reference = peakBand(new LogMelExtractor({ preEmphasis: 0 }).compute(tone(900)));
+    const higher = tone(900 * 1.2);
+    expect(peakBand(new LogMelExtractor({ preEmphasis: 0 }).compute(higher))).toBeGreaterThan(reference);
+    expect(peakBand(new LogMelExtractor({ preEmphasis: 0, warp: 1.2 }).compute(higher))).toBe(reference);
   });
 });
 
