@@ -12,7 +12,7 @@ export interface BarPanel {
   categories: string[];
   /** One entry per bar of each group; values[i] belongs to categories[i]. */
   series: Array<{ name: string; values: number[]; color?: string; errors?: number[] }>;
-  /** Fix the y range; default [0, max · 1.1]. */
+  /** Fix the y range; by default it starts at 0 and leaves room above the bars for the legend. */
   yRange?: readonly [number, number];
 }
 
@@ -24,7 +24,8 @@ function panelSvg(p: BarPanel, left: number, top: number, width: number, height:
   const w = width - M.left - M.right, h = height - M.top - M.bottom;
   const x0 = left + M.left, y0 = top + M.top;
   const values = p.series.flatMap((s) => s.values.map((v, i) => v + (s.errors?.[i] ?? 0))).filter(Number.isFinite);
-  const [lo, hi] = p.yRange ?? [0, Math.max(1e-9, ...values) * 1.1];
+  // Default range: from 0 to a third above the tallest bar, leaving the top for the legend.
+  const [lo, hi] = p.yRange ?? [0, Math.max(1e-9, ...values) * (1.15 + 0.1 * p.series.length)];
   const sy = (v: number) => y0 + h - ((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * h;
   const f = (v: number) => v.toFixed(1);
   out.push(`<text x="${f(x0 + w / 2)}" y="${f(top + 20)}" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(p.title)}</text>`);

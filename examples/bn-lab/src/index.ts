@@ -6,4 +6,4 @@ export * from './memory.js';
 export * from './bars.js';
 export * from './lab.js';
 export { EXPERIMENTS, findExperiment } from './experiments/index.js';
-export { renderReport, readRecords, writeReport } from './report.js';
+export { renderReport, readRecords, writeReport, refresh } from './report.js';

@@ -22,11 +22,18 @@ export function readRecords(dir: string): ExperimentRecord[] {
     .map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as ExperimentRecord);
 }
 
-/** A record's analysis, recomputed from its settings and figures. */
-export function analyse(record: ExperimentRecord): Analysis {
+/**
+ * A record brought up to date with the code: the experiment's title, claim and method as written now,
+ * and its findings and checks recomputed from the settings and figures the run measured.
+ */
+export function refresh(record: ExperimentRecord): { record: ExperimentRecord; analysis: Analysis } {
   const exp = EXPERIMENTS.find((e) => e.id === record.experiment);
   if (!exp) throw new Error(`bn-lab report: no experiment '${record.experiment}'`);
-  return exp.analyse({ settings: record.settings, figures: record.figures });
+  const analysis = exp.analyse({ settings: record.settings, figures: record.figures });
+  return {
+    record: { ...record, title: exp.title, claim: exp.claim, method: exp.method, findings: analysis.findings, checks: analysis.checks },
+    analysis,
+  };
 }
 
 /** Settings as "key value" pairs, leaving out nested objects (the network descriptions are listed apart). */
@@ -50,6 +57,9 @@ function networksText(settings: unknown): string[] {
   return [];
 }
 
+/** A heading line and a bullet list, then a blank line; nothing when the list is empty. */
+const listed = (heading: string, items: readonly string[]): string[] => (items.length ? [heading, '', ...items.map((i) => `- ${i}`), ''] : []);
+
 const checkRow = (c: Check): string =>
   `| ${c.name} | ${c.robust ? 'yes' : 'no (reported)'} | ${c.holds ? 'holds' : '**does not hold**'} | ${c.detail} |`;
 
@@ -70,8 +80,8 @@ function section(record: ExperimentRecord, analysis: Analysis): string[] {
     '```',
     '',
     `Settings: ${settingsText(record.settings)}.`,
-    ...networksText(record.settings).map((n, i) => `${i === 0 ? '\nNetworks:\n' : ''}- ${n}`),
     '',
+    ...listed('Networks:', networksText(record.settings)),
     `![${record.title}](${RESULTS_DIR}/${record.svg})`,
     '',
     '**What the figures show.**',
@@ -83,15 +93,17 @@ function section(record: ExperimentRecord, analysis: Analysis): string[] {
     ...analysis.checks.map(checkRow),
     '',
     failing.length === 0
-      ? '**Against the article:** every check above holds in this run.'
-      : `**Against the article:** ${failing.map((c) => `“${c.name}” does not hold (${c.detail})`).join('; ')}.`,
+      ? '**Where this run disagrees:** nowhere; every check above holds.'
+      : `**Where this run disagrees:** ${failing.map((c) => `“${c.name}” does not hold (${c.detail})`).join('; ')}.`,
     '',
   ];
 }
 
 /** The whole page. */
-export function renderReport(records: readonly ExperimentRecord[]): string {
-  const analyses = records.map(analyse);
+export function renderReport(saved: readonly ExperimentRecord[]): string {
+  const refreshed = saved.map(refresh);
+  const records = refreshed.map((r) => r.record);
+  const analyses = refreshed.map((r) => r.analysis);
   const total = records.reduce((s, r) => s + r.seconds, 0);
   const cpu = records.reduce((s, r) => s + r.cpuSeconds, 0);
   const machine = records[0]?.machine;
@@ -137,16 +149,14 @@ function anchor(r: ExperimentRecord): string {
 
 /**
  * Regenerate the page and the plots from the JSON files in <docs>/bn-lab, refreshing each record's
- * derived fields (findings, checks) from its figures. Returns the page.
+ * derived fields (title, claim, method from the code; findings and checks from its figures). Returns the page.
  */
 export function writeReport(docsDir: string): string {
   const dir = path.join(docsDir, RESULTS_DIR);
   const records = readRecords(dir);
   if (records.length === 0) throw new Error(`bn-lab report: no results in ${dir}; run \`pnpm bn-lab all\` first`);
-  for (const record of records) {
-    const analysis = analyse(record);
-    const refreshed = { ...record, findings: analysis.findings, checks: analysis.checks };
-    fs.writeFileSync(path.join(dir, `${record.experiment}.json`), `${JSON.stringify(refreshed, null, 2)}\n`);
+  for (const { record, analysis } of records.map(refresh)) {
+    fs.writeFileSync(path.join(dir, `${record.experiment}.json`), `${JSON.stringify(record, null, 2)}\n`);
     fs.writeFileSync(path.join(dir, record.svg), chartSvg(analysis.chart));
   }
   const page = renderReport(records);

@@ -17,6 +17,7 @@ import { percentiles } from '../src/train';
 import { graphMemory } from '../src/memory';
 import { svgBars } from '../src/bars';
 import { readRecords, renderReport } from '../src/report';
+import { svgChart } from '@gradlab/example-common';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -62,6 +63,18 @@ describe('the lab\'s helpers', () => {
     // A fused loss saves what it needs: counted once under `saved` when it is not an op output.
     const loss = losses.sparseCategoricalCrossentropy(new Variable(x, { requiresGrad: true }), tensor([0, 2], { dtype: 'int32' }), { fromLogits: true });
     expect(graphMemory(loss, [x]).nodes).toBe(1);
+  });
+
+  it('puts a line chart\'s legend in the corner asked for (examples/common\'s `legend`)', () => {
+    const panel = { title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[0, 0], [1, 1]] as Array<[number, number]> }] };
+    const legendLine = (svg: string) => svg.match(/<line x1="([\d.]+)" y1="([\d.]+)" x2="[\d.]+" y2="[\d.]+" stroke="#1f77b4" stroke-width="2"\/>/)!;
+    // Panel 420 × 300 below a 30-pixel title; frame from x = 64 and y = 30 + 34 = 64, 218 high (300 − 34 − 48).
+    const left = legendLine(svgChart({ title: 'c', panels: [{ ...panel, legend: 'bottom-left' }] }));
+    expect(Number(left[1])).toBe(64 + 8);
+    expect(Number(left[2])).toBe(64 + 218 - 6 - 4);
+    const right = legendLine(svgChart({ title: 'c', panels: [panel] }));
+    expect(Number(right[1])).toBeGreaterThan(300);
+    expect(Number(right[2])).toBe(64 + 14 - 4);
   });
 
   it('draws grouped bars with a title, labels and a legend', () => {

@@ -22,6 +22,8 @@ export interface Panel {
   series: Series[];
   /** Fix the y range (e.g. [0, 1] for accuracy); otherwise it is fitted to the data. */
   yRange?: readonly [number, number];
+  /** Which corner of the frame holds the legend (default top right; rising curves want bottom right). */
+  legend?: 'top-right' | 'bottom-right' | 'top-left' | 'bottom-left';
 }
 
 export interface Chart {
@@ -118,12 +120,14 @@ function drawPanel(panel: Panel, left: number, top: number, width: number, heigh
     for (const p of pts) out.push(`<circle cx="${f(sx(p[0]))}" cy="${f(sy(p[1]))}" r="2.5" fill="${color}"/>`);
   });
 
-  // Legend, top right inside the frame.
+  // Legend, inside the frame, in the corner asked for (top right by default).
   const legendW = 14 + 8 + Math.max(...panel.series.map((s) => s.name.length)) * 6.5;
+  const corner = panel.legend ?? 'top-right';
+  const legendTop = corner.startsWith('top') ? y0 + 14 : y0 + plotH - 6 - 16 * (panel.series.length - 1);
   panel.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
-    const ly = y0 + 14 + i * 16;
-    const lx = x0 + plotW - legendW - 6;
+    const ly = legendTop + i * 16;
+    const lx = corner.endsWith('right') ? x0 + plotW - legendW - 6 : x0 + 8;
     out.push(`<line x1="${f(lx)}" y1="${f(ly - 4)}" x2="${f(lx + 14)}" y2="${f(ly - 4)}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/>`);
     out.push(`<text x="${f(lx + 20)}" y="${f(ly)}" font-size="11">${escapeXml(s.name)}</text>`);
   });

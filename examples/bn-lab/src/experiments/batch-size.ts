@@ -97,7 +97,7 @@ export const batchSize = defineExperiment<Settings, Figures>({
       chart: {
         title: `MNIST, 3 × 100 ReLU, SGD lr ${settings.lr}, ${settings.examples.toLocaleString('en-US')} training examples at every batch size`,
         panels: [
-          { title: 'test accuracy (inference mode)', xLabel: 'log2(batch size)', yLabel: 'test accuracy', yRange: [0, 1], series: [
+          { title: 'test accuracy (inference mode)', xLabel: 'log2(batch size)', yLabel: 'test accuracy', yRange: [0, 1], legend: 'bottom-right', series: [
             ...NORMS.map((n) => ({ name: LABEL[n], points: results[n].map((p) => [x(p.batchSize), p.accuracy] as const), color: colors[n] })),
             { name: 'BatchNorm, batch statistics', points: results.batch.map((p) => [x(p.batchSize), p.batchStatsAccuracy ?? 0.1] as const), dashed: true, color: colors.batch },
           ] },

@@ -40,8 +40,9 @@ export const convergence = defineExperiment<Settings, Figures>({
   number: 1,
   title: 'Convergence with and without BN (the BN paper\'s Figure 1)',
   claim: {
-    zh: '加速收敛:通过标准化每层的输入,批标准化能够加速网络对比梯度下降的收敛速度。……批标准化确保了每层的输入保持在一个稳定的分布之中。',
-    en: 'Faster convergence: by normalising the input of every layer, batch normalization speeds up the convergence of gradient descent. … Batch normalization keeps the input of every layer in a stable distribution.',
+    zh: '加速收敛:通过标准化每层的输入,批标准化能够加速网络对比梯度下降的收敛速度。……精度提升:在一定程度上,批标准化能够提升网络的分类性能。……批标准化确保了每层的输入保持在一个稳定的分布之中。',
+    en: 'Faster convergence: by normalising the input of every layer, batch normalization speeds up the convergence of gradient descent. … Better accuracy: ' +
+      'to some extent, batch normalization can improve the network\'s classification performance. … Batch normalization keeps the input of every layer in a stable distribution.',
   },
   method: 'The BN paper\'s Figure 1 set-up: MNIST, 784-100-100-100-10 with sigmoid hidden units, batches of 60, plain SGD, ' +
     'kernels drawn from N(0, 0.1²) with the same seed for both networks (they differ only by the BatchNormalization layers, ' +
@@ -85,13 +86,17 @@ export const convergence = defineExperiment<Settings, Figures>({
     const { steps: at, curves } = figures;
     const reach = settings.thresholds.map((t) => ({ threshold: t, none: stepsToReach(at, curves.none.accuracy, t), batch: stepsToReach(at, curves.batch.accuracy, t) }));
     const final = { none: curves.none.accuracy[at.length - 1], batch: curves.batch.accuracy[at.length - 1] };
+    // Accuracy at the end, less noisy than one checkpoint: the mean of the last five.
+    const lastFive = (a: number[]) => a.slice(-5).reduce((x, y) => x + y, 0) / Math.min(5, a.length);
+    const end = { none: lastFive(curves.none.accuracy), batch: lastFive(curves.batch.accuracy) };
     const drifts = { none: drift(curves.none), batch: drift(curves.batch) };
     const reached = (n: number | null) => (n === null ? `not within ${stepsText(settings.steps)} steps` : `after ${stepsText(n)} steps`);
     const faster = (r: (typeof reach)[number]) => r.batch !== null && (r.none === null || r.batch < r.none);
 
     const findings = [
       ...reach.map((r) => `Test accuracy ${pct(r.threshold)} is first reached ${reached(r.batch)} with BN and ${reached(r.none)} without.`),
-      `After ${stepsText(settings.steps)} steps: ${pct(final.batch)} with BN, ${pct(final.none)} without.`,
+      `After ${stepsText(settings.steps)} steps: ${pct(final.batch)} with BN, ${pct(final.none)} without; over the last five checkpoints ` +
+        `(from step ${stepsText(at[Math.max(0, at.length - 5)])}) ${pct(end.batch)} with BN and ${pct(end.none)} without on average.`,
       `The median of the sigmoid input wanders over ${num(drifts.none)} distribution widths (p85 − p15) without BN and ${num(drifts.batch)} with BN; ` +
         `its 15–85% range goes from [${num(curves.none.p15[0])}, ${num(curves.none.p85[0])}] to [${num(curves.none.p15[at.length - 1])}, ${num(curves.none.p85[at.length - 1])}] without BN ` +
         `and from [${num(curves.batch.p15[0])}, ${num(curves.batch.p85[0])}] to [${num(curves.batch.p15[at.length - 1])}, ${num(curves.batch.p85[at.length - 1])}] with BN.`,
@@ -99,7 +104,8 @@ export const convergence = defineExperiment<Settings, Figures>({
     const checks: Check[] = [
       { name: `with BN the network reaches ${pct(reach[1].threshold)} test accuracy in fewer steps`, holds: faster(reach[1]), robust: true,
         detail: `${reached(reach[1].batch)} with BN, ${reached(reach[1].none)} without` },
-      { name: 'with BN the test accuracy at the end is higher', holds: final.batch > final.none, robust: true, detail: `${pct(final.batch)} vs ${pct(final.none)}` },
+      { name: 'with BN the test accuracy at the end is higher by more than a point (mean of the last five checkpoints)', holds: end.batch > end.none + 0.01, robust: true,
+        detail: `${pct(end.batch)} vs ${pct(end.none)}` },
       { name: 'the sigmoid input\'s median drifts less with BN', holds: drifts.batch < drifts.none, robust: false, detail: `${num(drifts.batch)} vs ${num(drifts.none)} widths` },
     ];
 
@@ -110,14 +116,14 @@ export const convergence = defineExperiment<Settings, Figures>({
     ];
     const all = [...curves.none.p15, ...curves.none.p85, ...curves.batch.p15, ...curves.batch.p85];
     const pad = 0.05 * (Math.max(...all) - Math.min(...all));
-    const yRange = [Math.min(...all) - pad, Math.max(...all) + pad] as const;
+    const yRange = [Math.min(...all) - pad, Math.max(...all) + 7 * pad] as const; // room above the curves for the legend
     return {
       findings,
       checks,
       chart: {
         title: 'MNIST, 3 × 100 sigmoid units, batch 60, SGD: with and without BatchNorm',
         panels: [
-          { title: '(a) test accuracy', xLabel: 'training steps', yLabel: 'test accuracy', yRange: [0, 1], series: [
+          { title: '(a) test accuracy', xLabel: 'training steps', yLabel: 'test accuracy', yRange: [0, 1], legend: 'bottom-right', series: [
             { name: 'without BN', points: at.map((s, i) => [s, curves.none.accuracy[i]] as const), dashed: true, color: '#d62728' },
             { name: 'with BN', points: at.map((s, i) => [s, curves.batch.accuracy[i]] as const), color: '#1f77b4' },
           ] },

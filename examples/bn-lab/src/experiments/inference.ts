@@ -9,25 +9,30 @@
  * last batch's), and after every step the moving averages of each momentum are updated from them,
  * moving ← m·moving + (1 − m)·batch, in float64, as Keras would have with that momentum.
  */
-import { BatchNormalization, Random, fromTypedArray, optimizers } from 'gradlab';
+import { BatchNormalization, Random, fromTypedArray, noGrad, optimizers } from 'gradlab';
 import type { models } from 'gradlab';
 import type { Analysis, Check, LabContext, Measured } from '../lab.js';
 import { defineExperiment, num, pct } from '../lab.js';
-import { BatchStream } from '../mnist.js';
+import { BatchStream, batchOf, firstN } from '../mnist.js';
+import type { Digits } from '../mnist.js';
 import { describeNet, mlp } from '../nets.js';
 import type { NetSpec } from '../nets.js';
-import { accuracy, keepingState, trainStep } from '../train.js';
+import { accuracy, keepingState, runLayers, trainStep } from '../train.js';
 
 /** Shadow moving averages, one pair of float64 arrays per BN layer, for one momentum. */
 interface Shadow { momentum: number; mean: Float64Array[]; variance: Float64Array[] }
 
 interface Settings {
   steps: number; every: number; lr: number; batchSize: number; testBatches: number[]; skewedBatches: number[]; momenta: number[];
+  /** Training images over which the exact population statistics are computed. */
+  populationExamples: number;
   seed: number; optimizer: string; network: string;
 }
 interface Figures {
   /** Test accuracy with Keras's default momentum (0.99) moving statistics, after training. */
   moving: number;
+  /** Test accuracy with the exact mean and variance of each BN input over the whole training set. */
+  population: number;
   random: Array<{ batchSize: number; accuracy: number }>;
   skewed: Array<{ batchSize: number; accuracy: number }>;
   steps: number[];
@@ -51,8 +56,8 @@ export const inference = defineExperiment<Settings, Figures>({
 
   async run(ctx: LabContext): Promise<Measured<Settings, Figures>> {
     const size = ctx.quick
-      ? { steps: 250, every: 125, testBatches: [2, 16, 250], skewedBatches: [50], momenta: [0.9, 0.99, 0.999, 0.9999] }
-      : { steps: 1500, every: 150, testBatches: [2, 4, 8, 16, 32, 64, 128, 256, 1000], skewedBatches: [16, 64, 256], momenta: [0, 0.5, 0.9, 0.99, 0.999, 0.9999] };
+      ? { steps: 250, every: 125, testBatches: [2, 16, 250], skewedBatches: [50], momenta: [0.9, 0.99, 0.999, 0.9999], populationExamples: 5000 }
+      : { steps: 1500, every: 150, testBatches: [2, 4, 8, 16, 32, 64, 128, 256, 1000], skewedBatches: [16, 64, 256], momenta: [0, 0.5, 0.9, 0.99, 0.999, 0.9999], populationExamples: ctx.train.count };
     const spec: NetSpec = { hidden: [100, 100, 100], activation: 'relu', norm: 'batch', momentum: 0, seed: ctx.seed };
     const settings: Settings = { ...size, lr: 0.1, batchSize: 60, seed: ctx.seed, optimizer: 'SGD', network: describeNet(spec) };
     const model = mlp(spec);
@@ -91,6 +96,9 @@ export const inference = defineExperiment<Settings, Figures>({
     }
     const keras = shadows[settings.momenta.indexOf(0.99)];
     const moving = withShadow(keras);
+    // What the article prescribes: the mean and variance over the whole training set, exactly.
+    const population = populationStatistics(model, bns, firstN(ctx.train, settings.populationExamples));
+    const populationAccuracy = withShadow(population);
     setMovingStatistics(model, bns, keras); // from here on: Keras's default momentum's averages
 
     const shuffled = Int32Array.from({ length: ctx.test.count }, (_, i) => i);
@@ -100,12 +108,12 @@ export const inference = defineExperiment<Settings, Figures>({
     const skewed = settings.skewedBatches.map((b) => ({ batchSize: b, accuracy: accuracy(model, ctx.test, { batchStatistics: true, batchSize: b, rows: byDigit }) }));
     return {
       settings,
-      figures: { moving, random, skewed, steps: at, byMomentum: settings.momenta.map((m, k) => ({ momentum: m, accuracy: byMomentum[k] })), batchStatistics1000: reference },
+      figures: { moving, population: populationAccuracy, random, skewed, steps: at, byMomentum: settings.momenta.map((m, k) => ({ momentum: m, accuracy: byMomentum[k] })), batchStatistics1000: reference },
     };
   },
 
   analyse({ settings, figures }: Measured<Settings, Figures>): Analysis {
-    const { moving, random, skewed, steps: at, batchStatistics1000: reference } = figures;
+    const { moving, population, random, skewed, steps: at, batchStatistics1000: reference } = figures;
     const byMomentum = figures.byMomentum.map((m) => m.accuracy);
     const final = settings.momenta.map((m, k) => ({ momentum: m, accuracy: byMomentum[k][at.length - 1] }));
 
@@ -114,7 +122,8 @@ export const inference = defineExperiment<Settings, Figures>({
     const accAt = (m: number) => final[settings.momenta.indexOf(m)].accuracy;
     const slowest = settings.momenta[settings.momenta.length - 1];
     const findings = [
-      `Inference with the moving statistics (momentum 0.99): ${pct(moving)} test accuracy after ${settings.steps} steps.`,
+      `Inference with the moving statistics (momentum 0.99): ${pct(moving)} test accuracy after ${settings.steps} steps; with the exact mean and ` +
+        `variance over the training set (${settings.populationExamples.toLocaleString('en-US')} images), as the article prescribes, computed layer by layer after training: ${pct(population)}.`,
       `With each test batch's own statistics instead: ${random.map((r) => `${pct(r.accuracy)} for batches of ${r.batchSize}`).join(', ')}.`,
       `With skewed test batches, each holding one digit: ${skewed.map((r) => `${pct(r.accuracy)} for batches of ${r.batchSize}`).join(', ')}.`,
       `Moving averages after ${settings.steps} steps, by momentum: ${final.map((r) => `${num(r.momentum, 4)}: ${pct(r.accuracy)}`).join(', ')} ` +
@@ -128,6 +137,8 @@ export const inference = defineExperiment<Settings, Figures>({
         detail: `${pct(smallest.accuracy)} vs ${pct(moving)}` },
       { name: `with momentum ${slowest} the moving averages have not converged and inference is worse than with 0.99`, holds: accAt(slowest) < accAt(0.99) - 0.05, robust: true,
         detail: `${pct(accAt(slowest))} vs ${pct(accAt(0.99))}` },
+      { name: 'the moving averages stand in for the whole training set\'s statistics (within 1 point)', holds: Math.abs(moving - population) < 0.01, robust: false,
+        detail: `${pct(moving)} vs ${pct(population)}` },
       { name: `large random test batches (${largest.batchSize}) come close to the moving statistics`, holds: Math.abs(largest.accuracy - moving) < 0.02, robust: false,
         detail: `${pct(largest.accuracy)} vs ${pct(moving)}` },
     ];
@@ -138,12 +149,12 @@ export const inference = defineExperiment<Settings, Figures>({
       chart: {
         title: `MNIST, 3 × 100 ReLU + BN, SGD: normalising test data`,
         panels: [
-          { title: 'test accuracy by the statistics used', xLabel: 'log2(test batch size)', yLabel: 'test accuracy', yRange: [0, 1], series: [
+          { title: 'test accuracy by the statistics used', xLabel: 'log2(test batch size)', yLabel: 'test accuracy', yRange: [0, 1.3], series: [
             { name: 'moving statistics (correct)', points: random.map((r) => [Math.log2(r.batchSize), moving] as const), color: '#1f77b4' },
             { name: 'batch statistics, random batches', points: random.map((r) => [Math.log2(r.batchSize), r.accuracy] as const), dashed: true, color: '#ff7f0e' },
             { name: 'batch statistics, one-digit batches', points: skewed.map((r) => [Math.log2(r.batchSize), r.accuracy] as const), dashed: true, color: '#d62728' },
           ] },
-          { title: 'inference accuracy during training, by BN momentum', xLabel: 'training steps', yLabel: 'test accuracy', yRange: [0, 1], series: [
+          { title: 'inference accuracy, by BN momentum', xLabel: 'training steps', yLabel: 'test accuracy (moving statistics)', yRange: [0, 1], legend: 'bottom-right', series: [
             ...settings.momenta.map((m, k) => ({ name: `momentum ${m}`, points: at.map((s, i) => [s, byMomentum[k][i]] as const), color: palette[k % palette.length] })),
             { name: 'batch statistics (1,000)', points: at.map((s, i) => [s, reference[i]] as const), dashed: true, color: '#7f7f7f' },
           ] },
@@ -152,6 +163,41 @@ export const inference = defineExperiment<Settings, Figures>({
     };
   },
 });
+
+/**
+ * The exact mean and (biased) variance of every BN layer's input over a whole data set, in inference
+ * mode, layer by layer: layer i's input depends on the statistics of the BN layers before it, so those
+ * are set first. Batches are merged with Chan's formula (float64), M2 = Σ (x − mean)² never E[x²] − E[x]².
+ * Leaves the model holding these statistics.
+ */
+function populationStatistics(model: models.Sequential, bns: BatchNormalization[], set: Digits): Shadow {
+  const result: Shadow = { momentum: NaN, mean: [], variance: [] };
+  const rows = Int32Array.from({ length: set.count }, (_, i) => i);
+  for (const bn of bns) {
+    const C = bn.movingMean.size, index = model.layers.indexOf(bn);
+    const mean = new Float64Array(C), m2 = new Float64Array(C);
+    let n = 0;
+    for (let start = 0; start < set.count; start += 1000) {
+      const x = noGrad(() => runLayers(model, batchOf(set, rows.subarray(start, Math.min(set.count, start + 1000))).x, false, index).data);
+      const v = x.dataSync(), b = x.shape[0];
+      for (let c = 0; c < C; c++) {
+        let bm = 0;
+        for (let r = 0; r < b; r++) bm += v[r * C + c];
+        bm /= b;
+        let bm2 = 0;
+        for (let r = 0; r < b; r++) { const d = v[r * C + c] - bm; bm2 += d * d; }
+        const delta = bm - mean[c], total = n + b;
+        mean[c] += (delta * b) / total;
+        m2[c] += bm2 + (delta * delta * n * b) / total;
+      }
+      n += b;
+    }
+    result.mean.push(mean);
+    result.variance.push(m2.map((q) => q / n));
+    setMovingStatistics(model, bns.slice(0, result.mean.length), result);
+  }
+  return result;
+}
 
 /** Put a shadow's moving averages into the BN layers' buffers (through loadStateDict, which checks names and shapes). */
 function setMovingStatistics(model: models.Sequential, bns: BatchNormalization[], s: Shadow): void {

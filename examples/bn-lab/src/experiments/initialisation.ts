@@ -64,11 +64,11 @@ export const initialisation = defineExperiment<Settings, Figures>({
       chart: {
         title: `MNIST, 3 × 100 ReLU, SGD lr ${settings.lr}, ${settings.steps} steps: accuracy against initial weight scale`,
         panels: [
-          { title: 'test accuracy (diverged runs at 10%)', xLabel: 'log10(scale × He init)', yLabel: 'test accuracy', yRange: [0, 1], series: [
+          { title: 'test accuracy (diverged runs at 10%)', xLabel: 'log10(scale × He init)', yLabel: 'test accuracy', yRange: [0, 1.15], series: [
             { name: 'without BN', points: results.none.map((p) => [x(p.value), scored(p)] as const), dashed: true, color: '#d62728' },
             { name: 'with BN', points: results.batch.map((p) => [x(p.value), scored(p)] as const), color: '#1f77b4' },
           ] },
-          { title: 'training loss at step 1 (log10)', xLabel: 'log10(scale × He init)', yLabel: 'log10(first loss)', series: [
+          { title: 'training loss at step 1 (log10)', xLabel: 'log10(scale × He init)', yLabel: 'log10(first loss)', legend: 'top-left', series: [
             { name: 'without BN', points: results.none.map((p) => [x(p.value), Math.log10(p.firstLoss)] as const), dashed: true, color: '#d62728' },
             { name: 'with BN', points: results.batch.map((p) => [x(p.value), Math.log10(p.firstLoss)] as const), color: '#1f77b4' },
           ] },

@@ -63,11 +63,11 @@ export const learningRate = defineExperiment<Settings, Figures>({
       chart: {
         title: `MNIST, 3 × 100 ReLU, SGD, ${settings.steps} steps of 60: accuracy against learning rate`,
         panels: [
-          { title: 'test accuracy (diverged runs at 10%)', xLabel: 'log10(learning rate)', yLabel: 'test accuracy', yRange: [0, 1], series: [
+          { title: 'test accuracy (diverged runs at 10%)', xLabel: 'log10(learning rate)', yLabel: 'test accuracy', yRange: [0, 1], legend: 'bottom-left', series: [
             { name: 'without BN', points: results.none.map((p) => [x(p.value), scored(p)] as const), dashed: true, color: '#d62728' },
             { name: 'with BN', points: results.batch.map((p) => [x(p.value), scored(p)] as const), color: '#1f77b4' },
           ] },
-          { title: 'training loss at the end (log10; diverged: not drawn)', xLabel: 'log10(learning rate)', yLabel: 'log10(loss)', series: [
+          { title: 'final training loss (log10)', xLabel: 'log10(learning rate)', yLabel: 'log10(loss); diverged runs not drawn', legend: 'bottom-left', series: [
             { name: 'without BN', points: results.none.filter((p) => p.divergedAt === null).map((p) => [x(p.value), Math.log10(p.finalLoss)] as const), dashed: true, color: '#d62728' },
             { name: 'with BN', points: results.batch.filter((p) => p.divergedAt === null).map((p) => [x(p.value), Math.log10(p.finalLoss)] as const), color: '#1f77b4' },
           ] },

@@ -94,8 +94,10 @@ export const placement = defineExperiment<Settings, Figures>({
       chart: {
         title: `MNIST, 3 × 100 ReLU, Adam: where BatchNorm goes (mean of ${settings.seeds.length} seed${settings.seeds.length > 1 ? 's' : ''})`,
         panels: [
-          { title: 'test accuracy', xLabel: 'training steps', yLabel: 'test accuracy', series:
+          { title: 'test accuracy (mean over seeds)', xLabel: 'training steps', yLabel: 'test accuracy', legend: 'bottom-right', series:
             VARIANTS.map((v) => ({ name: v.label, points: at.map((s, i) => [s, meanCurve(v.key)[i]] as const).filter(([s]) => s > 0), color: v.color, dashed: v.key === 'none' })) },
+          { title: `test accuracy after ${settings.steps} steps, per seed`, xLabel: 'seed', yLabel: 'test accuracy', legend: 'bottom-right', series:
+            VARIANTS.map((v) => ({ name: v.label, points: settings.seeds.map((seed, i) => [seed, finals(v.key)[i]] as const), color: v.color, dashed: v.key === 'none' })) },
         ],
       },
     };
