@@ -164,6 +164,8 @@ export function learningCurves(
       title: name,
       xLabel: 'epoch',
       yLabel: name,
+      // Loss falls and accuracy rises: keep the legend in the corner the curves leave empty.
+      legend: name === 'loss' ? 'top-right' : 'bottom-right',
       series: [
         { name: `training ${name}`, points: series((e) => e[name]) },
         ...(val.length ? [{ name: `validation ${name}`, points: val, dashed: true }] : []),
