@@ -46,6 +46,7 @@ interface Report {
 }
 
 if (!existsSync(CHROMIUM)) {
+  // A mode or tool this machine lacks is reported as skipped, with the reason in the test's name (never silently passed).
   test.skip(`browser: skipped — ${CHROMIUM} is not installed (apt-get install chromium)`, () => undefined);
 } else {
   let report: Report;

@@ -77,6 +77,7 @@ function lstmRef(z: Float64Array, cPrev: Float64Array, B: number, u: number) {
 for (const mode of modes) {
   const support = modeSupport(mode);
   if (!support.ok && !required) {
+    // A mode or tool this machine lacks is reported as skipped, with the reason in the test's name (never silently passed).
     test.skip(`${mode}: skipped — ${support.reason}`, () => undefined);
     continue;
   }

@@ -32,6 +32,7 @@ function missing(): string {
 const reason = missing();
 
 if (reason) {
+  // A mode or tool this machine lacks is reported as skipped, with the reason in the test's name (never silently passed).
   test.skip(`headlessgl: skipped — ${reason}`, () => undefined);
 } else {
   test('headlessgl: every kernel check, the fused kernels, the layers ops and optimizers, the three models and the 1,000-step memory test pass under Xvfb', () => {

@@ -25,6 +25,7 @@ for (const mode of modes) {
   if (!MODE_ORDER.includes(mode)) throw new Error(`GRADLAB_GPU_TEST_MODES: unknown mode '${mode}'`);
   const support = modeSupport(mode);
   if (!support.ok && !required) {
+    // A mode or tool this machine lacks is reported as skipped, with the reason in the test's name (never silently passed).
     test.skip(`${mode}: skipped — ${support.reason}`, () => undefined);
     continue;
   }

@@ -112,6 +112,7 @@ function expectClose(actual: Float64Array, expected: Float64Array, what: string)
 for (const mode of modes) {
   const support = modeSupport(mode);
   if (!support.ok && !required) {
+    // A mode or tool this machine lacks is reported as skipped, with the reason in the test's name (never silently passed).
     test.skip(`${mode}: skipped — ${support.reason}`, () => undefined);
     continue;
   }

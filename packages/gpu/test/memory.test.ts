@@ -35,6 +35,7 @@ function step(p: Params, x: Tensor, y: Tensor, lr: number): Params & { loss: Ten
 for (const mode of modes) {
   const support = modeSupport(mode);
   if (!support.ok && !required) {
+    // A mode or tool this machine lacks is reported as skipped, with the reason in the test's name (never silently passed).
     test.skip(`${mode}: skipped — ${support.reason}`, () => undefined);
     continue;
   }

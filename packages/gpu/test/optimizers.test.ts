@@ -53,6 +53,7 @@ function train(backend: string, make: (params: Variable[]) => optimizers.Optimiz
 for (const mode of modes) {
   const support = modeSupport(mode);
   if (!support.ok && !required) {
+    // A mode or tool this machine lacks is reported as skipped, with the reason in the test's name (never silently passed).
     test.skip(`${mode}: skipped — ${support.reason}`, () => undefined);
     continue;
   }
