@@ -6,13 +6,15 @@
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { workerBand, Slot } from './threads.js';
+import { sharedViews, workerBand, Slot } from './threads.js';
+import type { SharedMatrix } from './threads.js';
 
 /** What threads.ts starts a worker with. */
 interface WorkerInit { control: Int32Array; port: MessagePort; index: number }
 
 const { control, port, index } = workerData as WorkerInit;
-let a: Float64Array = new Float64Array(0), b: Float64Array = new Float64Array(0), c: Float64Array = new Float64Array(0);
+const empty = (): SharedMatrix => sharedViews(new SharedArrayBuffer(0));
+let shared = { a: empty(), b: empty(), c: empty() };
 let seen = 0;
 Atomics.store(control, Slot.Ready + index, 1);
 Atomics.notify(control, Slot.Ready + index);
@@ -22,9 +24,9 @@ for (;;) {
   if (Atomics.load(control, Slot.Stop) === 1) break;
   for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
     const buffers = message.message as { a: SharedArrayBuffer; b: SharedArrayBuffer; c: SharedArrayBuffer };
-    a = new Float64Array(buffers.a); b = new Float64Array(buffers.b); c = new Float64Array(buffers.c);
+    shared = { a: sharedViews(buffers.a), b: sharedViews(buffers.b), c: sharedViews(buffers.c) };
   }
-  workerBand(control, index, control[Slot.Threads], a, b, c);
+  workerBand(control, index, control[Slot.Threads], shared);
   Atomics.store(control, Slot.Done + index, seen);
   Atomics.notify(control, Slot.Done + index);
 }

@@ -22,13 +22,18 @@
  * tile ran at ~3.7 GFLOPS, as fast as or faster than 4×4, 8×4, 6×4, 4×6, 4×12, 3×8 and 2×8; KC = 256
  * beat 128 and 512. Packing into Float64Array rather than Float32Array was worth ~1.5×, and the naive
  * triple loop runs at ~0.45 GFLOPS on the same machine (scripts/bench-kernels.mjs measures both).
+ *
+ * This JavaScript kernel serves float64 (and int32). Float32 products go to the same blocking around a
+ * WebAssembly SIMD micro-kernel, ~5× faster (wasm/gemm-f32.ts); GRADLAB_GEMM=js keeps them here.
  */
 import type { Backend } from '../backend.js';
 import type { TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { broadcastStrides, ordinalToIndex, sizeOf } from '../shape.js';
 import { cpuTensor } from './elementwise.js';
+import { packA, packB } from './pack.js';
 import { parallelGemm } from './threads.js';
+import { gemmFloat32, useWasmGemm } from './wasm/gemm-f32.js';
 
 /** A matrix inside a flat array: element (i, j) is data[offset + i·rowStride + j·colStride]. */
 export interface MatrixRef {
@@ -67,6 +72,8 @@ export function gemm(
   m: number, n: number, k: number, a: MatrixRef, b: MatrixRef,
   c: TypedArray, cOffset = 0, accumulate = false,
 ): void {
+  // float32 results go to the WebAssembly SIMD kernel (wasm/gemm-f32.ts) unless it is switched off
+  if (c instanceof Float32Array && useWasmGemm()) return gemmFloat32(m, n, k, a, b, c, cOffset, accumulate);
   if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
   if (m === 0 || n === 0 || k === 0) return;
   for (let j0 = 0; j0 < n; j0 += NC) {
@@ -75,10 +82,10 @@ export function gemm(
     if (packedB.length < panels * NR * KC) packedB = new Float64Array(panels * NR * KC);
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = Math.min(KC, k - k0);
-      packB(b, k0, kc, j0, nc, packedB);
+      packB(b, k0, kc, j0, nc, packedB, NR);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
-        packA(a, i0, mc, k0, kc, packedA);
+        packA(a, i0, mc, k0, kc, packedA, MR);
         for (let p = 0; p < panels; p++) {
           const jp = j0 + p * NR;
           const cols = Math.min(NR, n - jp);
@@ -87,36 +94,6 @@ export function gemm(
           }
         }
       }
-    }
-  }
-}
-
-/** A[i0:i0+mc, k0:k0+kc] as slivers of MR rows: sliver s holds A[i0+s·MR+r, k0+t] at s·MR·kc + t·MR + r. Short slivers are padded with 0. */
-function packA(a: MatrixRef, i0: number, mc: number, k0: number, kc: number, out: Float64Array): void {
-  const { data, rowStride, colStride } = a;
-  for (let s = 0; s < mc; s += MR) {
-    const rows = Math.min(MR, mc - s);
-    const base = s * kc;
-    for (let r = 0; r < MR; r++) {
-      let src = a.offset + (i0 + s + r) * rowStride + k0 * colStride;
-      let dst = base + r;
-      if (r < rows) for (let t = 0; t < kc; t++, dst += MR, src += colStride) out[dst] = data[src];
-      else for (let t = 0; t < kc; t++, dst += MR) out[dst] = 0;
-    }
-  }
-}
-
-/** B[k0:k0+kc, j0:j0+nc] as panels of NR columns: panel p holds B[k0+t, j0+p·NR+j] at p·kc·NR + t·NR + j. Short panels are padded with 0. */
-function packB(b: MatrixRef, k0: number, kc: number, j0: number, nc: number, out: Float64Array): void {
-  const { data, rowStride, colStride } = b;
-  for (let p = 0; p * NR < nc; p++) {
-    const cols = Math.min(NR, nc - p * NR);
-    let dst = p * kc * NR;
-    for (let t = 0; t < kc; t++, dst += NR) {
-      let src = b.offset + (k0 + t) * rowStride + (j0 + p * NR) * colStride;
-      let j = 0;
-      for (; j < cols; j++, src += colStride) out[dst + j] = data[src];
-      for (; j < NR; j++) out[dst + j] = 0;
     }
   }
 }

@@ -13,6 +13,9 @@
  * Atomics.wait until every worker has stored the generation in its "done" slot. The whole exchange
  * costs tens of microseconds, so only gemms above PARALLEL_MIN_WORK multiply-adds are split.
  *
+ * Float32 products on the WebAssembly kernel (wasm/gemm-f32.ts) travel as float32, in float32 views of
+ * the same shared buffers; every worker has its own instance of the kernel.
+ *
  * GRADLAB_THREADS=1 (or setNumThreads(1)) turns this off; the default is one thread per core, at most 4.
  * Node's modules are looked up at run time (process.getBuiltinModule), not imported, so the same
  * code bundles for a browser, where gemm simply stays on one thread.
@@ -20,6 +23,7 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
 import { gemm, rowMajor } from './matmul.js';
+import { setGemmKernel, useWasmGemm } from './wasm/gemm-f32.js';
 import type { MatrixRef } from './matmul.js';
 import { gemmWorkerUrl } from './worker-url.js';
 
@@ -27,7 +31,7 @@ import { gemmWorkerUrl } from './worker-url.js';
 export const PARALLEL_MIN_WORK = 1 << 18;
 
 /** Layout of the shared control block (Int32Array slots). Worker w reports in Done + w. */
-export const Slot = { Generation: 0, Stop: 1, M: 2, N: 3, K: 4, Split: 5, Threads: 6, Done: 8, Ready: 16 } as const;
+export const Slot = { Generation: 0, Stop: 1, M: 2, N: 3, K: 4, Split: 5, Threads: 6, Float32: 7, Done: 8, Ready: 16 } as const;
 /** How a job is split: each thread takes a band of rows of C, or a band of columns. */
 const Split = { Rows: 0, Columns: 1 } as const;
 const MAX_WORKERS = 8;
@@ -39,7 +43,7 @@ interface Pool {
   ports: MessagePort[];
   control: Int32Array;
   /** Shared inputs and outputs, grown on demand (and then re-sent to every worker). */
-  a: Float64Array; b: Float64Array; c: Float64Array;
+  a: SharedMatrix; b: SharedMatrix; c: SharedMatrix;
   generation: number;
 }
 
@@ -91,8 +95,15 @@ export function shutdownThreads(): void {
   pool = null;
 }
 
-function sharedFloat64(length: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(Math.max(Math.ceil(length), 1) * 8));
+/** A shared buffer of `length` float64 (or twice as many float32), seen both ways. */
+export interface SharedMatrix { f64: Float64Array; f32: Float32Array }
+
+export function sharedViews(buffer: SharedArrayBuffer): SharedMatrix {
+  return { f64: new Float64Array(buffer), f32: new Float32Array(buffer) };
+}
+
+function sharedMatrix(length: number): SharedMatrix {
+  return sharedViews(new SharedArrayBuffer(Math.max(Math.ceil(length), 1) * 8));
 }
 
 function startPool(workerCount: number): Pool | null {
@@ -121,7 +132,7 @@ function startPool(workerCount: number): Pool | null {
         Atomics.wait(control, Slot.Ready + w, 0, Math.min(left, 100));
       }
     }
-    return { workers, ports, control, a: sharedFloat64(0), b: sharedFloat64(0), c: sharedFloat64(0), generation: 0 };
+    return { workers, ports, control, a: sharedMatrix(0), b: sharedMatrix(0), c: sharedMatrix(0), generation: 0 };
   } catch {
     poolFailed = true; // e.g. the compiled worker file is missing: stay single-threaded
     return null;
@@ -129,7 +140,7 @@ function startPool(workerCount: number): Pool | null {
 }
 
 /** Copy a strided m×n matrix into a row-major shared buffer. */
-function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Array): void {
+function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Array | Float32Array): void {
   const { data, offset, rowStride, colStride } = src;
   let o = 0;
   for (let i = 0; i < rows; i++) {
@@ -162,16 +173,20 @@ export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: M
   const workers = p.workers.length;
 
   // Shared copies of the inputs; grow the buffers (and tell the workers) when they are too small.
-  if (p.a.length < m * k || p.b.length < k * n || p.c.length < m * n) {
-    p.a = p.a.length < m * k ? sharedFloat64(m * k * 1.25) : p.a;
-    p.b = p.b.length < k * n ? sharedFloat64(k * n * 1.25) : p.b;
-    p.c = p.c.length < m * n ? sharedFloat64(m * n * 1.25) : p.c;
-    for (const port of p.ports) port.postMessage({ a: p.a.buffer, b: p.b.buffer, c: p.c.buffer });
+  if (p.a.f64.length < m * k || p.b.f64.length < k * n || p.c.f64.length < m * n) {
+    p.a = p.a.f64.length < m * k ? sharedMatrix(m * k * 1.25) : p.a;
+    p.b = p.b.f64.length < k * n ? sharedMatrix(k * n * 1.25) : p.b;
+    p.c = p.c.f64.length < m * n ? sharedMatrix(m * n * 1.25) : p.c;
+    for (const port of p.ports) port.postMessage({ a: p.a.f64.buffer, b: p.b.f64.buffer, c: p.c.f64.buffer });
   }
-  copyMatrix(a, m, k, p.a);
-  copyMatrix(b, k, n, p.b);
+  // float32 for the WebAssembly kernel; otherwise float64, which the JS kernel computes in anyway
+  const f32 = c instanceof Float32Array && useWasmGemm();
+  const sharedA = f32 ? p.a.f32 : p.a.f64, sharedC = f32 ? p.c.f32 : p.c.f64;
+  copyMatrix(a, m, k, sharedA);
+  copyMatrix(b, k, n, f32 ? p.b.f32 : p.b.f64);
   const ctl = p.control;
   ctl[Slot.M] = m; ctl[Slot.N] = n; ctl[Slot.K] = k; ctl[Slot.Split] = split; ctl[Slot.Threads] = workers + 1;
+  ctl[Slot.Float32] = f32 ? 1 : 0;
   const generation = ++p.generation;
   Atomics.store(ctl, Slot.Generation, generation);
   Atomics.notify(ctl, Slot.Generation);
@@ -183,7 +198,7 @@ export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: M
     gemm(r1 - r0, n, k, a, b, c, cOffset, accumulate);
   } else {
     const [c0, c1] = band(n, threadsTotal, 0, 8);
-    const tmp = new Float64Array(m * (c1 - c0));
+    const tmp = f32 ? new Float32Array(m * (c1 - c0)) : new Float64Array(m * (c1 - c0));
     gemm(m, c1 - c0, k, a, { ...b, offset: b.offset + c0 * b.colStride }, tmp, 0, false);
     scatterColumns(tmp, m, c0, c1, n, c, cOffset, accumulate);
   }
@@ -194,19 +209,19 @@ export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: M
     if (split === Split.Rows) {
       const [r0, r1] = band(m, threadsTotal, w + 1, 4);
       const from = r0 * n, to = r1 * n;
-      if (accumulate) for (let i = from; i < to; i++) c[cOffset + i] += p.c[i];
-      else for (let i = from; i < to; i++) c[cOffset + i] = p.c[i];
+      if (accumulate) for (let i = from; i < to; i++) c[cOffset + i] += sharedC[i];
+      else for (let i = from; i < to; i++) c[cOffset + i] = sharedC[i];
     } else {
       const [c0, c1] = band(n, threadsTotal, w + 1, 8);
       // the worker wrote its columns into p.c as a row-major m×n matrix
       for (let i = 0; i < m; i++) {
-        for (let j = c0; j < c1; j++) c[cOffset + i * n + j] = (accumulate ? c[cOffset + i * n + j] : 0) + p.c[i * n + j];
+        for (let j = c0; j < c1; j++) c[cOffset + i * n + j] = (accumulate ? c[cOffset + i * n + j] : 0) + sharedC[i * n + j];
       }
     }
   }
 }
 
-function scatterColumns(tmp: Float64Array, m: number, c0: number, c1: number, n: number, c: TypedArray, cOffset: number, accumulate: boolean): void {
+function scatterColumns(tmp: Float64Array | Float32Array, m: number, c0: number, c1: number, n: number, c: TypedArray, cOffset: number, accumulate: boolean): void {
   const w = c1 - c0;
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < w; j++) {
@@ -217,8 +232,12 @@ function scatterColumns(tmp: Float64Array, m: number, c0: number, c1: number, n:
 }
 
 /** What a worker runs for one job: its band of C = A·B from the shared buffers. */
-export function workerBand(ctl: Int32Array, index: number, threadsTotal: number, a: Float64Array, b: Float64Array, c: Float64Array): void {
+export function workerBand(ctl: Int32Array, index: number, threadsTotal: number, shared: { a: SharedMatrix; b: SharedMatrix; c: SharedMatrix }): void {
   const m = ctl[Slot.M], n = ctl[Slot.N], k = ctl[Slot.K];
+  const f32 = ctl[Slot.Float32] === 1;
+  // float32 jobs are the WebAssembly kernel's (the main thread chose it); float64 ones the JS kernel's
+  if (f32) setGemmKernel('wasm');
+  const a = f32 ? shared.a.f32 : shared.a.f64, b = f32 ? shared.b.f32 : shared.b.f64, c = f32 ? shared.c.f32 : shared.c.f64;
   if (ctl[Slot.Split] === Split.Rows) {
     const [r0, r1] = band(m, threadsTotal, index + 1, 4);
     if (r1 > r0) gemm(r1 - r0, n, k, rowMajor(a, k, r0 * k), rowMajor(b, n), c, r0 * n, false);
@@ -226,7 +245,7 @@ export function workerBand(ctl: Int32Array, index: number, threadsTotal: number,
     const [c0, c1] = band(n, threadsTotal, index + 1, 8);
     if (c1 <= c0) return;
     // columns c0…c1 of B, written into the same columns of C (row stride n)
-    const tmp = new Float64Array(m * (c1 - c0));
+    const tmp = f32 ? new Float32Array(m * (c1 - c0)) : new Float64Array(m * (c1 - c0));
     gemm(m, c1 - c0, k, rowMajor(a, k), { data: b, offset: c0, rowStride: n, colStride: 1 }, tmp, 0, false);
     for (let i = 0; i < m; i++) for (let j = c0; j < c1; j++) c[i * n + j] = tmp[i * (c1 - c0) + j - c0];
   }

@@ -1,0 +1,114 @@
+import { matmul, randn, setNumThreads } from '@gradlab/tensor';
+import type { Tensor } from '@gradlab/tensor';
+import { gemm, rowMajor, transposed } from '../src/cpu/matmul';
+import type { MatrixRef } from '../src/cpu/matmul';
+import { parallelGemm, threadPoolActive, PARALLEL_MIN_WORK } from '../src/cpu/threads';
+import { gemmKernel, setGemmKernel } from '../src/cpu/wasm/gemm-f32';
+import { sleb, uleb } from '../src/cpu/wasm/assembler';
+
+const sqrt = Math.sqrt, abs = Math.abs; // hoisted: global Math lookups are slow inside jest's sandbox
+
+afterAll(() => { setGemmKernel('wasm'); setNumThreads(1); });
+
+/** Random float32 numbers (standard normal). */
+function values(length: number, seed: number): Float32Array {
+  return randn([length], { seed }).dataSync() as Float32Array;
+}
+
+/**
+ * Checks c (+ start, when accumulating) against C = A·B computed in float64 by the triple loop.
+ * Tolerance: every product and partial sum of the float32 kernel is rounded to float32 (unit roundoff
+ * u = 2⁻²⁴ ≈ 6e-8); rounding errors of K sums add up like a random walk, ~u·√K·Σ_k|A[i,k]·B[k,j]|, so
+ * 1e-6·√K·Σ|A·B| leaves a margin of ~16× over that typical error while still catching any wrong term.
+ */
+function expectProduct(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, c: Float32Array, start?: Float32Array): void {
+  const tol = 1e-6 * sqrt(k);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = start ? start[i * n + j] : 0, scale = start ? abs(start[i * n + j]) : 0;
+      for (let t = 0; t < k; t++) {
+        const p = a.data[a.offset + i * a.rowStride + t * a.colStride] * b.data[b.offset + t * b.rowStride + j * b.colStride];
+        sum += p; scale += abs(p);
+      }
+      if (!(abs(c[i * n + j] - sum) <= tol * scale + 1e-30)) {
+        throw new Error(`C[${i},${j}] of ${m}×${k}×${n}: got ${c[i * n + j]}, expected ${sum} (±${tol * scale})`);
+      }
+    }
+  }
+}
+
+describe('the byte emitter', () => {
+  it('writes LEB128 like the WebAssembly spec examples', () => {
+    expect(uleb(0)).toEqual([0]);
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(sleb(-1)).toEqual([0x7f]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+  });
+});
+
+describe('float32 gemm on the WebAssembly SIMD kernel', () => {
+  beforeAll(() => setGemmKernel('wasm'));
+
+  it('is the kernel in use here (Node 20 has WebAssembly SIMD)', () => {
+    expect(gemmKernel()).toBe('wasm');
+  });
+
+  // 6×8 tiles, k blocks of 256, row blocks of 72 and column blocks of 1024: shapes on and off every edge.
+  const shapes: Array<[number, number, number]> = [
+    [1, 1, 1], [37, 53, 61], [6, 8, 8], [5, 7, 9], [13, 300, 17], [73, 257, 9], [3, 5, 1030], [145, 40, 70],
+  ];
+  it.each(shapes)('M=%i K=%i N=%i matches the float64 triple loop', (m, k, n) => {
+    const a = rowMajor(values(m * k, m + 7 * k), k), b = rowMajor(values(k * n, n + 3 * k), n);
+    const c = new Float32Array(m * n).fill(NaN); // overwritten, not added to
+    gemm(m, n, k, a, b, c);
+    expectProduct(m, n, k, a, b, c);
+  });
+
+  it('reads transposed and strided inputs, accumulates, and writes at an offset', () => {
+    const m = 29, k = 41, n = 23;
+    // A as the transpose of a k×m matrix; B with every other column of a k×2n matrix, from offset 1
+    const a = transposed(rowMajor(values(k * m, 1), m));
+    const b: MatrixRef = { data: values(k * 2 * n + 1, 2), offset: 1, rowStride: 2 * n, colStride: 2 };
+    const start = values(m * n, 3);
+    const c = new Float32Array(3 * m * n).fill(5);
+    c.set(start, m * n);
+    gemm(m, n, k, a, b, c, m * n, true);
+    expectProduct(m, n, k, a, b, c.subarray(m * n, 2 * m * n), start);
+    expect(c.subarray(0, m * n).every((x) => x === 5) && c.subarray(2 * m * n).every((x) => x === 5)).toBe(true);
+  });
+
+  it('gives batched matmul the same results as the JS kernel (GRADLAB_GEMM=js), to float32 precision', () => {
+    const x = randn([3, 2, 19, 33], { seed: 4 }), w = randn([2, 33, 27], { seed: 5 });
+    const run = (name: 'wasm' | 'js'): Tensor => { setGemmKernel(name); return matmul(x, w); };
+    const viaJs = run('js').dataSync(), viaWasm = run('wasm').dataSync();
+    for (let i = 0; i < viaJs.length; i++) expect(abs(viaWasm[i] - viaJs[i])).toBeLessThan(1e-5 * sqrt(33) * 6);
+  });
+
+  it('leaves float64 on the JS kernel: bit for bit what setGemmKernel("js") gives', () => {
+    const a = randn([20, 30], { seed: 6, dtype: 'float64' }), b = randn([30, 10], { seed: 7, dtype: 'float64' });
+    const viaWasm = matmul(a, b).dataSync();
+    setGemmKernel('js');
+    const viaJs = matmul(a, b).dataSync();
+    setGemmKernel('wasm');
+    expect(Array.from(viaWasm)).toEqual(Array.from(viaJs));
+  });
+});
+
+describe('float32 gemm on two threads, each with its own WebAssembly kernel', () => {
+  beforeAll(() => { setGemmKernel('wasm'); setNumThreads(2); });
+
+  const cases: Array<[string, number, number, number]> = [['row bands', 150, 70, 61], ['column bands', 4, 300, 260]];
+  it.each(cases)('%s: [%i,%i] @ [%i,·], plain and accumulating', (_, m, k, n) => {
+    expect(m * n * k).toBeGreaterThanOrEqual(PARALLEL_MIN_WORK);
+    const a = rowMajor(values(m * k, 8), k), b = transposed(rowMajor(values(n * k, 9), k));
+    const start = values(m * n, 10);
+    const c = new Float32Array(m * n);
+    parallelGemm(m, n, k, a, b, c);
+    expectProduct(m, n, k, a, b, c);
+    c.set(start);
+    parallelGemm(m, n, k, a, b, c, 0, true);
+    expectProduct(m, n, k, a, b, c, start);
+    expect(threadPoolActive()).toBe(true); // the workers really ran (needs the build: pnpm run build)
+  });
+});
