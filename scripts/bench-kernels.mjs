@@ -1,6 +1,8 @@
 // Benchmark of the heavy CPU kernels of @gradlab/tensor. Prints one JSON object:
 //   matmul: square float32 matmul (2·n³ flops) at 256, 512, 1024, and a naive triple loop at 256 in
 //           the same run, for comparison;
+//   gemm_kernels: GFLOPS (median run) of square float32 matmul on the WebAssembly SIMD kernel and on the
+//           JavaScript kernel (GRADLAB_GEMM=js), on 1 and 2 threads, at 256, 512, 1024;
 //   conv2d: forward, backprop-input and backprop-filter on x [32,64,64,3], 32 3×3 filters, 'same'.
 // Every figure comes from several runs after warm-up runs (V8 optimises a function only after
 // it has run a while). Each run is timed twice: wall-clock time, and the CPU time this process used
@@ -10,7 +12,9 @@
 // Run: pnpm run bench:kernels   (builds first), or node scripts/bench-kernels.mjs after a build.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { randn, matmul, conv2d, conv2dBackpropInput, conv2dBackpropFilter } from '../packages/tensor/dist/index.js';
+import {
+  randn, matmul, conv2d, conv2dBackpropInput, conv2dBackpropFilter, setGemmKernel, setNumThreads, numThreads,
+} from '../packages/tensor/dist/index.js';
 
 const round = (x, digits = 2) => Number(x.toFixed(digits));
 const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
@@ -70,6 +74,27 @@ for (const n of [256, 512, 1024]) {
   const a = randn([n, n], { seed: 1 }).dataSync(), b = randn([n, n], { seed: 2 }).dataSync(), c = new Float32Array(n * n);
   result.matmul.naive_triple_loop_256 = withGflops(time(() => naiveMatmul(a, b, c, n), { warmup: 1, runs: 5 }), 2 * n ** 3);
   result.matmul.speedup_over_naive_256 = round(result.matmul.naive_triple_loop_256.wall_ms / result.matmul.float32_256.wall_ms, 1);
+}
+
+// Both float32 kernels, one and two threads, in the same run (few runs: this is 12 configurations).
+result.gemm_kernels = { unit: 'GFLOPS, median of 3 runs (best in parentheses)' };
+{
+  const threadsBefore = numThreads();
+  for (const kernel of ['wasm', 'js']) {
+    setGemmKernel(kernel);
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      const row = {};
+      for (const n of [256, 512, 1024]) {
+        const a = randn([n, n], { seed: 1 }), b = randn([n, n], { seed: 2 });
+        const t = withGflops(time(() => matmul(a, b), { warmup: 1, runs: 3 }), 2 * n ** 3);
+        row[n] = `${t.gflops} (${t.gflops_best})`;
+      }
+      result.gemm_kernels[`${kernel}_threads_${threads}`] = row;
+    }
+  }
+  setGemmKernel('wasm');
+  setNumThreads(threadsBefore);
 }
 
 {
