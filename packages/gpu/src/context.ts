@@ -41,7 +41,9 @@ export function storageOf(x: Tensor): GpuStorage {
 /** Run a kernel (program.ts) and wrap its output as a contiguous tensor of `shape`. */
 export function launch(ctx: GpuContext, dtype: DType, shape: readonly number[], call: Omit<KernelCall, 'size'>): Tensor {
   const size = shape.reduce((p, d) => p * d, 1);
-  return new Tensor(runKernel(ctx.device, ctx.name, dtype, { ...call, size }), shape);
+  const storage = runKernel(ctx.device, ctx.name, dtype, { ...call, size });
+  storage.origin = `${call.op} → [${shape.join(',')}]`;
+  return new Tensor(storage, shape);
 }
 
 /** A CPU view of `x` (same shape, strides and offset) over its downloaded values. */

@@ -7,16 +7,31 @@
  *   webgl       GLSL ES 1.0 fragment shaders (an older browser)
  *   webasm      WebAssembly with f32x4 SIMD, on the CPU (anywhere)
  *   cpu         plain JavaScript, on the CPU (anywhere): the reference
- * The GL modes keep a kernel's result in a texture on the device ("texture modes"); webasm and cpu
- * return a Float32Array, so there "device memory" is ordinary memory.
+ *   webgpu      WGSL compute shaders (a browser with WebGPU); asynchronous only, never auto-selected
+ * The GL modes and webgpu keep a kernel's result on the device (a texture, a storage buffer: "texture
+ * modes"); webasm and cpu return a Float32Array, so there "device memory" is ordinary memory.
+ *
+ * Synchronous or asynchronous contract. By default every kernel call computes (or queues on the GPU)
+ * and returns its result. With `async: true` (always for webgpu, which has no synchronous readback)
+ * GPU.js's `asyncMode` is on: every kernel call returns a Promise, and webasm splits kernels of 4,096
+ * outputs or more over a pool of worker threads. Ops still return their tensors at once, holding
+ * pending storages (storage.ts); only reading values changes: `await tensor.data()`.
  */
 import gpujs from 'gpu.js';
 import type { GPU as GPUInstance } from 'gpu.js';
 
-export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
-/** Best first: a real GPU beats SIMD on the CPU, which beats plain JavaScript. */
+export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu' | 'webgpu';
+/**
+ * Best first: a real GPU beats SIMD on the CPU, which beats plain JavaScript. These are the modes
+ * 'auto' chooses from; webgpu is not among them, because it is asynchronous only and so changes how
+ * values are read (`await tensor.data()`): a program opts into it by name.
+ */
 export const MODE_ORDER: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl', 'webasm', 'cpu'];
-export const TEXTURE_MODES: ReadonlySet<GpuMode> = new Set(['headlessgl', 'webgl2', 'webgl']);
+/** Every mode a Device accepts by name. */
+export const ALL_MODES: readonly GpuMode[] = [...MODE_ORDER, 'webgpu'];
+/** Modes that run only under GPU.js's async contract. */
+export const ASYNC_ONLY_MODES: ReadonlySet<GpuMode> = new Set(['webgpu']);
+export const TEXTURE_MODES: ReadonlySet<GpuMode> = new Set(['headlessgl', 'webgl2', 'webgl', 'webgpu']);
 
 const { GPU } = gpujs;
 
@@ -28,6 +43,7 @@ export function modeSupport(mode: GpuMode): { ok: boolean; reason: string } {
     webgl: [GPU.isWebGLSupported, 'no WebGL context (not a browser, or WebGL disabled)'],
     webasm: [GPU.isWebAssemblySupported, 'WebAssembly is not available'],
     cpu: [true, ''],
+    webgpu: [GPU.isWebGPUSupported, 'no WebGPU (`navigator.gpu` is missing: not a browser, or WebGPU disabled)'],
   };
   const [ok, reason] = flags[mode];
   return { ok, reason: ok ? '' : reason };
@@ -46,6 +62,14 @@ export interface DeviceOptions {
    * over several textures. Default: min(maxTextureSize², 2²²). Tests set it small to exercise tiling.
    */
   tileElements?: number;
+  /**
+   * Run under GPU.js's asynchronous contract: kernels return Promises, ops return pending tensors,
+   * and values are read with `await tensor.data()`. In mode webasm this is what engages its worker
+   * threads. Default false, except for webgpu, which is asynchronous only.
+   */
+  async?: boolean;
+  /** webasm with async: the most worker threads per kernel (GPU.js's default: hardwareConcurrency). */
+  poolSize?: number;
   /** Write the "running on mode X" line (default true; it is written once per process). */
   log?: boolean;
 }
@@ -61,6 +85,11 @@ const DEFAULT_TILE_LIMIT = 1 << 22;
 
 export class Device {
   readonly mode: GpuMode;
+  /** True under GPU.js's async contract: kernel calls return Promises, storages may be pending. */
+  readonly async: boolean;
+  /** The mode as GRADLAB_BACKEND writes it: 'webasm', 'webasm-async', 'webgpu'. */
+  readonly label: string;
+  readonly poolSize: number | undefined;
   readonly gpu: GPUInstance;
   /** True when results stay in textures (GL modes); false when they are Float32Arrays. */
   readonly textures: boolean;
@@ -84,6 +113,8 @@ export class Device {
    */
   readbacks = 0;
   uploads = 0;
+  /** Kernel runs not finished yet (async contract only): what settle() waits for. */
+  readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: DeviceOptions = {}) {
     const requested = options.mode ?? 'auto';
@@ -91,17 +122,27 @@ export class Device {
     if (requested === 'auto') {
       mode = availableModes()[0];
     } else {
-      if (!MODE_ORDER.includes(requested)) {
-        throw new Error(`gpu: unknown mode '${String(requested)}' (modes: ${MODE_ORDER.join(', ')}, or 'auto')`);
+      if (!ALL_MODES.includes(requested)) {
+        throw new Error(`gpu: unknown mode '${String(requested)}' (modes: ${ALL_MODES.join(', ')}, or 'auto')`);
       }
       const support = modeSupport(requested);
       if (!support.ok) throw new Error(`gpu: mode '${requested}' is not available here: ${support.reason}`);
       mode = requested;
     }
     this.mode = mode;
+    if (options.async === false && ASYNC_ONLY_MODES.has(mode)) {
+      throw new Error(`gpu: mode '${mode}' has no synchronous contract (WebGPU reads back only asynchronously); leave async unset or true`);
+    }
+    this.async = options.async ?? ASYNC_ONLY_MODES.has(mode);
+    this.label = this.async && !ASYNC_ONLY_MODES.has(mode) ? `${mode}-async` : mode;
+    this.poolSize = options.poolSize;
     this.gpu = new GPU({ mode });
     this.textures = TEXTURE_MODES.has(mode);
-    const limits = this.textures ? probeLimits(this.gpu) : { maxTextureSize: Infinity, maxTextureUnits: Infinity };
+    // webgpu keeps results in storage buffers, not textures: no GL limits to probe (and its kernels
+    // cannot run synchronously). A compute shader may bind 8 storage buffers by default, one of
+    // them the output: 7 inputs.
+    const limits = !this.textures ? { maxTextureSize: Infinity, maxTextureUnits: Infinity }
+      : mode === 'webgpu' ? { maxTextureSize: Infinity, maxTextureUnits: 7 } : probeLimits(this.gpu);
     this.maxTextureSize = limits.maxTextureSize;
     this.maxTextureUnits = limits.maxTextureUnits;
     const limit = Math.min(this.maxTextureSize ** 2, DEFAULT_TILE_LIMIT);
@@ -110,8 +151,18 @@ export class Device {
     if ((options.log ?? true) && !announced) {
       announced = true;
       const why = requested === 'auto' ? `auto-selected from ${availableModes().join(', ')}` : 'as requested';
-      console.info(`@gradlab/gpu: kernels run on GPU.js mode '${mode}' (${why})`);
+      const contract = this.async ? ', asynchronous contract: read values with `await tensor.data()`' : '';
+      console.info(`@gradlab/gpu: kernels run on GPU.js mode '${mode}' (${why}${contract})`);
     }
+  }
+
+  /**
+   * Resolves when every kernel started so far has finished and every storage disposed meanwhile has
+   * been freed (immediately under the synchronous contract). Failures are left to whoever reads the
+   * failed tensor.
+   */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /** Free every compiled kernel and the GL context. Tensors on this device are unusable afterwards. */

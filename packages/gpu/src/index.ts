@@ -7,16 +7,18 @@
  *   setBackend('gpu');                           // the best mode available here (logged once)
  *   registerGpuBackend({ mode: 'webasm' });      // or a mode of your choice
  *   GRADLAB_BACKEND=gpu:headlessgl node train.js // or from the environment
+ *   useGpu({ mode: 'webasm', async: true });     // GPU.js's async contract (webasm's worker threads);
+ *   GRADLAB_BACKEND=gpu:webasm-async              // values are then read with `await tensor.data()`
  *
  * Importing this package registers the backend under the name 'gpu' (the mode is chosen when it is
  * first used) and applies GRADLAB_BACKEND if it is set.
  */
 import { registerBackend, setBackend } from '@gradlab/tensor';
-import { Device, MODE_ORDER } from './device.js';
+import { ALL_MODES, Device } from './device.js';
 import type { DeviceOptions, GpuMode } from './device.js';
 import { createGpuBackend } from './backend.js';
 
-export { Device, MODE_ORDER, TEXTURE_MODES, availableModes, modeSupport } from './device.js';
+export { Device, MODE_ORDER, ALL_MODES, ASYNC_ONLY_MODES, TEXTURE_MODES, availableModes, modeSupport } from './device.js';
 export type { DeviceOptions, GpuMode } from './device.js';
 export { GpuStorage } from './storage.js';
 export { createGpuBackend } from './backend.js';
@@ -49,16 +51,20 @@ export function gpuDevice(): Device | null {
 }
 
 /**
- * Apply a backend choice written as `cpu`, `gpu` or `gpu:<mode>` (the GRADLAB_BACKEND syntax).
- * Returns the backend name now active.
+ * Apply a backend choice written as `cpu`, `gpu`, `gpu:<mode>` or `gpu:<mode>-async` (the
+ * GRADLAB_BACKEND syntax; `-async` selects GPU.js's asynchronous contract, and `gpu:webgpu` implies
+ * it). Returns the backend name now active.
  */
 export function applyBackendSpec(spec: string): string {
-  const [name, mode] = spec.trim().split(':');
+  const [name, modeSpec] = spec.trim().split(':');
   if (name === 'gpu') {
-    if (mode !== undefined && mode !== 'auto' && !MODE_ORDER.includes(mode as GpuMode)) {
-      throw new Error(`GRADLAB_BACKEND: unknown gpu mode '${mode}' (modes: ${MODE_ORDER.join(', ')}, auto)`);
+    const async = modeSpec?.endsWith('-async') ?? false;
+    const mode = async ? modeSpec!.slice(0, -'-async'.length) : modeSpec;
+    if (mode !== undefined && mode !== 'auto' && !ALL_MODES.includes(mode as GpuMode)) {
+      throw new Error(`GRADLAB_BACKEND: unknown gpu mode '${modeSpec}' (modes: ${ALL_MODES.join(', ')}, auto; ` +
+        `add -async for the asynchronous contract, e.g. gpu:webasm-async)`);
     }
-    useGpu({ mode: (mode ?? 'auto') as GpuMode | 'auto' });
+    useGpu({ mode: (mode ?? 'auto') as GpuMode | 'auto', ...(async ? { async: true } : {}) });
     return 'gpu';
   }
   setBackend(name);

@@ -50,47 +50,68 @@ function cacheOf(device: Device): Map<string, IKernelRunShortcut> {
 /** Number of compiled kernels held for `device`. */
 export function cachedKernelCount(device: Device): number { return cacheOf(device).size; }
 
-/** Run a kernel and return its output as a new storage of `dtype` owned by `backend`. */
+/**
+ * Run a kernel and return its output as a new storage of `dtype` owned by `backend`. Under the async
+ * contract (device.async) the storage is returned at once, pending: the kernel runs when its inputs
+ * have settled, and holds them (retain/release) until it has read them, so that disposing an input
+ * right after launching the op — which the kernel families do with their temporaries — is safe.
+ */
 export function runKernel(device: Device, backend: string, dtype: DType, call: KernelCall): GpuStorage {
   const names = Object.keys(call.inputs);
-  const inputTiles = names.map((name) => call.inputs[name].deviceTiles());
-  const textures = inputTiles.reduce((n, ts) => n + ts.length, 0);
+  const inputs = names.map((name) => call.inputs[name]);
+  // The tile layout follows from the lengths alone, so the sources and cache keys can be written
+  // before a pending input's tiles exist.
+  const T = device.tileElements;
+  const tileLengths = inputs.map((s) => Array.from({ length: s.tileCount }, (_, t) => Math.min(T, s.length - t * T)));
+  const textures = tileLengths.reduce((n, ts) => n + ts.length, 0);
   if (device.textures && textures > device.maxTextureUnits) {
-    throw new Error(`gpu: ${call.op} reads ${textures} textures (${names.map((n, i) => `${n}: ${inputTiles[i].length}`).join(', ')}), ` +
+    throw new Error(`gpu: ${call.op} reads ${textures} textures (${names.map((n, i) => `${n}: ${tileLengths[i].length}`).join(', ')}), ` +
       `more than the ${device.maxTextureUnits} a shader may sample on this device; use larger tiles (tileElements)`);
   }
   const uniformNames = Object.keys(call.uniforms ?? {});
-  const T = device.tileElements;
-  const reader = makeReader(names, inputTiles, T);
-  const args: unknown[] = [...inputTiles.flat(), ...uniformNames.map((u) => call.uniforms![u])];
-  const tiles: Tile[] = [];
+  const uniforms = uniformNames.map((u) => call.uniforms![u]);
+  const reader = makeReader(names, tileLengths.map((ts) => ts.length), T);
+  const params = [...names.flatMap((n, i) => tileLengths[i].map((_, t) => `${n}_${t}`)), ...uniformNames];
+  const kernels: IKernelRunShortcut[] = [];
   for (let start = 0; start < call.size; start += T) {
     const length = Math.min(T, call.size - start);
-    const params = [...names.flatMap((n, i) => inputTiles[i].map((_, t) => `${n}_${t}`)), ...uniformNames];
     const source = `function(${params.join(', ')}) {\n  const o = this.thread.x + ${start};\n${call.body(reader)}\n}`;
-    const key = `${call.op}|${call.key}|${start}+${length}|${inputTiles.map((ts) => ts.map(tileLength).join('.')).join(',')}`;
-    const kernel = compiled(device, key, source, length);
-    tiles.push(invoke(device, kernel, args, call.op));
+    const key = `${call.op}|${call.key}|${start}+${length}|${tileLengths.map((ts) => ts.join('.')).join(',')}`;
+    kernels.push(compiled(device, key, source, length));
   }
-  return new GpuStorage(device, backend, dtype, call.size, tiles);
+  let storage: GpuStorage;
+  if (!device.async) {
+    const args = [...inputs.flatMap((s) => s.deviceTiles()), ...uniforms];
+    storage = new GpuStorage(device, backend, dtype, call.size, kernels.map((kernel) => invoke(device, kernel, args, call.op)));
+  } else {
+    inputs.forEach((s, i) => {
+      try { s.retain(); } catch (error) { inputs.slice(0, i).forEach((r) => r.release()); throw error; }
+    });
+    const tiles = Promise.all(inputs.map((s) => s.tilesAsync()))
+      .then((inputTiles) => {
+        const args = [...inputTiles.flat(), ...uniforms];
+        return Promise.all(kernels.map((kernel) => invokeAsync(device, kernel, args, call.op)));
+      })
+      .finally(() => { for (const s of inputs) s.release(); });
+    storage = new GpuStorage(device, backend, dtype, call.size, tiles);
+  }
+  storage.origin = call.op;
+  return storage;
 }
 
-/** Put host values on the device: one upload kernel per tile in GL modes, a Float32Array otherwise. */
-export function uploadTiles(device: Device, data: ArrayLike<number> & { length: number }): Tile[] {
+/**
+ * Put host values on the device: one upload kernel per tile in texture modes, a Float32Array
+ * otherwise. In an async texture mode (webgpu) the upload kernels return Promises, and so does this.
+ */
+export function uploadTiles(device: Device, data: ArrayLike<number> & { length: number }): Tile[] | Promise<Tile[]> {
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
   device.uploads++;
-  const tiles: Tile[] = [];
-  for (let start = 0; start < f32.length; start += device.tileElements) {
-    const part = f32.subarray(start, Math.min(start + device.tileElements, f32.length));
-    if (!device.textures) { tiles.push(part); continue; }
-    const kernel = compiled(device, `upload|${part.length}`, 'function(x) {\n  return x[this.thread.x];\n}', part.length);
-    tiles.push(invoke(device, kernel, [part], 'upload'));
-  }
-  return tiles;
-}
-
-function tileLength(tile: Tile): number {
-  return tile instanceof Float32Array ? tile.length : (tile as Texture & { output: number[] }).output[0];
+  const parts: Float32Array[] = [];
+  for (let start = 0; start < f32.length; start += device.tileElements) parts.push(f32.subarray(start, Math.min(start + device.tileElements, f32.length)));
+  if (!device.textures) return parts;
+  const kernelFor = (part: Float32Array) => compiled(device, `upload|${part.length}`, 'function(x) {\n  return x[this.thread.x];\n}', part.length);
+  if (device.async) return Promise.all(parts.map((part) => invokeAsync(device, kernelFor(part), [part], 'upload')));
+  return parts.map((part) => invoke(device, kernelFor(part), [part], 'upload'));
 }
 
 /**
@@ -98,7 +119,7 @@ function tileLength(tile: Tile): number {
  * by a balanced tree of comparisons (so a shader compiler sees log₂(tiles) nested ternaries, not one
  * per tile):   (p < 2T ? (p < T ? name_0[p] : name_1[p − T]) : (p < 3T ? name_2[p − 2T] : name_3[p − 3T]))
  */
-function makeReader(names: string[], inputTiles: Tile[][], T: number): Reader {
+function makeReader(names: string[], tileCounts: number[], T: number): Reader {
   return (name, position) => {
     const i = names.indexOf(name);
     if (i < 0) throw new Error(`gpu: kernel reads an input '${name}' it was not given (inputs: ${names.join(', ')})`);
@@ -108,7 +129,7 @@ function makeReader(names: string[], inputTiles: Tile[][], T: number): Reader {
       const mid = (lo + hi) >> 1;
       return `(${p} < ${(mid + 1) * T} ? ${pick(lo, mid)} : ${pick(mid + 1, hi)})`;
     };
-    return pick(0, Math.max(inputTiles[i].length - 1, 0));
+    return pick(0, Math.max(tileCounts[i] - 1, 0));
   };
 }
 
@@ -123,6 +144,10 @@ function compiled(device: Device, key: string, source: string, length: number): 
       precision: 'single',     // 32-bit floats; never the lossy 8-bit 'unsigned' packing
       tactic: 'precision',     // highp in the shaders
       loopMaxIterations: 1 << 30,
+      // Under the async contract every call returns a Promise; webasm then splits kernels of 4,096
+      // outputs or more over its worker pool (poolSize threads; GPU.js's default when unset).
+      ...(device.async ? { asyncMode: true } : {}),
+      ...(device.async && device.poolSize !== undefined ? { poolSize: device.poolSize } : {}),
     };
     kernel = device.gpu.createKernel(source, settings);
     (kernel as unknown as { firstCall: boolean }).firstCall = true;
@@ -139,9 +164,35 @@ function invoke(device: Device, kernel: IKernelRunShortcut, args: unknown[], op:
   try {
     result = (kernel as unknown as (...a: unknown[]) => unknown)(...args);
   } catch (error) {
-    throw new Error(`gpu: kernel '${op}' failed on mode '${device.mode}': ${(error as Error).message}`);
+    throw kernelError(device, op, error);
   }
   if (marked.firstCall) { device.compileMs += performance.now() - started; marked.firstCall = false; }
+  return counted(device, result);
+}
+
+/** invoke() under the async contract: the call returns a Promise of the tile (the first one's wait counts as compile time). */
+async function invokeAsync(device: Device, kernel: IKernelRunShortcut, args: unknown[], op: string): Promise<Tile> {
+  const marked = kernel as unknown as { firstCall: boolean };
+  const first = marked.firstCall;
+  marked.firstCall = false;
+  const started = first ? performance.now() : 0;
+  let result: unknown;
+  try {
+    // The call itself happens now, synchronously: GPU.js samples the arguments at call time.
+    result = await (kernel as unknown as (...a: unknown[]) => Promise<unknown>)(...args);
+  } catch (error) {
+    throw kernelError(device, op, error);
+  }
+  if (first) device.compileMs += performance.now() - started;
+  return counted(device, result);
+}
+
+function kernelError(device: Device, op: string, error: unknown): Error {
+  return new Error(`gpu: kernel '${op}' failed on mode '${device.label}': ${(error as Error).message}`);
+}
+
+/** A kernel's result as a tile; device-resident ones (textures, webgpu buffers) are counted. */
+function counted(device: Device, result: unknown): Tile {
   if (result instanceof Float32Array) return result;
   device.liveTextures++;
   device.texturesCreated++;

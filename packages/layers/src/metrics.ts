@@ -9,8 +9,7 @@
  *   targets of lower rank, or with a last axis of 1 against C > 1       → sparse categorical (argmax = label)
  *   otherwise (one-hot targets)                                        → categorical (argmax = argmax)
  */
-import type { Tensor } from '@gradlab/tensor';
-import { formatShape } from '@gradlab/tensor';
+import { CpuStorage, Tensor, formatShape } from '@gradlab/tensor';
 
 export interface MetricCount { correct: number; count: number }
 export type AccuracyKind = 'binary_accuracy' | 'sparse_categorical_accuracy' | 'categorical_accuracy';
@@ -78,6 +77,16 @@ export function accuracyKind(yTrueShape: readonly number[], yPredShape: readonly
   if (pLast === 1) return 'binary_accuracy';
   if (yTrueShape.length < yPredShape.length || (tLast === 1 && pLast > 1)) return 'sparse_categorical_accuracy';
   return 'categorical_accuracy';
+}
+
+/**
+ * `x`'s values as a cpu tensor, awaited. The metrics loop over typed arrays; on an asynchronous device
+ * (GPU.js's async contract) the predictions may still be being computed, so a caller awaits them here
+ * and hands the metric host values (Sequential does). A cpu tensor is returned as it is.
+ */
+export async function onHost(x: Tensor): Promise<Tensor> {
+  if (x.backend === 'cpu') return x;
+  return new Tensor(new CpuStorage(await x.data()), x.shape);
 }
 
 /** A metric as compile() resolves it: the name it is reported under and how to compute it. */

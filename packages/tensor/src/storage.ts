@@ -12,8 +12,21 @@ export interface Storage {
   readonly dtype: DType;
   /** Number of elements in the flat buffer (not the tensor's size: a view may use fewer). */
   readonly length: number;
-  /** The flat buffer on the CPU; a device storage downloads it (and may cache the download). */
+  /**
+   * The flat buffer on the CPU; a device storage downloads it (and may cache the download). A storage
+   * whose values are still being computed (an asynchronous device, see `pending`) throws instead:
+   * its values can only be awaited, with `readAsync()` (or `await tensor.data()`).
+   */
   read(): TypedArray;
+  /**
+   * The flat buffer, awaited. Optional: only storages that can be pending implement it (a gpu storage
+   * under GPU.js's async contract); `Tensor.data()` falls back to `read()` when it is missing.
+   */
+  readAsync?(): Promise<TypedArray>;
+  /** True while the values are still being computed, so that `read()` would throw. Absent means never. */
+  readonly pending?: boolean;
+  /** What made these values (an op's name), for error messages; optional. */
+  readonly origin?: string;
   /** Free device memory now rather than when the garbage collector gets to it. */
   dispose(): void;
 }

@@ -10,6 +10,7 @@ import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import type { DType, TypedArray } from './dtype.js';
 import type { Storage } from './storage.js';
+import { CpuStorage } from './storage.js';
 import { contiguousStrides, formatShape, sizeOf } from './shape.js';
 import { getBackend } from './backend.js';
 import * as views from './views.js';
@@ -59,9 +60,24 @@ export class Tensor {
    * storage (no copy): treat it as read-only. Use `toTypedArray()` for a private copy.
    */
   dataSync(): TypedArray {
+    if (this.storage.pending) throw pendingReadError(this, 'dataSync()');
     const t = this.isContiguous() && this.storage.backend === 'cpu' ? this : this.contiguousOn('cpu');
     const data = t.storage.read();
     return t.offset === 0 && data.length === t.size ? data : data.subarray(t.offset, t.offset + t.size);
+  }
+
+  /**
+   * The values in row-major order, awaited (TF.js's name). Works on every storage: a synchronous one
+   * resolves dataSync(); a storage whose values are still being computed on an asynchronous device
+   * (GPU.js's async contract: webasm with threads, webgpu) is awaited with its `readAsync()`. Model
+   * code that reads values this way runs unchanged on every backend and mode.
+   */
+  async data(): Promise<TypedArray> {
+    if (!this.storage.readAsync) return this.dataSync();
+    // Download the whole flat buffer (cached by the storage), then take this view's elements on the
+    // host: a device-side contiguous copy would itself be pending and need another round trip.
+    const flat = await this.storage.readAsync();
+    return new Tensor(new CpuStorage(flat), this.shape, this.strides, this.offset).dataSync();
   }
 
   /** A fresh copy of the values in row-major order. */
@@ -83,6 +99,7 @@ export class Tensor {
   /** The single value of a tensor with one element. */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
+    if (this.storage.pending) throw pendingReadError(this, 'item()');
     return this.dataSync()[0];
   }
 
@@ -177,4 +194,15 @@ export class Tensor {
     const body = this.size > 1000 ? `<${this.size} values>` : JSON.stringify(this.toArray());
     return `Tensor(${formatShape(this.shape)}, ${this.dtype}) ${body}`;
   }
+}
+
+/**
+ * The error for a synchronous read of values that are still being computed. Under an asynchronous
+ * device contract ops return their tensor at once and the kernels run later, so there is nothing to
+ * return yet; waiting here would block the very event loop that delivers the result.
+ */
+function pendingReadError(x: Tensor, how: string): Error {
+  const origin = x.storage.origin ? `the result of '${x.storage.origin}'` : 'this tensor';
+  return new Error(`${how}: ${origin} (shape ${formatShape(x.shape)}, ${x.dtype}, backend '${x.backend}') is still being computed ` +
+    `on an asynchronous device; read it with \`await tensor.data()\` instead`);
 }

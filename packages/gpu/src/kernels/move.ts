@@ -47,7 +47,7 @@ function validIndex(v: string, n: number): string {
 export function concat(ctx: GpuContext, tensors: readonly Tensor[], axis: number, outShape: number[], dtype: DType): Tensor {
   const parts = tensors.filter((t) => t.shape[axis] > 0);
   const limit = ctx.device.maxTextureUnits;
-  const tilesOf = (t: Tensor) => storageOf(t).deviceTiles().length;
+  const tilesOf = (t: Tensor) => storageOf(t).tileCount;
   const total = parts.reduce((n, t) => n + tilesOf(t), 0);
   if (total <= limit) return concatGroup(ctx, parts, axis, dtype, outShape);
   const groups: Tensor[][] = [[]];

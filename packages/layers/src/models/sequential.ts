@@ -14,7 +14,7 @@ import { Layer, formatSymbolicShape, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getLoss, lossFromName } from '../losses.js';
 import type { Loss, LossName, LossSpec } from '../losses.js';
-import { getMetric } from '../metrics.js';
+import { getMetric, onHost } from '../metrics.js';
 import type { Metric, MetricCount } from '../metrics.js';
 import { Adam, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers.js';
 import { History } from '../callbacks.js';
@@ -197,20 +197,31 @@ export class Sequential extends Layer {
     }
   }
 
-  /** One optimizer step on one batch: zeroGrad, forward, backward, step. Returns the loss and metric counts. */
-  private step(xb: Tensor, yb: Tensor): { loss: number; counts: MetricCount[] } {
+  /**
+   * One optimizer step on one batch: zeroGrad, forward, backward, step. Resolves to the loss and metric
+   * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
+   * async contract) the ops above return at once and the loss is still being computed here.
+   */
+  private async step(xb: Tensor, yb: Tensor): Promise<{ loss: number; counts: MetricCount[] }> {
     const { optimizer } = this.requireCompiled();
     const { loss, pred, fromLogits } = this.lossAndOutput(xb, yb, true);
     optimizer.zeroGrad();
     loss.backward();
     optimizer.step();
-    return { loss: loss.item(), counts: this.metrics.map((m) => m.compute(yb, pred, fromLogits)) };
+    return { loss: (await loss.data.data())[0], counts: await this.metricCounts(yb, pred, fromLogits) };
+  }
+
+  /** Each metric on one batch, computed on the values read back (awaited: they may still be pending). */
+  private async metricCounts(yb: Tensor, pred: Tensor, fromLogits: boolean): Promise<MetricCount[]> {
+    if (this.metrics.length === 0) return [];
+    const [t, p] = await Promise.all([onHost(yb), onHost(pred)]);
+    return this.metrics.map((m) => m.compute(t, p, fromLogits));
   }
 
   /** Train on one batch; resolves to its loss (before the update). */
   async trainOnBatch(x: Tensor, y: Tensor): Promise<number> {
     this.checkData('trainOnBatch', x, y);
-    return this.step(x, y).loss;
+    return (await this.step(x, y)).loss;
   }
 
   // ---- fit, evaluate, predict --------------------------------------------------------------------
@@ -248,14 +259,14 @@ export class Sequential extends Layer {
       for (let b = 0; b < steps; b++) {
         const rows = order.slice(b * batchSize, Math.min(trainCount, (b + 1) * batchSize));
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { size: rows.length });
-        const { loss, counts } = this.step(takeRows(x, rows), takeRows(y, rows));
+        const { loss, counts } = await this.step(takeRows(x, rows), takeRows(y, rows));
         totals.add(loss, rows.length, counts);
         const logs = totals.logs();
         progress.batchEnd(b + 1, logs);
         for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
       }
       const logs = totals.logs();
-      if (validation) Object.assign(logs, this.evaluateRows(validation.x, validation.y, validation.rows, batchSize).logs('val_'));
+      if (validation) Object.assign(logs, (await this.evaluateRows(validation.x, validation.y, validation.rows, batchSize)).logs('val_'));
       progress.epochEnd(logs);
       history.record(epoch, logs);
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
@@ -264,17 +275,18 @@ export class Sequential extends Layer {
     return history;
   }
 
-  /** Loss and metrics over the given rows, in inference mode, without recording a graph. */
-  private evaluateRows(x: Tensor, y: Tensor, rows: Int32Array, batchSize: number): Totals {
+  /**
+   * Loss and metrics over the given rows, in inference mode, without recording a graph. Each batch's
+   * forward pass runs inside noGrad (which is synchronous); its values are awaited after it.
+   */
+  private async evaluateRows(x: Tensor, y: Tensor, rows: Int32Array, batchSize: number): Promise<Totals> {
     const totals = new Totals(this.metrics);
-    noGrad(() => {
-      for (let start = 0; start < rows.length; start += batchSize) {
-        const batch = rows.subarray(start, Math.min(rows.length, start + batchSize)).slice();
-        const yb = takeRows(y, batch);
-        const { loss, pred, fromLogits } = this.lossAndOutput(takeRows(x, batch), yb, false);
-        totals.add(loss.item(), batch.length, this.metrics.map((m) => m.compute(yb, pred, fromLogits)));
-      }
-    });
+    for (let start = 0; start < rows.length; start += batchSize) {
+      const batch = rows.subarray(start, Math.min(rows.length, start + batchSize)).slice();
+      const yb = takeRows(y, batch);
+      const { loss, pred, fromLogits } = noGrad(() => this.lossAndOutput(takeRows(x, batch), yb, false));
+      totals.add((await loss.data.data())[0], batch.length, await this.metricCounts(yb, pred, fromLogits));
+    }
     return totals;
   }
 
@@ -282,7 +294,7 @@ export class Sequential extends Layer {
   async evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): Promise<number[]> {
     this.checkData('evaluate', x, y);
     this.requireCompiled();
-    return Object.values(this.evaluateRows(x, y, range(0, x.shape[0]), options.batchSize ?? 32).logs());
+    return Object.values((await this.evaluateRows(x, y, range(0, x.shape[0]), options.batchSize ?? 32)).logs());
   }
 
   /** The model's outputs for every row of x, computed in batches, in inference mode, without a graph. */
