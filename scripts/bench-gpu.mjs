@@ -5,9 +5,13 @@
 //   mlp_step  one training step of a 784-128-10 network on a batch of 64 (forward, hand-written
 //             backward, SGD update; about 30 kernels), and the live textures before and after 50 steps;
 //   compile   first-call latency of every new kernel (shader or WASM compile + first run), summed.
+// A mode may be written `<mode>-async` (e.g. webasm-async, the default list's last entry where webasm
+// works): gradlab's backend under GPU.js's asynchronous contract, where webasm splits kernels of 4,096
+// outputs or more over worker threads. Every measurement awaits `tensor.data()`, which for the
+// synchronous modes resolves at once, so all modes are timed by the same code.
 // With --webgpu, also GPU.js's webgpu mode through Dawn (the `webgpu` package, a dependency of gpu.js),
 // where an adapter answers: the same one-thread-per-output matmul and conv2d kernels as gradlab's (written
-// out here, since gradlab's backend keeps the synchronous contract that webgpu lacks), awaited per call.
+// out here, outside gradlab's backend), awaited per call.
 // Every timing includes reading the result back to JavaScript (a GPU runs asynchronously: without a
 // readback the clock would stop before the work does), and is the median of several runs after a
 // warm-up run that also compiles the kernels. Runs that take longer than a few seconds are repeated
@@ -15,7 +19,7 @@
 // software OpenGL (llvmpipe): a real shader path, but running on the CPU.
 //
 // Run: pnpm run bench:gpu                  (builds first; re-runs itself under xvfb-run when it is installed)
-//      node scripts/bench-gpu.mjs [--modes=cpu,webasm,headlessgl] [--sizes=256,512] [--quick]
+//      node scripts/bench-gpu.mjs [--modes=cpu,webasm,webasm-async,headlessgl] [--sizes=256,512] [--quick]
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -36,39 +40,40 @@ if (!modeSupport('headlessgl').ok && !process.env.DISPLAY && !process.env.GRADLA
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v = 'true'] = a.replace(/^--/, '').split('='); return [k, v]; }));
 const quick = args.quick === 'true';
 const sizes = (args.sizes ?? (quick ? '128,256' : '256,512,1024')).split(',').map(Number);
-const requested = args.modes !== undefined ? args.modes.split(',').filter((m) => m && m !== 'true') : availableModes();
+const requested = args.modes !== undefined ? args.modes.split(',').filter((m) => m && m !== 'true')
+  : [...availableModes(), ...(modeSupport('webasm').ok ? ['webasm-async'] : [])];
 /** Give up repeating a measurement once one run takes this long (ms): the median of fewer runs. */
 const SLOW_MS = Number(args.slow ?? 4000);
 
 const round = (x, digits = 2) => Number(x.toFixed(digits));
 const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
 
-/** Median ms of fn() after one warm-up run; fewer runs when a run is slow. */
-function time(fn, runs = 5) {
+/** Median ms of (awaited) fn() after one warm-up run; fewer runs when a run is slow. */
+async function time(fn, runs = 5) {
   const warm = performance.now();
-  fn();
+  await fn();
   const warmMs = performance.now() - warm;
   const count = warmMs > SLOW_MS ? 1 : warmMs * runs > 3 * SLOW_MS ? 3 : runs;
   const ms = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();
-    fn();
+    await fn();
     ms.push(performance.now() - start);
   }
   return { ms: round(median(ms), 2), runs: count, first_ms: round(warmMs, 1) };
 }
 
-/** Run `op`, read the result back, free it: one timed unit. */
-const readBack = (op) => () => { const y = op(); y.dataSync(); if (y.backend !== 'cpu') y.storage.dispose(); };
+/** Run `op`, read the result back (awaited: it may be pending), free it: one timed unit. */
+const readBack = (op) => async () => { const y = op(); await y.data(); if (y.backend !== 'cpu') y.storage.dispose(); };
 
-function benchBackend(name, device) {
+async function benchBackend(name, device) {
   T.setBackend(name);
   const out = { matmul: {}, conv2d: {} };
   const compileAt = () => (device ? device.compileMs : 0);
   for (const n of sizes) {
     const a = T.randn([n, n], { seed: 1 }), b = T.randn([n, n], { seed: 2 });
     const before = compileAt();
-    const t = time(readBack(() => a.matmul(b)), n >= 1024 ? 3 : 5);
+    const t = await time(readBack(() => a.matmul(b)), n >= 1024 ? 3 : 5);
     out.matmul[`float32_${n}`] = { ...t, gflops: round((2 * n ** 3) / (t.ms * 1e6), 3), compile_ms: round(compileAt() - before, 1) };
     if (device) { a.storage.dispose(); b.storage.dispose(); }
   }
@@ -83,20 +88,20 @@ function benchBackend(name, device) {
     ['backprop_filter', () => T.conv2dBackpropFilter(x, dy, w.shape, opts)],
   ]) {
     const before = compileAt();
-    const t = time(readBack(op));
+    const t = await time(readBack(op));
     out.conv2d[label] = { ...t, gflops: round(flops / (t.ms * 1e6), 3), compile_ms: round(compileAt() - before, 1) };
   }
-  out.mlp_step = mlpStep(device);
+  out.mlp_step = await mlpStep(device);
   T.setBackend('cpu');
   return out;
 }
 
 /** One SGD step of a 784-128-10 network under softmax-free squared error, every op on the active backend. */
-function mlpStep(device) {
+async function mlpStep(device) {
   const batch = 64;
   const x = T.randn([batch, 784], { seed: 6 }), y = T.randn([batch, 10], { seed: 7 });
   let p = { w1: T.randn([784, 128], { seed: 8, std: 0.05 }), b1: T.zeros([128]), w2: T.randn([128, 10], { seed: 9, std: 0.1 }) };
-  const step = () => {
+  const step = async () => {
     const next = tidy(() => {
       const pre = x.matmul(p.w1).add(p.b1);
       const h = pre.relu();
@@ -106,14 +111,16 @@ function mlpStep(device) {
       const dPre = dOut.matmul(p.w2.T).mul(pre.gt(0));
       return { w1: p.w1.sub(x.T.matmul(dPre).mul(0.01)), b1: p.b1.sub(dPre.sum(0).mul(0.01)), w2: p.w2.sub(h.T.matmul(dOut).mul(0.01)), loss };
     });
-    next.loss.item();
+    await next.loss.data();
     if (device) for (const old of [p.w1, p.b1, p.w2, next.loss]) old.storage.dispose();
     p = { w1: next.w1, b1: next.b1, w2: next.w2 };
   };
-  const t = time(step, 10);
+  const t = await time(step, 10);
+  await device?.settle();
   const texturesBefore = device?.liveTextures ?? 0, storagesBefore = device?.liveStorages ?? 0;
   const steps = quick ? 10 : 50;
-  for (let s = 0; s < steps; s++) step();
+  for (let s = 0; s < steps; s++) await step();
+  await device?.settle();      // under the async contract, disposed storages are freed once settled
   return {
     ...t,
     memory: device ? {
@@ -134,18 +141,21 @@ const result = {
   backends: {},
 };
 
-result.backends.cpu_backend = benchBackend('cpu', null);
-for (const mode of requested) {
+result.backends.cpu_backend = await benchBackend('cpu', null);
+for (const label of requested) {
+  const async = label.endsWith('-async');
+  const mode = async ? label.slice(0, -'-async'.length) : label;
   const support = modeSupport(mode);
-  if (!support.ok) { result.backends[`gpu_${mode}`] = { skipped: support.reason }; continue; }
-  const device = new Device({ mode, log: false });
-  const name = `gpu-bench-${mode}`;
+  if (!support.ok) { result.backends[`gpu_${label}`] = { skipped: support.reason }; continue; }
+  const device = new Device({ mode, async, log: false });
+  const name = `gpu-bench-${label}`;
   T.registerBackend(name, () => createGpuBackend(device, name));
   const started = performance.now();
-  result.backends[`gpu_${mode}`] = {
+  result.backends[`gpu_${label}`] = {
+    ...(async ? { contract: 'async', worker_threads: typeof SharedArrayBuffer !== 'undefined' ? os.cpus().length : 1 } : {}),
     max_texture_size: Number.isFinite(device.maxTextureSize) ? device.maxTextureSize : null,
     tile_elements: device.tileElements,
-    ...benchBackend(name, device),
+    ...(await benchBackend(name, device)),
     kernels_compiled: device.kernelsCompiled,
     compile_ms_total: round(device.compileMs, 1),
     seconds_total: round((performance.now() - started) / 1000, 1),
