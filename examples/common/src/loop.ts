@@ -165,6 +165,11 @@ export interface FitOptions {
   validation?: BatchSource;
   /** After each epoch's training pass, recalibrateBatchNorm over this many batches (0 or absent: never). */
   recalibrateBatches?: number;
+  /**
+   * The learning rate of each epoch (1-based), set on the optimizer before the epoch starts: Keras's
+   * LearningRateScheduler. Absent: the compiled optimizer's rate throughout.
+   */
+  learningRate?: (epoch: number) => number;
   /** Called after each epoch with its record (to save results as the run goes). */
   onEpochEnd?: (record: EpochRecord) => void;
 }
@@ -179,7 +184,8 @@ export async function fitSource(model: Sequential, train: BatchSource, options: 
   const steps = Math.ceil(train.size / options.batchSize);
   const records: EpochRecord[] = [];
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    console.log(`Epoch ${epoch}/${options.epochs}`);
+    if (options.learningRate) optimizer.lr = options.learningRate(epoch);
+    console.log(`Epoch ${epoch}/${options.epochs}` + (options.learningRate ? ` - learning rate ${optimizer.lr.toPrecision(3)}` : ''));
     if (train.epochOrder) order = train.epochOrder(rng, options.batchSize);
     else rng.shuffle(order);
     const tally = new Tally();
@@ -199,7 +205,7 @@ export async function fitSource(model: Sequential, train: BatchSource, options: 
     const cpu = process.cpuUsage(cpuStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     bar.done(`loss ${tally.meanLoss.toFixed(4)} - accuracy ${tally.accuracy.toFixed(4)} - ${(1000 * seconds / steps).toFixed(0)}ms/step (${(1000 * cpuSeconds / steps).toFixed(0)}ms CPU)`);
-    const record: EpochRecord = { epoch, loss: tally.meanLoss, accuracy: tally.accuracy, seconds, cpuSeconds };
+    const record: EpochRecord = { epoch, loss: tally.meanLoss, accuracy: tally.accuracy, seconds, cpuSeconds, learningRate: optimizer.lr };
     if (options.recalibrateBatches) recalibrateBatchNorm(model, train, options.batchSize, options.recalibrateBatches, options.seed + epoch);
     if (options.validation) {
       const v = evaluateSource(model, options.validation, options.batchSize, 'validate');

@@ -21,6 +21,7 @@ const pct = (x: number | null): string => (typeof x === 'number' && Number.isFin
 function settingsText(r: RunResults): string {
   const s = r.settings;
   const parts = [`batch ${String(s.batchSize)}`];
+  if (s.lr !== undefined) parts.push(`lr ${String(s.lr)}${s.lrDecay !== undefined && s.lrDecay !== 1 ? ` × ${String(s.lrDecay)}/epoch` : ''}`);
   for (const key of ['size', 'subset', 'maxLength', 'vocabulary', 'seed']) {
     if (s[key] !== undefined && s[key] !== 0) parts.push(`${key} ${String(s[key])}`);
   }

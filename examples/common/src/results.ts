@@ -20,6 +20,8 @@ export interface EpochRecord {
    * clock stretches while this does not: it is what the same epoch would take on an idle machine.
    */
   cpuSeconds?: number;
+  /** The optimizer's learning rate during the epoch. */
+  learningRate?: number;
 }
 
 export interface Machine {
