@@ -1,6 +1,6 @@
 /** Embedding: integer token ids → learned vectors. */
-import { defineOp, Variable } from '@gradlab/autograd';
-import { allocate, fromTypedArray } from '@gradlab/tensor';
+import { F } from '@gradlab/autograd';
+import type { Variable } from '@gradlab/autograd';
 import type { Tensor } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { LayerArgs, SymbolicShape } from '../layer.js';
@@ -9,42 +9,31 @@ import type { Initializer, InitializerName } from '../initializers.js';
 import { registerLayer } from '../models/save.js';
 
 /**
- * lookup:  out[..., :] = table[ids[...], :]
- * Backward: each row of the table receives the sum of the output gradients of every position that
- * read it (a scatter-add), dTable[v] = Σ_{p : ids[p] = v} dy[p]. Ids get no gradient.
+ * lookup:   out[..., :] = table[ids[...], :]          forward:  gather(table, ids, axis 0)
+ * backward: dTable[v, :] = Σ_{p : ids[p] = v} dy[p, :]  backward: scatterAdd(table.shape, ids, dy, axis 0)
+ * Each output row is a copy of one table row, so a table row receives the sum of the output gradients of
+ * every position that read it (a row read twice gets both); rows nobody read get zero. Ids get no gradient.
+ *
+ * Both are backend ops (autograd's `gather`, whose backward is that scatterAdd: ops/indexing.ts of
+ * @gradlab/autograd, with its gradcheck), so on the gpu backend the table, the ids and the gradient stay on
+ * the device and nothing is read back — which is what lets it run under the asynchronous contract, where
+ * the table is still being updated when the next step looks it up. The cpu backend runs the same two ops
+ * as typed-array loops (tensor/ops/indexing.ts).
+ *
+ * Ids on the host (the cpu backend: what `fit` slices its batches from) are checked here, which costs
+ * nothing and names the layer. Ids on a device are not read back to be checked (that readback would
+ * stall the step); there an id outside [0, V) gives a row of NaN (docs/gpu.md).
  */
-const lookupOp = defineOp<{ ids: Int32Array; idsShape: readonly number[] }>('embeddingLookup', {
-  forward(ctx, [table], { ids, idsShape }) {
-    const D = table.shape[1];
-    const t = table.dataSync();
-    const out = allocate(table.dtype, ids.length * D);
-    for (let p = 0; p < ids.length; p++) out.set(t.subarray(ids[p] * D, ids[p] * D + D), p * D);
-    ctx.save(table);
-    return fromTypedArray(out, [...idsShape, D]);
-  },
-  backward(ctx, dy, { ids }) {
-    const [V, D] = ctx.saved[0].shape;
-    const g = dy.contiguous().dataSync();
-    const dTable = allocate(dy.dtype, V * D);
-    for (let p = 0; p < ids.length; p++) {
-      const row = ids[p] * D;
-      for (let d = 0; d < D; d++) dTable[row + d] += g[p * D + d];
-    }
-    return [fromTypedArray(dTable, [V, D])];
-  },
-});
-
-/** Rows of `table` [V, D] picked by integer `ids` of any shape: the result is [...ids.shape, D]. */
 export function embeddingLookup(table: Variable, ids: Tensor, op = 'embeddingLookup'): Variable {
-  const raw = ids.dataSync();
-  const V = table.shape[0];
-  const checked = new Int32Array(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const id = raw[i];
-    if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${op}: id ${id} at position ${i} is outside the vocabulary [0, ${V})`);
-    checked[i] = id;
+  if (ids.backend === 'cpu') {
+    const raw = ids.dataSync();
+    const V = table.shape[0];
+    for (let i = 0; i < raw.length; i++) {
+      const id = raw[i];
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${op}: id ${id} at position ${i} is outside the vocabulary [0, ${V})`);
+    }
   }
-  return lookupOp([table], { ids: checked, idsShape: ids.shape });
+  return F.gather(table, ids, 0);
 }
 
 export interface EmbeddingArgs extends LayerArgs {
@@ -81,6 +70,7 @@ export class Embedding extends Layer {
     return embeddingLookup(this.embeddings!, x.data, `${this.name} (Embedding)`);
   }
 
+  // The mask is an op on the ids' backend (ids ≠ 0), so ids on a device give a mask on the device.
   override computeMask(input: Variable, _mask: Tensor | null = null): Tensor | null {
     return this.maskZero ? input.data.ne(0) : null;
   }

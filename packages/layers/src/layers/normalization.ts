@@ -78,8 +78,12 @@ export class BatchNormalization extends Layer {
     if (mask !== null && mask.size !== rows) {
       throw layerError(this, `mask ${formatShape(mask.shape)} does not match input ${formatShape(x.shape)} (expected ${rows} entries, one per position)`);
     }
-    const count = mask === null ? rows : mask.sum().item();
-    if (count <= 1) {
+    // The count of unmasked rows is checked only where it is free to read: no mask, or a mask on the
+    // host. A mask computed on a device (an Embedding's ids ≠ 0 on device-resident ids) stays there —
+    // reading it back would stall the step, and throws under the asynchronous contract — and the ops
+    // below divide by its count as a tensor on the device; there a batch with ≤ 1 real row is not caught.
+    const count = mask === null ? rows : mask.backend === 'cpu' ? mask.sum().item() : null;
+    if (count !== null && count <= 1) {
       throw layerError(this, `expected more than 1 value per channel when training, got input ${formatShape(x.shape)}` +
         `${mask ? ` with ${count} unmasked position(s)` : ''}; use a larger batch or call in inference mode`);
     }

@@ -40,7 +40,9 @@ export function batchNormComposite(x: Variable, gamma: Variable, beta: Variable,
     variance = flat.sub(mean).square().mean(0, true);
   } else {
     const m = new Variable(mask.astype(x.dtype).reshape([-1, 1]));
-    const count = m.data.sum().item();
+    // N = Σ m stays a tensor (shape []) on m's backend: dividing by it needs no readback, so the mask
+    // may be still being computed on an asynchronous device. It is a constant: no gradient flows to it.
+    const count = m.data.sum();
     mean = flat.mul(m).sum(0, true).div(count);
     variance = flat.sub(mean).square().mul(m).sum(0, true).div(count);
   }
