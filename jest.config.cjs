@@ -14,6 +14,7 @@ module.exports = {
     '^gradlab$': '<rootDir>/packages/gradlab/src/index.ts',
     // import.meta (ES modules only) locates the gemm worker; under jest a CommonJS twin does.
     '^\\./worker-url\\.js$': '<rootDir>/test/support/worker-url.cjs',
+    '^\\./module-url\\.js$': '<rootDir>/test/support/gpu-module-url.cjs',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

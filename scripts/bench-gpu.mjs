@@ -9,6 +9,12 @@
 // works): gradlab's backend under GPU.js's asynchronous contract, where webasm splits kernels of 4,096
 // outputs or more over worker threads. Every measurement awaits `tensor.data()`, which for the
 // synchronous modes resolves at once, so all modes are timed by the same code.
+// --models=image,speech,text adds one training step (Sequential.trainOnBatch, Adam, batch 32) of each of
+// the article's models at the sizes of bench/models (64×64×3 images, 50 frames × 40, 40 words × 300) on
+// the cpu backend and on every mode: its median time and the loss of the first step, which must agree
+// between backends (the same seed gives the same weights and batch).
+// The mode `webgpu` runs gradlab's backend on WGSL compute shaders; in Node it needs installNodeWebGPU()
+// (Dawn from the `webgpu` package), which this script calls when webgpu is asked for.
 // With --webgpu, also GPU.js's webgpu mode through Dawn (the `webgpu` package, a dependency of gpu.js),
 // where an adapter answers: the same one-thread-per-output matmul and conv2d kernels as gradlab's (written
 // out here, outside gradlab's backend), awaited per call.
@@ -26,7 +32,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as T from '../packages/tensor/dist/index.js';
-import { Device, createGpuBackend, availableModes, modeSupport, tidy, MODE_ORDER } from '../packages/gpu/dist/index.js';
+import { Device, createGpuBackend, availableModes, installNodeWebGPU, modeSupport, tidy, MODE_ORDER } from '../packages/gpu/dist/index.js';
 
 // headless-gl needs an X display: without one, run this script again under xvfb-run when it is installed.
 if (!modeSupport('headlessgl').ok && !process.env.DISPLAY && !process.env.GRADLAB_BENCH_UNDER_XVFB &&
@@ -42,6 +48,8 @@ const quick = args.quick === 'true';
 const sizes = (args.sizes ?? (quick ? '128,256' : '256,512,1024')).split(',').map(Number);
 const requested = args.modes !== undefined ? args.modes.split(',').filter((m) => m && m !== 'true')
   : [...availableModes(), ...(modeSupport('webasm').ok ? ['webasm-async'] : [])];
+const articleModels = args.models && args.models !== 'true' ? args.models.split(',') : [];
+const webgpuInstall = requested.some((m) => m.startsWith('webgpu')) ? await installNodeWebGPU() : null;
 /** Give up repeating a measurement once one run takes this long (ms): the median of fewer runs. */
 const SLOW_MS = Number(args.slow ?? 4000);
 
@@ -92,7 +100,23 @@ async function benchBackend(name, device) {
     out.conv2d[label] = { ...t, gflops: round(flops / (t.ms * 1e6), 3), compile_ms: round(compileAt() - before, 1) };
   }
   out.mlp_step = await mlpStep(device);
+  if (articleModels.length) out.article_models = await articleSteps(articleModels);
   T.setBackend('cpu');
+  return out;
+}
+
+/** One Adam training step of each of the article's models (batch 32) on the active backend. */
+async function articleSteps(names) {
+  const { buildGradlabModel, gradlabBatch } = await import('../bench/models/models-gradlab.mjs');
+  const out = {};
+  for (const name of names) {
+    T.setSeed(1);
+    const model = buildGradlabModel(name);
+    const { x, y } = gradlabBatch(name, 32);
+    const firstLoss = await model.trainOnBatch(x, y);
+    const t = await time(() => model.trainOnBatch(x, y), 5);
+    out[name] = { ...t, first_loss: round(firstLoss, 5) };
+  }
   return out;
 }
 
@@ -138,6 +162,7 @@ const result = {
   note: 'ms = median wall-clock time including the readback of the result; first_ms = the warm-up run, which compiles the kernels',
   modes_available: availableModes(),
   modes_missing: Object.fromEntries(MODE_ORDER.filter((m) => !modeSupport(m).ok).map((m) => [m, modeSupport(m).reason])),
+  ...(webgpuInstall ? { webgpu_in_node: webgpuInstall } : {}),
   backends: {},
 };
 
@@ -147,7 +172,7 @@ for (const label of requested) {
   const mode = async ? label.slice(0, -'-async'.length) : label;
   const support = modeSupport(mode);
   if (!support.ok) { result.backends[`gpu_${label}`] = { skipped: support.reason }; continue; }
-  const device = new Device({ mode, async, log: false });
+  const device = new Device({ mode, async: async || undefined, log: false });
   const name = `gpu-bench-${label}`;
   T.registerBackend(name, () => createGpuBackend(device, name));
   const started = performance.now();

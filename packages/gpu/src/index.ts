@@ -25,6 +25,8 @@ export { createGpuBackend } from './backend.js';
 export type { GpuBackend } from './backend.js';
 export { tidy, keep } from './tidy.js';
 export { cachedKernelCount } from './program.js';
+export { installNodeWebGPU } from './node-webgpu.js';
+export type { NodeWebGPUResult } from './node-webgpu.js';
 
 let current: Device | null = null;
 

@@ -16,7 +16,11 @@
 import * as T from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
 import { layers, models, optimizers, resetLayerNames } from '@gradlab/layers';
-import { Device, createGpuBackend, modeSupport, tidy, applyBackendSpec, gpuDevice } from '@gradlab/gpu';
+import { Device, createGpuBackend, modeSupport, tidy, applyBackendSpec, gpuDevice, installNodeWebGPU } from '@gradlab/gpu';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const NAME = 'gpu-async-webasm';
 const webasm = modeSupport('webasm');
@@ -301,12 +305,33 @@ if (!webasm.ok) {
   });
 }
 
-const webgpu = modeSupport('webgpu');
+/**
+ * Whether WebGPU can run here: in a browser `navigator.gpu`; in Node, Dawn from the `webgpu` package
+ * through installNodeWebGPU(). Asked in a child process (jest registers tests synchronously, and asking
+ * for an adapter is asynchronous), from the built package: `pnpm test` builds before jest runs.
+ */
+function probeWebGPU(): { ok: boolean; reason: string } {
+  if (modeSupport('webgpu').ok) return { ok: true, reason: '' };
+  const dist = path.join(__dirname, '../dist/index.js');
+  if (!fs.existsSync(dist)) return { ok: false, reason: 'packages/gpu is not built (run pnpm run build)' };
+  const script = `import(${JSON.stringify(pathToFileURL(dist).href)}).then(async (m) => { console.log(JSON.stringify(await m.installNodeWebGPU())); process.exit(0); })`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  try {
+    const answer = JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { ok: boolean; reason?: string };
+    return { ok: answer.ok, reason: answer.reason ?? '' };
+  } catch {
+    return { ok: false, reason: `the WebGPU probe failed: ${child.stderr.split('\n')[0]}` };
+  }
+}
+
+const webgpu = probeWebGPU();
 if (!webgpu.ok) {
-  // WebGPU needs `navigator.gpu`, which Node does not have: reported as skipped with the reason, never passed.
+  // WebGPU needs `navigator.gpu` (a browser) or Dawn with an adapter (Node on a machine with a GPU and a
+  // libstdc++ as new as Dawn's build): reported as skipped with the reason, never passed.
   test.skip(`webgpu: skipped — ${webgpu.reason}`, () => undefined);
 } else {
   test('webgpu: a matmul under its (always async) contract matches the cpu backend; tolerance 1e-4 + 1e-4·|x|', async () => {
+    expect(await installNodeWebGPU()).toMatchObject({ ok: true });
     const d = new Device({ mode: 'webgpu', log: false });
     T.registerBackend('gpu-async-webgpu', () => createGpuBackend(d, 'gpu-async-webgpu'));
     const a = T.randn([33, 40], { seed: 1 }), b = T.randn([40, 20], { seed: 2 });
