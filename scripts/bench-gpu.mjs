@@ -170,7 +170,7 @@ result.backends.cpu_backend = await benchBackend('cpu', null);
 for (const label of requested) {
   const async = label.endsWith('-async');
   const mode = async ? label.slice(0, -'-async'.length) : label;
-  const support = modeSupport(mode);
+  const support = mode === 'webgpu' && webgpuInstall && !webgpuInstall.ok ? webgpuInstall : modeSupport(mode);
   if (!support.ok) { result.backends[`gpu_${label}`] = { skipped: support.reason }; continue; }
   const device = new Device({ mode, async: async || undefined, log: false });
   const name = `gpu-bench-${label}`;

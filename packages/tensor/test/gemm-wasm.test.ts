@@ -5,6 +5,7 @@ import type { MatrixRef } from '../src/cpu/matmul';
 import { parallelGemm, threadPoolActive, PARALLEL_MIN_WORK } from '../src/cpu/threads';
 import { gemmKernel, setGemmKernel } from '../src/cpu/wasm/gemm-f32';
 import { sleb, uleb } from '../src/cpu/wasm/assembler';
+import { gemmKernelVariant, gemmModuleBytes } from '../src/cpu/wasm/gemm-kernel';
 
 const sqrt = Math.sqrt, abs = Math.abs; // hoisted: global Math lookups are slow inside jest's sandbox
 
@@ -45,6 +46,41 @@ describe('the byte emitter', () => {
     expect(sleb(64)).toEqual([0xc0, 0x00]);
     expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
   });
+});
+
+describe('the two kernel variants, called directly on packed blocks', () => {
+  // Relaxed SIMD (FMA) is standard in newer engines and a flag in Node 20's V8, which gemm-kernel.ts sets
+  // when it first compiles; the first matmul below makes sure that has happened.
+  beforeAll(() => { setGemmKernel('wasm'); matmul(randn([8, 8], { seed: 1 }), randn([8, 8], { seed: 2 })); });
+
+  it('uses the fused (FMA) variant here unless GRADLAB_GEMM_FMA=0', () => {
+    expect(gemmKernelVariant()).toBe(process.env.GRADLAB_GEMM_FMA === '0' ? 'plain' : 'fused');
+  });
+
+  for (const fused of [false, true]) {
+    it(`${fused ? 'fused' : 'plain'}: block() writes every 6×8 tile of A·B for 2 slivers × 3 panels, kc 37`, () => {
+      const kc = 37, slivers = 2, panels = 3, mr = 6, nr = 8;
+      const module = new WebAssembly.Module(new Uint8Array(gemmModuleBytes(mr, fused)));
+      const { memory, block } = new WebAssembly.Instance(module).exports as unknown as {
+        memory: WebAssembly.Memory; block: (...args: number[]) => void;
+      };
+      const aFloats = slivers * kc * mr, bFloats = panels * kc * nr, ldc = panels * nr;
+      memory.grow(1);
+      const heap = new Float32Array(memory.buffer);
+      const packedA = values(aFloats, 3), packedB = values(bFloats, 4);
+      heap.set(packedA, 0);
+      heap.set(packedB, aFloats);
+      const cAt = aFloats + bFloats;
+      block(0, 4 * aFloats, 4 * cAt, slivers, panels, kc, 4 * ldc);
+      // Packed layouts (pack.ts): A sliver s holds A[s·mr + r, t] at s·kc·mr + t·mr + r; B panel p holds
+      // B[t, p·nr + j] at p·kc·nr + t·nr + j; C is row-major with row length ldc.
+      const m = slivers * mr, n = panels * nr;
+      const a = new Float32Array(m * kc), b = new Float32Array(kc * n);
+      for (let s = 0; s < slivers; s++) for (let t = 0; t < kc; t++) for (let r = 0; r < mr; r++) a[(s * mr + r) * kc + t] = packedA[s * kc * mr + t * mr + r];
+      for (let p = 0; p < panels; p++) for (let t = 0; t < kc; t++) for (let j = 0; j < nr; j++) b[t * n + p * nr + j] = packedB[p * kc * nr + t * nr + j];
+      expectProduct(m, n, kc, rowMajor(a, kc), rowMajor(b, n), heap.slice(cAt, cAt + m * n));
+    });
+  }
 });
 
 describe('float32 gemm on the WebAssembly SIMD kernel', () => {

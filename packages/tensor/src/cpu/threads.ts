@@ -117,7 +117,9 @@ function startPool(workerCount: number): Pool | null {
     const ports: MessagePort[] = [];
     for (let w = 0; w < workerCount; w++) {
       const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(gemmWorkerUrl, { workerData: { control, port: port2, index: w }, transferList: [port2] });
+      // execArgv []: the worker needs none of the main program's Node flags, and some (--input-type, --eval's)
+      // make a worker fail to start.
+      const worker = new Worker(gemmWorkerUrl, { workerData: { control, port: port2, index: w }, transferList: [port2], execArgv: [] });
       worker.unref();
       port1.unref();
       workers.push(worker);

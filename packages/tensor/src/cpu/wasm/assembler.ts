@@ -24,6 +24,8 @@ export const Op = {
 export const Simd = {
   v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c,
   f32x4Add: 0xe4, f32x4Mul: 0xe6,
+  /** Relaxed SIMD: a·b + c, fused (one rounding) where the hardware has FMA, else mul then add. */
+  f32x4RelaxedMadd: 0x105,
 } as const;
 
 const SIMD_PREFIX = 0xfd;

@@ -14,6 +14,13 @@
  * That is 8·MR multiply-adds for MR + 8 floats loaded. With MR = 6 the tile uses 12 registers for C, 2
  * for B and 1 for A: 15 of the 16 vector registers V8 uses on x64, so nothing spills to the stack.
  *
+ * Two variants. Plain SIMD has no fused multiply-add, so each += is f32x4.mul then f32x4.add: two
+ * instructions on the same two arithmetic ports, which caps a 2.8 GHz core at ~22 GFLOPS. Relaxed SIMD's
+ * f32x4.relaxed_madd(a, b, c) = a·b + c is one FMA instruction where the CPU has FMA, twice the
+ * arithmetic per cycle. It is standard in current engines; Node 20's V8 has it behind a flag, which
+ * enableRelaxedSimd() sets before the module is compiled. "Relaxed" because an engine may round once
+ * (fused) or twice (mul then add): results can differ across machines in the last bit.
+ *
  * One exported call does a whole (mc × nc) block (the loops over panels and slivers run inside
  * WebAssembly, so JavaScript calls it once per block, not once per tile):
  *
@@ -47,8 +54,8 @@ export interface GemmKernel {
   block(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number): void;
 }
 
-/** The block function, for a tile of `mr` rows (parameter and local numbers are below). */
-function blockFunction(mr: number): Code {
+/** The block function, for a tile of `mr` rows (parameter and local numbers are below); `fused`: FMA. */
+function blockFunction(mr: number, fused: boolean): Code {
   // parameters
   const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6;
   // i32 locals
@@ -72,9 +79,14 @@ function blockFunction(mr: number): Code {
         f.get(bp).mem(Simd.v128Load, 4, 16).set(b1);
         for (let r = 0; r < mr; r++) {
           // acc(r,0) += splat(A[r]) * b0; acc(r,1) += splat(A[r]) * b1
-          f.get(acc(r, 0)).get(ap).mem(Simd.v128Load32Splat, 2, 4 * r).tee(aSplat).get(b0)
-            .simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 0));
-          f.get(acc(r, 1)).get(aSplat).get(b1).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 1));
+          if (fused) { // relaxed_madd(a, b, c) = a·b + c
+            f.get(ap).mem(Simd.v128Load32Splat, 2, 4 * r).tee(aSplat).get(b0).get(acc(r, 0)).simd(Simd.f32x4RelaxedMadd).set(acc(r, 0));
+            f.get(aSplat).get(b1).get(acc(r, 1)).simd(Simd.f32x4RelaxedMadd).set(acc(r, 1));
+          } else {
+            f.get(acc(r, 0)).get(ap).mem(Simd.v128Load32Splat, 2, 4 * r).tee(aSplat).get(b0)
+              .simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 0));
+            f.get(acc(r, 1)).get(aSplat).get(b1).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 1));
+          }
         }
         f.addTo(ap, mr * 4).addTo(bp, WASM_NR * 4);
       });
@@ -94,28 +106,56 @@ function blockFunction(mr: number): Code {
   return f;
 }
 
-/** The module's bytes: one memory and the `block` function for WASM_MR-row tiles. */
-export function gemmModuleBytes(mr = WASM_MR): Uint8Array {
+/** The module's bytes: one memory and the `block` function for WASM_MR-row tiles (`fused`: with FMA). */
+export function gemmModuleBytes(mr = WASM_MR, fused = false): Uint8Array {
   return moduleBytes([{
     name: 'block', params: 7,
     locals: [{ count: 10, type: I32 }, { count: 2 * mr + 3, type: V128 }],
-    code: blockFunction(mr),
+    code: blockFunction(mr, fused),
   }], 1);
 }
 
-let compiled: object | null | undefined;
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+/**
+ * Turn on relaxed SIMD in Node 20's V8 (a flag there, standard from V8 11.4 on). Flags set at run time
+ * apply to modules compiled afterwards. Elsewhere (a browser, a newer Node) there is nothing to do.
+ */
+function enableRelaxedSimd(): void {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  try {
+    proc?.getBuiltinModule?.('node:v8').setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch { /* not Node, or the flag is gone: validate() below decides */ }
+}
+
+/** Which variant to compile: 'fused' (FMA) unless GRADLAB_GEMM_FMA=0 or the engine refuses it. */
+export type KernelVariant = 'fused' | 'plain';
+let compiled: { module: object; variant: KernelVariant } | null | undefined;
+
+function compile(): { module: object; variant: KernelVariant } | null {
+  if (!wasm) return null;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (env?.GRADLAB_GEMM_FMA !== '0') {
+    let fused = gemmModuleBytes(WASM_MR, true);
+    if (!wasm.validate(fused)) { enableRelaxedSimd(); fused = gemmModuleBytes(WASM_MR, true); }
+    if (wasm.validate(fused)) return { module: new wasm.Module(fused), variant: 'fused' };
+  }
+  const plain = gemmModuleBytes(WASM_MR, false);
+  return wasm.validate(plain) ? { module: new wasm.Module(plain), variant: 'plain' } : null;
+}
 
 /**
  * A new instance of the kernel (each thread has its own, with its own memory), or null when this
  * JavaScript engine has no WebAssembly SIMD: `WebAssembly.validate` rejects the module there.
  */
 export function createGemmKernel(): GemmKernel | null {
-  if (compiled === undefined) {
-    const bytes = gemmModuleBytes();
-    compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
-  }
+  if (compiled === undefined) compiled = compile();
   if (!compiled || !wasm) return null;
-  const instance = new wasm.Instance(compiled).exports as unknown as GemmKernel;
+  const instance = new wasm.Instance(compiled.module).exports as unknown as GemmKernel;
   return { memory: instance.memory, block: instance.block };
+}
+
+/** The variant this thread compiled ('fused' or 'plain'), or null before the first kernel / without SIMD. */
+export function gemmKernelVariant(): KernelVariant | null {
+  return compiled ? compiled.variant : null;
 }
