@@ -1,7 +1,7 @@
 /**
  * The article's image model — a CNN with BatchNormalization — trained on Fashion-MNIST.
  *
- *   pnpm example:image                  # default settings (see README.md beside this file)
+ *   pnpm example:image                  # default settings (README.md beside src/ says why they are what they are)
  *   pnpm example:image --size 64        # the article's 64×64×3 input, each batch resized on the fly
  *   pnpm example:image --quick          # CI: 2,000 images, one epoch, fails below 65% test accuracy
  *

