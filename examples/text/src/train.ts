@@ -15,13 +15,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromTypedArray, models, setBackend, setSeed } from 'gradlab';
 import {
-  bucketedOrder, describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
+  describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
   parseCli, saveRun, usage,
 } from '@gradlab/example-common';
-import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
+import type { CliSpec, RunResults } from '@gradlab/example-common';
 import { loadReviews, reviewsFile, splitReviews } from './imdb.js';
 import type { Review } from './imdb.js';
-import { Vocabulary, padSequences, tokenize } from './tokenizer.js';
+import { Vocabulary, tokenize } from './tokenizer.js';
+import { reviewSource } from './source.js';
 import { buildModel } from './model.js';
 
 const TARGET = 0.85;
@@ -46,22 +47,6 @@ const spec: CliSpec<Extra> = {
     model: { type: 'string', description: 'folder to save the trained model and vocabulary in' },
   },
 };
-
-/** Encoded reviews as padded id batches; labels as [batch, 1] floats for binary crossentropy. */
-function reviewSource(sequences: readonly Int32Array[], labels: readonly number[]): BatchSource {
-  const lengths = sequences.map((s) => s.length);
-  return {
-    size: sequences.length,
-    batch(rows: Int32Array) {
-      const { ids, time } = padSequences(sequences, rows);
-      return {
-        x: fromTypedArray(Float32Array.from(ids), [rows.length, time]),
-        y: fromTypedArray(Float32Array.from(rows, (r) => labels[r]), [rows.length, 1]),
-      };
-    },
-    epochOrder: (rng, batchSize) => bucketedOrder(lengths, batchSize, rng),
-  };
-}
 
 async function main(): Promise<void> {
   const s = parseCli(spec, process.argv.slice(2));
