@@ -1,5 +1,5 @@
 import { fromTypedArray, layers, models, Random, setSeed } from 'gradlab';
-import { bucketedOrder, evaluateSource, fitSource } from '../src/loop';
+import { bucketedOrder, evaluateSource, fitSource, stepDecay } from '../src/loop';
 import type { BatchSource } from '../src/loop';
 
 /** Two Gaussian blobs in 2-D, labelled 0 and 1: a problem a small network learns in a few epochs. */
@@ -40,14 +40,20 @@ describe('fitSource (the examples’ training loop)', () => {
 
   test('a learning-rate schedule sets the optimizer’s rate before each epoch and is recorded', async () => {
     const model = smallModel();
-    const schedule = (epoch: number): number => 0.04 * 0.5 ** (epoch - 1);
-    const records = await fitSource(model, blobs(1024, 1), { epochs: 3, batchSize: 32, seed: 2, learningRate: schedule });
+    const records = await fitSource(model, blobs(1024, 1), { epochs: 3, batchSize: 32, seed: 2, learningRate: stepDecay(0.04, 0.5) });
     expect(records.map((r) => r.learningRate)).toEqual([0.04, 0.02, 0.01]);
     expect(model.optimizer!.lr).toBe(0.01);
     // The loop still trains: the blobs overlap only in their tails (the best possible accuracy is ~98%).
     expect(records[2].loss).toBeLessThan(records[0].loss);
     const evaluation = evaluateSource(model, blobs(200, 9), 50);
     expect(evaluation.accuracy).toBeGreaterThan(0.9);
+  });
+
+  test('stepDecay rejects a rate or decay that would not train', () => {
+    expect(() => stepDecay(0.001, 0)).toThrow(/stepDecay: .*decay 0/);
+    expect(() => stepDecay(0.001, 1.5)).toThrow(/0 < decay <= 1/);
+    expect(() => stepDecay(-1, 0.5)).toThrow(/lr -1/);
+    expect(stepDecay(0.001, 1)(5)).toBe(0.001);
   });
 
   test('without a schedule the compiled rate is kept throughout', async () => {

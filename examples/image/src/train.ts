@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { fromTypedArray, models, setBackend, setSeed, Random } from 'gradlab';
 import type { Tensor } from 'gradlab';
 import {
-  describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, usage,
+  describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, stepDecay, usage,
 } from '@gradlab/example-common';
 import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
 import * as fs from 'node:fs';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     epochs: s.epochs, batchSize: s.batchSize, seed: s.seed,
     // Step decay, Keras's LearningRateScheduler: large steps while the loss falls fast, then smaller
     // ones so that the last epochs settle instead of jumping around a minimum (lr·decay^(epoch−1)).
-    learningRate: (epoch) => s.lr * s.lrDecay ** (epoch - 1),
+    learningRate: stepDecay(s.lr, s.lrDecay),
     recalibrateBatches: s.recalibrate, validation: imageSource(train, valRows, s.size),
     onEpochEnd: (record) => {
       results.epochs.push(record);

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { fromTypedArray, models, setBackend, setSeed } from 'gradlab';
 import {
   describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
-  parseCli, saveRun, usage,
+  parseCli, saveRun, stepDecay, usage,
 } from '@gradlab/example-common';
 import type { CliSpec, RunResults } from '@gradlab/example-common';
 import { loadReviews, reviewsFile, splitReviews } from './imdb.js';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   results.epochs = await fitSource(model, reviewSource(trainSeqs, train.map((r) => r.label)), {
     epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate,
-    learningRate: (epoch) => s.lr * s.lrDecay ** (epoch - 1),
+    learningRate: stepDecay(s.lr, s.lrDecay),
     validation: val.length ? reviewSource(valSeqs, val.map((r) => r.label)) : undefined,
     onEpochEnd: (record) => {
       results.epochs.push(record);
