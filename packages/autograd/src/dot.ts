@@ -33,7 +33,8 @@ export function toDot(output: Variable, options: DotOptions = {}): string {
     const id = ids.get(v)!;
     const shape = `${formatShape(v.shape)} ${v.dtype}`;
     if (v.gradFn) {
-      const label = `${v.gradFn.op}${v.name ? ` (${v.name})` : ''}\n${shape}`;
+      const outputNo = v.gradFn.outputCount === null ? '' : `[${v.outputIndex}]`;
+      const label = `${v.gradFn.op}${outputNo}${v.name ? ` (${v.name})` : ''}\n${shape}`;
       lines.push(`  ${id} [label=${quote(label)}, shape=box${v === output ? ', style=bold' : ''}];`);
     } else {
       const label = `${v.name ?? (v.requiresGrad ? 'leaf' : 'const')}\n${shape}`;

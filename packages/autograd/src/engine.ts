@@ -37,6 +37,18 @@ export interface OpDefinition<A> {
   backward(ctx: Context, dy: Tensor, attrs: A): (Tensor | null)[];
 }
 
+/**
+ * An op with several outputs, e.g. BatchNorm's y with the batch's mean and variance: one kernel call
+ * computes them together, so they come out of one node. backward receives one gradient per output,
+ * null for an output nothing downstream used (the statistics, usually).
+ */
+export interface MultiOutputOpDefinition<A> {
+  forward(ctx: Context, inputs: Tensor[], attrs: A): Tensor[];
+  backward(ctx: Context, dys: (Tensor | null)[], attrs: A): (Tensor | null)[];
+}
+
+type AnyDefinition = OpDefinition<unknown> | MultiOutputOpDefinition<unknown>;
+
 /** A recorded application of an op: the graph's interior nodes. */
 export class Node {
   /** Set once backward has freed the saved tensors: a second pass must fail loudly, not silently. */
@@ -45,8 +57,10 @@ export class Node {
     readonly op: string,
     readonly inputs: readonly Variable[],
     readonly ctx: Context,
-    readonly definition: OpDefinition<unknown>,
+    readonly definition: AnyDefinition,
     readonly attrs: unknown,
+    /** How many outputs the op returned; null for a one-output op (its backward takes a single dy). */
+    readonly outputCount: number | null = null,
   ) {}
 }
 
@@ -66,22 +80,29 @@ export function noGrad<T>(fn: () => T): T {
 }
 
 /** The Variable class registers its constructor here (it imports this file, not the reverse). */
-let makeVariable: (data: Tensor, gradFn: Node | null, requiresGrad: boolean) => Variable;
+let makeVariable: (data: Tensor, gradFn: Node | null, requiresGrad: boolean, outputIndex: number) => Variable;
 export function setVariableFactory(factory: typeof makeVariable): void { makeVariable = factory; }
 
 /**
  * Turn an OpDefinition into a function on Variables. The forward runs on the inputs' tensors; if
- * any input requires grad (and grad is enabled) the result remembers a Node for backward.
+ * any input requires grad (and grad is enabled) the result remembers a Node for backward. A forward
+ * that returns several tensors (MultiOutputOpDefinition) gives one Variable per output, all made by
+ * the same Node.
  */
-export function defineOp<A = undefined>(name: string, definition: OpDefinition<A>): (inputs: Variable[], attrs: A) => Variable {
-  return (inputs: Variable[], attrs: A): Variable => {
+export function defineOp<A = undefined>(name: string, definition: OpDefinition<A>): (inputs: Variable[], attrs: A) => Variable;
+export function defineOp<A = undefined>(name: string, definition: MultiOutputOpDefinition<A>): (inputs: Variable[], attrs: A) => Variable[];
+export function defineOp<A>(name: string, definition: OpDefinition<A> | MultiOutputOpDefinition<A>) {
+  return (inputs: Variable[], attrs: A): Variable | Variable[] => {
     const needs = inputs.map((v) => v.requiresGrad);
     const record = gradEnabled && needs.some(Boolean);
     const ctx = new Context(needs, inputs.map((v) => v.shape));
     const output = definition.forward(ctx, inputs.map((v) => v.data), attrs);
-    if (!record) return makeVariable(output, null, false);
-    const node = new Node(name, inputs, ctx, definition as OpDefinition<unknown>, attrs);
-    return makeVariable(output, node, true);
+    const outputs = Array.isArray(output) ? output : [output];
+    const node = record
+      ? new Node(name, inputs, ctx, definition as AnyDefinition, attrs, Array.isArray(output) ? output.length : null)
+      : null;
+    const variables = outputs.map((t, k) => makeVariable(t, node, record, k));
+    return Array.isArray(output) ? variables : variables[0];
   };
 }
 
@@ -93,6 +114,11 @@ export interface BackwardOptions {
 /**
  * Reverse-mode sweep from `root`. `gradient` is ∂L/∂root; it may be omitted only for a scalar root
  * (it is then 1, i.e. L = root).
+ *
+ * The sweep visits op nodes, each after every node that consumed its outputs, so that when a node's
+ * backward runs the gradients of all of its outputs are complete (an op with several outputs gets them
+ * together). Gradients wait in `pending`, one slot per output of each node, and are freed as soon as
+ * the node has used them.
  */
 export function backward(root: Variable, gradient?: Tensor, options: BackwardOptions = {}): void {
   if (!root.requiresGrad) {
@@ -109,24 +135,37 @@ export function backward(root: Variable, gradient?: Tensor, options: BackwardOpt
   } else if (gradient.dtype !== root.dtype) {
     gradient = gradient.astype(root.dtype);
   }
-  const order = topologicalOrder(root);
-  const grads = new Map<Variable, Tensor>([[root, gradient.reshape(root.shape)]]);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const v = order[i];
-    const dy = grads.get(v);
-    if (dy === undefined) continue; // nothing flowed here (e.g. the branch was cut by detach)
-    grads.delete(v); // free intermediate gradients as soon as they are used
-    const node = v.gradFn;
-    if (node === null) {
-      v.grad = v.grad === null ? dy : v.grad.add(dy);
-      continue;
+  gradient = gradient.reshape(root.shape);
+  const leafGrads = new Map<Variable, Tensor>();
+  const pending = new Map<Node, (Tensor | undefined)[]>();
+  /** Add g to what flows into v: a leaf collects it, an op's output waits in its node's slot. */
+  const accumulate = (v: Variable, g: Tensor) => {
+    if (v.retainsGrad && v.gradFn !== null) v.grad = v.grad === null ? g : v.grad.add(g);
+    if (v.gradFn === null) {
+      const previous = leafGrads.get(v);
+      leafGrads.set(v, previous === undefined ? g : previous.add(g));
+      return;
     }
-    if (v.retainsGrad) v.grad = v.grad === null ? dy : v.grad.add(dy);
+    let slots = pending.get(v.gradFn);
+    if (!slots) pending.set(v.gradFn, (slots = []));
+    const previous = slots[v.outputIndex];
+    slots[v.outputIndex] = previous === undefined ? g : previous.add(g);
+  };
+  accumulate(root, gradient);
+  const order = root.gradFn ? nodeOrder(root.gradFn) : [];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i];
+    const slots = pending.get(node);
+    if (slots === undefined) continue; // nothing flowed here (e.g. the branch was cut by detach)
+    pending.delete(node); // free intermediate gradients as soon as they are used
     if (node.released) {
       throw new Error(`backward: the graph through '${node.op}' was already freed by an earlier backward; ` +
         'call backward({ retainGraph: true }) the first time if you need to go through it twice');
     }
-    const inputGrads = node.definition.backward(node.ctx, dy, node.attrs);
+    const inputGrads = node.outputCount === null
+      ? (node.definition as OpDefinition<unknown>).backward(node.ctx, slots[0]!, node.attrs)
+      : (node.definition as MultiOutputOpDefinition<unknown>).backward(node.ctx,
+        Array.from({ length: node.outputCount }, (_, k) => slots[k] ?? null), node.attrs);
     node.inputs.forEach((input, k) => {
       let g = inputGrads[k];
       if (!input.requiresGrad || g === null || g === undefined) return;
@@ -138,14 +177,37 @@ export function backward(root: Variable, gradient?: Tensor, options: BackwardOpt
       // ... and its dtype: a float64 constant mixed into a float32 graph must not turn the
       // float32 parameters' gradients into float64.
       if (g.dtype !== input.dtype) g = g.astype(input.dtype);
-      const previous = grads.get(input);
-      grads.set(input, previous === undefined ? g : previous.add(g));
+      accumulate(input, g);
     });
     if (!options.retainGraph) {
       node.ctx.saved = [];
       node.released = true;
     }
   }
+  for (const [leaf, g] of leafGrads) leaf.grad = leaf.grad === null ? g : leaf.grad.add(g);
+}
+
+/** The op nodes reachable from `root`, each after the nodes that made its inputs (iterative DFS). */
+function nodeOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const visited = new Set<Node>([root]);
+  const stack: Array<[Node, number]> = [[root, 0]]; // (node, index of the next input to visit)
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [node, next] = top;
+    if (next < node.inputs.length) {
+      top[1] = next + 1;
+      const child = node.inputs[next].gradFn;
+      if (child !== null && node.inputs[next].requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order;
 }
 
 /**

@@ -9,7 +9,7 @@
 export { Variable, asVariable, variable } from './variable.js';
 export type { VariableOptions } from './variable.js';
 export { defineOp, backward, noGrad, isGradEnabled, topologicalOrder, Context, Node } from './engine.js';
-export type { OpDefinition, BackwardOptions } from './engine.js';
+export type { OpDefinition, MultiOutputOpDefinition, BackwardOptions } from './engine.js';
 export * as F from './ops/index.js';
 export type { Operand } from './ops/index.js';
 export { gradcheck, checkGradients } from './gradcheck.js';

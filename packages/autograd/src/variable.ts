@@ -29,11 +29,14 @@ export class Variable {
   name?: string;
   /** @internal set by retainGrad() */
   retainsGrad = false;
+  /** Which of its op's outputs this is (0 but for ops with several outputs). */
+  readonly outputIndex: number;
 
-  constructor(data: Tensor, options: VariableOptions = {}, gradFn: Node | null = null) {
+  constructor(data: Tensor, options: VariableOptions = {}, gradFn: Node | null = null, outputIndex = 0) {
     if (!(data instanceof Tensor)) throw new Error('Variable: expected a Tensor');
     this.data = data;
     this.gradFn = gradFn;
+    this.outputIndex = outputIndex;
     this.requiresGrad = gradFn !== null || (options.requiresGrad ?? false);
     if (options.requiresGrad && data.dtype === 'int32') {
       throw new Error(`Variable: an int32 tensor ${formatShape(data.shape)} cannot require grad (gradients need floats)`);
@@ -114,7 +117,7 @@ export class Variable {
   }
 }
 
-setVariableFactory((data, gradFn, requiresGrad) => new Variable(data, { requiresGrad }, gradFn));
+setVariableFactory((data, gradFn, requiresGrad, outputIndex) => new Variable(data, { requiresGrad }, gradFn, outputIndex));
 
 /**
  * A Variable from JavaScript values, as `tensor()` makes a Tensor:

@@ -7,7 +7,8 @@
  * on the host values and keeps its result on the host (so gradcheck in float64 stays exact).
  */
 import { getBackend } from '@gradlab/tensor';
-import type { Backend, Conv2DInfo, DType, Tensor } from '@gradlab/tensor';
+import { Tensor } from '@gradlab/tensor';
+import type { Backend, Conv2DInfo, DType, LstmSequenceOptions } from '@gradlab/tensor';
 import { fromHost, onDevice, toHost, upload } from './context.js';
 import type { GpuContext } from './context.js';
 import type { Device } from './device.js';
@@ -16,7 +17,10 @@ import * as red from './kernels/reduce.js';
 import { matmul } from './kernels/matmul.js';
 import * as conv from './kernels/conv.js';
 import * as pool from './kernels/pool.js';
-import * as fused from './kernels/fused.js';
+import * as norm from './kernels/normalization.js';
+import * as losses from './kernels/losses.js';
+import * as recurrent from './kernels/recurrent.js';
+import * as optim from './kernels/optimizers.js';
 import * as move from './kernels/move.js';
 
 export interface GpuBackend extends Backend {
@@ -39,18 +43,30 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
     return result;
   }
 
+  /** Every tensor in a kernel's result (one level of nesting: LSTM's saved state), mapped by f. */
+  function mapResult<R>(result: R, f: (t: Tensor) => Tensor): R {
+    const map = (v: unknown): unknown => (v instanceof Tensor ? f(v) : v !== null && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, map(x)])) : v);
+    return map(result) as R;
+  }
+
   /**
-   * The fused kernels take float32 tensors (and int32 labels) and, unlike the methods above, have no
-   * CPU kernel to fall back on for float64: callers use them only when x.dtype is float32.
+   * A fused kernel (several outputs): on the device unless a float64 is involved, then the CPU
+   * backend's kernel on host values, its results kept on the host (float64) or uploaded; as `run`.
    */
-  function onDeviceFloat32<R>(op: string, inputs: (Tensor | null)[], f: (...xs: (Tensor | null)[]) => R): R {
-    const bad = inputs.find((x) => x !== null && x.dtype === 'float64');
-    if (bad) throw new Error(`gpu: ${op} is a float32 kernel; got a float64 input of shape [${bad.shape.join(',')}]`);
-    const moved = inputs.map((x) => (x === null ? null : dev(x)));
-    const result = f(...moved);
+  function fused<T extends (Tensor | null)[], R>(inputs: T, device: (...xs: T) => R, host: (cpuBackend: Backend, ...xs: T) => R): R {
+    if (inputs.some((x) => x !== null && x.dtype === 'float64')) {
+      return mapResult(host(cpu(), ...(inputs.map((x) => (x === null ? null : toHost(x))) as T)), (t) => fromHost(ctx, t));
+    }
+    const moved = inputs.map((x) => (x === null ? null : dev(x))) as T;
+    const result = device(...moved);
     moved.forEach((m, i) => { if (m !== null && m !== inputs[i]) m.storage.dispose(); });
     return result;
   }
+
+  /** LSTM options with the mask as the kernel wants it: on the device (as float32), or on the host. */
+  const withMask = (o: LstmSequenceOptions, mask: Tensor | null): LstmSequenceOptions => ({ ...o, mask });
+  const zerosOn = (shape: number[]) => new Tensor(upload(ctx, new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
 
   /**
    * For the MoveKernels (concat, pad, gather, scatterAdd, oneHot): the front end calls them only
@@ -66,19 +82,33 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
   return {
     name,
     device,
-    batchNormForward: (x, gamma, beta, epsilon, mask) => onDeviceFloat32('batchNormForward', [x, gamma, beta, mask],
-      (a, g, b, m) => fused.batchNormForward(ctx, a!, g!, b!, epsilon, m)),
-    batchNormBackward: (dy, xHat, invstd, gamma, mask) => onDeviceFloat32('batchNormBackward', [dy, xHat, invstd, gamma, mask],
-      (d, h, s, g, m) => fused.batchNormBackward(ctx, d!, h!, s!, g!, m)),
-    layerNormForward: (x, gamma, beta, epsilon) => onDeviceFloat32('layerNormForward', [x, gamma, beta],
-      (a, g, b) => fused.layerNormForward(ctx, a!, g!, b!, epsilon)),
-    layerNormBackward: (dy, xHat, invstd, gamma) => onDeviceFloat32('layerNormBackward', [dy, xHat, invstd, gamma],
-      (d, h, s, g) => fused.layerNormBackward(ctx, d!, h!, s!, g!)),
-    softmaxCrossEntropy: (logits, labels) => onDeviceFloat32('softmaxCrossEntropy', [logits, labels],
-      (z, y) => fused.softmaxCrossEntropy(ctx, z!, y!)),
-    lstmCellForward: (z, cPrev) => onDeviceFloat32('lstmCellForward', [z, cPrev], (a, c) => fused.lstmCellForward(ctx, a!, c!)),
-    lstmCellBackward: (dh, dc, gates, tanhC, cPrev) => onDeviceFloat32('lstmCellBackward', [dh, dc, gates, tanhC, cPrev],
-      (a, b, g, t, c) => fused.lstmCellBackward(ctx, a!, b!, g!, t!, c!)),
+    batchNormForward: (x, gamma, beta, epsilon, mask) => fused([x, gamma, beta, mask],
+      (a, g, b, m) => norm.batchNormForward(ctx, a!, g!, b!, epsilon, m), (c, a, g, b, m) => c.batchNormForward(a!, g!, b!, epsilon, m)),
+    batchNormBackward: (dy, xHat, invstd, gamma, mask) => fused([dy, xHat, invstd, gamma, mask],
+      (d, h, s, g, m) => norm.batchNormBackward(ctx, d!, h!, s!, g!, m), (c, d, h, s, g, m) => c.batchNormBackward(d!, h!, s!, g!, m)),
+    groupNormForward: (x, gamma, beta, groups, epsilon) => fused([x, gamma, beta],
+      (a, g, b) => norm.groupNormForward(ctx, a!, g!, b!, groups, epsilon), (c, a, g, b) => c.groupNormForward(a!, g!, b!, groups, epsilon)),
+    groupNormBackward: (dy, xHat, invstd, gamma, groups) => fused([dy, xHat, invstd, gamma],
+      (d, h, s, g) => norm.groupNormBackward(ctx, d!, h!, s!, g!, groups), (c, d, h, s, g) => c.groupNormBackward(d!, h!, s!, g!, groups)),
+    softmaxCrossEntropy: (logits, labels) => fused([logits, labels],
+      (z, y) => losses.softmaxCrossEntropy(ctx, z!, y!), (c, z, y) => c.softmaxCrossEntropy(z!, y!)),
+    sigmoidCrossEntropy: (logits, targets) => fused([logits, targets],
+      (z, t) => losses.sigmoidCrossEntropy(ctx, z!, t!), (c, z, t) => c.sigmoidCrossEntropy(z!, t!)),
+    lstmCellForward: (z, cPrev) => fused([z, cPrev], (a, p) => recurrent.lstmCellForward(ctx, a!, p!), (c, a, p) => c.lstmCellForward(a!, p!)),
+    lstmCellBackward: (dh, dc, gates, tanhC, cPrev) => fused([dh, dc, gates, tanhC, cPrev],
+      (a, b, g, t, p) => recurrent.lstmCellBackward(ctx, a!, b!, g!, t!, p!), (c, a, b, g, t, p) => c.lstmCellBackward(a!, b!, g!, t!, p!)),
+    lstmSequenceForward: (xw, U, bias, options) => fused([xw, U, bias, options.mask],
+      (x, u, b, m) => recurrent.lstmSequenceForward(ctx, x!, u!, b!, withMask(options, m && m.astype('float32')), zerosOn),
+      (c, x, u, b, m) => c.lstmSequenceForward(x!, u!, b!, withMask(options, m))),
+    lstmSequenceBackward: (dy, saved, U, options) => fused([dy, saved.gates, saved.hPrev, saved.cPrev, saved.tanhC, U, options.mask],
+      (d, gates, hPrev, cPrev, tanhC, u, m) => recurrent.lstmSequenceBackward(ctx, d!, { gates: gates!, hPrev: hPrev!, cPrev: cPrev!, tanhC: tanhC! }, u!,
+        withMask(options, m && m.astype('float32')), zerosOn),
+      (c, d, gates, hPrev, cPrev, tanhC, u, m) => c.lstmSequenceBackward(d!, { gates: gates!, hPrev: hPrev!, cPrev: cPrev!, tanhC: tanhC! }, u!, withMask(options, m))),
+    sgdUpdate: (w, g, v, hyper) => fused([w, g, v], (a, b, c) => optim.sgdUpdate(a!, b!, c, hyper), (k, a, b, c) => k.sgdUpdate(a!, b!, c, hyper)),
+    adamUpdate: (w, g, m, v, hyper) => fused([w, g, m, v],
+      (a, b, c, d) => optim.adamUpdate(a!, b!, c!, d!, hyper), (k, a, b, c, d) => k.adamUpdate(a!, b!, c!, d!, hyper)),
+    rmspropUpdate: (w, g, s, a, b, hyper) => fused([w, g, s, a, b],
+      (p, q, r, t, u) => optim.rmspropUpdate(p!, q!, r!, t, u, hyper), (k, p, q, r, t, u) => k.rmspropUpdate(p!, q!, r!, t, u, hyper)),
     concat: (tensors, axis, outShape, dtype) => onDeviceAll(tensors, (ts) => move.concat(ctx, ts, axis, outShape, dtype)),
     pad: (x, paddings, value, outShape, dtype) => onDeviceAll([x], ([a]) => move.pad(ctx, a, paddings, value, outShape, dtype)),
     gather: (x, indices, axis, outShape) => onDeviceAll([x, indices], ([a, i]) => move.gather(ctx, a, i, axis, outShape)),

@@ -106,14 +106,14 @@ for (const mode of modes) {
       expect(out.y.backend).toBe(name);
     });
 
-    test('layerNormForward / Backward on a [2,3,6] input against float64 loops and finite differences', () => {
+    test('groupNormForward / Backward with one group on [6,6] (LayerNorm) against float64 loops and finite differences', () => {
       const [M, C, eps] = [6, 6, 1e-3];
       const x = T.randn([2, 3, C], { seed: 5 }).mul(3), g = T.uniform([C], 0.5, 2, { seed: 6 }), b = T.randn([C], { seed: 7 });
       const dy = T.randn([2, 3, C], { seed: 8 });
-      const out = gpu.layerNormForward!(on(x), on(g), on(b), eps);
-      expect(out.y.shape).toEqual([2, 3, C]);
+      const out = gpu.groupNormForward(on(x).reshape([M, C]), on(g), on(b), 1, eps);
+      expect(out.y.shape).toEqual([M, C]);
       close(arr(out.y), layerNormRef(f64(x), M, C, f64(g), f64(b), eps), FORWARD);
-      const back = gpu.layerNormBackward!(on(dy), out.xHat, out.invstd, on(g));
+      const back = gpu.groupNormBackward(on(dy).reshape([M, C]), out.xHat, out.invstd, on(g), 1);
       const dys = f64(dy);
       close(arr(back.dx), numericGrad((xs) => dot(layerNormRef(xs, M, C, f64(g), f64(b), eps), dys), f64(x)), BACKWARD);
       close(arr(back.dGamma), numericGrad((gs) => dot(layerNormRef(f64(x), M, C, gs, f64(b), eps), dys), f64(g)), BACKWARD);

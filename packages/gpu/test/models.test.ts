@@ -34,10 +34,10 @@ afterAll(() => {
 });
 
 type Build = () => models.Sequential;
-/** The fused kernels of the backend (FusedKernels) that each model's step must call on the gpu backend. */
-const FUSED = ['batchNormForward', 'batchNormBackward', 'layerNormForward', 'layerNormBackward', 'softmaxCrossEntropy',
-  'lstmCellForward', 'lstmCellBackward'] as const;
-const BN = ['batchNormForward', 'batchNormBackward'], LSTM = ['lstmCellForward', 'lstmCellBackward'];
+/** The fused kernels of the backend (FusedKernels) that each model's step must call, on every backend. */
+const FUSED = ['batchNormForward', 'batchNormBackward', 'groupNormForward', 'groupNormBackward', 'softmaxCrossEntropy',
+  'sigmoidCrossEntropy', 'lstmSequenceForward', 'lstmSequenceBackward', 'sgdUpdate'] as const;
+const BN = ['batchNormForward', 'batchNormBackward'], LSTM = ['lstmSequenceForward', 'lstmSequenceBackward'];
 /**
  * Each model's step on the gpu backend reads back `readbacks` values at most: the loss, which
  * trainOnBatch returns as a number. (The text model read back three more until Embedding's lookup and
@@ -62,7 +62,7 @@ const builders: Record<string, { build: Build; data: () => [T.Tensor, T.Tensor];
       return m;
     },
     data: () => [T.randn([4, 10, 10, 3], { seed: 21 }), T.tensor([0, 2, 1, 2], { dtype: 'int32' })],
-    fused: [...BN, 'softmaxCrossEntropy'],
+    fused: [...BN, 'softmaxCrossEntropy', 'sgdUpdate'],
     readbacks: 1,
   },
   'speech: LSTM+BN, LSTM+BN, softmax': {
@@ -77,7 +77,7 @@ const builders: Record<string, { build: Build; data: () => [T.Tensor, T.Tensor];
       return m;
     },
     data: () => [T.randn([4, 7, 5], { seed: 22 }), T.tensor([1, 0, 2, 1], { dtype: 'int32' })],
-    fused: [...BN, 'softmaxCrossEntropy', ...LSTM],
+    fused: [...BN, 'softmaxCrossEntropy', ...LSTM, 'sgdUpdate'],
     readbacks: 1,
   },
   'text: Embedding(mask), BiLSTM+BN ×2, sigmoid': {
@@ -93,7 +93,7 @@ const builders: Record<string, { build: Build; data: () => [T.Tensor, T.Tensor];
       return m;
     },
     data: () => [T.tensor([[3, 5, 7, 0, 0], [1, 2, 3, 4, 5], [9, 9, 0, 0, 0], [4, 11, 19, 2, 0]], { dtype: 'int32' }), T.tensor([[1], [0], [1], [0]])],
-    fused: [...BN, ...LSTM], // the sigmoid crossentropy runs as elementwise backend ops
+    fused: [...BN, ...LSTM, 'sigmoidCrossEntropy', 'sgdUpdate'],
     readbacks: 1,
   },
 };
@@ -155,8 +155,8 @@ for (const mode of modes) {
       const gpu = await step(backend, name, `${mode}: ${name}`);
       expect(Number.isFinite(cpu.loss)).toBe(true);
       expect(gpu.on).toEqual([backend]);               // the gpu run's parameters really live on the device
-      expect(cpu.fused).toEqual([]);                    // the cpu backend has no fused kernels: layers' own loops
-      expect(gpu.fused.sort()).toEqual([...builders[name].fused].sort()); // the gpu run took the fused path
+      expect(cpu.fused.sort()).toEqual([...builders[name].fused].sort()); // both backends run the same kernels
+      expect(gpu.fused.sort()).toEqual([...builders[name].fused].sort());
       expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThanOrEqual(LOSS_TOL * Math.max(1, Math.abs(cpu.loss)));
       expect(gpu.grads.length).toBe(cpu.grads.length);
       const bad: string[] = [];

@@ -30,7 +30,6 @@ export { Dense, Activation, Flatten, Dropout, Conv2D, MaxPooling2D, AveragePooli
 export type { LSTMArgs, LSTMResult, LSTMRunOptions, BidirectionalArgs, BidirectionalResult, MergeMode };
 export type { DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, EmbeddingArgs, BatchNormalizationArgs, LayerNormalizationArgs, GroupNormalizationArgs, ActivationName };
 export * as initializers from './initializers.js';
-export * as normalization from './ops/normalization.js';
 
 /** Keras-style factories: `layers.Dense(128, { activation: 'relu' })` makes a `Dense`. */
 export const layers = {
@@ -50,7 +49,7 @@ export const layers = {
 };
 
 export * as models from './models/index.js';
-export * as optimizers from './optimizers.js';
+export * as optimizers from './optimizers/index.js';
 export * as losses from './losses.js';
 export * as metrics from './metrics.js';
 export * as callbacks from './callbacks.js';

@@ -1,6 +1,6 @@
 import { Variable } from '@gradlab/autograd';
 import { Tensor, tensor, randn } from '@gradlab/tensor';
-import { SGD, Adam, RMSprop, Optimizer, clipGradNorm, getOptimizer } from '../src/optimizers.js';
+import { SGD, Adam, RMSprop, Optimizer, clipGradNorm, getOptimizer } from '../src/optimizers/index.js';
 
 const param = (values: number[], dtype: 'float32' | 'float64' = 'float64'): Variable =>
   new Variable(tensor(values, { dtype }), { requiresGrad: true });
@@ -173,11 +173,11 @@ describe('common machinery', () => {
   test('clipGradNorm: returns the global norm and rescales all gradients together', () => {
     const a = param([3, 0]), b = param([0, 4]);
     setGrad(a, [3, 0]); setGrad(b, [0, 4]); // global norm √(9 + 16) = 5
-    expect(clipGradNorm([a, b], 1)).toBeCloseTo(5, 12);
+    expect(clipGradNorm([a, b], 1)!.item()).toBeCloseTo(5, 12);
     expect(values(a.grad!)[0]).toBeCloseTo(0.6, 12);
     expect(values(a.grad!)[1]).toBe(0);
     expect(values(b.grad!)[1]).toBeCloseTo(0.8, 12);
-    expect(clipGradNorm([a, b], 10)).toBeCloseTo(1, 12); // under the limit: unchanged
+    expect(clipGradNorm([a, b], 10)!.item()).toBeCloseTo(1, 12); // under the limit: unchanged
     expect(values(b.grad!)[1]).toBeCloseTo(0.8, 12);
   });
   test('globalClipNorm clips jointly, clipNorm (Keras\'s clipnorm) each gradient on its own, clipValue elementwise', () => {
@@ -212,6 +212,13 @@ describe('common machinery', () => {
     expect(values(w)[0]).toBeLessThan(before[0]);
   });
   test('a non-positive lr is refused', () => {
-    expect(() => new SGD([], { lr: 0 })).toThrow(/SGD: lr must be positive/);
+    expect(() => new SGD([], { lr: 0 })).toThrow(/SGD: lr must be a positive finite number, got/);
+    expect(() => new SGD([], { lr: Infinity })).toThrow(/SGD: lr must be a positive finite number, got Infinity/);
+    expect(() => new SGD([], { momentum: 5 })).toThrow(/SGD: momentum must be in \[0, 1\), got 5/);
+    expect(() => new Adam([], { beta1: 1.5 })).toThrow(/Adam: beta1 must be in \[0, 1\), got 1.5/);
+    expect(() => new Adam([], { epsilon: -1 })).toThrow(/Adam: epsilon must be a non-negative/);
+    expect(() => new RMSprop([], { rho: -1 })).toThrow(/RMSprop: rho must be in \[0, 1\), got -1/);
+    expect(() => new Adam([], { clipNorm: 0 })).toThrow(/Adam: clipNorm must be a positive/);
+    expect(() => getOptimizer('constructor')).toThrow(/unknown optimizer 'constructor'/);
   });
 });

@@ -6,7 +6,7 @@ import { Dense, BatchNormalization, Layer, layers } from '@gradlab/layers';
 import { Sequential } from '../src/models/sequential.js';
 import { load, registerLayer, registeredLayers, crc32, MODEL_FILE, WEIGHTS_FILE } from '../src/models/save.js';
 import type { ModelFile } from '../src/models/save.js';
-import { Adam } from '../src/optimizers.js';
+import { Adam } from '../src/optimizers/index.js';
 
 // The layer modules register their own classes; register the two used here in case they do not (yet).
 if (!registeredLayers().includes('Dense')) registerLayer('Dense', (c) => new Dense(c.units as number, c));

@@ -6,7 +6,7 @@ import { Sequential } from '../src/models/sequential.js';
 import { EarlyStopping } from '../src/callbacks.js';
 import type { CallbackModel, Logs } from '../src/callbacks.js';
 import { sparseCategoricalCrossentropy } from '../src/losses.js';
-import { Adam, SGD } from '../src/optimizers.js';
+import { Adam, SGD } from '../src/optimizers/index.js';
 
 /** XOR of the signs of two coordinates: not linearly separable, easy for a small MLP. */
 function xorData(n: number, seed: number): { x: Tensor; y: Tensor } {
@@ -236,6 +236,21 @@ describe('fit, evaluate, predict', () => {
     await expect(model.fit(x, y.slice([[0, 10]]), silent)).rejects.toThrow(/x \[256,2\] and y \[10\] must have the same number of examples/);
     await expect(model.fit(x, y, { validationSplit: 1, ...silent })).rejects.toThrow(/validationSplit must be in \[0, 1\)/);
     expect(() => model.compile({ optimizer: 'adamw', loss: 'mse' })).toThrow(/unknown optimizer 'adamw'/);
+  });
+
+  test('the values a batch must hold are checked once where the data enters, naming the model, on every backend', async () => {
+    const model = mlp(9);
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+    const bad = tensor([...Array.from(y.dataSync()).slice(0, 255), 2], { dtype: 'int32' }); // the last label names a third class
+    await expect(model.fit(x, bad, silent)).rejects.toThrow(/label 2 \(at 255\) of y \[256\] is outside the valid range \[0, 2\) of the model's 2 classes/);
+    await expect(model.evaluate(x, bad)).rejects.toThrow(/label 2 \(at 255\)/);
+    const text = new Sequential();
+    text.add(layers.Embedding(5, 3, { inputShape: [4] }));
+    text.add(layers.Flatten());
+    text.add(layers.Dense(2, { activation: 'softmax' }));
+    text.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+    const ids = tensor([[1, 2, 3, 4], [0, 1, 5, 2]], { dtype: 'int32' });
+    await expect(text.trainOnBatch(ids, tensor([0, 1], { dtype: 'int32' }))).rejects.toThrow(/id 5 at flat position 6, outside the vocabulary \[0, 5\) of .*\(Embedding\)/);
   });
 });
 

@@ -27,41 +27,115 @@ export interface Conv2DInfo {
 }
 
 /**
- * Optional fused kernels. A backend may provide them (the gpu backend does); code that has its own
- * loops for the same maths (the fused ops of @gradlab/layers) calls them when `getBackend(x.backend)`
- * has them and keeps its own path otherwise, so the CPU backend needs none of them. Inputs are float32
- * (or int32 labels); shapes are as written. All rows/columns are of a matrix: x [M, C] with C the
- * feature axis.
+ * The fused kernels: each a formula that a model runs often enough to deserve one kernel rather than
+ * a chain of elementwise ops (fewer passes over memory, no full-size temporaries). Every backend has
+ * all of them. Each formula also exists once as a readable composite of primitives (the teaching
+ * reference, in @gradlab/autograd's ops/ or @gradlab/layers); tests hold every backend's kernel
+ * against it and against gradcheck. The front ends (ops/normalization.ts, ops/losses.ts,
+ * ops/recurrent.ts, ops/optimizers.ts) check shapes and dtypes before a kernel is called, so the
+ * kernels check nothing. x is read as a matrix [M, C], C = the last (feature) axis.
  */
-export interface FusedKernels {
+export interface NormalizationKernels {
   /**
    * BatchNorm (training mode) over the rows of x [M, C], rows weighted by mask [M] (0/1) or all 1:
    *   mean, variance (biased) per column; invstd = 1/√(variance + ε); x̂ = (x − mean)·invstd; y = γ·x̂ + β.
    */
-  batchNormForward?(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, mask: Tensor | null):
+  batchNormForward(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, mask: Tensor | null):
     { y: Tensor; xHat: Tensor; mean: Tensor; variance: Tensor; invstd: Tensor };
   /** dx = γ·invstd·(dy − m·Σdy/N − m·x̂·Σ(dy·x̂)/N),  dγ = Σ dy·x̂,  dβ = Σ dy  (N = Σ m). */
-  batchNormBackward?(dy: Tensor, xHat: Tensor, invstd: Tensor, gamma: Tensor, mask: Tensor | null):
+  batchNormBackward(dy: Tensor, xHat: Tensor, invstd: Tensor, gamma: Tensor, mask: Tensor | null):
     { dx: Tensor; dGamma: Tensor; dBeta: Tensor };
-  /** LayerNorm over the columns of each row of x [M, C]: x̂ = (x − mean_r)·invstd_r, y = γ·x̂ + β; invstd [M]. */
-  layerNormForward?(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): { y: Tensor; xHat: Tensor; invstd: Tensor };
-  /** With g = dy·γ:  dx = invstd_r·(g − mean_c g − x̂·mean_c(g·x̂)),  dγ = Σ_r dy·x̂,  dβ = Σ_r dy. */
-  layerNormBackward?(dy: Tensor, xHat: Tensor, invstd: Tensor, gamma: Tensor): { dx: Tensor; dGamma: Tensor; dBeta: Tensor };
+  /**
+   * GroupNorm of x [B, …, C] viewed as [B, S, G, K] (K = C/G): statistics per (b, g) over s and k;
+   * x̂ = (x − μ_bg)·invstd_bg, y = γ_c·x̂ + β_c; invstd [B, G]. LayerNorm is this kernel on x as
+   * [M, C] with one group (statistics per row).
+   */
+  groupNormForward(x: Tensor, gamma: Tensor, beta: Tensor, groups: number, epsilon: number):
+    { y: Tensor; xHat: Tensor; invstd: Tensor };
+  /** With h = γ_c·dy:  dx = invstd·(h − mean_group h − x̂·mean_group(h·x̂)),  dγ = Σ_{b,s} dy·x̂,  dβ = Σ_{b,s} dy. */
+  groupNormBackward(dy: Tensor, xHat: Tensor, invstd: Tensor, gamma: Tensor, groups: number):
+    { dx: Tensor; dGamma: Tensor; dBeta: Tensor };
+}
+
+export interface LossKernels {
   /**
    * Row-wise softmax of logits [N, C] and the cross-entropy against int32 labels [N]:
    *   loss_r = log Σ_k e^{z_rk} − z_{r,label_r}   (stable: shifted by the row max).
-   * Its gradient is (softmax − onehot(label))·dloss_r, which the caller forms. A label that is not an
-   * integer in [0, C) gives NaN for its row (callers need not read device labels back to check them).
+   * Its gradient is (softmax − onehot(label))·dloss_r, which the caller forms. A label outside [0, C):
+   * a backend that reads labels on the host (the CPU) throws naming it; a device gives NaN for its row
+   * rather than reading labels back (models check labels on the host where a batch enters fit).
    */
-  softmaxCrossEntropy?(logits: Tensor, labels: Tensor): { loss: Tensor; softmax: Tensor };
+  softmaxCrossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; softmax: Tensor };
+  /**
+   * Elementwise sigmoid cross-entropy of logits z against targets t (same shape):
+   *   loss = max(z, 0) − z·t + log(1 + e^{−|z|})     (stable for any |z|)
+   * and σ(z), from which the caller forms the gradient (σ(z) − t)·dloss.
+   */
+  sigmoidCrossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; sigmoid: Tensor };
+}
+
+/** How the LSTM sequence kernels read and write a sequence (see ops/recurrent.ts). */
+export interface LstmSequenceOptions {
+  /** [B, T], 1 for real steps and 0 for padding; null: every step is real. */
+  mask: Tensor | null;
+  /** Read the sequence from its last step to its first. */
+  goBackwards: boolean;
+  /** One output row per step (else only the last output). */
+  returnSequences: boolean;
+  /** Append the final h and c as two more rows. */
+  returnState: boolean;
+  /** With goBackwards and returnSequences: the output computed at time t goes to row t (Bidirectional). */
+  timeAligned: boolean;
+  /** Keras's zero_output_for_mask: a padded step outputs zeros instead of repeating the previous output. */
+  zeroOutputForMask: boolean;
+}
+
+/** What an LSTM sequence's backward needs from its forward, time-major: gates [T, B, 4u], the rest [T, B, u]. */
+export interface LstmSequenceSaved { gates: Tensor; hPrev: Tensor; cPrev: Tensor; tanhC: Tensor }
+
+export interface RecurrentKernels {
   /**
    * The LSTM cell's gate arithmetic (gate order i, f, c̃, o): z [B, 4u] pre-activations, cPrev [B, u]:
    *   gates = (σ(z_i), σ(z_f), tanh(z_c), σ(z_o)) [B, 4u],  c = f·cPrev + i·c̃,  tanhC = tanh(c),  h = o·tanhC.
    */
-  lstmCellForward?(z: Tensor, cPrev: Tensor): { h: Tensor; c: Tensor; gates: Tensor; tanhC: Tensor };
-  /** Backward of lstmCellForward from dh and dc (the gradient reaching c from the next step): dz [B, 4u], dcPrev [B, u]. */
-  lstmCellBackward?(dh: Tensor, dc: Tensor, gates: Tensor, tanhC: Tensor, cPrev: Tensor): { dz: Tensor; dcPrev: Tensor };
+  lstmCellForward(z: Tensor, cPrev: Tensor): { h: Tensor; c: Tensor; gates: Tensor; tanhC: Tensor };
+  /**
+   * Backward of lstmCellForward from dh and dc (the gradient reaching c from the next step):
+   *   dc_t = dc + dh·o·(1 − tanh²c);  dz = (dc_t·c̃·i(1−i), dc_t·cPrev·f(1−f), dc_t·i·(1−c̃²), dh·tanh c·o(1−o));
+   *   dcPrev = dc_t·f.
+   */
+  lstmCellBackward(dh: Tensor, dc: Tensor, gates: Tensor, tanhC: Tensor, cPrev: Tensor): { dz: Tensor; dcPrev: Tensor };
+  /**
+   * The whole recurrence over xw = x·W [B, T, 4u] with recurrent kernel U [u, 4u] and bias [4u]:
+   * per step z = xw_t + b + h·U, then the cell. The output [B, R, u] holds the outputs (all T steps, or
+   * the last) and, with returnState, h_T and c_T as two more rows.
+   */
+  lstmSequenceForward(xw: Tensor, U: Tensor, bias: Tensor, options: LstmSequenceOptions): { output: Tensor; saved: LstmSequenceSaved };
+  /** Backpropagation through time from dy [B, R, u]: dxw = dz [B, T, 4u], dU = Σ_t h_prevᵀ·dz_t, dbias = Σ dz. */
+  lstmSequenceBackward(dy: Tensor, saved: LstmSequenceSaved, U: Tensor, options: LstmSequenceOptions):
+    { dxw: Tensor; dU: Tensor; dBias: Tensor };
 }
+
+/** Hyperparameters of one optimizer step; formulas in ops/optimizers.ts. */
+export interface SgdHyper { lr: number; momentum: number; nesterov: boolean }
+export interface AdamHyper { lr: number; beta1: number; beta2: number; epsilon: number; /** the step count t, from 1 */ step: number }
+export interface RmspropHyper { lr: number; rho: number; momentum: number; epsilon: number }
+
+/**
+ * One update of a parameter w from its gradient g, with the optimizer's state tensors (of w's shape).
+ * Each returns the new w and the new state; the inputs are not changed (tensors are values). A state
+ * tensor given as null is a slot the rule does not use: SGD's velocity without momentum, RMSprop's a
+ * when not centered and b without momentum.
+ */
+export interface OptimizerKernels {
+  sgdUpdate(w: Tensor, g: Tensor, velocity: Tensor | null, hyper: SgdHyper): { w: Tensor; velocity: Tensor | null };
+  adamUpdate(w: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: AdamHyper): { w: Tensor; m: Tensor; v: Tensor };
+  rmspropUpdate(w: Tensor, g: Tensor, s: Tensor, a: Tensor | null, b: Tensor | null, hyper: RmspropHyper):
+    { w: Tensor; s: Tensor; a: Tensor | null; b: Tensor | null };
+}
+
+/** Every fused kernel family together. */
+export interface FusedKernels extends NormalizationKernels, LossKernels, RecurrentKernels, OptimizerKernels {}
 
 /**
  * Optional kernels for the ops that move values rather than compute with them. The front end
@@ -148,26 +222,3 @@ export function getBackend(name: string = active): Backend {
 }
 
 export function backendName(): string { return active; }
-
-/**
- * True when `x` lives on a device backend (any but 'cpu') in float32. Code with its own typed-array
- * loops (the fused ops of @gradlab/layers) uses backend ops or fused kernels for such tensors instead,
- * since reading them into a loop would download them and uploading the result would copy it back.
- * float64 stays on the loops: a device computes in float32.
- */
-export function isOnDevice(x: Tensor): boolean {
-  return x.storage.backend !== 'cpu' && x.dtype === 'float32';
-}
-
-/**
- * The backend holding `x` when it offers the optional fused kernel `name`, `x` is float32 on a device
- * (isOnDevice) and none of the `other` inputs is float64 (the fused kernels take float32, and int32
- * labels); otherwise null, and the caller runs its own loops. On the CPU this is one string
- * comparison, so the CPU path costs nothing extra.
- */
-export function fusedKernelFor<K extends keyof FusedKernels>(name: K, x: Tensor, ...other: (Tensor | null)[]):
-  (Backend & Required<Pick<FusedKernels, K>>) | null {
-  if (!isOnDevice(x) || other.some((t) => t !== null && t.dtype === 'float64')) return null;
-  const backend = getBackend(x.backend);
-  return backend[name] ? (backend as Backend & Required<Pick<FusedKernels, K>>) : null;
-}

@@ -85,8 +85,14 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
 }
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 0, dtype); }
 export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 1, dtype); }
-export function zerosLike(x: Tensor): Tensor { return full(x.shape, 0, x.dtype); }
-export function onesLike(x: Tensor): Tensor { return full(x.shape, 1, x.dtype); }
+/** A tensor of x's shape and dtype filled with `value`, on x's backend (as PyTorch's full_like keeps the device). */
+export function fullLike(x: Tensor, value: number): Tensor {
+  const data = allocate(x.dtype, x.size);
+  if (value !== 0) data.fill(value);
+  return new Tensor(getBackend(x.backend).upload(data), x.shape);
+}
+export function zerosLike(x: Tensor): Tensor { return fullLike(x, 0); }
+export function onesLike(x: Tensor): Tensor { return fullLike(x, 1); }
 
 /** start, start+step, … below stop (as NumPy's arange; arange(n) counts 0…n-1). */
 export function arange(start: number, stop?: number, step = 1, dtype: DType = 'float32'): Tensor {

@@ -29,3 +29,7 @@ export * from './ops/join.js';
 export * from './ops/indexing.js';
 export { setNumThreads, numThreads, shutdownThreads } from './cpu/threads.js';
 export { setGemmKernel, gemmKernel } from './cpu/wasm/gemm-f32.js';
+export * from './ops/normalization.js';
+export * from './ops/losses.js';
+export * from './ops/recurrent.js';
+export * from './ops/optimizers.js';

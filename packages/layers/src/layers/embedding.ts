@@ -20,19 +20,11 @@ import { registerLayer } from '../models/save.js';
  * the table is still being updated when the next step looks it up. The cpu backend runs the same two ops
  * as typed-array loops (tensor/ops/indexing.ts).
  *
- * Ids on the host (the cpu backend: what `fit` slices its batches from) are checked here, which costs
- * nothing and names the layer. Ids on a device are not read back to be checked (that readback would
- * stall the step); there an id outside [0, V) gives a row of NaN (docs/gpu.md).
+ * Ids are not read here (that would stall a step on a device): `fit` checks them once where the data
+ * enters (models/check-batch.ts); on the CPU, gather refuses an id outside the table by itself, and on a
+ * device such an id gives a row of NaN (docs/gpu.md).
  */
-export function embeddingLookup(table: Variable, ids: Tensor, op = 'embeddingLookup'): Variable {
-  if (ids.backend === 'cpu') {
-    const raw = ids.dataSync();
-    const V = table.shape[0];
-    for (let i = 0; i < raw.length; i++) {
-      const id = raw[i];
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${op}: id ${id} at position ${i} is outside the vocabulary [0, ${V})`);
-    }
-  }
+export function embeddingLookup(table: Variable, ids: Tensor): Variable {
   return F.gather(table, ids, 0);
 }
 
@@ -67,7 +59,7 @@ export class Embedding extends Layer {
   }
 
   call(x: Variable): Variable {
-    return embeddingLookup(this.embeddings!, x.data, `${this.name} (Embedding)`);
+    return embeddingLookup(this.embeddings!, x.data);
   }
 
   // The mask is an op on the ids' backend (ids ≠ 0), so ids on a device give a mask on the device.

@@ -1,13 +1,32 @@
 /**
- * BatchNormalization and LayerNormalization, with Keras's defaults and semantics. The maths and
- * both implementations (composite and fused) live in ../ops/normalization.ts.
+ * BatchNormalization and LayerNormalization, with Keras's defaults and semantics. The maths, as a
+ * composite of primitives and as a fused op, is in @gradlab/autograd's ops/normalization.ts; the fused
+ * op's kernels are the backend's (packages/tensor/src/cpu/normalization.ts on the CPU).
  */
-import { Variable } from '@gradlab/autograd';
+import { F, Variable } from '@gradlab/autograd';
 import { Tensor, full, zeros, ones, formatShape } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { registerLayer } from '../models/save.js';
-import { batchNormComposite, batchNormFused, batchNormInference, checkFeatures, layerNormComposite, layerNormFused } from '../ops/normalization.js';
+
+/** Throw unless the normalised axis of x matches the parameters: names the layer and both shapes. */
+export function checkFeatures(layer: string, x: Variable, gamma: Variable): void {
+  if (x.shape[x.rank - 1] !== gamma.shape[0]) {
+    throw new Error(`${layer}: input ${formatShape(x.shape)} has ${x.shape[x.rank - 1]} features, gamma ${formatShape(gamma.shape)} expects ${gamma.shape[0]}`);
+  }
+}
+
+/**
+ * BatchNorm at inference: fixed statistics, so it is an affine map per feature:
+ *   y = γ·(x − μ_moving)·invstd + β = x·scale + shift,  scale = γ·invstd,  shift = β − μ_moving·scale
+ * Composite only: folded into one scale and one shift it is two passes over x, as a kernel would be.
+ */
+export function batchNormInference(x: Variable, gamma: Variable, beta: Variable, movingMean: Tensor, movingVariance: Tensor, epsilon: number): Variable {
+  const invstd = movingVariance.add(epsilon).sqrt().reciprocal();
+  const scale = gamma.mul(invstd);
+  const shift = beta.sub(scale.mul(movingMean));
+  return x.mul(scale).add(shift);
+}
 
 export interface BatchNormalizationArgs extends LayerArgs {
   /** Feature axis; only the last (-1) is supported, as for every channels-last layout gradlab uses. */
@@ -78,18 +97,12 @@ export class BatchNormalization extends Layer {
     if (mask !== null && mask.size !== rows) {
       throw layerError(this, `mask ${formatShape(mask.shape)} does not match input ${formatShape(x.shape)} (expected ${rows} entries, one per position)`);
     }
-    // The count of unmasked rows is checked only where it is free to read: no mask, or a mask on the
-    // host. A mask computed on a device (an Embedding's ids ≠ 0 on device-resident ids) stays there —
-    // reading it back would stall the step, and throws under the asynchronous contract — and the ops
-    // below divide by its count as a tensor on the device; there a batch with ≤ 1 real row is not caught.
-    const count = mask === null ? rows : mask.backend === 'cpu' ? mask.sum().item() : null;
-    if (count !== null && count <= 1) {
-      throw layerError(this, `expected more than 1 value per channel when training, got input ${formatShape(x.shape)}` +
-        `${mask ? ` with ${count} unmasked position(s)` : ''}; use a larger batch or call in inference mode`);
-    }
-    const { y, stats } = (this.fused ? batchNormFused : batchNormComposite)(x, gamma, beta, this.epsilon, mask);
+    // A batch with at most one (unmasked) row per feature has variance 0: x̂ = 0 and y = β. That is
+    // checked where a batch enters fit (models/check-batch.ts), not here: counting the mask's ones
+    // would read a device tensor back in the middle of a step.
+    const stats = (this.fused ? F.batchNorm : F.batchNormComposite)(x, gamma, beta, this.epsilon, mask);
     this.updateMovingAverages(stats.mean, stats.variance);
-    return y;
+    return stats.y;
   }
 
   /** moving ← momentum·moving + (1 − momentum)·batch, using the biased batch variance (as Keras). */
@@ -147,7 +160,7 @@ export class LayerNormalization extends Layer {
     const gamma = this.gamma ?? new Variable(full([features], 1, x.dtype));
     const beta = this.beta ?? new Variable(full([features], 0, x.dtype));
     checkFeatures(`${this.name} (LayerNormalization)`, x, gamma);
-    return (this.fused ? layerNormFused : layerNormComposite)(x, gamma, beta, this.epsilon);
+    return (this.fused ? F.layerNorm : F.layerNormComposite)(x, gamma, beta, this.epsilon);
   }
 
   override getConfig(): Record<string, unknown> {

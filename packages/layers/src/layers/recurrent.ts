@@ -5,9 +5,11 @@
  * How a call runs (the speed comes from the split):
  *   1. x·W for ALL time steps at once: one [B·T, in] @ [in, 4u] matmul, through the engine;
  *   2. the recurrence h_{t−1} → h_t, which cannot be batched over time, as one fused op for the whole
- *      sequence (lstm-sequence.ts), whose backward runs backpropagation through time explicitly.
- * With `unroll: true` step 2 is instead T fused-cell nodes (lstm-cell.ts), so the engine itself runs
- * BPTT, node by node: the same numbers, slower; useful for reading the graph and for tests.
+ *      sequence (F.lstmSequence), whose backward runs backpropagation through time in the backend's
+ *      kernel.
+ * With `unroll: true` step 2 is instead T fused-cell nodes (F.lstmCell), so the engine itself runs
+ * BPTT, node by node: the same numbers, slower; useful for reading the graph and for tests. The ops
+ * and the composite reference step are in @gradlab/autograd's ops/recurrent.ts.
  *
  * Masks: at a padded step (mask 0) h, c and the output keep their previous values, as in Keras (with
  * zeroOutputForMask the output is 0 there instead, as in Keras's Bidirectional).
@@ -18,8 +20,6 @@ import { Layer, layerError, formatSymbolicShape } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getInitializer } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
-import { lstmCell } from './lstm-cell.js';
-import { lstmSequence } from './lstm-sequence.js';
 import { registerLayer } from '../models/save.js';
 
 export interface LSTMArgs extends LayerArgs {
@@ -146,7 +146,7 @@ export class LSTM extends Layer {
     const xw = x.reshape([B * T, features]).matmul(W).reshape([B, T, 4 * u]);
     if (this.unroll) return this.runUnrolled(xw.add(b), U, options);
     // 2. the recurrence (it adds the bias on the way): one node
-    const y = lstmSequence(xw, U, b, {
+    const y = F.lstmSequence(xw, U, b, {
       mask, goBackwards: this.goBackwards, returnSequences: this.returnSequences, returnState: options.withState,
       timeAligned: options.timeAligned, zeroOutputForMask: this.zeroOutputForMask,
     });
@@ -167,7 +167,7 @@ export class LSTM extends Layer {
     const outputs: Variable[] = [];
     for (let k = 0; k < T; k++) {
       const t = this.goBackwards ? T - 1 - k : k;
-      const next = lstmCell(xz.slice([null, t]), h, c, U);
+      const next = F.lstmCell(xz.slice([null, t]), h, c, U);
       if (options.mask) {
         const real = options.mask.slice([null, [t, t + 1]]); // [B, 1], broadcast over the units
         h = F.where(real, next.h, h);

@@ -15,8 +15,10 @@ import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getLoss, lossFromName } from '../losses.js';
 import type { Loss, LossName, LossSpec } from '../losses.js';
 import { getMetric, onHost } from '../metrics.js';
+import { checkHostBatch } from './check-batch.js';
+import { Embedding } from '../layers/embedding.js';
 import type { Metric, MetricCount } from '../metrics.js';
-import { Adam, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers.js';
+import { Adam, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
 import { History } from '../callbacks.js';
 import type { Callback, Logs } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
@@ -191,10 +193,20 @@ export class Sequential extends Layer {
     return { loss: this.loss, optimizer: this.optimizer };
   }
 
+  /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters. */
   private checkData(op: string, x: Tensor, y: Tensor): void {
     if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
       throw layerError(this, `${op}: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
     }
+    const first = this.layers[0];
+    if (!this.built && first) this.build([null, ...x.shape.slice(1)]);
+    const out = this.outputShapes[this.outputShapes.length - 1];
+    const classes = out ? out[out.length - 1] : null;
+    checkHostBatch(op, x, y, {
+      model: this.name,
+      classes: this.loss?.kind === 'sparse_categorical_crossentropy' && typeof classes === 'number' ? classes : null,
+      embedding: first instanceof Embedding ? { name: first.name, inputDim: first.inputDim } : null,
+    });
   }
 
   /**

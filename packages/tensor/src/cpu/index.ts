@@ -9,6 +9,10 @@ import { reduce, argReduce, variance } from './reduce.js';
 import { matmul } from './matmul.js';
 import { conv2d, conv2dBackpropInput, conv2dBackpropFilter } from './conv.js';
 import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './pool.js';
+import { batchNormForward, batchNormBackward, groupNormForward, groupNormBackward } from './normalization.js';
+import { softmaxCrossEntropy, sigmoidCrossEntropy } from './losses.js';
+import { lstmCellForward, lstmCellBackward, lstmSequenceForward, lstmSequenceBackward } from './recurrent.js';
+import { sgdUpdate, adamUpdate, rmspropUpdate } from './optimizers.js';
 
 export function createCpuBackend(): Backend {
   return {
@@ -19,5 +23,9 @@ export function createCpuBackend(): Backend {
     matmul,
     conv2d, conv2dBackpropInput, conv2dBackpropFilter,
     maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
+    batchNormForward, batchNormBackward, groupNormForward, groupNormBackward,
+    softmaxCrossEntropy, sigmoidCrossEntropy,
+    lstmCellForward, lstmCellBackward, lstmSequenceForward, lstmSequenceBackward,
+    sgdUpdate, adamUpdate, rmspropUpdate,
   };
 }
