@@ -60,9 +60,13 @@ describe('the lab\'s helpers', () => {
     const m = graphMemory(y, [x, w.data]);
     expect(m.nodes).toBe(3);
     expect(m.total).toBe(24 + 24 + 4);
-    // A fused loss saves what it needs: counted once under `saved` when it is not an op output.
+    // A fused loss saves what it needs: counted once under `saved` when it is not an op output. The
+    // loss is the fused softmaxCrossEntropy node (per-row losses) and the mean over the rows (a sum and a division).
     const loss = losses.sparseCategoricalCrossentropy(new Variable(x, { requiresGrad: true }), tensor([0, 2], { dtype: 'int32' }), { fromLogits: true });
-    expect(graphMemory(loss, [x]).nodes).toBe(1);
+    const ops: string[] = [];
+    for (let v = loss; v.gradFn; v = v.gradFn.inputs[0]) ops.push(v.gradFn.op);
+    expect(ops[ops.length - 1]).toBe('softmaxCrossEntropy');
+    expect(graphMemory(loss, [x]).nodes).toBe(ops.length);
   });
 
   it('puts a line chart\'s legend in the corner asked for (examples/common\'s `legend`)', () => {
