@@ -17,7 +17,7 @@ import { matmul } from './kernels/matmul.js';
 import * as conv from './kernels/conv.js';
 import * as pool from './kernels/pool.js';
 import * as fused from './kernels/fused.js';
-import * as move from './kernels/move.js';
+import * as indexing from './kernels/indexing.js';
 
 export interface GpuBackend extends Backend {
   readonly device: Device;
@@ -53,7 +53,7 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
   }
 
   /**
-   * For the MoveKernels (concat, pad, gather, scatterAdd, oneHot): the front end calls them only
+   * For the IndexingKernels (concat, pad, gather, scatterAdd, oneHot): the front end calls them only
    * without float64 inputs; cpu tensors among the inputs are uploaded for the call and freed after.
    */
   function onDeviceAll(inputs: readonly Tensor[], f: (xs: Tensor[]) => Tensor): Tensor {
@@ -79,11 +79,11 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
     lstmCellForward: (z, cPrev) => onDeviceFloat32('lstmCellForward', [z, cPrev], (a, c) => fused.lstmCellForward(ctx, a!, c!)),
     lstmCellBackward: (dh, dc, gates, tanhC, cPrev) => onDeviceFloat32('lstmCellBackward', [dh, dc, gates, tanhC, cPrev],
       (a, b, g, t, c) => fused.lstmCellBackward(ctx, a!, b!, g!, t!, c!)),
-    concat: (tensors, axis, outShape, dtype) => onDeviceAll(tensors, (ts) => move.concat(ctx, ts, axis, outShape, dtype)),
-    pad: (x, paddings, value, outShape, dtype) => onDeviceAll([x], ([a]) => move.pad(ctx, a, paddings, value, outShape, dtype)),
-    gather: (x, indices, axis, outShape) => onDeviceAll([x, indices], ([a, i]) => move.gather(ctx, a, i, axis, outShape)),
-    scatterAdd: (shape, indices, updates, axis) => onDeviceAll([indices, updates], ([i, u]) => move.scatterAdd(ctx, shape, i, u, axis)),
-    oneHot: (indices, depth, dtype) => onDeviceAll([indices], ([i]) => move.oneHot(ctx, i, depth, dtype)),
+    concat: (tensors, axis, outShape, dtype) => onDeviceAll(tensors, (ts) => indexing.concat(ctx, ts, axis, outShape, dtype)),
+    pad: (x, paddings, value, outShape, dtype) => onDeviceAll([x], ([a]) => indexing.pad(ctx, a, paddings, value, outShape, dtype)),
+    gather: (x, indices, axis, outShape) => onDeviceAll([x, indices], ([a, i]) => indexing.gather(ctx, a, i, axis, outShape)),
+    scatterAdd: (shape, indices, updates, axis) => onDeviceAll([indices, updates], ([i, u]) => indexing.scatterAdd(ctx, shape, i, u, axis)),
+    oneHot: (indices, depth, dtype) => onDeviceAll([indices], ([i]) => indexing.oneHot(ctx, i, depth, dtype)),
     upload: (data) => upload(ctx, data),
     copy: (x, dtype = x.dtype) => run([x], dtype, (a) => ew.copy(ctx, a, dtype), (c, a) => c.copy(a, dtype)),
     unary: (op, x) => run([x], null, (a) => ew.unary(ctx, op, a), (c, a) => c.unary(op, a)),
