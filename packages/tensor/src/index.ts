@@ -28,4 +28,4 @@ export * from './ops/pool.js';
 export * from './ops/join.js';
 export * from './ops/indexing.js';
 export { setNumThreads, numThreads, shutdownThreads } from './cpu/threads.js';
-export { setGemmKernel, gemmKernel } from './cpu/wasm/gemm-f32.js';
+export { setGemmKernel, gemmKernel } from './cpu/gemm.js';
