@@ -21,7 +21,7 @@
  * Tile and block sizes were picked by measurement (Node 20, 2.8 GHz Xeon, 512×512 float32): a 4×8
  * tile ran at ~3.7 GFLOPS, as fast as or faster than 4×4, 8×4, 6×4, 4×6, 4×12, 3×8 and 2×8; KC = 256
  * beat 128 and 512. Packing into Float64Array rather than Float32Array was worth ~1.5×, and the naive
- * triple loop runs at ~0.45 GFLOPS on the same machine (scripts/bench-kernels.mjs measures both).
+ * triple loop runs at ~0.45 GFLOPS on the same machine (bench/kernels.mjs measures both).
  *
  * This JavaScript kernel serves float64 (and int32). Float32 products go to the same blocking around a
  * WebAssembly SIMD micro-kernel, ~5× faster (wasm/gemm-f32.ts); GRADLAB_GEMM=js keeps them here.
