@@ -198,6 +198,19 @@ console.log(JSON.stringify({
     expect(out.params).toBe(23);
   });
 
+  test("without @gradlab/gpu installed, useBackend('gpu') says which package to install, and how", () => {
+    // gradlab declares @gradlab/gpu an optional peer: npm installs gradlab without it.
+    expect(fs.existsSync(path.join(project(), 'node_modules', '@gradlab', 'gpu'))).toBe(false);
+    fs.writeFileSync(path.join(project(), 'gpu.mjs'), `
+import { useBackend, backendName } from 'gradlab';
+try { await useBackend('gpu'); console.log('no error'); } catch (error) { console.log(error.message); }
+console.log(backendName());
+`);
+    expect(run(process.execPath, ['gpu.mjs'], project())).toBe(
+      "useBackend('gpu'): the gpu backend is in the package @gradlab/gpu, which is not installed here. " +
+      'Install it beside gradlab (npm install @gradlab/gpu, or pnpm add @gradlab/gpu) and run again.\ncpu\n');
+  });
+
   test('a TypeScript file type-checks against the installed declarations; a wrong-typed one fails', () => {
     fs.writeFileSync(path.join(project(), 'good.ts'), `
 import { tensor, zeros, Tensor, Variable, noGrad, layers, models } from 'gradlab';

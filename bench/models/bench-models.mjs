@@ -18,7 +18,8 @@
 //
 // Run: pnpm run bench:models (builds first), or after a build:
 //   node bench/models/bench-models.mjs [--models image,speech,text] [--steps 5] [--warmup 2]
-//     [--backends gradlab,tfjs-wasm,tfjs-cpu] [--phases train,predict] [--tfjs-cpu-image-train]
+//     [--backends gradlab,tfjs-wasm,tfjs-cpu] [--phases train,predict] [--tfjs-cpu-image-train] [--no-save]
+// The JSON is also saved as bench/results/<date>-<machine>/models.json unless --no-save.
 // --tfjs-cpu-image-train includes TensorFlow.js's CPU backend training the image model, off by default:
 // it takes about 100 s per step.
 import { spawnSync } from 'node:child_process';
@@ -28,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { describeMachine, finish, loadAverage, median, round as roundTo } from '../lib/timing.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BATCH = 32;
@@ -42,10 +44,9 @@ const ISSUE_REFERENCE_MS = {
   text: { train: { 'tfjs-cpu': 6900, 'tfjs-wasm': 2100 }, predict: { 'tfjs-wasm': 271 } },
 };
 
-const round = (x, digits = 1) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const round = (x, digits = 1) => roundTo(x, digits);
 const mb = (bytes) => round(bytes / 2 ** 20, 1);
-const load1 = () => round(os.loadavg()[0], 2);
+const load1 = () => loadAverage()[0];
 
 function parseFlags(argv) {
   const flags = { models: ALL_MODELS, backends: ALL_BACKENDS, phases: ALL_PHASES, steps: 5, warmup: 2, budgetS: 90, tfjsCpuImageTrain: false, child: null };
@@ -71,10 +72,11 @@ function parseFlags(argv) {
       case '--warmup': flags.warmup = count(value(), 'warmup', 0); break;
       case '--budget-s': flags.budgetS = count(value(), 'budget-s', 1); break;
       case '--tfjs-cpu-image-train': flags.tfjsCpuImageTrain = true; break;
+      case '--no-save': break; // read by finish()
       case '--child': flags.child = JSON.parse(value()); break;
       case '--help': case '-h':
         console.error('usage: node bench/models/bench-models.mjs [--models image,speech,text] [--steps N] [--warmup N] ' +
-          '[--backends gradlab,tfjs-wasm,tfjs-cpu] [--phases train,predict] [--budget-s S] [--tfjs-cpu-image-train]');
+          '[--backends gradlab,tfjs-wasm,tfjs-cpu] [--phases train,predict] [--budget-s S] [--tfjs-cpu-image-train] [--no-save]');
         process.exit(0);
         break;
       default: throw new Error(`bench-models: unknown flag ${arg} (try --help)`);
@@ -240,10 +242,7 @@ async function runParent(flags) {
   const { version: gradlabVersion } = JSON.parse(readFileSync(path.join(HERE, 'node_modules/gradlab/package.json'), 'utf8'));
   const gradlab = await import('gradlab');
   const report = {
-    machine: {
-      cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`,
-      loadavg_at_start: os.loadavg().map((l) => round(l, 2)),
-    },
+    machine: describeMachine(),
     config: {
       batch: BATCH, steps: flags.steps, warmup: flags.warmup, budget_s_per_measurement: flags.budgetS, models: flags.models, backends: flags.backends, phases: flags.phases,
       tfjs_cpu_image_train: flags.tfjsCpuImageTrain, gradlab: gradlabVersion, gradlab_source: gitDescription(),
@@ -278,9 +277,8 @@ async function runParent(flags) {
   } finally {
     rmSync(resultDir, { recursive: true, force: true });
   }
-  report.machine.loadavg_at_end = os.loadavg().map((l) => round(l, 2));
   report.machine.total_seconds = round((performance.now() - started) / 1000, 0);
-  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  finish('models', report);
 }
 
 const flags = parseFlags(process.argv.slice(2));

@@ -18,7 +18,9 @@
 // time in, including code no wrapper sees.
 //
 // Run after a build: node bench/models/profile-gradlab.mjs [--models image,speech,text] [--steps 3]
-//   [--phases train,predict] [--cpu-prof] [--top 25]
+//   [--phases train,predict] [--cpu-prof] [--top 25] [--no-save]
+// The JSON is also saved as bench/results/<date>-<machine>/profile.json (profile-cpu-prof.json with
+// --cpu-prof) unless --no-save.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,13 +29,13 @@ import { fileURLToPath } from 'node:url';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import * as gradlab from 'gradlab';
 import { buildGradlabModel, gradlabBatch } from './models-gradlab.mjs';
+import { cpuMs, describeMachine, finish, loadAverage, median, round as roundTo } from '../lib/timing.mjs';
 
 const { Variable, getBackend, topologicalOrder, setSeed } = gradlab;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const BATCH = 32;
-const round = (x, digits = 1) => Number(x.toFixed(digits));
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const round = (x, digits = 1) => roundTo(x, digits);
 
 function parseFlags(argv) {
   const flags = { models: ['image', 'speech', 'text'], phases: ['train', 'predict'], steps: 3, warmup: 2, cpuProf: false, plain: false, top: 25 };
@@ -46,6 +48,7 @@ function parseFlags(argv) {
     else if (key === '--warmup') flags.warmup = Number(value());
     else if (key === '--top') flags.top = Number(value());
     else if (key === '--cpu-prof') flags.cpuProf = true;
+    else if (key === '--no-save') continue; // read by finish()
     else if (key === '--plain') flags.plain = true; // internal: the uninstrumented run that --cpu-prof samples
     else throw new Error(`profile-gradlab: unknown flag ${argv[i]}`);
   }
@@ -56,7 +59,7 @@ function parseFlags(argv) {
 
 // ---- nested timers --------------------------------------------------------------------------------
 
-const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const cpuNow = cpuMs;
 
 /**
  * Inclusive and self time per key, by the wall clock and by this process's CPU time (the CPU time is
@@ -295,7 +298,7 @@ function runCpuProf(flags) {
 const flags = parseFlags(process.argv.slice(2));
 console.log = console.error; // stdout carries only the JSON
 const report = {
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadavg_at_start: os.loadavg().map((l) => round(l, 2)) },
+  machine: describeMachine(),
   config: {
     batch: BATCH, steps: flags.steps, warmup: flags.warmup, mode: flags.cpuProf ? 'cpu-prof' : flags.plain ? 'plain' : 'instrumented',
     gradlab_threads: typeof gradlab.numThreads === 'function' ? gradlab.numThreads() : 1,
@@ -307,9 +310,9 @@ if (flags.cpuProf) {
 } else {
   report.models = {};
   for (const model of flags.models) {
-    console.error(`profiling ${model} (load ${os.loadavg()[0].toFixed(2)})`);
+    console.error(`profiling ${model} (load ${loadAverage()[0]})`);
     report.models[model] = await profileModel(model, flags);
   }
 }
-report.machine.loadavg_at_end = os.loadavg().map((l) => round(l, 2));
-process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+if (flags.plain) process.stdout.write(JSON.stringify(report) + '\n'); // for the --cpu-prof parent, which reads it
+else finish(flags.cpuProf ? 'profile-cpu-prof' : 'profile', report);

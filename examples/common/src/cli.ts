@@ -5,7 +5,8 @@
  *   --batch-size N   examples per optimizer step
  *   --subset N       train on the first N training examples only (after the seeded shuffle)
  *   --seed N         seeds the data split, the shuffles and the weight initialisation
- *   --backend NAME   gradlab backend to run on ('cpu', or 'gpu' once @gradlab/gpu is registered)
+ *   --backend NAME   gradlab backend to run on: 'cpu', 'gpu' or 'gpu:<mode>' (gradlab's useBackend imports
+ *                    @gradlab/gpu on demand); default: the GRADLAB_BACKEND environment variable, else 'cpu'
  *   --quick          CI mode: small subset, few epochs, and exit 1 unless accuracy is well above chance
  *   --recalibrate N  after each epoch, re-estimate BatchNorm's statistics over N training batches
  *                    (loop.ts, recalibrateBatchNorm; --quick uses it, its runs being too short for them)
@@ -48,7 +49,7 @@ const COMMON_FLAGS: Record<string, ExtraFlag> = {
   batchSize: { type: 'string', description: 'examples per optimizer step' },
   subset: { type: 'string', description: 'train on this many examples (0: all)' },
   seed: { type: 'string', description: 'seed of the data split, shuffles and initialisation' },
-  backend: { type: 'string', description: "gradlab backend ('cpu')" },
+  backend: { type: 'string', description: "gradlab backend: cpu, gpu or gpu:<mode> (default: GRADLAB_BACKEND, else cpu)" },
   quick: { type: 'boolean', description: 'CI mode: small and fast, fails unless accuracy is well above chance' },
   out: { type: 'string', description: 'folder for results, plots and the saved model' },
   recalibrate: { type: 'string', description: "re-estimate BatchNorm's statistics over N training batches after each epoch" },
@@ -84,7 +85,9 @@ export function parseCli<E extends Record<string, string | number | boolean>>(
   const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
 
   const quick = values.quick === true;
-  const base: Record<string, unknown> = { ...spec.defaults, ...(quick ? spec.quick : {}), quick };
+  // GRADLAB_BACKEND, the variable @gradlab/gpu reads, chooses the backend when --backend does not.
+  const fromEnvironment = process.env.GRADLAB_BACKEND ? { backend: process.env.GRADLAB_BACKEND } : {};
+  const base: Record<string, unknown> = { ...spec.defaults, ...fromEnvironment, ...(quick ? spec.quick : {}), quick };
   for (const key of Object.keys(flags)) {
     if (key === 'help' || key === 'quick') continue;
     const given = values[kebab(key)];

@@ -21,6 +21,20 @@ describe('command-line flags', () => {
     expect(parseCli(spec, ['--help']).help).toBe(true);
   });
 
+  test('GRADLAB_BACKEND chooses the backend when --backend is absent; the flag wins', () => {
+    const saved = process.env.GRADLAB_BACKEND;
+    try {
+      delete process.env.GRADLAB_BACKEND;
+      expect(parseCli(spec, []).backend).toBe('cpu');
+      process.env.GRADLAB_BACKEND = 'gpu:webasm';
+      expect(parseCli(spec, []).backend).toBe('gpu:webasm');
+      expect(parseCli(spec, ['--quick']).backend).toBe('gpu:webasm');
+      expect(parseCli(spec, ['--backend', 'cpu']).backend).toBe('cpu');
+    } finally {
+      if (saved === undefined) delete process.env.GRADLAB_BACKEND; else process.env.GRADLAB_BACKEND = saved;
+    }
+  });
+
   test('bad values and unknown flags fail with the flag named', () => {
     expect(() => parseCli(spec, ['--epochs', 'two'])).toThrow("--epochs: expected a non-negative integer, got 'two'");
     expect(() => parseCli(spec, ['--batch-size', '1.5'])).toThrow(/--batch-size: expected a non-negative integer/);

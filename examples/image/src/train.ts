@@ -9,7 +9,7 @@
  * examples/image/model/, then loads it back and classifies one test image.
  */
 import * as path from 'node:path';
-import { fromTypedArray, models, setBackend, setSeed, Random } from 'gradlab';
+import { fromTypedArray, models, useBackend, setSeed, Random } from 'gradlab';
 import type { Tensor } from 'gradlab';
 import {
   describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, stepDecay, usage,
@@ -56,7 +56,7 @@ function imageSource(set: ImageSet, rows: Int32Array, size: number): BatchSource
 async function main(): Promise<void> {
   const s = parseCli(spec, process.argv.slice(2));
   if (s.help) { console.log(usage(spec)); return; }
-  setBackend(s.backend); // throws, naming the registered backends, for an unknown one
+  await useBackend(s.backend); // imports @gradlab/gpu for 'gpu'; throws, naming the registered backends, for an unknown one
   setSeed(s.seed);
 
   const { train, test } = loadFashionMnist();

@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fromTypedArray, models, setBackend, setSeed } from 'gradlab';
+import { fromTypedArray, models, useBackend, setSeed } from 'gradlab';
 import {
   ProgressBar, describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, usage,
 } from '@gradlab/example-common';
@@ -64,7 +64,7 @@ function sequenceSource(examples: readonly Example[]): BatchSource {
 async function main(): Promise<void> {
   const s = parseCli(spec, process.argv.slice(2));
   if (s.help) { console.log(usage(spec)); return; }
-  setBackend(s.backend); // throws, naming the registered backends, for an unknown one
+  await useBackend(s.backend); // imports @gradlab/gpu for 'gpu'; throws, naming the registered backends, for an unknown one
   setSeed(s.seed);
 
   // 1. The corpus: which utterances, split by speaker.

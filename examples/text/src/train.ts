@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fromTypedArray, models, setBackend, setSeed } from 'gradlab';
+import { fromTypedArray, models, useBackend, setSeed } from 'gradlab';
 import {
   describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
   parseCli, saveRun, stepDecay, usage,
@@ -52,7 +52,7 @@ const spec: CliSpec<Extra> = {
 async function main(): Promise<void> {
   const s = parseCli(spec, process.argv.slice(2));
   if (s.help) { console.log(usage(spec)); return; }
-  setBackend(s.backend); // throws, naming the registered backends, for an unknown one
+  await useBackend(s.backend); // imports @gradlab/gpu for 'gpu'; throws, naming the registered backends, for an unknown one
   setSeed(s.seed);
 
   // 1. Data: shuffle, split, tokenise; the vocabulary sees the training reviews only.

@@ -21,7 +21,7 @@ import * as norm from './kernels/normalization.js';
 import * as losses from './kernels/losses.js';
 import * as recurrent from './kernels/recurrent.js';
 import * as optim from './kernels/optimizers.js';
-import * as move from './kernels/move.js';
+import * as indexing from './kernels/indexing.js';
 
 export interface GpuBackend extends Backend {
   readonly device: Device;
@@ -69,7 +69,7 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
   const zerosOn = (shape: number[]) => new Tensor(upload(ctx, new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
 
   /**
-   * For the MoveKernels (concat, pad, gather, scatterAdd, oneHot): the front end calls them only
+   * For the IndexingKernels (concat, pad, gather, scatterAdd, oneHot): the front end calls them only
    * without float64 inputs; cpu tensors among the inputs are uploaded for the call and freed after.
    */
   function onDeviceAll(inputs: readonly Tensor[], f: (xs: Tensor[]) => Tensor): Tensor {
@@ -109,11 +109,11 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
       (a, b, c, d) => optim.adamUpdate(a!, b!, c!, d!, hyper), (k, a, b, c, d) => k.adamUpdate(a!, b!, c!, d!, hyper)),
     rmspropUpdate: (w, g, s, a, b, hyper) => fused([w, g, s, a, b],
       (p, q, r, t, u) => optim.rmspropUpdate(p!, q!, r!, t, u, hyper), (k, p, q, r, t, u) => k.rmspropUpdate(p!, q!, r!, t, u, hyper)),
-    concat: (tensors, axis, outShape, dtype) => onDeviceAll(tensors, (ts) => move.concat(ctx, ts, axis, outShape, dtype)),
-    pad: (x, paddings, value, outShape, dtype) => onDeviceAll([x], ([a]) => move.pad(ctx, a, paddings, value, outShape, dtype)),
-    gather: (x, indices, axis, outShape) => onDeviceAll([x, indices], ([a, i]) => move.gather(ctx, a, i, axis, outShape)),
-    scatterAdd: (shape, indices, updates, axis) => onDeviceAll([indices, updates], ([i, u]) => move.scatterAdd(ctx, shape, i, u, axis)),
-    oneHot: (indices, depth, dtype) => onDeviceAll([indices], ([i]) => move.oneHot(ctx, i, depth, dtype)),
+    concat: (tensors, axis, outShape, dtype) => onDeviceAll(tensors, (ts) => indexing.concat(ctx, ts, axis, outShape, dtype)),
+    pad: (x, paddings, value, outShape, dtype) => onDeviceAll([x], ([a]) => indexing.pad(ctx, a, paddings, value, outShape, dtype)),
+    gather: (x, indices, axis, outShape) => onDeviceAll([x, indices], ([a, i]) => indexing.gather(ctx, a, i, axis, outShape)),
+    scatterAdd: (shape, indices, updates, axis) => onDeviceAll([indices, updates], ([i, u]) => indexing.scatterAdd(ctx, shape, i, u, axis)),
+    oneHot: (indices, depth, dtype) => onDeviceAll([indices], ([i]) => indexing.oneHot(ctx, i, depth, dtype)),
     upload: (data) => upload(ctx, data),
     copy: (x, dtype = x.dtype) => run([x], dtype, (a) => ew.copy(ctx, a, dtype), (c, a) => c.copy(a, dtype)),
     unary: (op, x) => run([x], null, (a) => ew.unary(ctx, op, a), (c, a) => c.unary(op, a)),

@@ -8,3 +8,5 @@
 export * from '@gradlab/tensor';
 export * from '@gradlab/autograd';
 export * from '@gradlab/layers';
+/** useBackend: choose a backend by name ('cpu', 'gpu', 'gpu:webasm'), importing @gradlab/gpu on demand. */
+export { useBackend } from './use-backend.js';

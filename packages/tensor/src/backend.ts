@@ -138,14 +138,14 @@ export interface OptimizerKernels {
 export interface FusedKernels extends NormalizationKernels, LossKernels, RecurrentKernels, OptimizerKernels {}
 
 /**
- * Optional kernels for the ops that move values rather than compute with them. The front end
+ * Optional kernels for the indexing ops, which move values rather than compute with them. The front end
  * (ops/join.ts, ops/indexing.ts) checks the arguments and works out the shapes, then calls these when
  * the input's backend has them and no input is float64; otherwise it builds the result on the CPU and
  * hands it to the input's backend, which is all the CPU backend needs (so it has none of them).
  * A backend that has them checks no index it would have to read back: an index that is not an integer
  * in range gives NaN in a float result (gather, oneHot) or adds nothing (scatterAdd).
  */
-export interface MoveKernels {
+export interface IndexingKernels {
   /** Join along `axis`; every input has outShape except along the axis; the result is `dtype`. */
   concat?(tensors: readonly Tensor[], axis: number, outShape: number[], dtype: DType): Tensor;
   /** x surrounded by `value`: paddings[k] = [before, after] on axis k. */
@@ -163,7 +163,7 @@ export interface MoveKernels {
  * active backend, so a new backend (GPU.js) plugs in here without touching anything above.
  * Inputs may be any strided view; outputs are fresh contiguous tensors owned by the backend.
  */
-export interface Backend extends FusedKernels, MoveKernels {
+export interface Backend extends FusedKernels, IndexingKernels {
   readonly name: string;
   /** Wrap CPU values in this backend's storage (uploading them if the backend is a device). */
   upload(data: TypedArray): Storage;

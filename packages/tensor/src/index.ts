@@ -28,7 +28,7 @@ export * from './ops/pool.js';
 export * from './ops/join.js';
 export * from './ops/indexing.js';
 export { setNumThreads, numThreads, shutdownThreads } from './cpu/threads.js';
-export { setGemmKernel, gemmKernel } from './cpu/wasm/gemm-f32.js';
+export { setGemmKernel, gemmKernel } from './cpu/gemm.js';
 export * from './ops/normalization.js';
 export * from './ops/losses.js';
 export * from './ops/recurrent.js';

@@ -1,9 +1,9 @@
 import { matmul, randn, setNumThreads } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
-import { gemm, rowMajor, transposed } from '../src/cpu/matmul';
-import type { MatrixRef } from '../src/cpu/matmul';
+import { gemm, gemmKernel, setGemmKernel } from '../src/cpu/gemm';
+import { rowMajor, transposed } from '../src/cpu/pack';
+import type { MatrixRef } from '../src/cpu/pack';
 import { parallelGemm, threadPoolActive, PARALLEL_MIN_WORK } from '../src/cpu/threads';
-import { gemmKernel, setGemmKernel } from '../src/cpu/wasm/gemm-f32';
 import { sleb, uleb } from '../src/cpu/wasm/assembler';
 import { gemmKernelVariant, gemmModuleBytes } from '../src/cpu/wasm/gemm-kernel';
 

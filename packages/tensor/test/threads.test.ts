@@ -1,6 +1,7 @@
 import { randn, setNumThreads } from '@gradlab/tensor';
 import { band, parallelGemm, threadPoolActive, PARALLEL_MIN_WORK } from '../src/cpu/threads';
-import { gemm, rowMajor, transposed } from '../src/cpu/matmul';
+import { gemm } from '../src/cpu/gemm';
+import { rowMajor, transposed } from '../src/cpu/pack';
 
 afterAll(() => setNumThreads(1));
 

@@ -3,7 +3,7 @@
  *
  * One thread per element of C, each a dot product of a row of A and a column of B. On a GPU the
  * threads of a draw call run side by side and neighbouring threads read neighbouring columns of B,
- * which the texture cache serves together; the CPU's packing and register tiles (cpu/matmul.ts)
+ * which the texture cache serves together; the CPU's packing and register tiles (cpu/gemm-js.ts)
  * have no equivalent to write here — the shader compiler and the hardware schedule the work.
  *
  * A and B are read through their strides, so the transposed views of a backward pass

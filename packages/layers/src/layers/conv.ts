@@ -8,7 +8,7 @@ import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
 import { getInitializer } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
-import { registerLayer } from '../models/save.js';
+import { registerLayer } from './registry.js';
 
 export type Padding = 'valid' | 'same';
 type Pair = number | readonly [number, number];

@@ -6,7 +6,7 @@ import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
 import { getInitializer } from '../initializers.js';
-import { registerLayer } from '../models/save.js';
+import { registerLayer } from './registry.js';
 import type { Initializer, InitializerName } from '../initializers.js';
 
 export interface DenseArgs extends LayerArgs {

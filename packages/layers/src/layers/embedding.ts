@@ -6,7 +6,7 @@ import { Layer, layerError } from '../layer.js';
 import type { LayerArgs, SymbolicShape } from '../layer.js';
 import { getInitializer, randomUniform } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
-import { registerLayer } from '../models/save.js';
+import { registerLayer } from './registry.js';
 
 /**
  * lookup:   out[..., :] = table[ids[...], :]          forward:  gather(table, ids, axis 0)

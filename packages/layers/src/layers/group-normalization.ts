@@ -26,7 +26,7 @@ import { F, Variable } from '@gradlab/autograd';
 import { full, ones, zeros } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
-import { registerLayer } from '../models/save.js';
+import { registerLayer } from './registry.js';
 import { checkFeatures } from './normalization.js';
 
 export interface GroupNormalizationArgs extends LayerArgs {

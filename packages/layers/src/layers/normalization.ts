@@ -7,7 +7,7 @@ import { F, Variable } from '@gradlab/autograd';
 import { Tensor, full, zeros, ones, formatShape } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
-import { registerLayer } from '../models/save.js';
+import { registerLayer } from './registry.js';
 
 /** Throw unless the normalised axis of x matches the parameters: names the layer and both shapes. */
 export function checkFeatures(layer: string, x: Variable, gamma: Variable): void {

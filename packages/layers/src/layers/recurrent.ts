@@ -20,7 +20,7 @@ import { Layer, layerError, formatSymbolicShape } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getInitializer } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
-import { registerLayer } from '../models/save.js';
+import { registerLayer } from './registry.js';
 
 export interface LSTMArgs extends LayerArgs {
   /** Return the output of every step, [B, T, u] (default: only the last, [B, u]). */

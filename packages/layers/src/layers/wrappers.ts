@@ -15,7 +15,7 @@ import type { Tensor } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { LSTM } from './recurrent.js';
-import { layerFromConfig, registerLayer } from '../models/save.js';
+import { layerFromConfig, registerLayer } from './registry.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
 const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'ave', 'mul'];

@@ -1,3 +1,5 @@
-/** `models`: Sequential and loading saved models. */
+/** `models`: Sequential, saving and loading models, and the layer registry that loading rebuilds layers from. */
 export * from './sequential.js';
 export * from './save.js';
+export { registerLayer, registeredLayers, layerFromConfig } from '../layers/registry.js';
+export type { LayerFactory } from '../layers/registry.js';

@@ -14,39 +14,24 @@
  * weight names and shapes against the model), so a bad directory leaves the model untouched and the
  * error names the layer, the weight and the shapes.
  *
- * Layers are rebuilt from a registry className → fromConfig: each layer module calls registerLayer for
- * its classes, and every layer must be constructible from its own getConfig().
+ * Layers are rebuilt through the layer registry (layers/registry.ts, className → fromConfig): each layer
+ * module calls registerLayer for its classes, and every layer must be constructible from its own getConfig().
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { allocate, formatShape, fromTypedArray, sizeOf } from '@gradlab/tensor';
 import type { DType, Tensor } from '@gradlab/tensor';
 import type { Layer, SymbolicShape } from '../layer.js';
+import { layerFromConfig } from '../layers/registry.js';
 import type { Sequential, TrainingConfig } from './sequential.js';
+// The registry lived here before layers/registry.ts; these names stay importable from this module.
+export { registerLayer, registeredLayers, layerFromConfig } from '../layers/registry.js';
+export type { LayerFactory } from '../layers/registry.js';
 
 const FORMAT = 'gradlab-model';
 const FORMAT_VERSION = 1;
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
-
-// ---- the layer registry -------------------------------------------------------------------------
-
-export type LayerFactory = (config: Record<string, unknown>) => Layer;
-const registry = new Map<string, LayerFactory>();
-
-/** Make `className` loadable: `registerLayer('Dense', (c) => new Dense(c.units as number, c))`. */
-export function registerLayer(className: string, fromConfig: LayerFactory): void { registry.set(className, fromConfig); }
-export function registeredLayers(): string[] { return [...registry.keys()]; }
-
-/** A layer from its saved form { className, config }. */
-export function layerFromConfig(saved: { className: string; config: Record<string, unknown> }): Layer {
-  const factory = registry.get(saved.className);
-  if (!factory) {
-    throw new Error(`models.load: unknown layer class '${saved.className}' (registered: ${registeredLayers().join(', ') || 'none'}); ` +
-      'register it with registerLayer(className, fromConfig)');
-  }
-  return factory(saved.config);
-}
 
 // ---- the file format ----------------------------------------------------------------------------
 

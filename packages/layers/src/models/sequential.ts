@@ -24,7 +24,8 @@ import type { Callback, Logs } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
 import type { ProgressOutput } from './progress.js';
 import { formatSummary } from './summary.js';
-import { layerFromConfig, loadWeights, registerLayer, saveModel } from './save.js';
+import { layerFromConfig, registerLayer } from '../layers/registry.js';
+import { loadWeights, saveModel } from './save.js';
 
 export interface CompileArgs {
   /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */

@@ -18,7 +18,7 @@ import type { Backend, Conv2DInfo } from '../backend.js';
 import type { TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
-import { rowMajor, transposed } from './matmul.js';
+import { rowMajor, transposed } from './pack.js';
 import { parallelGemm } from './threads.js';
 
 const CHUNK_ELEMENTS = 1 << 18;

@@ -1,9 +1,28 @@
 /**
- * Packing for the blocked gemm (matmul.ts, wasm/gemm-f32.ts): copy a block of A or B, read through its
- * strides, into the order in which the micro-kernel reads it, so that the kernel's loads are
- * consecutive. Edges are padded with zeros, so the kernel always computes full tiles.
+ * What the gemm kernels (gemm-js.ts, wasm/gemm-f32.ts) read: MatrixRef, a matrix anywhere in a flat
+ * array, and packing, which copies a block of A or B, read through its strides, into the order in which
+ * the micro-kernel reads it, so that the kernel's loads are consecutive. Edges are padded with zeros, so
+ * the kernel always computes full tiles. This module imports only types: every gemm file builds on it.
  */
-import type { MatrixRef } from './matmul.js';
+import type { TypedArray } from '../dtype.js';
+
+/** A matrix inside a flat array: element (i, j) is data[offset + i·rowStride + j·colStride]. */
+export interface MatrixRef {
+  data: TypedArray;
+  offset: number;
+  rowStride: number;
+  colStride: number;
+}
+
+/** A row-major matrix with `cols` columns starting at `offset`. */
+export function rowMajor(data: TypedArray, cols: number, offset = 0): MatrixRef {
+  return { data, offset, rowStride: cols, colStride: 1 };
+}
+
+/** The transpose of a MatrixRef: the same numbers with the strides swapped (no copy). */
+export function transposed(m: MatrixRef): MatrixRef {
+  return { data: m.data, offset: m.offset, rowStride: m.colStride, colStride: m.rowStride };
+}
 
 /** Where packed numbers go: the JS kernel packs float64, the WebAssembly kernel float32. */
 export type PackBuffer = Float64Array | Float32Array;

@@ -2,7 +2,7 @@
  * Both cores for one matrix multiply. JavaScript runs on one thread, so gradlab keeps a small pool of
  * worker_threads and splits each large gemm between the main thread and the workers: C = A·B is cut
  * into bands of rows (or of columns when A has few rows), and each thread computes its bands with the
- * same single-threaded `gemm`.
+ * same single-threaded `gemm` (gemm.ts).
  *
  * Memory: workers cannot see the main thread's typed arrays, so A and B are copied into
  * SharedArrayBuffers (O(m·k + k·n) numbers, against O(m·n·k) multiply-adds of work) and each worker
@@ -22,9 +22,9 @@
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
-import { gemm, rowMajor } from './matmul.js';
-import { setGemmKernel, useWasmGemm } from './wasm/gemm-f32.js';
-import type { MatrixRef } from './matmul.js';
+import { gemm, setGemmKernel, useWasmGemm } from './gemm.js';
+import { rowMajor } from './pack.js';
+import type { MatrixRef } from './pack.js';
 import { gemmWorkerUrl } from './worker-url.js';
 
 /** Below this many multiply-adds a gemm takes well under a millisecond: not worth waking a worker. */

@@ -1,7 +1,7 @@
 /**
  * Indexing with tensors of indices: gather (and its PyTorch name indexSelect), its adjoint scatterAdd,
  * and oneHot. These move values rather than compute with them, so they run on the CPU and hand the result
- * to the input's backend, unless that backend has a kernel for them (MoveKernels in backend.ts). Then
+ * to the input's backend, unless that backend has a kernel for them (IndexingKernels in backend.ts). Then
  * indices that live on the host are checked here as always, and indices on the device are left to
  * the kernel (reading them back to check them would cost what the kernel saves).
  *

@@ -2,7 +2,7 @@
  * Joining and cutting: concat, stack, split, pad.
  *
  * concat, stack and pad build their result on the CPU (these are copies, not arithmetic) and hand it to
- * the backend of the first input, unless that backend has a kernel for them (MoveKernels in
+ * the backend of the first input, unless that backend has a kernel for them (IndexingKernels in
  * backend.ts: a device does, so the values need not come back to the host); split only makes views. The row-major picture behind concat: along
  * `axis`, a tensor of shape [...before, n, ...after] is `outer` = Π before blocks of n·inner values
  * (inner = Π after), one after another. The result's block o is input 0's block o, then input 1's

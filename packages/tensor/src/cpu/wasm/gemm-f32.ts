@@ -1,7 +1,7 @@
 /**
  * Float32 gemm on the WebAssembly SIMD kernel (gemm-kernel.ts): C[m×n] (+)= A[m×k]·B[k×n].
  *
- * The blocking is matmul.ts's (Goto & van de Geijn), with the packed blocks in the kernel's memory:
+ * The blocking is gemm-js.ts's (Goto & van de Geijn), with the packed blocks in the kernel's memory:
  *
  *   for each block of NC columns of B
  *     for each block of KC steps of k
@@ -12,10 +12,11 @@
  *         C[i0:i0+MC, j0:j0+NC] (+)= that block                     (in JavaScript)
  *
  * Sums are float32 here, where the JavaScript kernel sums in float64: see docs/tensor.md for what that
- * does to precision. GRADLAB_GEMM=js (or setGemmKernel('js')) sends float32 back to the JS kernel.
+ * does to precision. Which float32 products come here is gemm.ts's choice (GRADLAB_GEMM=js, or
+ * setGemmKernel('js'), sends them to the JavaScript kernel).
  */
-import type { MatrixRef } from '../matmul.js';
 import { packA, packB } from '../pack.js';
+import type { MatrixRef } from '../pack.js';
 import { createGemmKernel, WASM_MR as MR, WASM_NR as NR } from './gemm-kernel.js';
 import type { GemmKernel } from './gemm-kernel.js';
 
@@ -29,17 +30,9 @@ const B_AT = A_AT + MC * KC * 4;
 const C_AT = B_AT + NC * KC * 4;
 const BYTES = C_AT + MC * NC * 4;
 
-export type GemmKernelName = 'wasm' | 'js';
-
 /** This thread's kernel instance (undefined: not made yet; null: no WebAssembly SIMD here). */
 let kernel: GemmKernel | null | undefined;
 let views: { a: Float32Array; b: Float32Array; c: Float32Array } | undefined;
-let chosen: GemmKernelName = envChoice();
-
-function envChoice(): GemmKernelName {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.GRADLAB_GEMM === 'js' ? 'js' : 'wasm';
-}
 
 function ready(): GemmKernel | null {
   if (kernel === undefined) {
@@ -58,19 +51,8 @@ function ready(): GemmKernel | null {
   return kernel;
 }
 
-/** Which kernel float32 gemms use on this thread: 'wasm' unless switched off or not supported. */
-export function gemmKernel(): GemmKernelName {
-  return chosen === 'wasm' && ready() ? 'wasm' : 'js';
-}
-
-/** Choose the float32 kernel (for tests and benchmarks; GRADLAB_GEMM=js sets 'js' at start-up). */
-export function setGemmKernel(name: GemmKernelName): void {
-  if (name !== 'wasm' && name !== 'js') throw new Error(`setGemmKernel: expected 'wasm' or 'js', got ${String(name)}`);
-  chosen = name;
-}
-
-/** Whether a float32 gemm should take the WebAssembly path. */
-export function useWasmGemm(): boolean { return gemmKernel() === 'wasm'; }
+/** Whether this thread can run the WebAssembly SIMD kernel (it is made on the first call). */
+export function wasmGemmAvailable(): boolean { return ready() !== null; }
 
 /** C (+)= A·B in float32 on the WebAssembly kernel; C is row-major m×n at cOffset. */
 export function gemmFloat32(

@@ -1,8 +1,8 @@
 /**
- * Ops that move values rather than compute with them: concat (and so stack), pad, gather, scatterAdd
- * and oneHot (the optional MoveKernels of @gradlab/tensor's Backend). The front end (ops/join.ts,
- * ops/indexing.ts) has checked the arguments and worked out the output's shape; each op here is one
- * thread per output element that works out where its value comes from:
+ * The indexing kernels, ops that move values rather than compute with them: concat (and so stack),
+ * pad, gather, scatterAdd and oneHot (the optional IndexingKernels of @gradlab/tensor's Backend). The
+ * front end (ops/join.ts, ops/indexing.ts) has checked the arguments and worked out the output's shape;
+ * each op here is one thread per output element that works out where its value comes from:
  *
  *   concat      out[…, a, …] = input n [a − start_n]   for the n whose span along the axis holds a
  *   pad         out[i] = x[i − before] inside, `value` outside

@@ -10,36 +10,29 @@
 // and GFLOPS per CPU second (this process's CPU time, worker threads included), which a shared machine
 // disturbs less. Ratios are gradlab / TensorFlow.js on wall-clock GFLOPS (> 1: gradlab faster).
 //
-// Run after `pnpm run build` and `pnpm install`: node bench/models/matmul-vs-tfjs.mjs [--rounds 2]
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { loadTfjs } from './models-tfjs.mjs';
-import { randn, setNumThreads, setGemmKernel, numThreads } from '../../packages/tensor/dist/index.js';
+// TensorFlow.js comes from the models benchmark's package (bench/models/package.json).
+// Run after `pnpm run build` and `pnpm install`: pnpm run bench:matmul, or
+//   node bench/matmul-vs-tfjs.mjs [--rounds 2] [--sizes 256,512,1024] [--no-save]
+// The JSON is also saved as bench/results/<date>-<machine>/matmul-vs-tfjs.json unless --no-save.
+import { loadTfjs } from './models/models-tfjs.mjs';
+import { describeMachine, finish, measure, round } from './lib/timing.mjs';
+import { randn, setNumThreads, setGemmKernel, numThreads } from '../packages/tensor/dist/index.js';
 
 const args = process.argv.slice(2);
-const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 2) || 2;
-const sizes = [256, 512, 1024];
-const median = (xs) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
-const round = (x) => Number(x.toFixed(2));
+const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const rounds = Number(flag('--rounds') ?? 2) || 2;
+const sizes = (flag('--sizes') ?? '256,512,1024').split(',').map(Number);
 
 /** Median wall and CPU milliseconds of fn() over `reps` runs, after two warm-up runs. */
-function time(fn, reps) {
-  fn(); fn();
-  const wall = [], cpu = [];
-  for (let r = 0; r < reps; r++) {
-    const c0 = process.cpuUsage(), t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
-    const used = process.cpuUsage(c0);
-    cpu.push((used.user + used.system) / 1000);
-  }
-  return { wall: median(wall), cpu: median(cpu) };
+async function time(fn, reps) {
+  const t = await measure(fn, { warmup: 2, runs: reps });
+  return { wall: t.wall_ms, cpu: t.cpu_ms };
 }
 
 const tf = await loadTfjs('tfjs-wasm');
 const defaultThreads = numThreads();
 const result = {
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadavg_1min_at_start: round(os.loadavg()[0]) },
+  machine: describeMachine(),
   note: 'GFLOPS from the median wall time (gflops) and from the median CPU time of the process (gflops_per_cpu_s)',
   rounds: [],
 };
@@ -50,16 +43,16 @@ for (let r = 0; r < rounds; r++) {
     const ta = tf.tensor2d(a.dataSync(), [n, n]), tb = tf.tensor2d(b.dataSync(), [n, n]);
     const reps = n === 1024 ? 3 : 7;
     const gflops = (t) => ({ ms: round(t.wall), gflops: round((2 * n ** 3) / t.wall / 1e6), gflops_per_cpu_s: round((2 * n ** 3) / t.cpu / 1e6) });
-    const gradlab = (kernel, threads, count) => {
+    const gradlab = async (kernel, threads, count) => {
       setGemmKernel(kernel);
       setNumThreads(threads);
-      return gflops(time(() => a.matmul(b).dataSync(), count));
+      return gflops(await time(() => a.matmul(b).dataSync(), count));
     };
     const row = {
-      tfjs_wasm: gflops(time(() => { const y = tf.matMul(ta, tb); y.dataSync(); y.dispose(); }, reps)),
-      gradlab_wasm_1thread: gradlab('wasm', 1, reps),
-      gradlab_wasm_2threads: gradlab('wasm', 2, reps),
-      gradlab_js_1thread: gradlab('js', 1, n === 1024 ? 1 : 3),
+      tfjs_wasm: gflops(await time(() => { const y = tf.matMul(ta, tb); y.dataSync(); y.dispose(); }, reps)),
+      gradlab_wasm_1thread: await gradlab('wasm', 1, reps),
+      gradlab_wasm_2threads: await gradlab('wasm', 2, reps),
+      gradlab_js_1thread: await gradlab('js', 1, n === 1024 ? 1 : 3),
     };
     setGemmKernel('wasm');
     setNumThreads(defaultThreads);
@@ -70,6 +63,5 @@ for (let r = 0; r < rounds; r++) {
   }
   result.rounds.push(roundResult);
 }
-result.machine.loadavg_1min_at_end = round(os.loadavg()[0]);
-console.log(JSON.stringify(result, null, 2));
+finish('matmul-vs-tfjs', result);
 process.exit(0); // the gemm worker threads are unref'd, but tfjs's WASM module may keep the loop alive

@@ -1,4 +1,5 @@
-// Benchmark of the gpu backend (@gradlab/gpu) against the CPU backend, in one run. Prints one JSON object:
+// Benchmark of the gpu backend (@gradlab/gpu) against the CPU backend, in one run. Prints one JSON object
+// (and saves it under bench/results/<date>-<machine>/gpu.json; --no-save does not):
 //   for the CPU backend and for each GPU.js mode given (default: every mode available here),
 //   matmul    square float32 matmul at 256, 512, 1024: median ms and GFLOPS (2·n³ flops);
 //   conv2d    forward, backprop-input and backprop-filter on x [32,64,64,3], 32 3×3 filters, 'same';
@@ -25,12 +26,13 @@
 // software OpenGL (llvmpipe): a real shader path, but running on the CPU.
 //
 // Run: pnpm run bench:gpu                  (builds first; re-runs itself under xvfb-run when it is installed)
-//      node scripts/bench-gpu.mjs [--modes=cpu,webasm,webasm-async,headlessgl] [--sizes=256,512] [--quick]
+//      node bench/gpu.mjs [--modes=cpu,webasm,webasm-async,headlessgl] [--sizes=256,512] [--quick] [--no-save]
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { describeMachine, finish, measure, round } from './lib/timing.mjs';
 import * as T from '../packages/tensor/dist/index.js';
 import { Device, createGpuBackend, availableModes, installNodeWebGPU, modeSupport, tidy, MODE_ORDER } from '../packages/gpu/dist/index.js';
 
@@ -53,22 +55,10 @@ const webgpuInstall = requested.some((m) => m.startsWith('webgpu')) ? await inst
 /** Give up repeating a measurement once one run takes this long (ms): the median of fewer runs. */
 const SLOW_MS = Number(args.slow ?? 4000);
 
-const round = (x, digits = 2) => Number(x.toFixed(digits));
-const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
-
 /** Median ms of (awaited) fn() after one warm-up run; fewer runs when a run is slow. */
 async function time(fn, runs = 5) {
-  const warm = performance.now();
-  await fn();
-  const warmMs = performance.now() - warm;
-  const count = warmMs > SLOW_MS ? 1 : warmMs * runs > 3 * SLOW_MS ? 3 : runs;
-  const ms = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    await fn();
-    ms.push(performance.now() - start);
-  }
-  return { ms: round(median(ms), 2), runs: count, first_ms: round(warmMs, 1) };
+  const t = await measure(fn, { warmup: 1, runs, slowMs: SLOW_MS });
+  return { ms: round(t.wall_ms, 2), runs: t.runs, first_ms: t.first_ms };
 }
 
 /** Run `op`, read the result back (awaited: it may be pending), free it: one timed unit. */
@@ -107,7 +97,7 @@ async function benchBackend(name, device) {
 
 /** One Adam training step of each of the article's models (batch 32) on the active backend. */
 async function articleSteps(names) {
-  const { buildGradlabModel, gradlabBatch } = await import('../bench/models/models-gradlab.mjs');
+  const { buildGradlabModel, gradlabBatch } = await import('./models/models-gradlab.mjs');
   const out = {};
   for (const name of names) {
     T.setSeed(1);
@@ -155,10 +145,7 @@ async function mlpStep(device) {
 }
 
 const result = {
-  machine: {
-    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`,
-    loadavg_1min_at_start: round(os.loadavg()[0]),
-  },
+  machine: describeMachine(),
   note: 'ms = median wall-clock time including the readback of the result; first_ms = the warm-up run, which compiles the kernels',
   modes_available: availableModes(),
   modes_missing: Object.fromEntries(MODE_ORDER.filter((m) => !modeSupport(m).ok).map((m) => [m, modeSupport(m).reason])),
@@ -187,7 +174,7 @@ for (const label of requested) {
   };
 }
 if (args.webgpu === 'true') result.webgpu = await benchWebGPU();
-console.log(JSON.stringify(result, null, 2));
+finish('gpu', result);
 // Dawn keeps the event loop alive after its device is made: leave explicitly.
 process.exit(0);
 
@@ -214,10 +201,8 @@ async function benchWebGPU() {
   const gpu = new GPU({ mode: 'webgpu' });
   const out = { adapter: adapter.info ?? null, matmul: {}, conv2d: {} };
   const awaitTime = async (fn, runs = 5) => {
-    const warm = performance.now(); await fn(); const first = performance.now() - warm;
-    const ms = [];
-    for (let i = 0; i < runs; i++) { const start = performance.now(); await fn(); ms.push(performance.now() - start); }
-    return { ms: round(median(ms), 3), runs, first_ms: round(first, 1) };
+    const t = await measure(fn, { warmup: 1, runs });
+    return { ms: round(t.wall_ms, 3), runs, first_ms: t.first_ms };
   };
   for (const n of sizes) {
     const a = T.randn([n, n], { seed: 1 }).dataSync(), b = T.randn([n, n], { seed: 2 }).dataSync();
