@@ -36,8 +36,8 @@ describe('ops with several outputs', () => {
     const [s, d] = sumAndProduct([a, b], undefined);
     // L = Σ 2s + Σ 3d + Σ s  (s used twice): ∂L/∂a = 3 + 3b, ∂L/∂b = 3 + 3a
     s.mul(2).add(d.mul(3)).add(s).sum().backward();
-    expect(a.grad!.toArray()).toEqual(b0.toArray().map((v) => 3 + 3 * (v as number)));
-    expect(b.grad!.toArray()).toEqual(a0.toArray().map((v) => 3 + 3 * (v as number)));
+    expect(a.grad!.toArray()).toEqual((b0.toArray() as number[]).map((v) => 3 + 3 * v));
+    expect(b.grad!.toArray()).toEqual((a0.toArray() as number[]).map((v) => 3 + 3 * v));
   });
 
   it('pass null for an output nothing used, and pass gradcheck through either output', () => {
