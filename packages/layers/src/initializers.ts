@@ -2,7 +2,7 @@
  * Weight initialisers with Keras's names and formulas, drawing from gradlab's seeded generator
  * (setSeed or an explicit Random), so the same seed gives the same model on every machine.
  */
-import { Random, globalRandom, fromTypedArray, formatShape, sizeOf } from '@gradlab/tensor';
+import { Random, allocate, globalRandom, fromTypedArray, formatShape, sizeOf } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
 
 export type Initializer = (shape: readonly number[], rng?: Random) => Tensor;
@@ -20,8 +20,9 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: shape[shape.length - 2] * receptive, fanOut: shape[shape.length - 1] * receptive };
 }
 
+// Storage comes from allocate() so that a load's allocation budget (withAllocationBudget) covers it.
 function fill(shape: readonly number[], draw: () => number): Tensor {
-  const data = new Float32Array(sizeOf(shape));
+  const data = allocate('float32', sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw();
   return fromTypedArray(data, shape);
 }
@@ -81,7 +82,7 @@ export const orthogonal = (gain = 1): Initializer => (shape, rng = globalRandom)
   const cols = shape[shape.length - 1];
   const rows = sizeOf(shape) / cols;
   const n = Math.max(rows, cols), m = Math.min(rows, cols);
-  const a = new Float64Array(n * m); // n × m, column j at a[i*m + j]
+  const a = allocate('float64', n * m); // n × m, column j at a[i*m + j]
   for (let i = 0; i < a.length; i++) a[i] = rng.normal();
   for (let j = 0; j < m; j++) {
     for (let pass = 0; pass < 2; pass++) {
@@ -96,7 +97,7 @@ export const orthogonal = (gain = 1): Initializer => (shape, rng = globalRandom)
     norm = Math.sqrt(norm);
     for (let i = 0; i < n; i++) a[i * m + j] /= norm;
   }
-  const out = new Float32Array(rows * cols);
+  const out = allocate('float32', rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[r * cols + c] = gain * (rows >= cols ? a[r * m + c] : a[c * m + r]);
   }
