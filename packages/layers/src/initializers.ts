@@ -4,6 +4,7 @@
  */
 import { Random, allocate, globalRandom, fromTypedArray, formatShape, sizeOf } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
+import { lookup } from './lookup.js';
 
 export type Initializer = (shape: readonly number[], rng?: Random) => Tensor;
 export type InitializerName = 'zeros' | 'ones' | 'glorot_uniform' | 'glorot_normal' | 'he_uniform' | 'he_normal'
@@ -113,7 +114,7 @@ const BY_NAME: Record<InitializerName, Initializer> = {
 /** Accept a Keras name ('glorot_uniform') or an Initializer function. */
 export function getInitializer(init: InitializerName | Initializer, layer: string): Initializer {
   if (typeof init === 'function') return init;
-  const found = BY_NAME[init];
+  const found = lookup(BY_NAME, init);
   if (!found) throw new Error(`${layer}: unknown initializer '${init}' (known: ${Object.keys(BY_NAME).join(', ')})`);
   return found;
 }

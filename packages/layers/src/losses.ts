@@ -23,6 +23,7 @@
  */
 import { Variable, asVariable, defineOp } from '@gradlab/autograd';
 import { Tensor, allocate, arange, fromTypedArray, formatShape, fusedKernelFor, isOnDevice, sizeOf } from '@gradlab/tensor';
+import { lookup } from './lookup.js';
 
 // Math's functions as module locals: the loops below call them per element, and inside jest's sandbox
 // every lookup of the global `Math` costs about 70 times more (plain Node does not care).
@@ -381,7 +382,7 @@ const ALIASES: Record<string, LossName> = {
 
 /** Build a Loss from a Keras name ('mse', 'sparse_categorical_crossentropy', …). */
 export function lossFromName(name: string, options: CrossentropyOptions = {}): Loss {
-  const kind = ALIASES[name];
+  const kind = lookup(ALIASES, name);
   if (!kind) throw new Error(`loss: unknown loss '${name}' (known: ${Object.keys(ALIASES).join(', ')})`);
   const fromLogits = kind !== 'mean_squared_error' && (options.fromLogits ?? false);
   const fn: Record<LossName, (p: Variable, t: Variable | Tensor) => Variable> = {

@@ -23,6 +23,7 @@ import { ProgressLogger } from './progress.js';
 import type { ProgressOutput } from './progress.js';
 import { formatSummary } from './summary.js';
 import { layerFromConfig, loadWeights, registerLayer, saveModel } from './save.js';
+import { lookup } from '../lookup.js';
 
 export interface CompileArgs {
   /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
@@ -173,6 +174,10 @@ export class Sequential extends Layer {
   // ---- compile and the loss ----------------------------------------------------------------------
 
   compile(args: CompileArgs): void {
+    // A name every object inherits ('constructor', '__proto__') must not reach getOptimizer's table lookup.
+    if (typeof args.optimizer === 'string' && args.optimizer.toLowerCase() in Object.prototype) {
+      throw layerError(this, `compile: unknown optimizer '${args.optimizer}'`);
+    }
     this.optimizer = getOptimizer(args.optimizer);
     this.loss = getLoss(args.loss);
     this.metrics = (args.metrics ?? []).map((name) => getMetric(name));
@@ -380,7 +385,7 @@ export class Sequential extends Layer {
   }
 
   compileFromConfig(config: TrainingConfig): void {
-    const Ctor = OPTIMIZERS[config.optimizer.className];
+    const Ctor = lookup(OPTIMIZERS, config.optimizer.className);
     if (!Ctor) throw layerError(this, `cannot restore optimizer '${config.optimizer.className}' (known: ${Object.keys(OPTIMIZERS).join(', ')})`);
     this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
   }

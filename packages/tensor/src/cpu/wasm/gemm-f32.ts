@@ -18,6 +18,7 @@ import type { MatrixRef } from '../matmul.js';
 import { packA, packB } from '../pack.js';
 import { createGemmKernel, WASM_MR as MR, WASM_NR as NR } from './gemm-kernel.js';
 import type { GemmKernel } from './gemm-kernel.js';
+import { envChoice as envChoiceOf } from '../../env.js';
 
 const KC = 256;   // k steps per block: a B panel (KC·8 floats = 8 KiB) stays in L1
 const MC = 72;    // rows of A per block, a multiple of MR: packedA is 72 KiB, in L2
@@ -37,8 +38,7 @@ let views: { a: Float32Array; b: Float32Array; c: Float32Array } | undefined;
 let chosen: GemmKernelName = envChoice();
 
 function envChoice(): GemmKernelName {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.GRADLAB_GEMM === 'js' ? 'js' : 'wasm';
+  return envChoiceOf('GRADLAB_GEMM', ['wasm', 'js'] as const) ?? 'wasm';
 }
 
 function ready(): GemmKernel | null {
