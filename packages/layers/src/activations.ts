@@ -1,5 +1,6 @@
 /** Activation functions by their Keras names, applied to Variables (all differentiable). */
 import type { Variable } from '@gradlab/autograd';
+import { lookup } from './lookup.js';
 
 export type ActivationName = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'softplus';
 export type ActivationFn = (x: Variable) => Variable;
@@ -15,7 +16,7 @@ const ACTIVATIONS: Record<ActivationName, ActivationFn> = {
 };
 
 export function getActivation(name: ActivationName | undefined | null, layer: string): ActivationFn {
-  const fn = ACTIVATIONS[name ?? 'linear'];
+  const fn = lookup(ACTIVATIONS, name ?? 'linear');
   if (!fn) throw new Error(`${layer}: unknown activation '${name}' (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
   return fn;
 }

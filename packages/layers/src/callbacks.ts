@@ -145,6 +145,23 @@ export class EarlyStopping implements Callback {
   }
 }
 
+/**
+ * Keras's TerminateOnNaN: stop training at the end of the first batch whose loss is NaN or infinite
+ * (a diverging learning rate, or a NaN in the data). The epoch still ends (onEpochEnd, History) with
+ * the logs of the batches it ran, as in Keras.
+ */
+export class TerminateOnNaN implements Callback {
+  private model?: CallbackModel;
+  setModel(model: CallbackModel): void { this.model = model; }
+  onBatchEnd(batch: number, logs: Logs): void {
+    const loss = logs.loss;
+    if (loss === undefined || Number.isFinite(loss)) return;
+    console.log(`Batch ${batch}: Invalid loss, terminating training`);
+    if (!this.model) throw new Error('TerminateOnNaN: no model (fit() calls setModel before training)');
+    this.model.stopTraining = true;
+  }
+}
+
 /** A callback from plain functions: `new LambdaCallback({ onEpochEnd: (e, logs) => … })`. */
 export class LambdaCallback implements Callback {
   constructor(hooks: Omit<Callback, 'setModel'>) { Object.assign(this, hooks); }

@@ -2,8 +2,9 @@
  * Weight initialisers with Keras's names and formulas, drawing from gradlab's seeded generator
  * (setSeed or an explicit Random), so the same seed gives the same model on every machine.
  */
-import { Random, globalRandom, fromTypedArray, formatShape, sizeOf } from '@gradlab/tensor';
+import { Random, allocate, globalRandom, fromTypedArray, formatShape, sizeOf } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
+import { lookup } from './lookup.js';
 
 export type Initializer = (shape: readonly number[], rng?: Random) => Tensor;
 export type InitializerName = 'zeros' | 'ones' | 'glorot_uniform' | 'glorot_normal' | 'he_uniform' | 'he_normal'
@@ -20,8 +21,9 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: shape[shape.length - 2] * receptive, fanOut: shape[shape.length - 1] * receptive };
 }
 
+// Storage comes from allocate() so that a load's allocation budget (withAllocationBudget) covers it.
 function fill(shape: readonly number[], draw: () => number): Tensor {
-  const data = new Float32Array(sizeOf(shape));
+  const data = allocate('float32', sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw();
   return fromTypedArray(data, shape);
 }
@@ -81,7 +83,7 @@ export const orthogonal = (gain = 1): Initializer => (shape, rng = globalRandom)
   const cols = shape[shape.length - 1];
   const rows = sizeOf(shape) / cols;
   const n = Math.max(rows, cols), m = Math.min(rows, cols);
-  const a = new Float64Array(n * m); // n × m, column j at a[i*m + j]
+  const a = allocate('float64', n * m); // n × m, column j at a[i*m + j]
   for (let i = 0; i < a.length; i++) a[i] = rng.normal();
   for (let j = 0; j < m; j++) {
     for (let pass = 0; pass < 2; pass++) {
@@ -96,7 +98,7 @@ export const orthogonal = (gain = 1): Initializer => (shape, rng = globalRandom)
     norm = Math.sqrt(norm);
     for (let i = 0; i < n; i++) a[i * m + j] /= norm;
   }
-  const out = new Float32Array(rows * cols);
+  const out = allocate('float32', rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[r * cols + c] = gain * (rows >= cols ? a[r * m + c] : a[c * m + r]);
   }
@@ -112,7 +114,7 @@ const BY_NAME: Record<InitializerName, Initializer> = {
 /** Accept a Keras name ('glorot_uniform') or an Initializer function. */
 export function getInitializer(init: InitializerName | Initializer, layer: string): Initializer {
   if (typeof init === 'function') return init;
-  const found = BY_NAME[init];
+  const found = lookup(BY_NAME, init);
   if (!found) throw new Error(`${layer}: unknown initializer '${init}' (known: ${Object.keys(BY_NAME).join(', ')})`);
   return found;
 }

@@ -20,6 +20,7 @@
  */
 import { F, Variable, asVariable } from '@gradlab/autograd';
 import { Tensor, formatShape, sizeOf } from '@gradlab/tensor';
+import { lookup } from './lookup.js';
 
 /** Keras's backend.epsilon(): how far probabilities are kept from 0 and 1 before a log. */
 export const EPSILON = 1e-7;
@@ -157,7 +158,7 @@ const ALIASES: Record<string, LossName> = {
 
 /** Build a Loss from a Keras name ('mse', 'sparse_categorical_crossentropy', …). */
 export function lossFromName(name: string, options: CrossentropyOptions = {}): Loss {
-  const kind = ALIASES[name];
+  const kind = lookup(ALIASES, name);
   if (!kind) throw new Error(`loss: unknown loss '${name}' (known: ${Object.keys(ALIASES).join(', ')})`);
   const fromLogits = kind !== 'mean_squared_error' && (options.fromLogits ?? false);
   const fn: Record<LossName, (p: Variable, t: Variable | Tensor) => Variable> = {

@@ -10,6 +10,7 @@
  *   otherwise (one-hot targets)                                        → categorical (argmax = argmax)
  */
 import { CpuStorage, Tensor, formatShape } from '@gradlab/tensor';
+import { lookup } from './lookup.js';
 
 export interface MetricCount { correct: number; count: number }
 export type AccuracyKind = 'binary_accuracy' | 'sparse_categorical_accuracy' | 'categorical_accuracy';
@@ -107,7 +108,7 @@ export function getMetric(name: string): Metric {
       },
     };
   }
-  const fn = ACCURACIES[name as AccuracyKind];
+  const fn = lookup(ACCURACIES, name);
   if (!fn) throw new Error(`metrics: unknown metric '${name}' (known: accuracy, acc, ${Object.keys(ACCURACIES).join(', ')})`);
   return { name, compute: fn };
 }

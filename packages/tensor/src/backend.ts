@@ -1,6 +1,7 @@
 import type { Tensor } from './tensor.js';
 import type { DType, TypedArray } from './dtype.js';
 import type { Storage } from './storage.js';
+import { envVar } from './env.js';
 
 /** Elementwise maps of one tensor. */
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'square' | 'sign'
@@ -195,6 +196,26 @@ const registry = new Map<string, () => Backend>();
 const instances = new Map<string, Backend>();
 let active = 'cpu';
 
+/**
+ * GRADLAB_BACKEND: 'cpu', or a GPU form ('gpu', 'gpu:<mode>', 'gpu:<mode>-async') that @gradlab/gpu
+ * applies when it is imported. Anything else is refused at start-up; a GPU form with no GPU package
+ * imported is warned about at the first op, which then runs on the CPU.
+ */
+const backendRequest = envVar('GRADLAB_BACKEND')?.trim();
+if (backendRequest !== undefined && !/^(cpu|gpu(:[a-z0-9-]+)?)$/.test(backendRequest)) {
+  throw new Error(`GRADLAB_BACKEND=${JSON.stringify(backendRequest)} is not a backend gradlab knows; use one of: cpu, gpu, ` +
+    'gpu:<mode>, gpu:<mode>-async (the gpu forms need @gradlab/gpu imported), or leave it unset');
+}
+let gpuRequestUnchecked = backendRequest?.startsWith('gpu') ?? false;
+
+function checkGpuRequest(): void {
+  gpuRequestUnchecked = false;
+  if (!registry.has('gpu')) {
+    console.warn(`GRADLAB_BACKEND=${backendRequest} asks for the GPU, but @gradlab/gpu is not imported, so ops run on the cpu; ` +
+      "import '@gradlab/gpu' to use it");
+  }
+}
+
 /** Make a backend available under `name`; it is created the first time it is used. */
 export function registerBackend(name: string, factory: () => Backend): void {
   registry.set(name, factory);
@@ -211,6 +232,7 @@ export function setBackend(name: string): void {
 
 /** The backend ops run on now, or the one registered under `name`. */
 export function getBackend(name: string = active): Backend {
+  if (gpuRequestUnchecked) checkGpuRequest();
   let backend = instances.get(name);
   if (!backend) {
     const factory = registry.get(name);

@@ -128,6 +128,7 @@ function generator(options: RandomOptions): Random {
 
 function randomTensor(op: string, shape: readonly number[], options: RandomOptions, draw: (rng: Random) => number): Tensor {
   checkShape(op, shape);
+  if (options.dtype !== undefined && !isDType(options.dtype)) throw new Error(`${op}: unknown dtype '${String(options.dtype)}' (gradlab has float32, float64, int32)`);
   const rng = generator(options);
   const data = allocate(options.dtype ?? 'float32', sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw(rng);
@@ -141,13 +142,21 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
 /** Normal with mean 0 and standard deviation 1 (or as given). */
 export function randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   const { mean = 0, std = 1 } = options;
+  if (!Number.isFinite(mean)) throw new Error(`randn: mean must be a finite number, got ${mean}`);
+  if (!(std >= 0 && Number.isFinite(std))) throw new Error(`randn: std must be a finite number >= 0, got ${std}`);
   return randomTensor('randn', shape, options, (rng) => rng.normal(mean, std));
 }
 /** Uniform in [low, high). */
 export function uniform(shape: readonly number[], low = 0, high = 1, options: RandomOptions = {}): Tensor {
+  if (!(Number.isFinite(low) && Number.isFinite(high) && low <= high)) {
+    throw new Error(`uniform: needs finite low <= high, got low ${low} and high ${high}`);
+  }
   return randomTensor('uniform', shape, options, (rng) => rng.uniform(low, high));
 }
 /** Integers uniform in [low, high), int32 by default. */
 export function randint(shape: readonly number[], low: number, high: number, options: RandomOptions = {}): Tensor {
+  if (!(Number.isSafeInteger(low) && Number.isSafeInteger(high) && low < high)) {
+    throw new Error(`randint: needs integers low < high (the range [low, high) must hold a value), got low ${low} and high ${high}`);
+  }
   return randomTensor('randint', shape, { dtype: 'int32', ...options }, (rng) => low + rng.int(high - low));
 }

@@ -11,8 +11,38 @@ export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
 }
 
+/** Bytes per element of each dtype. */
+export function bytesPerElement(dtype: DType): number { return dtype === 'float64' ? 8 : 4; }
+
+/** The bytes still allowed inside withAllocationBudget, and who set the limit (for the error). */
+let budget: { left: number; limit: number; owner: string } | null = null;
+
+/**
+ * Run `fn` (synchronous) allowing it at most `bytes` of new tensor storage in all. Loading a model
+ * builds its layers this way: the weights file says how many bytes the model holds, so a model.json
+ * that declares a Dense layer of 10^12 units fails here, naming `owner`, before the memory is taken.
+ */
+export function withAllocationBudget<T>(bytes: number, owner: string, fn: () => T): T {
+  const outer = budget;
+  budget = { left: bytes, limit: bytes, owner };
+  try {
+    return fn();
+  } finally {
+    budget = outer;
+  }
+}
+
 /** A fresh zero-filled typed array of `size` elements of `dtype`. */
 export function allocate(dtype: DType, size: number): TypedArray {
+  if (!Number.isSafeInteger(size) || size < 0) throw new Error(`allocate: size must be a non-negative integer, got ${size} (${dtype})`);
+  if (budget) {
+    const bytes = size * bytesPerElement(dtype);
+    if (bytes > budget.left) {
+      throw new Error(`${budget.owner}: refusing to allocate ${size} ${dtype} elements (${bytes} bytes): ` +
+        `beyond the limit of ${budget.limit} bytes set for it`);
+    }
+    budget.left -= bytes;
+  }
   switch (dtype) {
     case 'float32': return new Float32Array(size);
     case 'float64': return new Float64Array(size);

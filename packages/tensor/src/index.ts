@@ -11,7 +11,7 @@ registerBackend('cpu', createCpuBackend);
 export { Tensor } from './tensor.js';
 export type { TensorLike } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export { allocate, dtypeOf, promoteTypes, isFloat, isDType } from './dtype.js';
+export { allocate, bytesPerElement, withAllocationBudget, dtypeOf, promoteTypes, isFloat, isDType } from './dtype.js';
 export * from './shape.js';
 export type { Storage } from './storage.js';
 export { CpuStorage } from './storage.js';

@@ -9,6 +9,7 @@
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import type { DType, TypedArray } from './dtype.js';
+import { isDType } from './dtype.js';
 import type { Storage } from './storage.js';
 import { CpuStorage } from './storage.js';
 import { contiguousStrides, formatShape, sizeOf } from './shape.js';
@@ -120,7 +121,10 @@ export class Tensor {
   /** Always a fresh contiguous copy. */
   clone(): Tensor { return getBackend(this.backend).copy(this); }
   /** A copy converted to another dtype (floats to int32 truncate toward zero). */
-  astype(dtype: DType): Tensor { return dtype === this.dtype ? this : getBackend(this.backend).copy(this, dtype); }
+  astype(dtype: DType): Tensor {
+    if (!isDType(dtype)) throw new Error(`astype: unknown dtype '${String(dtype)}' (gradlab has float32, float64, int32)`);
+    return dtype === this.dtype ? this : getBackend(this.backend).copy(this, dtype);
+  }
   /** A contiguous copy that lives on another backend. */
   contiguousOn(backend: string): Tensor {
     const target = getBackend(backend);

@@ -2,7 +2,7 @@
 import { F } from '@gradlab/autograd';
 import type { Variable } from '@gradlab/autograd';
 import { formatShape } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, formatSymbolicShape, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
@@ -12,7 +12,36 @@ import { registerLayer } from './registry.js';
 
 export type Padding = 'valid' | 'same';
 type Pair = number | readonly [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+/** A size given as n or [h, w], as [h, w]; refused unless both are positive integers (Keras and PyTorch refuse 0, −1, 2.5). */
+function pair(layer: Layer, argument: string, v: Pair): [number, number] {
+  const out: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
+  if (!out.every((n) => Number.isInteger(n) && n > 0)) {
+    throw layerError(layer, `${argument} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return out;
+}
+
+function checkPadding(layer: Layer, padding: unknown): Padding {
+  if (padding !== 'valid' && padding !== 'same') throw layerError(layer, `padding must be 'valid' or 'same', got '${String(padding)}'`);
+  return padding;
+}
+
+/**
+ * The output shape of a window (kernel or pool) swept over [batch, height, width, channels], with
+ * `channels` out; a window larger than a 'valid' input is refused here, at build, naming both shapes.
+ */
+function sweptShape(layer: Layer, inputShape: SymbolicShape, window: [number, number], strides: [number, number],
+  padding: Padding, what: string, channels: number | null): SymbolicShape {
+  if (inputShape.length !== 4) throw layerError(layer, `expects input [batch, height, width, channels], got ${JSON.stringify(inputShape)}`);
+  const [b, h, w] = inputShape;
+  const out = [windowOutputSize(h, window[0], strides[0], padding), windowOutputSize(w, window[1], strides[1], padding)];
+  if (out.some((n) => n !== null && n < 1)) {
+    throw layerError(layer, `${what} ${window[0]}×${window[1]} is larger than its input ${formatSymbolicShape(inputShape)} ` +
+      `(height ${h}, width ${w}) with padding 'valid'; use a smaller ${what}, padding 'same', or a larger input`);
+  }
+  return [b, out[0], out[1], channels];
+}
 
 /** Output size of a window sweep: 'valid' = ⌊(in − k)/s⌋ + 1; 'same' = ⌈in/s⌉ (TensorFlow's rule). */
 export function windowOutputSize(size: number | null, kernel: number, stride: number, padding: Padding): number | null {
@@ -49,10 +78,9 @@ export class Conv2D extends Layer {
     super(args);
     if (!Number.isInteger(filters) || filters <= 0) throw layerError(this, `filters must be a positive integer, got ${filters}`);
     this.filters = filters;
-    this.kernelSize = pair(kernelSize);
-    this.strides = pair(args.strides ?? 1);
-    this.padding = args.padding ?? 'valid';
-    if (this.padding !== 'valid' && this.padding !== 'same') throw layerError(this, `padding must be 'valid' or 'same', got '${this.padding}'`);
+    this.kernelSize = pair(this, 'kernelSize', kernelSize);
+    this.strides = pair(this, 'strides', args.strides ?? 1);
+    this.padding = checkPadding(this, args.padding ?? 'valid');
     this.activationName = args.activation ?? 'linear';
     getActivation(this.activationName, this.name);
     this.useBias = args.useBias ?? true;
@@ -60,7 +88,7 @@ export class Conv2D extends Layer {
   }
 
   override build(inputShape: SymbolicShape): void {
-    if (inputShape.length !== 4) throw layerError(this, `expects input [batch, height, width, channels], got ${JSON.stringify(inputShape)}`);
+    this.computeOutputShape(inputShape); // refuses a kernel that does not fit, before the weights are made
     const channels = inputShape[3];
     if (channels === null) throw layerError(this, 'the channel axis of the input must be known');
     const [kh, kw] = this.kernelSize;
@@ -82,9 +110,7 @@ export class Conv2D extends Layer {
   }
 
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
-    const [b, h, w] = inputShape;
-    return [b, windowOutputSize(h, this.kernelSize[0], this.strides[0], this.padding),
-      windowOutputSize(w, this.kernelSize[1], this.strides[1], this.padding), this.filters];
+    return sweptShape(this, inputShape, this.kernelSize, this.strides, this.padding, 'kernel', this.filters);
   }
 
   override getConfig(): Record<string, unknown> {
@@ -107,15 +133,13 @@ abstract class Pooling2D extends Layer {
   readonly padding: Padding;
   constructor(args: Pooling2DArgs) {
     super(args);
-    this.poolSize = pair(args.poolSize ?? 2);
-    this.strides = pair(args.strides ?? this.poolSize);
-    this.padding = args.padding ?? 'valid';
+    this.poolSize = pair(this, 'poolSize', args.poolSize ?? 2);
+    this.strides = pair(this, 'strides', args.strides ?? this.poolSize);
+    this.padding = checkPadding(this, args.padding ?? 'valid');
   }
   protected options() { return { poolSize: this.poolSize, strides: this.strides, padding: this.padding }; }
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
-    const [b, h, w, c] = inputShape;
-    return [b, windowOutputSize(h, this.poolSize[0], this.strides[0], this.padding),
-      windowOutputSize(w, this.poolSize[1], this.strides[1], this.padding), c];
+    return sweptShape(this, inputShape, this.poolSize, this.strides, this.padding, 'pool window', inputShape[3] ?? null);
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding };

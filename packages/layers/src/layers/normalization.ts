@@ -144,6 +144,8 @@ export class LayerNormalization extends Layer {
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
     this.fused = args.fused ?? true;
+    // ε keeps 1/√(variance + ε) finite for a constant row; ε ≤ 0 gives NaN there.
+    if (!(this.epsilon > 0)) throw layerError(this, `epsilon must be positive, got ${this.epsilon}`);
     this.supportsMasking = true;
   }
 

@@ -19,13 +19,14 @@ import { checkHostBatch } from './check-batch.js';
 import { Embedding } from '../layers/embedding.js';
 import type { Metric, MetricCount } from '../metrics.js';
 import { Adam, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
-import { History } from '../callbacks.js';
+import { History, TerminateOnNaN } from '../callbacks.js';
 import type { Callback, Logs } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
 import type { ProgressOutput } from './progress.js';
 import { formatSummary } from './summary.js';
 import { layerFromConfig, registerLayer } from '../layers/registry.js';
 import { loadWeights, saveModel } from './save.js';
+import { lookup } from '../lookup.js';
 
 export interface CompileArgs {
   /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
@@ -74,6 +75,22 @@ function takeRows(t: Tensor, rows: Int32Array): Tensor { return gather(t, fromTy
 
 /** The row numbers start, start+1, …, end−1. */
 function range(start: number, end: number): Int32Array { return Int32Array.from({ length: end - start }, (_, i) => start + i); }
+
+/**
+ * The [start, end) rows of each training batch. A last batch of a single example joins the batch
+ * before it (33 examples at batch size 32 train as one batch of 33): BatchNormalization cannot
+ * normalise one example in training, and Keras users expect such an epoch to complete.
+ */
+export function batchBounds(count: number, batchSize: number): Array<[number, number]> {
+  const bounds: Array<[number, number]> = [];
+  for (let start = 0; start < count; start += batchSize) bounds.push([start, Math.min(count, start + batchSize)]);
+  const last = bounds[bounds.length - 1];
+  if (bounds.length > 1 && batchSize > 1 && last[1] - last[0] === 1) {
+    bounds.pop();
+    bounds[bounds.length - 1][1] = count;
+  }
+  return bounds;
+}
 
 /** Running sums over an epoch: the loss weighted by batch size (Keras's mean), and each metric's counts. */
 class Totals {
@@ -160,6 +177,10 @@ export class Sequential extends Layer {
   // ---- compile and the loss ----------------------------------------------------------------------
 
   compile(args: CompileArgs): void {
+    // A name every object inherits ('constructor', '__proto__') must not reach getOptimizer's table lookup.
+    if (typeof args.optimizer === 'string' && args.optimizer.toLowerCase() in Object.prototype) {
+      throw layerError(this, `compile: unknown optimizer '${args.optimizer}'`);
+    }
     this.optimizer = getOptimizer(args.optimizer);
     this.loss = getLoss(args.loss);
     this.metrics = (args.metrics ?? []).map((name) => getMetric(name));
@@ -192,6 +213,11 @@ export class Sequential extends Layer {
     if (!this.loss || !this.optimizer) throw layerError(this, 'the model must be compiled first: model.compile({ optimizer, loss })');
     if (this.optimizer.params.length === 0) this.optimizer.params = this.parameters();
     return { loss: this.loss, optimizer: this.optimizer };
+  }
+
+  /** batchSize 0 or −1 would never advance through the rows, and 1.5 or NaN would lose some. */
+  private checkBatchSize(op: string, batchSize: number): void {
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw layerError(this, `${op}: batchSize must be a positive integer, got ${batchSize}`);
   }
 
   /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters. */
@@ -243,7 +269,8 @@ export class Sequential extends Layer {
     this.checkData('fit', x, y);
     this.requireCompiled();
     const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [] } = options;
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw layerError(this, `fit: batchSize must be a positive integer, got ${batchSize}`);
+    this.checkBatchSize('fit', batchSize);
+    if (!(Number.isInteger(epochs) && epochs >= 0)) throw layerError(this, `fit: epochs must be a non-negative integer, got ${epochs}`);
     if (!(validationSplit >= 0 && validationSplit < 1)) throw layerError(this, `fit: validationSplit must be in [0, 1), got ${validationSplit}`);
     const n = x.shape[0];
     // Keras takes the validation rows from the end, before any shuffling.
@@ -257,7 +284,10 @@ export class Sequential extends Layer {
     } else if (trainCount < n) validation = { x, y, rows: range(trainCount, n) };
 
     const rng = options.seed !== undefined ? new Random(options.seed) : globalRandom;
-    const steps = Math.ceil(trainCount / batchSize);
+    const batches = batchBounds(trainCount, batchSize);
+    const steps = batches.length;
+    const stopsOnNaN = callbacks.some((cb) => cb instanceof TerminateOnNaN);
+    let warnedNaN = false;
     const progress = new ProgressLogger(options.verbose ?? 'auto', epochs, steps, options.output);
     const history = new History();
     this.stopTraining = false;
@@ -270,13 +300,20 @@ export class Sequential extends Layer {
       if (shuffle) rng.shuffle(order);
       const totals = new Totals(this.metrics);
       for (let b = 0; b < steps; b++) {
-        const rows = order.slice(b * batchSize, Math.min(trainCount, (b + 1) * batchSize));
+        const rows = order.slice(...batches[b]);
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { size: rows.length });
         const { loss, counts } = await this.step(takeRows(x, rows), takeRows(y, rows));
         totals.add(loss, rows.length, counts);
         const logs = totals.logs();
         progress.batchEnd(b + 1, logs);
+        if (!Number.isFinite(loss) && !warnedNaN && !stopsOnNaN) {
+          warnedNaN = true;
+          console.warn(`${this.name} (Sequential): fit: the loss is ${loss} at epoch ${epoch + 1}, batch ${b + 1}, so the weights are ` +
+            'no longer numbers; training goes on, as in Keras. Lower the learning rate or look for NaN in the data; ' +
+            'callbacks: [new callbacks.TerminateOnNaN()] stops at the first such batch');
+        }
         for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+        if (this.stopTraining) break; // as Keras: a callback may stop mid-epoch (TerminateOnNaN); the epoch still ends
       }
       const logs = totals.logs();
       if (validation) Object.assign(logs, (await this.evaluateRows(validation.x, validation.y, validation.rows, batchSize)).logs('val_'));
@@ -307,13 +344,16 @@ export class Sequential extends Layer {
   async evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): Promise<number[]> {
     this.checkData('evaluate', x, y);
     this.requireCompiled();
-    return Object.values((await this.evaluateRows(x, y, range(0, x.shape[0]), options.batchSize ?? 32)).logs());
+    const batchSize = options.batchSize ?? 32;
+    this.checkBatchSize('evaluate', batchSize);
+    return Object.values((await this.evaluateRows(x, y, range(0, x.shape[0]), batchSize)).logs());
   }
 
   /** The model's outputs for every row of x, computed in batches, in inference mode, without a graph. */
   async predict(x: Tensor | Variable, options: { batchSize?: number } = {}): Promise<Tensor> {
     const data = x instanceof Variable ? x.data : x;
     const batchSize = options.batchSize ?? 32;
+    this.checkBatchSize('predict', batchSize);
     if (data.rank === 0 || data.shape[0] === 0) throw layerError(this, `predict: x ${formatShape(data.shape)} has no examples`);
     const outputs: Tensor[] = noGrad(() => {
       const out: Tensor[] = [];
@@ -358,7 +398,7 @@ export class Sequential extends Layer {
   }
 
   compileFromConfig(config: TrainingConfig): void {
-    const Ctor = OPTIMIZERS[config.optimizer.className];
+    const Ctor = lookup(OPTIMIZERS, config.optimizer.className);
     if (!Ctor) throw layerError(this, `cannot restore optimizer '${config.optimizer.className}' (known: ${Object.keys(OPTIMIZERS).join(', ')})`);
     this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
   }

@@ -8,14 +8,14 @@ import type { TypedArray } from '../dtype.js';
 import { gemmJs } from './gemm-js.js';
 import type { MatrixRef } from './pack.js';
 import { gemmFloat32, wasmGemmAvailable } from './wasm/gemm-f32.js';
+import { envChoice as envChoiceOf } from '../env.js';
 
 export type GemmKernelName = 'wasm' | 'js';
 
 let chosen: GemmKernelName = envChoice();
 
 function envChoice(): GemmKernelName {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.GRADLAB_GEMM === 'js' ? 'js' : 'wasm';
+  return envChoiceOf('GRADLAB_GEMM', ['wasm', 'js'] as const) ?? 'wasm';
 }
 
 /** Which kernel float32 gemms use on this thread: 'wasm' unless switched off or not supported. */

@@ -26,6 +26,7 @@ import { gemm, setGemmKernel, useWasmGemm } from './gemm.js';
 import { rowMajor } from './pack.js';
 import type { MatrixRef } from './pack.js';
 import { gemmWorkerUrl } from './worker-url.js';
+import { envVar } from '../env.js';
 
 /** Below this many multiply-adds a gemm takes well under a millisecond: not worth waking a worker. */
 export const PARALLEL_MIN_WORK = 1 << 18;
@@ -64,12 +65,21 @@ function node() {
   };
 }
 
+/** GRADLAB_THREADS if set (a positive integer; above the maximum it is lowered, with a warning), else one per core, at most 4. */
 function defaultThreads(): number {
   const n = node();
   if (!n) return 1;
-  const fromEnv = Number(n.env.GRADLAB_THREADS);
-  if (Number.isInteger(fromEnv) && fromEnv >= 1) return Math.min(fromEnv, MAX_WORKERS + 1);
-  return Math.min(n.os.availableParallelism(), 4);
+  const raw = envVar('GRADLAB_THREADS');
+  if (raw === undefined) return Math.min(n.os.availableParallelism(), 4);
+  const wanted = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || wanted < 1) {
+    throw new Error(`GRADLAB_THREADS must be a positive integer (1 = the main thread only), got ${JSON.stringify(raw)}`);
+  }
+  if (wanted > MAX_WORKERS + 1) {
+    if (n.threads.isMainThread) console.warn(`GRADLAB_THREADS=${raw}: gradlab uses at most ${MAX_WORKERS + 1} threads; using ${MAX_WORKERS + 1}`);
+    return MAX_WORKERS + 1;
+  }
+  return wanted;
 }
 
 /** Use `n` threads (1 = main thread only) for later gemms. */

@@ -1,0 +1,49 @@
+/**
+ * GRADLAB_THREADS, GRADLAB_GEMM and GRADLAB_BACKEND are read once, at start-up, so each case runs a
+ * fresh node process on the built package (dist/; `pnpm run build` first).
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const BUILT = pathToFileURL(path.join(__dirname, '..', 'dist', 'index.js')).href;
+
+/** Import @gradlab/tensor with `env` set, run one op, print the thread count; the process's output and status. */
+function start(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+  const script = `const t = await import(${JSON.stringify(BUILT)}); t.tensor([1, 2]).add(1).dataSync(); console.log('threads', t.numThreads());`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8',
+  });
+  return { status: child.status, stdout: child.stdout, stderr: child.stderr };
+}
+
+test.each(['0', '-1', 'abc', '1.5'])('GRADLAB_THREADS=%s is refused, naming the variable', (value) => {
+  const run = start({ GRADLAB_THREADS: value });
+  expect(run.status).not.toBe(0);
+  expect(run.stderr).toContain(`GRADLAB_THREADS must be a positive integer (1 = the main thread only), got "${value}"`);
+});
+
+test('GRADLAB_THREADS=64 is lowered to the maximum with a warning; 3 is taken as it is', () => {
+  const many = start({ GRADLAB_THREADS: '64' });
+  expect(many.status).toBe(0);
+  expect(many.stderr).toContain('GRADLAB_THREADS=64: gradlab uses at most 9 threads; using 9');
+  expect(many.stdout).toContain('threads 9');
+  const three = start({ GRADLAB_THREADS: '3' });
+  expect([three.status, three.stderr, three.stdout.trim()]).toEqual([0, '', 'threads 3']);
+});
+
+test('GRADLAB_GEMM and GRADLAB_BACKEND nonsense is refused, naming the variable and the values it takes', () => {
+  const gemm = start({ GRADLAB_GEMM: 'fast' });
+  expect(gemm.status).not.toBe(0);
+  expect(gemm.stderr).toContain('GRADLAB_GEMM="fast" is not a value gradlab knows; use one of: wasm, js');
+  const backend = start({ GRADLAB_BACKEND: 'tpu' });
+  expect(backend.status).not.toBe(0);
+  expect(backend.stderr).toContain('GRADLAB_BACKEND="tpu" is not a backend gradlab knows; use one of: cpu, gpu, gpu:<mode>');
+  for (const ok of [{ GRADLAB_GEMM: 'js' }, { GRADLAB_BACKEND: 'cpu' }]) expect(start(ok).status).toBe(0);
+});
+
+test('GRADLAB_BACKEND=gpu without @gradlab/gpu imported warns at the first op, which runs on the cpu', () => {
+  const run = start({ GRADLAB_BACKEND: 'gpu' });
+  expect(run.status).toBe(0);
+  expect(run.stderr).toContain("GRADLAB_BACKEND=gpu asks for the GPU, but @gradlab/gpu is not imported, so ops run on the cpu; import '@gradlab/gpu'");
+});
