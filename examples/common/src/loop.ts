@@ -102,7 +102,7 @@ class Tally {
     this.examples += n;
     const metric = model.metrics[0] ?? metricsModule.getMetric('accuracy');
     const c = metric.compute(batch.y, step.output, step.fromLogits);
-    this.correct += c.correct;
+    this.correct += c.correct.item();
     this.count += c.count;
   }
   get meanLoss(): number { return this.loss / Math.max(1, this.examples); }

@@ -13,7 +13,7 @@ import * as T from '@gradlab/tensor';
 import { setBackend } from '@gradlab/tensor';
 import { registerGpuBackend, modeSupport, MODE_ORDER } from '@gradlab/gpu';
 import type { GpuBackend, GpuMode } from '@gradlab/gpu';
-import { allChecks, runCheck } from './checks';
+import { allChecks, runCheck } from '../../tensor/test/conformance/checks';
 
 const modes = (process.env.GRADLAB_GPU_TEST_MODES ?? 'cpu,webasm').split(',').map((m) => m.trim()) as GpuMode[];
 const required = process.env.GRADLAB_GPU_TEST_REQUIRE === '1';

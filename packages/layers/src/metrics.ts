@@ -9,10 +9,16 @@
  *   targets of lower rank, or with a last axis of 1 against C > 1       → sparse categorical (argmax = label)
  *   otherwise (one-hot targets)                                        → categorical (argmax = argmax)
  */
-import { CpuStorage, Tensor, formatShape } from '@gradlab/tensor';
+import { formatShape } from '@gradlab/tensor';
+import type { Tensor } from '@gradlab/tensor';
 import { lookup } from './lookup.js';
 
-export interface MetricCount { correct: number; count: number }
+/**
+ * A metric on one batch: the number of correct predictions as a scalar tensor (on the predictions'
+ * backend: nothing is read back here, so the metric runs where the model runs) and the number of
+ * predictions, known from the shapes. fit() reads the counts once per batch, with the loss.
+ */
+export interface MetricCount { correct: Tensor; count: number }
 export type AccuracyKind = 'binary_accuracy' | 'sparse_categorical_accuracy' | 'categorical_accuracy';
 
 /**
@@ -21,36 +27,24 @@ export type AccuracyKind = 'binary_accuracy' | 'sparse_categorical_accuracy' | '
  */
 export type MetricFunction = (yTrue: Tensor, yPred: Tensor, fromLogits?: boolean) => MetricCount;
 
-/** Index of the largest of c values starting at o (the first one on ties, as argmax). */
-function argmaxRow(p: ArrayLike<number>, o: number, c: number): number {
-  let best = 0;
-  for (let j = 1; j < c; j++) if (p[o + j] > p[o + best]) best = j;
-  return best;
-}
-
-/** Keras's binary_accuracy: mean of [ (p > 0.5) = t ] over every element (t is 0 or 1). */
+/** Keras's binary_accuracy: mean of [ (p > 0.5) = (t > 0.5) ] over every element (t is 0 or 1). */
 export const binaryAccuracy: MetricFunction = (yTrue, yPred, fromLogits = false) => {
   if (yTrue.size !== yPred.size) {
     throw new Error(`binary_accuracy: targets ${formatShape(yTrue.shape)} do not match predictions ${formatShape(yPred.shape)}`);
   }
-  const t = yTrue.dataSync(), p = yPred.dataSync();
-  const threshold = fromLogits ? 0 : 0.5;
-  let correct = 0;
-  for (let i = 0; i < p.length; i++) if ((p[i] > threshold ? 1 : 0) === (t[i] > 0.5 ? 1 : 0)) correct++;
-  return { correct, count: p.length };
+  const predicted = yPred.gt(fromLogits ? 0 : 0.5), actual = yTrue.reshape(yPred.shape).gt(0.5);
+  return { correct: predicted.eq(actual).sum(), count: yPred.size };
 };
 
-/** Keras's sparse_categorical_accuracy: mean of [ argmax(p) = label ] over the rows. */
+/** Keras's sparse_categorical_accuracy: mean of [ argmax(p) = label ] over the rows (the first max on ties). */
 export const sparseCategoricalAccuracy: MetricFunction = (yTrue, yPred) => {
   const c = yPred.shape[yPred.rank - 1];
   const rows = yPred.size / c;
   if (yTrue.size !== rows) {
     throw new Error(`sparse_categorical_accuracy: labels ${formatShape(yTrue.shape)} do not match predictions ${formatShape(yPred.shape)}`);
   }
-  const t = yTrue.dataSync(), p = yPred.dataSync();
-  let correct = 0;
-  for (let r = 0; r < rows; r++) if (argmaxRow(p, r * c, c) === t[r]) correct++;
-  return { correct, count: rows };
+  const predicted = yPred.reshape([rows, c]).argmax(-1);
+  return { correct: predicted.eq(yTrue.reshape([rows]).astype('int32')).sum(), count: rows };
 };
 
 /** Keras's categorical_accuracy: mean of [ argmax(p) = argmax(t) ] over the rows. */
@@ -60,9 +54,7 @@ export const categoricalAccuracy: MetricFunction = (yTrue, yPred) => {
   }
   const c = yPred.shape[yPred.rank - 1];
   const rows = yPred.size / c;
-  const t = yTrue.dataSync(), p = yPred.dataSync();
-  let correct = 0;
-  for (let r = 0; r < rows; r++) if (argmaxRow(p, r * c, c) === argmaxRow(t, r * c, c)) correct++;
+  const correct = yPred.reshape([rows, c]).argmax(-1).eq(yTrue.reshape([rows, c]).argmax(-1)).sum();
   return { correct, count: rows };
 };
 
@@ -78,16 +70,6 @@ export function accuracyKind(yTrueShape: readonly number[], yPredShape: readonly
   if (pLast === 1) return 'binary_accuracy';
   if (yTrueShape.length < yPredShape.length || (tLast === 1 && pLast > 1)) return 'sparse_categorical_accuracy';
   return 'categorical_accuracy';
-}
-
-/**
- * `x`'s values as a cpu tensor, awaited. The metrics loop over typed arrays; on an asynchronous device
- * (GPU.js's async contract) the predictions may still be being computed, so a caller awaits them here
- * and hands the metric host values (Sequential does). A cpu tensor is returned as it is.
- */
-export async function onHost(x: Tensor): Promise<Tensor> {
-  if (x.backend === 'cpu') return x;
-  return new Tensor(new CpuStorage(await x.data()), x.shape);
 }
 
 /** A metric as compile() resolves it: the name it is reported under and how to compute it. */

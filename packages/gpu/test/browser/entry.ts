@@ -9,8 +9,8 @@ import * as gradlab from 'gradlab';
 import { registerGpuBackend, modeSupport, tidy, Device, createGpuBackend } from '@gradlab/gpu';
 import type { GpuMode } from '@gradlab/gpu';
 import { GPU } from 'gpu.js';
-import { allChecks, runCheck } from '../checks';
-import type { CheckResult } from '../checks';
+import { allChecks, runCheck } from '../../../tensor/test/conformance/checks';
+import type { CheckResult } from '../../../tensor/test/conformance/checks';
 
 interface ModeReport { mode: string; available: boolean; reason: string; results: CheckResult[]; training?: { firstLoss: number; lastLoss: number; liveTexturesBefore: number; liveTexturesAfter: number; texturesCreated: number } }
 

@@ -53,7 +53,7 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const { layer, index, name, value } of weightsOf(model)) {
-    const data = value.contiguous().dataSync();
+    const data = await value.data(); // awaited: under an asynchronous device the last step may still be running
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     entries.push({ layer: layer.name, layerClass: layer.className, layerIndex: index, name, shape: [...value.shape],
       dtype: value.dtype, offset, byteLength: bytes.byteLength, crc32: crc32(bytes) });

@@ -14,7 +14,7 @@ import { Layer, formatSymbolicShape, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getLoss, lossFromName } from '../losses.js';
 import type { Loss, LossName, LossSpec } from '../losses.js';
-import { getMetric, onHost } from '../metrics.js';
+import { getMetric } from '../metrics.js';
 import { checkHostBatch } from './check-batch.js';
 import { Embedding } from '../layers/embedding.js';
 import type { Metric, MetricCount } from '../metrics.js';
@@ -96,9 +96,9 @@ export function batchBounds(count: number, batchSize: number): Array<[number, nu
 class Totals {
   private loss = 0;
   private n = 0;
-  private readonly counts: MetricCount[];
+  private readonly counts: { correct: number; count: number }[];
   constructor(private readonly metrics: Metric[]) { this.counts = metrics.map(() => ({ correct: 0, count: 0 })); }
-  add(loss: number, size: number, counts: MetricCount[]): void {
+  add(loss: number, size: number, counts: { correct: number; count: number }[]): void {
     this.loss += loss * size;
     this.n += size;
     counts.forEach((c, i) => { this.counts[i].correct += c.correct; this.counts[i].count += c.count; });
@@ -241,7 +241,7 @@ export class Sequential extends Layer {
    * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
    * async contract) the ops above return at once and the loss is still being computed here.
    */
-  private async step(xb: Tensor, yb: Tensor): Promise<{ loss: number; counts: MetricCount[] }> {
+  private async step(xb: Tensor, yb: Tensor): Promise<{ loss: number; counts: { correct: number; count: number }[] }> {
     const { optimizer } = this.requireCompiled();
     const { loss, pred, fromLogits } = this.lossAndOutput(xb, yb, true);
     optimizer.zeroGrad();
@@ -250,11 +250,10 @@ export class Sequential extends Layer {
     return { loss: (await loss.data.data())[0], counts: await this.metricCounts(yb, pred, fromLogits) };
   }
 
-  /** Each metric on one batch, computed on the values read back (awaited: they may still be pending). */
-  private async metricCounts(yb: Tensor, pred: Tensor, fromLogits: boolean): Promise<MetricCount[]> {
-    if (this.metrics.length === 0) return [];
-    const [t, p] = await Promise.all([onHost(yb), onHost(pred)]);
-    return this.metrics.map((m) => m.compute(t, p, fromLogits));
+  /** Each metric on one batch, computed where the predictions are; only the counts are read (awaited: they may be pending). */
+  private async metricCounts(yb: Tensor, pred: Tensor, fromLogits: boolean): Promise<{ correct: number; count: number }[]> {
+    const counts: MetricCount[] = this.metrics.map((m) => m.compute(yb, pred, fromLogits));
+    return Promise.all(counts.map(async (c) => ({ correct: (await c.correct.data())[0], count: c.count })));
   }
 
   /** Train on one batch; resolves to its loss (before the update). */

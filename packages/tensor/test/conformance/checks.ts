@@ -1,6 +1,8 @@
 /**
- * Every gpu kernel against the CPU backend, on seeded random inputs. Shared by the jest suites
- * (kernels.test.ts, one describe per GPU.js mode) and the browser page (browser/entry.ts), so the
+ * The backend conformance suite: every Backend kernel (primitives and fused kernels) on seeded random
+ * inputs, each run on the backend under test and compared with a reference run. Shared by the jest
+ * suites (conformance.test.ts here, for the cpu backend against itself in float64; the gpu package's
+ * kernels.test.ts, one describe per GPU.js mode) and the gpu browser page (browser/entry.ts), so the
  * same list runs everywhere.
  *
  * A check makes its inputs on the CPU, runs `run` once on the CPU backend and once on a gpu
@@ -21,6 +23,8 @@ export interface Check {
   run: (...xs: Tensor[]) => Tensor;
   /** Include in the short list run with tiny tiles and in the browser (default true for the browser). */
   tiled?: boolean;
+  /** The maths does not depend on the dtype: a float64 run of the same check is a reference for float32. */
+  float?: boolean;
 }
 export interface CheckResult { name: string; ok: boolean; maxError: number; tol: Tolerance; detail: string }
 
@@ -33,6 +37,11 @@ const TRANSCENDENTAL: Tolerance = { atol: 1e-6, rtol: 2e-5 };
 const TRIG: Tolerance = { atol: 3e-4, rtol: 0 };
 /** Sums of up to a few hundred float32 products (matmul, conv): about n·2⁻²⁴ relative to the sum of |terms|. */
 const SUMS: Tolerance = { atol: 1e-4, rtol: 1e-4 };
+/** Fused kernels: statistics over a few dozen float32 values, then a closed form (x̂·Σ(dy·x̂)/N, BPTT over 5 steps). */
+const FUSED: Tolerance = { atol: 2e-4, rtol: 1e-3 };
+
+/** Several outputs as one flat tensor, so a check compares them all. */
+const flat = (...ts: (Tensor | null)[]): Tensor => T.concat(ts.filter((t): t is Tensor => t !== null).map((t) => t.reshape([-1]).astype('float32')));
 
 const randn = (shape: number[], seed: number) => T.randn(shape, { seed });
 const uniform = (shape: number[], lo: number, hi: number, seed: number) => T.uniform(shape, lo, hi, { seed });
@@ -150,7 +159,7 @@ export function allChecks(): Check[] {
 
   // ---- matmul ---------------------------------------------------------------------------------
   const mm = (name: string, a: number[], b: number[], f: (a: Tensor, b: Tensor) => Tensor = (p, q) => p.matmul(q), tiled = false) =>
-    add({ name: `matmul ${name}`, tol: SUMS, inputs: () => [randn(a, 50), randn(b, 51)], run: f, tiled });
+    add({ name: `matmul ${name}`, tol: SUMS, float: true, inputs: () => [randn(a, 50), randn(b, 51)], run: f, tiled });
   mm('[17,33] @ [33,9]', [17, 33], [33, 9], undefined, true);
   mm('[64,128] @ [128,48]', [64, 128], [128, 48]);
   mm('batched [3,17,33] @ [3,33,9]', [3, 17, 33], [3, 33, 9]);
@@ -166,10 +175,10 @@ export function allChecks(): Check[] {
     const tiled = c.name === '3x3 same stride 2';
     const info = T.conv2dInfo('check', c.x, c.w, c.options);
     const dyShape = [info.batch, info.outHeight, info.outWidth, info.outChannels];
-    add({ name: `conv2d ${c.name}`, tol: SUMS, inputs: () => [randn(c.x, 60), randn(c.w, 61)], run: (x, w) => T.conv2d(x, w, c.options), tiled });
-    add({ name: `conv2dBackpropInput ${c.name}`, tol: SUMS, inputs: () => [randn(dyShape, 62), randn(c.w, 63)],
+    add({ name: `conv2d ${c.name}`, tol: SUMS, float: true, inputs: () => [randn(c.x, 60), randn(c.w, 61)], run: (x, w) => T.conv2d(x, w, c.options), tiled });
+    add({ name: `conv2dBackpropInput ${c.name}`, tol: SUMS, float: true, inputs: () => [randn(dyShape, 62), randn(c.w, 63)],
       run: (dy, w) => T.conv2dBackpropInput(dy, w, c.x, c.options), tiled });
-    add({ name: `conv2dBackpropFilter ${c.name}`, tol: SUMS, inputs: () => [randn(c.x, 64), randn(dyShape, 65)],
+    add({ name: `conv2dBackpropFilter ${c.name}`, tol: SUMS, float: true, inputs: () => [randn(c.x, 64), randn(dyShape, 65)],
       run: (x, dy) => T.conv2dBackpropFilter(x, dy, c.w, c.options), tiled });
   }
   add({ name: 'conv2d of a permuted (NCHW → NHWC) view', tol: SUMS, inputs: () => [randn([2, 3, 6, 5], 66), randn([3, 3, 3, 2], 67)],
@@ -206,14 +215,90 @@ export function allChecks(): Check[] {
     run: (u, i) => T.scatterAdd([3, 5, 4], i, u, 1), tiled: true });
   add({ name: 'move: oneHot float32 and int32', tol: EXACT, inputs: () => [ids()],
     run: (i) => T.concat([T.oneHot(i, 6), T.oneHot(i, 6, 'int32').astype('float32')], -1) });
+
+  // ---- fused kernels: normalisation, losses, the LSTM, optimizer updates ---------------------------------
+  const eps = 1e-3;
+  const rowMask = () => T.tensor([1, 1, 0, 1, 0, 1, 1, 1]);
+  const bnInputs = () => [randn([8, 5], 100).mul(3).add(2), uniform([5], 0.5, 2, 101), randn([5], 102), randn([8, 5], 103)];
+  for (const masked of [false, true]) {
+    const mask = () => (masked ? rowMask() : null);
+    add({ name: `fused: batchNormForward${masked ? ' with a row mask' : ''}`, tol: FUSED, float: true, inputs: bnInputs, tiled: masked,
+      run: (x, g, b) => { const o = T.batchNormForward(x, g, b, eps, mask()); return flat(o.y, o.xHat, o.mean, o.variance, o.invstd); } });
+    add({ name: `fused: batchNormBackward${masked ? ' with a row mask' : ''}`, tol: FUSED, float: true, inputs: bnInputs,
+      run: (x, g, b, dy) => {
+        const o = T.batchNormForward(x, g, b, eps, mask());
+        const d = T.batchNormBackward(dy, o.xHat, o.invstd, g, mask());
+        return flat(d.dx, d.dGamma, d.dBeta);
+      } });
+  }
+  for (const [name, shape, groups] of [['GroupNorm [2,3,3,8] in 4 groups', [2, 3, 3, 8], 4], ['LayerNorm: GroupNorm of [6,8] in 1 group', [6, 8], 1]] as const) {
+    const C = shape[shape.length - 1];
+    const inputs = () => [randn([...shape], 104).mul(2).add(1), uniform([C], 0.5, 2, 105), randn([C], 106), randn([...shape], 107)];
+    add({ name: `fused: groupNormForward, ${name}`, tol: FUSED, float: true, inputs, tiled: groups === 4,
+      run: (x, g, b) => { const o = T.groupNormForward(x, g, b, groups, eps); return flat(o.y, o.xHat, o.invstd); } });
+    add({ name: `fused: groupNormBackward, ${name}`, tol: FUSED, float: true, inputs,
+      run: (x, g, b, dy) => {
+        const o = T.groupNormForward(x, g, b, groups, eps);
+        const d = T.groupNormBackward(dy, o.xHat, o.invstd, g, groups);
+        return flat(d.dx, d.dGamma, d.dBeta);
+      } });
+  }
+  add({ name: 'fused: softmaxCrossEntropy, logits up to ±60', tol: TRANSCENDENTAL, float: true, tiled: true,
+    inputs: () => [randn([5, 7], 108).mul(20), T.tensor([0, 6, 3, 3, 1], { dtype: 'int32' })],
+    run: (z, y) => { const o = T.softmaxCrossEntropy(z, y); return flat(o.loss, o.softmax); } });
+  add({ name: 'fused: sigmoidCrossEntropy, logits up to ±40', tol: TRANSCENDENTAL, float: true,
+    inputs: () => [randn([4, 6], 109).mul(15), uniform([4, 6], 0, 1, 110)],
+    run: (z, t) => { const o = T.sigmoidCrossEntropy(z, t); return flat(o.loss, o.sigmoid); } });
+  const [B, Tn, u] = [3, 5, 2];
+  add({ name: 'fused: lstmCellForward and lstmCellBackward', tol: FUSED, float: true, tiled: true,
+    inputs: () => [randn([B, 4 * u], 111).mul(2), randn([B, u], 112), randn([B, u], 113), randn([B, u], 114)],
+    run: (z, c, dh, dc) => {
+      const o = T.lstmCellForward(z, c);
+      const d = T.lstmCellBackward(dh, dc, o.gates, o.tanhC, c);
+      return flat(o.h, o.c, o.gates, o.tanhC, d.dz, d.dcPrev);
+    } });
+  const lengths = () => T.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], { dtype: 'int32' });
+  const sequences: [string, Omit<T.LstmSequenceOptions, 'mask'>, boolean][] = [
+    ['last output', { goBackwards: false, returnSequences: false, returnState: false, timeAligned: false, zeroOutputForMask: false }, false],
+    ['masked, goBackwards, every output, states', { goBackwards: true, returnSequences: true, returnState: true, timeAligned: false, zeroOutputForMask: false }, true],
+    ['masked, time-aligned, zeros at padding (Bidirectional)', { goBackwards: true, returnSequences: true, returnState: false, timeAligned: true, zeroOutputForMask: true }, true],
+  ];
+  for (const [name, options, masked] of sequences) {
+    add({ name: `fused: lstmSequenceForward and lstmSequenceBackward, ${name}`, tol: FUSED, float: true, tiled: masked,
+      inputs: () => [randn([B, Tn, 4 * u], 115), randn([u, 4 * u], 116).mul(0.5), randn([4 * u], 117).mul(0.1)],
+      run: (xw, U, b) => {
+        const o = T.lstmSequenceForward(xw, U, b, { ...options, mask: masked ? lengths() : null });
+        const dy = T.randn(o.output.shape, { seed: 118 }).astype(xw.dtype);
+        const d = T.lstmSequenceBackward(dy, o.saved, U, { ...options, mask: masked ? lengths() : null });
+        // the saved state is between a backend's forward and its own backward (padded steps' gates are unspecified)
+        return flat(o.output, d.dxw, d.dU, d.dBias);
+      } });
+  }
+  const params = () => [randn([4, 3], 120), randn([4, 3], 121), randn([4, 3], 122).mul(0.1), uniform([4, 3], 0, 0.5, 123), randn([4, 3], 124).mul(0.1)];
+  add({ name: 'fused: sgdUpdate plain, momentum, nesterov', tol: MAP, float: true, inputs: params,
+    run: (w, g, v) => flat(T.sgdUpdate(w, g, null, { lr: 0.1, momentum: 0, nesterov: false }).w,
+      ...Object.values(T.sgdUpdate(w, g, v, { lr: 0.1, momentum: 0.9, nesterov: false })),
+      ...Object.values(T.sgdUpdate(w, g, v, { lr: 0.1, momentum: 0.9, nesterov: true }))) });
+  add({ name: 'fused: adamUpdate at steps 1 and 7', tol: MAP, float: true, tiled: true, inputs: params,
+    run: (w, g, m, v) => flat(...Object.values(T.adamUpdate(w, g, m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1 })),
+      ...Object.values(T.adamUpdate(w, g, m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 7 }))) });
+  add({ name: 'fused: rmspropUpdate plain, centered with momentum', tol: MAP, float: true, inputs: params,
+    run: (w, g, m, s, a) => flat(...Object.values(T.rmspropUpdate(w, g, s, null, null, { lr: 0.01, rho: 0.9, momentum: 0, epsilon: 1e-7 })),
+      ...Object.values(T.rmspropUpdate(w, g, s, a, m, { lr: 0.01, rho: 0.9, momentum: 0.5, epsilon: 1e-7 }))) });
   return checks;
 }
 
-/** Run one check on the CPU and on `backend`; compare. Leaves the CPU backend active. */
-export function runCheck(check: Check, backend: string): CheckResult {
+/**
+ * Run one check on the CPU and on `backend`; compare. Leaves the CPU backend active. With
+ * `reference: 'float64'` the expected values come from the CPU backend with every float32 input cast
+ * to float64 (the other code path of each CPU kernel: the JavaScript gemm instead of WebAssembly's,
+ * float64 arithmetic throughout), which is how the cpu backend is held to the suite itself.
+ */
+export function runCheck(check: Check, backend: string, reference: 'cpu' | 'float64' = 'cpu'): CheckResult {
   const inputs = check.inputs();
   T.setBackend('cpu');
-  const expected = check.run(...inputs);
+  const expected = reference === 'cpu' ? check.run(...inputs)
+    : check.run(...inputs.map((x) => (x.dtype === 'float32' ? x.astype('float64') : x))).astype('float32');
   T.setBackend(backend);
   let actual: Tensor;
   try {
