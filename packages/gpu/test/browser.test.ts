@@ -24,7 +24,12 @@ const workspace: Plugin = {
     b.onResolve({ filter: /^@gradlab\/[a-z]+$/ }, (a) => ({ path: join(root, 'packages', a.path.split('/')[1], 'src/index.ts') }));
     b.onResolve({ filter: /^gradlab$/ }, () => ({ path: join(root, 'packages/gradlab/src/index.ts') }));
     b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: 'node-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({ contents: 'export default {}; export const promises = {};', loader: 'js' }));
+    // Node built-ins are not in a page: the bundle gets empty stand-ins for the names gradlab's file code
+    // imports (saving and loading are never called in the page)
+    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({
+      contents: 'export default {}; export const promises = {}; export const constants = {}; export const randomBytes = undefined; export const threadId = 0;',
+      loader: 'js',
+    }));
   },
 };
 
