@@ -187,53 +187,39 @@ export function backward(root: Variable, gradient?: Tensor, options: BackwardOpt
   for (const [leaf, g] of leafGrads) leaf.grad = leaf.grad === null ? g : leaf.grad.add(g);
 }
 
-/** The op nodes reachable from `root`, each after the nodes that made its inputs (iterative DFS). */
-function nodeOrder(root: Node): Node[] {
-  const order: Node[] = [];
-  const visited = new Set<Node>([root]);
-  const stack: Array<[Node, number]> = [[root, 0]]; // (node, index of the next input to visit)
+/**
+ * Everything reachable from `root` through `children`, each item after all of its children (a
+ * topological order of the reversed edges), found by an iterative depth-first search: an explicit
+ * stack instead of recursion, so a chain of 10,000 ops cannot overflow the call stack.
+ */
+function postOrder<T>(root: T, children: (item: T) => readonly T[]): T[] {
+  const order: T[] = [];
+  const visited = new Set<T>([root]);
+  const stack: Array<[T, readonly T[], number]> = [[root, children(root), 0]]; // (item, its children, the next to visit)
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
-    const [node, next] = top;
-    if (next < node.inputs.length) {
-      top[1] = next + 1;
-      const child = node.inputs[next].gradFn;
-      if (child !== null && node.inputs[next].requiresGrad && !visited.has(child)) {
+    const [item, kids, next] = top;
+    if (next < kids.length) {
+      top[2] = next + 1;
+      const child = kids[next];
+      if (!visited.has(child)) {
         visited.add(child);
-        stack.push([child, 0]);
+        stack.push([child, children(child), 0]);
       }
     } else {
       stack.pop();
-      order.push(node);
+      order.push(item);
     }
   }
   return order;
 }
 
-/**
- * Variables reachable from `root`, each after all of its inputs (a topological order), found by an
- * iterative depth-first search: an explicit stack instead of recursion.
- */
+/** The op nodes reachable from `root`, each after the nodes that made its inputs. */
+function nodeOrder(root: Node): Node[] {
+  return postOrder(root, (node) => node.inputs.flatMap((v) => (v.requiresGrad && v.gradFn !== null ? [v.gradFn] : [])));
+}
+
+/** Variables reachable from `root`, each after all of its inputs (a topological order). */
 export function topologicalOrder(root: Variable): Variable[] {
-  const order: Variable[] = [];
-  const visited = new Set<Variable>();
-  const stack: Array<[Variable, number]> = [[root, 0]]; // (variable, index of the next input to visit)
-  visited.add(root);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const [v, next] = top;
-    const inputs = v.gradFn?.inputs ?? [];
-    if (next < inputs.length) {
-      top[1] = next + 1;
-      const child = inputs[next];
-      if (child.requiresGrad && !visited.has(child)) {
-        visited.add(child);
-        stack.push([child, 0]);
-      }
-    } else {
-      stack.pop();
-      order.push(v);
-    }
-  }
-  return order;
+  return postOrder(root, (v) => (v.gradFn?.inputs ?? []).filter((input) => input.requiresGrad));
 }
