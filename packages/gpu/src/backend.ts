@@ -31,18 +31,6 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
   const ctx: GpuContext = { device, name };
   const cpu = (): Backend => getBackend('cpu');
   const dev = (x: Tensor) => onDevice(ctx, x);
-  /** Run `op` on the device unless a float64 is involved; then run the CPU kernel on host values. */
-  function run<T extends Tensor[]>(inputs: T, dtype: DType | null, device: (...xs: T) => Tensor, host: (cpuBackend: Backend, ...xs: T) => Tensor): Tensor {
-    if (dtype === 'float64' || inputs.some((x) => x.dtype === 'float64')) {
-      return fromHost(ctx, host(cpu(), ...(inputs.map(toHost) as T)));
-    }
-    const moved = inputs.map(dev) as T;
-    const result = device(...moved);
-    // Inputs uploaded just for this op (cpu tensors) are temporaries: free them now.
-    moved.forEach((m, i) => { if (m !== inputs[i]) m.storage.dispose(); });
-    return result;
-  }
-
   /** Every tensor in a kernel's result (one level of nesting: LSTM's saved state), mapped by f. */
   function mapResult<R>(result: R, f: (t: Tensor) => Tensor): R {
     const map = (v: unknown): unknown => (v instanceof Tensor ? f(v) : v !== null && typeof v === 'object'
@@ -51,11 +39,14 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
   }
 
   /**
-   * A fused kernel (several outputs): on the device unless a float64 is involved, then the CPU
-   * backend's kernel on host values, its results kept on the host (float64) or uploaded; as `run`.
+   * Run a kernel on the device unless a float64 is involved (an input, or the result's dtype when the
+   * caller names it); then run the CPU backend's kernel on host values and bring its results back
+   * (float64 stays on the host, anything else is uploaded). Inputs uploaded just for this call (cpu
+   * tensors) are temporaries, freed as soon as the kernel has returned.
    */
-  function fused<T extends (Tensor | null)[], R>(inputs: T, device: (...xs: T) => R, host: (cpuBackend: Backend, ...xs: T) => R): R {
-    if (inputs.some((x) => x !== null && x.dtype === 'float64')) {
+  function fused<T extends (Tensor | null)[], R>(inputs: T, device: (...xs: T) => R, host: (cpuBackend: Backend, ...xs: T) => R,
+    dtype: DType | null = null): R {
+    if (dtype === 'float64' || inputs.some((x) => x !== null && x.dtype === 'float64')) {
       return mapResult(host(cpu(), ...(inputs.map((x) => (x === null ? null : toHost(x))) as T)), (t) => fromHost(ctx, t));
     }
     const moved = inputs.map((x) => (x === null ? null : dev(x))) as T;
@@ -63,6 +54,9 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
     moved.forEach((m, i) => { if (m !== null && m !== inputs[i]) m.storage.dispose(); });
     return result;
   }
+  /** The same for the one-output primitives, whose result dtype the front end has already worked out. */
+  const run = <T extends Tensor[]>(inputs: T, dtype: DType | null, device: (...xs: T) => Tensor, host: (cpuBackend: Backend, ...xs: T) => Tensor): Tensor =>
+    fused(inputs, device, host, dtype);
 
   /** LSTM options with the mask as the kernel wants it: on the device (as float32), or on the host. */
   const withMask = (o: LstmSequenceOptions, mask: Tensor | null): LstmSequenceOptions => ({ ...o, mask });
