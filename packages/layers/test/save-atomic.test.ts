@@ -31,9 +31,9 @@ function savedModel(seed: number): Sequential {
   ]);
 }
 
-/** Start the save loop, wait until it has built its models, let it save for `delayMs`, then SIGKILL it. */
-async function killMidSave(delayMs: number): Promise<void> {
-  const child = spawn(process.execPath, [SAVE_LOOP, dir, String(HIDDEN)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRADLAB_THREADS: '1' } });
+/** Start the save loop (saving model `first` first), wait until it has built its models, let it save for `delayMs`, then SIGKILL it. */
+async function killMidSave(delayMs: number, first: number): Promise<void> {
+  const child = spawn(process.execPath, [SAVE_LOOP, dir, String(HIDDEN), String(first)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRADLAB_THREADS: '1' } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -50,12 +50,18 @@ async function killMidSave(delayMs: number): Promise<void> {
 test('a save killed at 60 random moments always leaves a folder that loads as the old model or the new', async () => {
   expect(existsSync(BUILT)).toBe(true); // the child runs dist/: run `pnpm run build` first
   const candidates = [values(savedModel(1)), values(savedModel(2))];
-  await savedModel(1).save(dir);
+  // How long one save takes here sets the range of kill moments: up to three saves' time, so that
+  // kills strike every phase of the first save and of the ones after it.
+  const first = savedModel(1);
+  await first.save(dir); // once to warm up, then timed
+  const started = Date.now();
+  await first.save(dir);
+  const saveMs = Date.now() - started;
   const rng = new Random(16);
   let leftBehind = 0;
   const seen = [0, 0];
   for (let kill = 0; kill < 60; kill++) {
-    await killMidSave(Math.floor(rng.uniform(0, 80)));
+    await killMidSave(Math.floor(rng.uniform(0, 3 * saveMs + 10)), kill % 2);
     const names = await fs.readdir(dir);
     if (names.length > 2) leftBehind++; // a lock, a temporary or an unnamed weights file: the kill struck mid-save
     const loaded = values(await load(dir));
@@ -63,6 +69,8 @@ test('a save killed at 60 random moments always leaves a folder that loads as th
     expect(which).toBeGreaterThanOrEqual(0);
     seen[which]++;
   }
+  console.log(`save kill test: one save took ${saveMs} ms; ${leftBehind} of 60 kills struck mid-save; ` +
+    `the folder loaded as model 1 ${seen[0]} times, as model 2 ${seen[1]} times`);
   // The kills did strike inside saves, and both models were committed at some point.
   expect(leftBehind).toBeGreaterThan(10);
   expect(seen[0]).toBeGreaterThan(0);
@@ -116,4 +124,27 @@ test('a folder saved before saves became atomic (weights.bin, no checksum) still
   expect(values(await load(dir))).toEqual(values(old));
   await model(8, 2).save(dir);
   expect((await fs.readdir(dir)).sort()).toEqual([MODEL_FILE, path.basename(await weightsPath(dir))]);
+});
+
+test('a save that commits between a load reading model.json and reading its weights: the load reads again, gets the new model', async () => {
+  const [first, second] = [model(8, 1), model(8, 2)];
+  await first.save(dir);
+  const oldWeights = await weightsPath(dir);
+  // Hold the load just as it turns to the weights file that model.json named, and save meanwhile.
+  const realpath = fs.realpath.bind(fs);
+  let savedMeanwhile = false;
+  const spy = jest.spyOn(fs, 'realpath').mockImplementation((async (p: string) => {
+    if (!savedMeanwhile && p === oldWeights) {
+      savedMeanwhile = true;
+      await second.save(dir); // commits, then removes the weights file the load is about to read
+    }
+    return realpath(p);
+  }) as never);
+  try {
+    const loaded = await load(dir);
+    expect(savedMeanwhile).toBe(true);
+    expect(values(loaded)).toEqual(values(second));
+  } finally {
+    spy.mockRestore();
+  }
 });

@@ -135,3 +135,29 @@ test('saving over an existing model replaces both files', async () => {
   await second.save(dir);
   expect(values(await load(dir))).toEqual(values(second));
 });
+
+test('every layer kind saves and loads back exactly (the load builds them within its memory budget)', async () => {
+  const images = new Sequential([
+    layers.Conv2D(4, 3, { inputShape: [8, 8, 2], activation: 'relu' }),
+    layers.GroupNormalization({ groups: 2 }),
+    layers.MaxPooling2D(),
+    layers.AveragePooling2D({ poolSize: 1 }),
+    layers.Flatten(),
+    layers.Dropout(0.2),
+    layers.Dense(3),
+    layers.Activation('softmax'),
+  ]);
+  const sequences = new Sequential([
+    layers.Embedding(20, 6, { inputShape: [5], maskZero: true }),
+    layers.Bidirectional(layers.LSTM(4, { returnSequences: true })),
+    layers.LayerNormalization(),
+    layers.LSTM(3),
+    layers.Dense(1, { activation: 'sigmoid' }),
+  ]);
+  for (const original of [images, sequences]) {
+    await original.save(dir);
+    const loaded = await load(dir);
+    expect(loaded.layers.map((l) => l.className)).toEqual(original.layers.map((l) => l.className));
+    expect(values(loaded)).toEqual(values(original));
+  }
+});

@@ -123,7 +123,7 @@ async function acquireLock(dir: string, owner: string): Promise<string> {
 
 /** Run `fn` as the only save into `dir`: queued behind this process's saves, refused while another process saves. */
 export async function withFolderLock<T>(dir: string, owner: string, fn: () => Promise<T>): Promise<T> {
-  const key = path.resolve(dir);
+  const key = await fs.realpath(dir); // one queue per folder, however its path is written
   const previous = queues.get(key) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(async () => {
     const lock = await acquireLock(dir, owner);
@@ -161,7 +161,7 @@ export async function readFileInFolder(dir: string, name: string, checkSize: (by
     // O_NONBLOCK: opening a named pipe must not wait for a writer; the check below refuses it.
     handle = await fs.open(realFile, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    throw new Error(`models.load: cannot read ${file}: ${(error as Error).message}`);
+    throw new Error(`models.load: cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
   try {
     const stat = await handle.stat();

@@ -172,16 +172,42 @@ async function fillWeights(model: Sequential, file: ModelFile, dir: string): Pro
   model.loadStateDict(new Map(names.map((name, k) => [name, values[k]])));
 }
 
+/**
+ * Run a load. A save that commits while we read can remove the weights file our model.json named
+ * (the reader got the old model.json, then the old weights went): then read again, once, from the
+ * new model.json. Any error that escaped the checks is still reported as a load error.
+ */
+async function loading<T>(dir: string, attempt: () => Promise<T>): Promise<T> {
+  try {
+    try {
+      return await attempt();
+    } catch (error) {
+      const missing = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      if (!missing || !(await fs.stat(path.join(dir, MODEL_FILE)).then(() => true, () => false))) throw error;
+      return await attempt();
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw message.startsWith('models.load') ? error : new Error(`models.load: ${dir}: ${message}`, { cause: error });
+  }
+}
+
 /** Load the weights saved in `dir` into an existing model of the same architecture (Keras's load_weights). */
-export async function loadWeights(model: Sequential, dir: string): Promise<void> {
-  const file = await readModelFile(dir);
-  const shape = file.model.buildInputShape;
-  if (!model.built && shape) buildWithin(file, path.join(dir, MODEL_FILE), () => model.build(shape));
-  await fillWeights(model, file, dir);
+export function loadWeights(model: Sequential, dir: string): Promise<void> {
+  return loading(dir, async () => {
+    const file = await readModelFile(dir);
+    const shape = file.model.buildInputShape;
+    if (!model.built && shape) buildWithin(file, path.join(dir, MODEL_FILE), () => model.build(shape));
+    await fillWeights(model, file, dir);
+  });
 }
 
 /** Rebuild the model saved in `dir`: its layers, its weights and (if it was compiled) its training setup. */
-export async function load(dir: string): Promise<Sequential> {
+export function load(dir: string): Promise<Sequential> {
+  return loading(dir, () => loadOnce(dir));
+}
+
+async function loadOnce(dir: string): Promise<Sequential> {
   const file = await readModelFile(dir);
   const source = path.join(dir, MODEL_FILE);
   const model = buildWithin(file, source, () => {
