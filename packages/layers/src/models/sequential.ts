@@ -177,10 +177,6 @@ export class Sequential extends Layer {
   // ---- compile and the loss ----------------------------------------------------------------------
 
   compile(args: CompileArgs): void {
-    // A name every object inherits ('constructor', '__proto__') must not reach getOptimizer's table lookup.
-    if (typeof args.optimizer === 'string' && args.optimizer.toLowerCase() in Object.prototype) {
-      throw layerError(this, `compile: unknown optimizer '${args.optimizer}'`);
-    }
     this.optimizer = getOptimizer(args.optimizer);
     this.loss = getLoss(args.loss);
     this.metrics = (args.metrics ?? []).map((name) => getMetric(name));
