@@ -29,9 +29,16 @@ function rowsPerChunk(info: Conv2DInfo): number {
   return Math.max(4, Math.floor(CHUNK_ELEMENTS / patch / 4) * 4);
 }
 
-/** Fill cols[0 : rowCount·patch] with rows row0 … row0+rowCount−1 of the patch matrix of x. */
-function im2col(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, cols: TypedArray): void {
+/**
+ * Walk rows row0 … row0+rowCount−1 of the patch matrix in order, one run of entries at a time:
+ * `visit(at, pixel, count)` says that the `count` entries from `at` in the chunk hold x[pixel …
+ * pixel+count−1], or, where pixel is −1, padding zeros. A window row (one ky) is at most three runs:
+ * the columns left of the image, the columns inside it (consecutive pixels, so in NHWC one contiguous
+ * stretch of x, channels included) and the columns right of it.
+ */
+function walkWindows(info: Conv2DInfo, row0: number, rowCount: number, visit: (at: number, pixel: number, count: number) => void): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
+  const rowLength = KW * C;
   let at = 0;
   for (let row = row0; row < row0 + rowCount; row++) {
     const n = Math.floor(row / (OH * OW));
@@ -39,44 +46,31 @@ function im2col(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number,
     const ox = row % OW;
     const y0 = oy * info.strideHeight - info.padTop;
     const x0 = ox * info.strideWidth - info.padLeft;
-    for (let ky = 0; ky < KH; ky++) {
+    const kxStart = Math.max(0, -x0), kxEnd = Math.min(KW, W - x0); // the window's columns inside the image
+    for (let ky = 0; ky < KH; ky++, at += rowLength) {
       const iy = y0 + ky;
-      for (let kx = 0; kx < KW; kx++) {
-        const ix = x0 + kx;
-        if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
-          for (let c = 0; c < C; c++) cols[at++] = 0;
-        } else {
-          let src = ((n * H + iy) * W + ix) * C; // the C channels of one pixel are contiguous (NHWC)
-          for (let c = 0; c < C; c++) cols[at++] = x[src++];
-        }
-      }
+      if (iy < 0 || iy >= H || kxStart >= kxEnd) { visit(at, -1, rowLength); continue; }
+      if (kxStart > 0) visit(at, -1, kxStart * C);
+      visit(at + kxStart * C, ((n * H + iy) * W + x0 + kxStart) * C, (kxEnd - kxStart) * C);
+      if (kxEnd < KW) visit(at + kxEnd * C, -1, (KW - kxEnd) * C);
     }
   }
 }
 
+/** Fill cols[0 : rowCount·patch] with rows row0 … row0+rowCount−1 of the patch matrix of x. */
+function im2col(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, cols: TypedArray): void {
+  walkWindows(info, row0, rowCount, (at, pixel, count) => {
+    if (pixel < 0) cols.fill(0, at, at + count);
+    else for (let k = 0; k < count; k++) cols[at + k] = x[pixel + k];
+  });
+}
+
 /** The reverse of im2col for gradients: dx[pixel each entry was copied from] += dcols[entry]. */
 function col2im(dcols: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, dx: TypedArray): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
-  let at = 0;
-  for (let row = row0; row < row0 + rowCount; row++) {
-    const n = Math.floor(row / (OH * OW));
-    const oy = Math.floor(row / OW) % OH;
-    const ox = row % OW;
-    const y0 = oy * info.strideHeight - info.padTop;
-    const x0 = ox * info.strideWidth - info.padLeft;
-    for (let ky = 0; ky < KH; ky++) {
-      const iy = y0 + ky;
-      for (let kx = 0; kx < KW; kx++) {
-        const ix = x0 + kx;
-        if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
-          at += C; // this entry multiplied a padding zero: no input to send it to
-        } else {
-          let dst = ((n * H + iy) * W + ix) * C;
-          for (let c = 0; c < C; c++) dx[dst++] += dcols[at++];
-        }
-      }
-    }
-  }
+  walkWindows(info, row0, rowCount, (at, pixel, count) => {
+    if (pixel < 0) return; // these entries multiplied padding zeros: no input to send them to
+    for (let k = 0; k < count; k++) dx[pixel + k] += dcols[at + k];
+  });
 }
 
 /** True when the patch matrix is x itself: a 1×1 filter that visits every pixel once. */
