@@ -15,7 +15,7 @@
  * (about CHUNK_ELEMENTS numbers), which also keeps it in cache while gemm reads it.
  */
 import type { Backend, Conv2DInfo } from '../backend.js';
-import type { TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
 import { rowMajor, transposed } from './pack.js';
@@ -78,65 +78,57 @@ function isPointwise(info: Conv2DInfo): boolean {
   return info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1;
 }
 
+/** The patch matrix's size: rows = N·OH·OW windows of patch = kh·kw·C entries; F filters. */
+function patchMatrix(info: Conv2DInfo): { rows: number; patch: number; F: number } {
+  return { rows: info.batch * info.outHeight * info.outWidth, patch: info.filterHeight * info.filterWidth * info.inChannels, F: info.outChannels };
+}
+
+/**
+ * The patch matrix a chunk of rows at a time, in one buffer that every chunk reuses:
+ * step(row0, count, cols) with cols[0 : count·patch] free for rows row0 … row0+count−1.
+ */
+function byChunks(info: Conv2DInfo, dtype: DType, step: (row0: number, count: number, cols: TypedArray) => void): void {
+  const { rows, patch } = patchMatrix(info);
+  const chunk = rowsPerChunk(info);
+  const cols = allocate(dtype, Math.min(chunk, rows) * patch);
+  for (let row0 = 0; row0 < rows; row0 += chunk) step(row0, Math.min(chunk, rows - row0), cols);
+}
+
 /** y = cols · W, chunk by chunk of rows. */
 export const conv2d: Backend['conv2d'] = (x, filter, info) => {
-  const rows = info.batch * info.outHeight * info.outWidth;
-  const patch = info.filterHeight * info.filterWidth * info.inChannels;
-  const F = info.outChannels;
+  const { rows, patch, F } = patchMatrix(info);
   const xs = contiguousData(x), w = rowMajor(contiguousData(filter), F);
   const y = allocate(x.dtype, rows * F);
-  if (isPointwise(info)) {
-    parallelGemm(rows, F, patch, rowMajor(xs, patch), w, y);
-  } else {
-    const chunk = rowsPerChunk(info);
-    const cols = allocate(x.dtype, Math.min(chunk, rows) * patch);
-    for (let row0 = 0; row0 < rows; row0 += chunk) {
-      const count = Math.min(chunk, rows - row0);
-      im2col(xs, info, row0, count, cols);
-      parallelGemm(count, F, patch, rowMajor(cols, patch), w, y, row0 * F);
-    }
-  }
+  if (isPointwise(info)) parallelGemm(rows, F, patch, rowMajor(xs, patch), w, y);
+  else byChunks(info, x.dtype, (row0, count, cols) => {
+    im2col(xs, info, row0, count, cols);
+    parallelGemm(count, F, patch, rowMajor(cols, patch), w, y, row0 * F);
+  });
   return cpuTensor(y, [info.batch, info.outHeight, info.outWidth, F]);
 };
 
 /** dx = col2im(dy · Wᵀ), chunk by chunk of rows. */
 export const conv2dBackpropInput: Backend['conv2dBackpropInput'] = (dy, filter, info) => {
-  const rows = info.batch * info.outHeight * info.outWidth;
-  const patch = info.filterHeight * info.filterWidth * info.inChannels;
-  const F = info.outChannels;
+  const { rows, patch, F } = patchMatrix(info);
   const dys = contiguousData(dy), wT = transposed(rowMajor(contiguousData(filter), F));
   const dx = allocate(dy.dtype, info.batch * info.inHeight * info.inWidth * info.inChannels);
-  if (isPointwise(info)) {
-    parallelGemm(rows, patch, F, rowMajor(dys, F), wT, dx);
-  } else {
-    const chunk = rowsPerChunk(info);
-    const dcols = allocate(dy.dtype, Math.min(chunk, rows) * patch);
-    for (let row0 = 0; row0 < rows; row0 += chunk) {
-      const count = Math.min(chunk, rows - row0);
-      parallelGemm(count, patch, F, rowMajor(dys, F, row0 * F), wT, dcols);
-      col2im(dcols, info, row0, count, dx);
-    }
-  }
+  if (isPointwise(info)) parallelGemm(rows, patch, F, rowMajor(dys, F), wT, dx);
+  else byChunks(info, dy.dtype, (row0, count, dcols) => {
+    parallelGemm(count, patch, F, rowMajor(dys, F, row0 * F), wT, dcols);
+    col2im(dcols, info, row0, count, dx);
+  });
   return cpuTensor(dx, [info.batch, info.inHeight, info.inWidth, info.inChannels]);
 };
 
 /** dW = colsᵀ · dy, summed chunk by chunk of rows. */
 export const conv2dBackpropFilter: Backend['conv2dBackpropFilter'] = (x, dy, info) => {
-  const rows = info.batch * info.outHeight * info.outWidth;
-  const patch = info.filterHeight * info.filterWidth * info.inChannels;
-  const F = info.outChannels;
+  const { rows, patch, F } = patchMatrix(info);
   const xs = contiguousData(x), dys = contiguousData(dy);
   const dw = allocate(x.dtype, patch * F);
-  if (isPointwise(info)) {
-    parallelGemm(patch, F, rows, transposed(rowMajor(xs, patch)), rowMajor(dys, F), dw);
-  } else {
-    const chunk = rowsPerChunk(info);
-    const cols = allocate(x.dtype, Math.min(chunk, rows) * patch);
-    for (let row0 = 0; row0 < rows; row0 += chunk) {
-      const count = Math.min(chunk, rows - row0);
-      im2col(xs, info, row0, count, cols);
-      parallelGemm(patch, F, count, transposed(rowMajor(cols, patch)), rowMajor(dys, F, row0 * F), dw, 0, row0 > 0);
-    }
-  }
+  if (isPointwise(info)) parallelGemm(patch, F, rows, transposed(rowMajor(xs, patch)), rowMajor(dys, F), dw);
+  else byChunks(info, x.dtype, (row0, count, cols) => {
+    im2col(xs, info, row0, count, cols);
+    parallelGemm(patch, F, count, transposed(rowMajor(cols, patch)), rowMajor(dys, F, row0 * F), dw, 0, row0 > 0);
+  });
   return cpuTensor(dw, [info.filterHeight, info.filterWidth, info.inChannels, F]);
 };
