@@ -18,7 +18,7 @@
 import type { DType, Tensor } from '@gradlab/tensor';
 import { launch, storageOf } from '../context.js';
 import type { GpuContext } from '../context.js';
-import { idiv, literal, unravel } from '../codegen.js';
+import { literal, sumOver, unravel } from '../codegen.js';
 import { launchOnContiguous } from './elementwise.js';
 
 type Read = (name: string, position: string) => string;
@@ -112,13 +112,10 @@ export function gather(ctx: GpuContext, x: Tensor, indices: Tensor, axis: number
   const { outer, dim, inner } = around(x.shape, axis);
   const n = indices.size;
   const body = (read: Read) => [
-    `  const oi = ${idiv('o', n * inner)};`,
-    `  const rest = o - oi * ${n * inner};`,
-    `  const k = ${idiv('rest', inner)};`,
-    `  const j = rest - k * ${inner};`,
-    `  const d = ${read('idx', 'k + idxOffset')};`,
+    unravel('o', [outer, n, inner], 'q'), // q0 = oi, q1 = k, q2 = j
+    `  const d = ${read('idx', 'q1 + idxOffset')};`,
     `  if (!${validIndex('d', dim)}) { return ${literal(NaN)}; }`,
-    `  return ${read('x', `(oi * ${dim} + d) * ${inner} + j + xOffset`)};`,
+    `  return ${read('x', `(q0 * ${dim} + d) * ${inner} + q2 + xOffset`)};`,
   ].join('\n');
   return launchOnContiguous(ctx, x.dtype, outShape, { x, idx: indices }, { op: 'gather', key: `${outer},${dim},${inner}|${n}`, body });
 }
@@ -132,15 +129,8 @@ export function scatterAdd(ctx: GpuContext, shape: number[], indices: Tensor, up
   const { outer, dim, inner } = around(shape, axis);
   const n = indices.size;
   const body = (read: Read) => [
-    `  const oi = ${idiv('o', dim * inner)};`,
-    `  const rest = o - oi * ${dim * inner};`,
-    `  const d = ${idiv('rest', inner)};`,
-    `  const j = rest - d * ${inner};`,
-    '  let sum = 0.0;',
-    `  for (let k = 0; k < ${n}; k++) {`,
-    `    if (${read('idx', 'k + idxOffset')} == d) { sum += ${read('u', `(oi * ${n} + k) * ${inner} + j + uOffset`)}; }`,
-    '  }',
-    '  return sum;',
+    unravel('o', [outer, dim, inner], 'q'), // q0 = oi, q1 = d, q2 = j
+    sumOver([{ index: 'k', count: n, where: `${read('idx', 'k + idxOffset')} == q1` }], read('u', `(q0 * ${n} + k) * ${inner} + q2 + uOffset`)),
   ].join('\n');
   return launchOnContiguous(ctx, updates.dtype, shape, { u: updates, idx: indices }, { op: 'scatterAdd', key: `${outer},${dim},${inner}|${n}`, body });
 }
@@ -148,11 +138,10 @@ export function scatterAdd(ctx: GpuContext, shape: number[], indices: Tensor, up
 /** oneHot: out[i, c] = 1 where idx[i] = c, else 0;  a row of NaN where idx[i] is not an index in [0, depth). */
 export function oneHot(ctx: GpuContext, indices: Tensor, depth: number, dtype: DType): Tensor {
   const body = (read: Read) => [
-    `  const i = ${idiv('o', depth)};`,
-    `  const c = o - i * ${depth};`,
-    `  const v = ${read('idx', 'i + idxOffset')};`,
+    unravel('o', [indices.size, depth], 'q'), // q0 = i, q1 = c
+    `  const v = ${read('idx', 'q0 + idxOffset')};`,
     `  if (!${validIndex('v', depth)}) { return ${literal(NaN)}; }`,
-    '  return v == c ? 1.0 : 0.0;',
+    '  return v == q1 ? 1.0 : 0.0;',
   ].join('\n');
   return launchOnContiguous(ctx, dtype, [...indices.shape, depth], { idx: indices }, { op: 'oneHot', key: `${indices.size},${depth}`, body });
 }
