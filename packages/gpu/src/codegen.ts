@@ -71,7 +71,10 @@ export interface Level {
 export function nest(levels: readonly Level[], inner: readonly string[]): string {
   const lines: string[] = [];
   let open = 0;
-  const write = (text: string) => { for (const line of text.split('\n')) lines.push(`${'  '.repeat(open + 1)}${line}`); };
+  // A line gets one indent per open block, on top of the body's own (which body text already has).
+  const write = (text: string) => {
+    for (const line of text.split('\n')) lines.push(`${'  '.repeat(open)}${line.startsWith('  ') ? '' : '  '}${line}`);
+  };
   for (const level of levels) {
     if (level.index !== undefined) { write(`for (let ${level.index} = 0; ${level.index} < ${level.count}; ${level.index}++) {`); open++; }
     for (const statement of level.set ?? []) write(statement);
