@@ -50,3 +50,50 @@ export function literal(x: number): string {
   if (x === -Infinity) return '(-1.0 / 0.0)';
   return Number.isInteger(x) ? `${x}.0` : `${x}`;
 }
+
+/**
+ * One level of nested kernel loops (see `nest`): an optional loop `for (let index = 0; index < count; …)`,
+ * statements at the start of each pass (`set`), and an optional condition (`where`) that the rest of
+ * the pass runs under. A level with neither loop nor condition just adds its statements.
+ */
+export interface Level {
+  index?: string;
+  count?: number;
+  set?: readonly string[];
+  where?: string;
+}
+
+/**
+ * Kernel statements for `levels`, each inside the one before, with `inner` at the centre and every
+ * block closed again. A shader's loop counts are fixed when it compiles, so a window that is cut by
+ * the image's edge is a loop over the whole window with a `where` that skips what lies outside.
+ */
+export function nest(levels: readonly Level[], inner: readonly string[]): string {
+  const lines: string[] = [];
+  let open = 0;
+  // A line gets one indent per open block, on top of the body's own (which body text already has).
+  const write = (text: string) => {
+    for (const line of text.split('\n')) lines.push(`${'  '.repeat(open)}${line.startsWith('  ') ? '' : '  '}${line}`);
+  };
+  for (const level of levels) {
+    if (level.index !== undefined) { write(`for (let ${level.index} = 0; ${level.index} < ${level.count}; ${level.index}++) {`); open++; }
+    for (const statement of level.set ?? []) write(statement);
+    if (level.where !== undefined) { write(`if (${level.where}) {`); open++; }
+  }
+  for (const statement of inner) write(statement);
+  while (open > 0) { open--; write('}'); }
+  return lines.join('\n');
+}
+
+/** `let sum = 0.0;`, then `sum += term` inside `levels` (nest), then `return result` (the sum, or a formula of it). */
+export function sumOver(levels: readonly Level[], term: string, result = 'sum'): string {
+  return ['  let sum = 0.0;', nest(levels, [`sum += ${term};`]), `  return ${result};`].join('\n');
+}
+
+/**
+ * A level that runs `index` over [0, count), sets `variable = value` and goes on only where that lies in
+ * [0, size): one axis of a window or of a set of windows, skipping what falls outside.
+ */
+export function within(index: string, count: number, variable: string, value: string, size: number): Level {
+  return { index, count, set: [`const ${variable} = ${value};`], where: `${variable} >= 0 && ${variable} < ${size}` };
+}

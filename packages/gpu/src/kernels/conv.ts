@@ -14,11 +14,10 @@
  * first ([N, kh, kw, C, F], N times the threads) and the N partial filters are then summed.
  */
 import type { Conv2DInfo, Tensor } from '@gradlab/tensor';
-import { launch, storageOf } from '../context.js';
 import type { GpuContext } from '../context.js';
-import { idiv, unravel } from '../codegen.js';
+import { idiv, sumOver, unravel, within } from '../codegen.js';
 import { reduce } from './reduce.js';
-import { copy } from './elementwise.js';
+import { launchOnContiguous } from './elementwise.js';
 
 type Read = (name: string, position: string) => string;
 
@@ -27,106 +26,51 @@ function geometryKey(i: Conv2DInfo): string {
     i.filterWidth, i.strideHeight, i.strideWidth, i.padTop, i.padLeft].join(',');
 }
 
-/** The kernels read x, dy and w as contiguous row-major buffers: copy a strided view first. */
-function contiguous(ctx: GpuContext, t: Tensor): Tensor {
-  return t.isContiguous() ? t : copy(ctx, t, t.dtype);
-}
-
-function disposeIfCopy(copyOf: Tensor, original: Tensor): void {
-  if (copyOf !== original) copyOf.storage.dispose();
-}
-
-export function conv2d(ctx: GpuContext, x0: Tensor, w0: Tensor, info: Conv2DInfo): Tensor {
-  const x = contiguous(ctx, x0), w = contiguous(ctx, w0);
+export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, info: Conv2DInfo): Tensor {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: F } = info;
+  const KH = info.filterHeight, KW = info.filterWidth;
   const body = (read: Read) => [
     unravel('o', [info.batch, OH, OW, F], 'q'), // q0 = n, q1 = oy, q2 = ox, q3 = f
-    '  let sum = 0.0;',
-    `  for (let ky = 0; ky < ${info.filterHeight}; ky++) {`,
-    `    const iy = q1 * ${info.strideHeight} + ky - ${info.padTop};`,
-    `    if (iy >= 0 && iy < ${H}) {`,
-    `      for (let kx = 0; kx < ${info.filterWidth}; kx++) {`,
-    `        const ix = q2 * ${info.strideWidth} + kx - ${info.padLeft};`,
-    `        if (ix >= 0 && ix < ${W}) {`,
-    `          const px = ((q0 * ${H} + iy) * ${W} + ix) * ${C} + xOffset;`,
-    `          const pw = (ky * ${info.filterWidth} + kx) * ${C * F} + q3 + wOffset;`,
-    `          for (let c = 0; c < ${C}; c++) {`,
-    `            sum += ${read('x', 'px + c')} * ${read('w', `pw + c * ${F}`)};`,
-    '          }',
-    '        }',
-    '      }',
-    '    }',
-    '  }',
-    '  return sum;',
+    sumOver([
+      within('ky', KH, 'iy', `q1 * ${info.strideHeight} + ky - ${info.padTop}`, H),
+      within('kx', KW, 'ix', `q2 * ${info.strideWidth} + kx - ${info.padLeft}`, W),
+      { set: [`const px = ((q0 * ${H} + iy) * ${W} + ix) * ${C} + xOffset;`, `const pw = (ky * ${KW} + kx) * ${C * F} + q3 + wOffset;`] },
+      { index: 'c', count: C },
+    ], `${read('x', 'px + c')} * ${read('w', `pw + c * ${F}`)}`),
   ].join('\n');
-  const y = launch(ctx, x.dtype, [info.batch, OH, OW, F], {
-    op: 'conv2d', key: geometryKey(info), inputs: { x: storageOf(x), w: storageOf(w) },
-    uniforms: { xOffset: x.offset, wOffset: w.offset }, body,
-  });
-  disposeIfCopy(x, x0); disposeIfCopy(w, w0);
-  return y;
+  return launchOnContiguous(ctx, x.dtype, [info.batch, OH, OW, F], { x, w }, { op: 'conv2d', key: geometryKey(info), body });
 }
 
-export function conv2dBackpropInput(ctx: GpuContext, dy0: Tensor, w0: Tensor, info: Conv2DInfo): Tensor {
-  const dy = contiguous(ctx, dy0), w = contiguous(ctx, w0);
+export function conv2dBackpropInput(ctx: GpuContext, dy: Tensor, w: Tensor, info: Conv2DInfo): Tensor {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: F } = info;
-  const sh = info.strideHeight, sw = info.strideWidth;
+  const sh = info.strideHeight, sw = info.strideWidth, KW = info.filterWidth;
   const body = (read: Read) => [
     unravel('o', [info.batch, H, W, C], 'q'), // q0 = n, q1 = iy, q2 = ix, q3 = c
-    '  let sum = 0.0;',
-    `  for (let ky = 0; ky < ${info.filterHeight}; ky++) {`,
-    `    const ty = q1 + ${info.padTop} - ky;`,           // = oy·sh for the output that read x here
-    `    const oy = ${idiv('ty', sh)};`,
-    `    if (ty >= 0 && oy * ${sh} == ty && oy < ${OH}) {`,
-    `      for (let kx = 0; kx < ${info.filterWidth}; kx++) {`,
-    `        const tx = q2 + ${info.padLeft} - kx;`,
-    `        const ox = ${idiv('tx', sw)};`,
-    `        if (tx >= 0 && ox * ${sw} == tx && ox < ${OW}) {`,
-    `          const pd = ((q0 * ${OH} + oy) * ${OW} + ox) * ${F} + dyOffset;`,
-    `          const pw = ((ky * ${info.filterWidth} + kx) * ${C} + q3) * ${F} + wOffset;`,
-    `          for (let f = 0; f < ${F}; f++) {`,
-    `            sum += ${read('w', 'pw + f')} * ${read('dy', 'pd + f')};`,
-    '          }',
-    '        }',
-    '      }',
-    '    }',
-    '  }',
-    '  return sum;',
+    sumOver([
+      // ty = oy·sh for the output whose window read x here with filter row ky, if there is one
+      { index: 'ky', count: info.filterHeight, set: [`const ty = q1 + ${info.padTop} - ky;`, `const oy = ${idiv('ty', sh)};`],
+        where: `ty >= 0 && oy * ${sh} == ty && oy < ${OH}` },
+      { index: 'kx', count: KW, set: [`const tx = q2 + ${info.padLeft} - kx;`, `const ox = ${idiv('tx', sw)};`],
+        where: `tx >= 0 && ox * ${sw} == tx && ox < ${OW}` },
+      { set: [`const pd = ((q0 * ${OH} + oy) * ${OW} + ox) * ${F} + dyOffset;`, `const pw = ((ky * ${KW} + kx) * ${C} + q3) * ${F} + wOffset;`] },
+      { index: 'f', count: F },
+    ], `${read('w', 'pw + f')} * ${read('dy', 'pd + f')}`),
   ].join('\n');
-  const dx = launch(ctx, dy.dtype, [info.batch, H, W, C], {
-    op: 'conv2dBackpropInput', key: geometryKey(info), inputs: { dy: storageOf(dy), w: storageOf(w) },
-    uniforms: { dyOffset: dy.offset, wOffset: w.offset }, body,
-  });
-  disposeIfCopy(dy, dy0); disposeIfCopy(w, w0);
-  return dx;
+  return launchOnContiguous(ctx, dy.dtype, [info.batch, H, W, C], { dy, w }, { op: 'conv2dBackpropInput', key: geometryKey(info), body });
 }
 
-export function conv2dBackpropFilter(ctx: GpuContext, x0: Tensor, dy0: Tensor, info: Conv2DInfo): Tensor {
-  const x = contiguous(ctx, x0), dy = contiguous(ctx, dy0);
+export function conv2dBackpropFilter(ctx: GpuContext, x: Tensor, dy: Tensor, info: Conv2DInfo): Tensor {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: F } = info;
   const KH = info.filterHeight, KW = info.filterWidth;
   // One partial filter per sample: dwₙ[ky, kx, c, f] = Σ_{oy, ox} x[n, …] · dy[n, oy, ox, f]
   const body = (read: Read) => [
     unravel('o', [info.batch, KH, KW, C, F], 'q'), // q0 = n, q1 = ky, q2 = kx, q3 = c, q4 = f
-    '  let sum = 0.0;',
-    `  for (let oy = 0; oy < ${OH}; oy++) {`,
-    `    const iy = oy * ${info.strideHeight} + q1 - ${info.padTop};`,
-    `    if (iy >= 0 && iy < ${H}) {`,
-    `      for (let ox = 0; ox < ${OW}; ox++) {`,
-    `        const ix = ox * ${info.strideWidth} + q2 - ${info.padLeft};`,
-    `        if (ix >= 0 && ix < ${W}) {`,
-    `          sum += ${read('x', `((q0 * ${H} + iy) * ${W} + ix) * ${C} + q3 + xOffset`)} * ${read('dy', `((q0 * ${OH} + oy) * ${OW} + ox) * ${F} + q4 + dyOffset`)};`,
-    '        }',
-    '      }',
-    '    }',
-    '  }',
-    '  return sum;',
+    sumOver([
+      within('oy', OH, 'iy', `oy * ${info.strideHeight} + q1 - ${info.padTop}`, H),
+      within('ox', OW, 'ix', `ox * ${info.strideWidth} + q2 - ${info.padLeft}`, W),
+    ], `${read('x', `((q0 * ${H} + iy) * ${W} + ix) * ${C} + q3 + xOffset`)} * ${read('dy', `((q0 * ${OH} + oy) * ${OW} + ox) * ${F} + q4 + dyOffset`)}`),
   ].join('\n');
-  const perSample = launch(ctx, x.dtype, [info.batch, KH, KW, C, F], {
-    op: 'conv2dBackpropFilter', key: geometryKey(info), inputs: { x: storageOf(x), dy: storageOf(dy) },
-    uniforms: { xOffset: x.offset, dyOffset: dy.offset }, body,
-  });
-  disposeIfCopy(x, x0); disposeIfCopy(dy, dy0);
+  const perSample = launchOnContiguous(ctx, x.dtype, [info.batch, KH, KW, C, F], { x, dy }, { op: 'conv2dBackpropFilter', key: geometryKey(info), body });
   const dw = reduce(ctx, 'sum', perSample, [0]);
   perSample.storage.dispose();
   return dw.reshape([KH, KW, C, F]);

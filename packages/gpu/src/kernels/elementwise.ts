@@ -128,3 +128,25 @@ export function copy(ctx: GpuContext, x: Tensor, dtype: DType): Tensor {
 
 /** A literal for kernels that need a constant (re-exported for the other families). */
 export { literal };
+
+/**
+ * Run a kernel that reads each of `tensors` as a contiguous row-major buffer: input `name` is read
+ * through `read(name, …)` from the uniform `${name}Offset`. A strided view is copied first, and the
+ * copies are freed once the kernel has run (the conv, pool and indexing kernels all work this way).
+ */
+export function launchOnContiguous(
+  ctx: GpuContext, dtype: DType, shape: readonly number[], tensors: Record<string, Tensor>,
+  call: { op: string; key: string; body: (read: Reader) => string },
+): Tensor {
+  const names = Object.keys(tensors);
+  const plain = names.map((n) => (tensors[n].isContiguous() ? tensors[n] : copy(ctx, tensors[n], tensors[n].dtype)));
+  try {
+    return launch(ctx, dtype, shape, {
+      ...call,
+      inputs: Object.fromEntries(names.map((n, i) => [n, storageOf(plain[i])])),
+      uniforms: Object.fromEntries(names.map((n, i) => [`${n}Offset`, plain[i].offset])),
+    });
+  } finally {
+    plain.forEach((t, i) => { if (t !== tensors[names[i]]) t.storage.dispose(); });
+  }
+}

@@ -18,8 +18,8 @@
 import type { DType, Tensor } from '@gradlab/tensor';
 import { launch, storageOf } from '../context.js';
 import type { GpuContext } from '../context.js';
-import { idiv, literal, unravel } from '../codegen.js';
-import { copy } from './elementwise.js';
+import { literal, sumOver, unravel } from '../codegen.js';
+import { launchOnContiguous } from './elementwise.js';
 
 type Read = (name: string, position: string) => string;
 
@@ -27,11 +27,6 @@ type Read = (name: string, position: string) => string;
 function positionOf(x: Tensor, name: string, a: number, along: string): string {
   const terms = x.strides.map((s, k) => (s === 0 || x.shape[k] === 1 ? '' : `${k === a ? `(${along})` : `i${k}`} * ${s}`));
   return [`${name}Offset`, ...terms.filter(Boolean)].join(' + ');
-}
-
-/** x as a contiguous tensor, and whether it is a copy to dispose. */
-function contiguous(ctx: GpuContext, x: Tensor): { x: Tensor; temp: boolean } {
-  return x.isContiguous() ? { x, temp: false } : { x: copy(ctx, x, x.dtype), temp: true };
 }
 
 /** True when `v` (kernel source) is a whole number in [0, n): the check that replaces reading indices back. */
@@ -113,27 +108,16 @@ function around(shape: readonly number[], axis: number): { outer: number; dim: n
 }
 
 /** gather: out[oi, k, j] = x[oi, idx[k], j];  NaN where idx[k] is not an index of the axis. */
-export function gather(ctx: GpuContext, x0: Tensor, indices0: Tensor, axis: number, outShape: number[]): Tensor {
-  const { x, temp: tx } = contiguous(ctx, x0);
-  const { x: indices, temp: ti } = contiguous(ctx, indices0);
+export function gather(ctx: GpuContext, x: Tensor, indices: Tensor, axis: number, outShape: number[]): Tensor {
   const { outer, dim, inner } = around(x.shape, axis);
   const n = indices.size;
   const body = (read: Read) => [
-    `  const oi = ${idiv('o', n * inner)};`,
-    `  const rest = o - oi * ${n * inner};`,
-    `  const k = ${idiv('rest', inner)};`,
-    `  const j = rest - k * ${inner};`,
-    `  const d = ${read('idx', 'k + idxOffset')};`,
+    unravel('o', [outer, n, inner], 'q'), // q0 = oi, q1 = k, q2 = j
+    `  const d = ${read('idx', 'q1 + idxOffset')};`,
     `  if (!${validIndex('d', dim)}) { return ${literal(NaN)}; }`,
-    `  return ${read('x', `(oi * ${dim} + d) * ${inner} + j + xOffset`)};`,
+    `  return ${read('x', `(q0 * ${dim} + d) * ${inner} + q2 + xOffset`)};`,
   ].join('\n');
-  const result = launch(ctx, x.dtype, outShape, {
-    op: 'gather', key: `${outer},${dim},${inner}|${n}`,
-    inputs: { x: storageOf(x), idx: storageOf(indices) }, uniforms: { xOffset: x.offset, idxOffset: indices.offset }, body,
-  });
-  if (tx) x.storage.dispose();
-  if (ti) indices.storage.dispose();
-  return result;
+  return launchOnContiguous(ctx, x.dtype, outShape, { x, idx: indices }, { op: 'gather', key: `${outer},${dim},${inner}|${n}`, body });
 }
 
 /**
@@ -141,44 +125,23 @@ export function gather(ctx: GpuContext, x0: Tensor, indices0: Tensor, axis: numb
  * indices, so the work is size(out)·n: fine for the gradient of a batch's rows, costly for a large
  * embedding table (a vocabulary of V rows costs V·n·D comparisons).
  */
-export function scatterAdd(ctx: GpuContext, shape: number[], indices0: Tensor, updates0: Tensor, axis: number): Tensor {
-  const { x: updates, temp: tu } = contiguous(ctx, updates0);
-  const { x: indices, temp: ti } = contiguous(ctx, indices0);
+export function scatterAdd(ctx: GpuContext, shape: number[], indices: Tensor, updates: Tensor, axis: number): Tensor {
   const { outer, dim, inner } = around(shape, axis);
   const n = indices.size;
   const body = (read: Read) => [
-    `  const oi = ${idiv('o', dim * inner)};`,
-    `  const rest = o - oi * ${dim * inner};`,
-    `  const d = ${idiv('rest', inner)};`,
-    `  const j = rest - d * ${inner};`,
-    '  let sum = 0.0;',
-    `  for (let k = 0; k < ${n}; k++) {`,
-    `    if (${read('idx', 'k + idxOffset')} == d) { sum += ${read('u', `(oi * ${n} + k) * ${inner} + j + uOffset`)}; }`,
-    '  }',
-    '  return sum;',
+    unravel('o', [outer, dim, inner], 'q'), // q0 = oi, q1 = d, q2 = j
+    sumOver([{ index: 'k', count: n, where: `${read('idx', 'k + idxOffset')} == q1` }], read('u', `(q0 * ${n} + k) * ${inner} + q2 + uOffset`)),
   ].join('\n');
-  const result = launch(ctx, updates.dtype, shape, {
-    op: 'scatterAdd', key: `${outer},${dim},${inner}|${n}`,
-    inputs: { u: storageOf(updates), idx: storageOf(indices) }, uniforms: { uOffset: updates.offset, idxOffset: indices.offset }, body,
-  });
-  if (tu) updates.storage.dispose();
-  if (ti) indices.storage.dispose();
-  return result;
+  return launchOnContiguous(ctx, updates.dtype, shape, { u: updates, idx: indices }, { op: 'scatterAdd', key: `${outer},${dim},${inner}|${n}`, body });
 }
 
 /** oneHot: out[i, c] = 1 where idx[i] = c, else 0;  a row of NaN where idx[i] is not an index in [0, depth). */
-export function oneHot(ctx: GpuContext, indices0: Tensor, depth: number, dtype: DType): Tensor {
-  const { x: indices, temp } = contiguous(ctx, indices0);
+export function oneHot(ctx: GpuContext, indices: Tensor, depth: number, dtype: DType): Tensor {
   const body = (read: Read) => [
-    `  const i = ${idiv('o', depth)};`,
-    `  const c = o - i * ${depth};`,
-    `  const v = ${read('idx', 'i + idxOffset')};`,
+    unravel('o', [indices.size, depth], 'q'), // q0 = i, q1 = c
+    `  const v = ${read('idx', 'q0 + idxOffset')};`,
     `  if (!${validIndex('v', depth)}) { return ${literal(NaN)}; }`,
-    '  return v == c ? 1.0 : 0.0;',
+    '  return v == q1 ? 1.0 : 0.0;',
   ].join('\n');
-  const result = launch(ctx, dtype, [...indices0.shape, depth], {
-    op: 'oneHot', key: `${indices.size},${depth}`, inputs: { idx: storageOf(indices) }, uniforms: { idxOffset: indices.offset }, body,
-  });
-  if (temp) indices.storage.dispose();
-  return result;
+  return launchOnContiguous(ctx, dtype, [...indices.shape, depth], { idx: indices }, { op: 'oneHot', key: `${indices.size},${depth}`, body });
 }

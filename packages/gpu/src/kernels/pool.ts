@@ -9,10 +9,10 @@
  * (each window adding into its inputs) would need atomic adds, which fragment shaders don't have.
  */
 import type { Conv2DInfo, Tensor } from '@gradlab/tensor';
-import { launch, storageOf } from '../context.js';
 import type { GpuContext } from '../context.js';
-import { idiv, unravel } from '../codegen.js';
-import { copy } from './elementwise.js';
+import { idiv, nest, sumOver, unravel, within } from '../codegen.js';
+import type { Level } from '../codegen.js';
+import { launchOnContiguous } from './elementwise.js';
 
 type Read = (name: string, position: string) => string;
 
@@ -21,23 +21,32 @@ function key(i: Conv2DInfo): string {
     i.strideHeight, i.strideWidth, i.padTop, i.padLeft].join(',');
 }
 
-function contiguous(ctx: GpuContext, t: Tensor): Tensor {
-  return t.isContiguous() ? t : copy(ctx, t, t.dtype);
+/**
+ * Statements that set ys, xs (the window's top-left corner, padding included) and y0, y1, x0, x1: the
+ * rows [y0, y1) and columns [x0, x1) of the window of output (oy, ox) that lie inside the image.
+ */
+function windowSpan(info: Conv2DInfo, oy: string, ox: string, suffix = ''): string[] {
+  return [
+    `const ys${suffix} = ${oy} * ${info.strideHeight} - ${info.padTop};`,
+    `const xs${suffix} = ${ox} * ${info.strideWidth} - ${info.padLeft};`,
+    `const y0${suffix} = Math.max(ys${suffix}, 0);`,
+    `const y1${suffix} = Math.min(ys${suffix} + ${info.filterHeight}, ${info.inHeight});`,
+    `const x0${suffix} = Math.max(xs${suffix}, 0);`,
+    `const x1${suffix} = Math.min(xs${suffix} + ${info.filterWidth}, ${info.inWidth});`,
+  ];
 }
 
-/**
- * Statements that set y0, y1, x0, x1: the rows [y0, y1) and columns [x0, x1) of the window of
- * output (oy, ox) that lie inside the image.
- */
-function windowSpan(info: Conv2DInfo, oy: string, ox: string, suffix = ''): string {
+/** The loops over the pixels (iy, ix) of a window (after windowSpan) that lie inside the image. */
+function windowPixels(info: Conv2DInfo, suffix = ''): Level[] {
   return [
-    `  const ys${suffix} = ${oy} * ${info.strideHeight} - ${info.padTop};`,
-    `  const xs${suffix} = ${ox} * ${info.strideWidth} - ${info.padLeft};`,
-    `  const y0${suffix} = Math.max(ys${suffix}, 0);`,
-    `  const y1${suffix} = Math.min(ys${suffix} + ${info.filterHeight}, ${info.inHeight});`,
-    `  const x0${suffix} = Math.max(xs${suffix}, 0);`,
-    `  const x1${suffix} = Math.min(xs${suffix} + ${info.filterWidth}, ${info.inWidth});`,
-  ].join('\n');
+    within('ky', info.filterHeight, 'iy', `ys${suffix} + ky`, info.inHeight),
+    within('kx', info.filterWidth, 'ix', `xs${suffix} + kx`, info.inWidth),
+  ];
+}
+
+/** x[n, iy, ix, c] as kernel source. */
+function readX(info: Conv2DInfo, read: Read, n: string, c: string): string {
+  return read('x', `((${n} * ${info.inHeight} + iy) * ${info.inWidth} + ix) * ${info.inChannels} + ${c} + xOffset`);
 }
 
 /**
@@ -45,128 +54,70 @@ function windowSpan(info: Conv2DInfo, oy: string, ox: string, suffix = ''): stri
  * its value in `best${suffix}` and its (row, column) in `by${suffix}`, `bx${suffix}`.
  */
 function argmaxInWindow(info: Conv2DInfo, read: Read, n: string, oy: string, ox: string, c: string, suffix: string): string {
-  const { inHeight: H, inWidth: W, inChannels: C } = info;
   return [
-    windowSpan(info, oy, ox, suffix),
+    ...windowSpan(info, oy, ox, suffix).map((line) => `  ${line}`),
     `  let best${suffix} = 0.0;`,
     `  let by${suffix} = -1;`,
     `  let bx${suffix} = -1;`,
-    `  for (let ky = 0; ky < ${info.filterHeight}; ky++) {`,
-    `    for (let kx = 0; kx < ${info.filterWidth}; kx++) {`,
-    `      const iy = ys${suffix} + ky;`,
-    `      const ix = xs${suffix} + kx;`,
-    `      if (iy >= y0${suffix} && iy < y1${suffix} && ix >= x0${suffix} && ix < x1${suffix}) {`,
-    `        const v = ${read('x', `((${n} * ${H} + iy) * ${W} + ix) * ${C} + ${c} + xOffset`)};`,
-    `        if (by${suffix} < 0 || v > best${suffix}) { best${suffix} = v; by${suffix} = iy; bx${suffix} = ix; }`,
-    '      }',
-    '    }',
-    '  }',
+    nest(windowPixels(info, suffix), [
+      `const v = ${readX(info, read, n, c)};`,
+      `if (by${suffix} < 0 || v > best${suffix}) { best${suffix} = v; by${suffix} = iy; bx${suffix} = ix; }`,
+    ]),
   ].join('\n');
 }
 
-export function maxPool2d(ctx: GpuContext, x0: Tensor, info: Conv2DInfo): Tensor {
-  const x = contiguous(ctx, x0);
+export function maxPool2d(ctx: GpuContext, x: Tensor, info: Conv2DInfo): Tensor {
   const shape = [info.batch, info.outHeight, info.outWidth, info.inChannels];
-  const y = launch(ctx, x.dtype, shape, {
-    op: 'maxPool2d', key: key(info), inputs: { x: storageOf(x) }, uniforms: { xOffset: x.offset },
-    body: (read) => [unravel('o', shape, 'q'), argmaxInWindow(info, read, 'q0', 'q1', 'q2', 'q3', ''), '  return best;'].join('\n'),
-  });
-  if (x !== x0) x.storage.dispose();
-  return y;
+  const body = (read: Read) => [unravel('o', shape, 'q'), argmaxInWindow(info, read, 'q0', 'q1', 'q2', 'q3', ''), '  return best;'].join('\n');
+  return launchOnContiguous(ctx, x.dtype, shape, { x }, { op: 'maxPool2d', key: key(info), body });
+}
+
+export function avgPool2d(ctx: GpuContext, x: Tensor, info: Conv2DInfo): Tensor {
+  const shape = [info.batch, info.outHeight, info.outWidth, info.inChannels];
+  const body = (read: Read) => [
+    unravel('o', shape, 'q'), // q0 = n, q1 = oy, q2 = ox, q3 = c
+    ...windowSpan(info, 'q1', 'q2').map((line) => `  ${line}`),
+    sumOver(windowPixels(info), readX(info, read, 'q0', 'q3'), 'sum / ((y1 - y0) * (x1 - x0))'),
+  ].join('\n');
+  return launchOnContiguous(ctx, x.dtype, shape, { x }, { op: 'avgPool2d', key: key(info), body });
 }
 
 /**
- * The (at most ⌈k/s⌉) outputs along one axis whose window contains input position `i`:
- * o from floor((i + pad)/s) down, while o·s − pad + k > i. Sets `${name}Last`; the loop variable
- * `d${name}` then visits o = last − d.
+ * The backward passes as a gather over the windows that reached input (q0, q1, q2, q3):
+ *   dx[n, iy, ix, c] = Σ over outputs (wy, wx) whose window holds (iy, ix) of its share of dy[n, wy, wx, c]
+ * Along one axis those outputs are at most ⌈k/s⌉: o from floor((i + pad)/s) down, while o·s − pad + k > i
+ * (the loop runs over all ⌈k/s⌉ and `share.where` drops a window that does not hold the pixel).
+ * `share.set` are statements about window (wy, wx); its share is `share.value` where `share.where` holds.
  */
-function candidates(i: string, pad: number, stride: number, name: string): string {
-  return `  const ${name}Last = ${idiv(`${i} + ${pad}`, stride)};`;
+function gatherFromWindows(info: Conv2DInfo, read: Read, share: { set: string[]; where: string; value: (dy: string) => string }): string {
+  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const reachY = Math.ceil(info.filterHeight / info.strideHeight), reachX = Math.ceil(info.filterWidth / info.strideWidth);
+  return [
+    unravel('o', [info.batch, H, W, C], 'q'), // q0 = n, q1 = iy, q2 = ix, q3 = c
+    `  const oyLast = ${idiv(`q1 + ${info.padTop}`, info.strideHeight)};`,
+    `  const oxLast = ${idiv(`q2 + ${info.padLeft}`, info.strideWidth)};`,
+    sumOver([
+      within('dyi', reachY, 'wy', 'oyLast - dyi', OH),
+      within('dxi', reachX, 'wx', 'oxLast - dxi', OW),
+      { set: share.set, where: share.where },
+    ], share.value(read('dy', `((q0 * ${OH} + wy) * ${OW} + wx) * ${C} + q3 + dyOffset`))),
+  ].join('\n');
 }
 
-export function maxPool2dBackward(ctx: GpuContext, dy0: Tensor, x0: Tensor, info: Conv2DInfo): Tensor {
-  const dy = contiguous(ctx, dy0), x = contiguous(ctx, x0);
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
-  const shape = [info.batch, H, W, C];
-  const reachY = Math.ceil(info.filterHeight / info.strideHeight), reachX = Math.ceil(info.filterWidth / info.strideWidth);
-  const body = (read: Read) => [
-    unravel('o', shape, 'q'), // q0 = n, q1 = iy, q2 = ix, q3 = c
-    candidates('q1', info.padTop, info.strideHeight, 'oy'),
-    candidates('q2', info.padLeft, info.strideWidth, 'ox'),
-    '  let sum = 0.0;',
-    `  for (let dyi = 0; dyi < ${reachY}; dyi++) {`,
-    `    for (let dxi = 0; dxi < ${reachX}; dxi++) {`,
-    '      const wy = oyLast - dyi;',
-    '      const wx = oxLast - dxi;',
-    `      if (wy >= 0 && wy < ${OH} && wx >= 0 && wx < ${OW}) {`,
-    // this window sends its dy here only if (q1, q2) is its first maximum
-    argmaxInWindow(info, read, 'q0', 'wy', 'wx', 'q3', 'W').replace(/^/gm, '    '),
-    '        if (byW == q1 && bxW == q2) {',
-    `          sum += ${read('dy', `((q0 * ${OH} + wy) * ${OW} + wx) * ${C} + q3 + dyOffset`)};`,
-    '        }',
-    '      }',
-    '    }',
-    '  }',
-    '  return sum;',
-  ].join('\n');
-  const dx = launch(ctx, dy.dtype, shape, {
-    op: 'maxPool2dBackward', key: key(info), inputs: { x: storageOf(x), dy: storageOf(dy) },
-    uniforms: { xOffset: x.offset, dyOffset: dy.offset }, body,
+export function maxPool2dBackward(ctx: GpuContext, dy: Tensor, x: Tensor, info: Conv2DInfo): Tensor {
+  // a window sends its dy to its first maximum only
+  const body = (read: Read) => gatherFromWindows(info, read, {
+    set: [argmaxInWindow(info, read, 'q0', 'wy', 'wx', 'q3', 'W')], where: 'byW == q1 && bxW == q2', value: (g) => g,
   });
-  if (x !== x0) x.storage.dispose();
-  if (dy !== dy0) dy.storage.dispose();
-  return dx;
+  return launchOnContiguous(ctx, dy.dtype, [info.batch, info.inHeight, info.inWidth, info.inChannels], { x, dy },
+    { op: 'maxPool2dBackward', key: key(info), body });
 }
 
-export function avgPool2d(ctx: GpuContext, x0: Tensor, info: Conv2DInfo): Tensor {
-  const x = contiguous(ctx, x0);
-  const { inHeight: H, inWidth: W, inChannels: C } = info;
-  const shape = [info.batch, info.outHeight, info.outWidth, C];
-  const body = (read: Read) => [
-    unravel('o', shape, 'q'),
-    windowSpan(info, 'q1', 'q2'),
-    '  let sum = 0.0;',
-    `  for (let ky = 0; ky < ${info.filterHeight}; ky++) {`,
-    `    for (let kx = 0; kx < ${info.filterWidth}; kx++) {`,
-    '      const iy = ys + ky;',
-    '      const ix = xs + kx;',
-    '      if (iy >= y0 && iy < y1 && ix >= x0 && ix < x1) {',
-    `        sum += ${read('x', `((q0 * ${H} + iy) * ${W} + ix) * ${C} + q3 + xOffset`)};`,
-    '      }',
-    '    }',
-    '  }',
-    '  return sum / ((y1 - y0) * (x1 - x0));',
-  ].join('\n');
-  const y = launch(ctx, x.dtype, shape, { op: 'avgPool2d', key: key(info), inputs: { x: storageOf(x) }, uniforms: { xOffset: x.offset }, body });
-  if (x !== x0) x.storage.dispose();
-  return y;
-}
-
-export function avgPool2dBackward(ctx: GpuContext, dy0: Tensor, info: Conv2DInfo): Tensor {
-  const dy = contiguous(ctx, dy0);
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
-  const shape = [info.batch, H, W, C];
-  const reachY = Math.ceil(info.filterHeight / info.strideHeight), reachX = Math.ceil(info.filterWidth / info.strideWidth);
-  const body = (read: Read) => [
-    unravel('o', shape, 'q'),
-    candidates('q1', info.padTop, info.strideHeight, 'oy'),
-    candidates('q2', info.padLeft, info.strideWidth, 'ox'),
-    '  let sum = 0.0;',
-    `  for (let dyi = 0; dyi < ${reachY}; dyi++) {`,
-    `    for (let dxi = 0; dxi < ${reachX}; dxi++) {`,
-    '      const wy = oyLast - dyi;',
-    '      const wx = oxLast - dxi;',
-    `      if (wy >= 0 && wy < ${OH} && wx >= 0 && wx < ${OW}) {`,
-    windowSpan(info, 'wy', 'wx').replace(/^/gm, '    '),
-    '        if (q1 >= y0 && q1 < y1 && q2 >= x0 && q2 < x1) {',
-    `          sum += ${read('dy', `((q0 * ${OH} + wy) * ${OW} + wx) * ${C} + q3 + dyOffset`)} / ((y1 - y0) * (x1 - x0));`,
-    '        }',
-    '      }',
-    '    }',
-    '  }',
-    '  return sum;',
-  ].join('\n');
-  const dx = launch(ctx, dy.dtype, shape, { op: 'avgPool2dBackward', key: key(info), inputs: { dy: storageOf(dy) }, uniforms: { dyOffset: dy.offset }, body });
-  if (dy !== dy0) dy.storage.dispose();
-  return dx;
+export function avgPool2dBackward(ctx: GpuContext, dy: Tensor, info: Conv2DInfo): Tensor {
+  // a window shares its dy equally among the real inputs it averaged
+  const body = (read: Read) => gatherFromWindows(info, read, {
+    set: windowSpan(info, 'wy', 'wx'), where: 'q1 >= y0 && q1 < y1 && q2 >= x0 && q2 < x1', value: (g) => `${g} / ((y1 - y0) * (x1 - x0))`,
+  });
+  return launchOnContiguous(ctx, dy.dtype, [info.batch, info.inHeight, info.inWidth, info.inChannels], { dy },
+    { op: 'avgPool2dBackward', key: key(info), body });
 }
