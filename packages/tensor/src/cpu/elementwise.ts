@@ -1,8 +1,7 @@
 /**
- * CPU loops for elementwise maps. Each op's formula is written once (UNARY, BINARY) and compiled into
- * one plain typed-array loop per op and loop shape (compiledLoop); broadcasts other than the two
- * common row cases go through ndarray-ops, which compiles a strided loop per op in the same way and
- * reads broadcast axes with stride 0.
+ * CPU loops for elementwise maps. Contiguous inputs run a flat typed-array loop (one line per op,
+ * the switch outside the loop so each loop stays monomorphic); broadcast inputs go through
+ * ndarray-ops, which compiles a strided loop per op and reads broadcast axes with stride 0.
  */
 import ops from 'ndarray-ops';
 import ndarray from 'ndarray';
@@ -48,20 +47,33 @@ export function copy(x: Tensor, dtype: DType = x.dtype): Tensor {
   return cpuTensor(copyData(x, dtype), x.shape);
 }
 
-/** f(v) for each unary op, as JavaScript source (the gpu backend's UNARY table is its kernel twin). */
-const UNARY: Record<UnaryOp, string> = {
-  neg: '-v', exp: 'exp(v)', log: 'log(v)', sqrt: 'sqrt(v)', abs: 'abs(v)', tanh: 'tanh(v)', sigmoid: 'sigmoid(v)',
-  // (v + |v|)/2 rather than v > 0 ? v : 0: no branch to mispredict on mixed signs (about 3× faster)
-  relu: '(v + abs(v)) * 0.5',
-  square: 'v * v', sign: 'sign(v)', reciprocal: '1 / v', floor: 'floor(v)', ceil: 'ceil(v)', round: 'round(v)',
-  sin: 'sin(v)', cos: 'cos(v)', softplus: 'softplus(v)', log1p: 'log1p(v)', expm1: 'expm1(v)',
-};
-
 export function unary(op: UnaryOp, x: Tensor): Tensor {
-  if (!Object.hasOwn(UNARY, op)) throw new Error(`cpu: unknown unary op '${op as string}'`);
   const a = contiguousData(x);
-  const o = allocate(x.dtype, a.length);
-  compiledLoop(`unary ${op}`, 'for (let i = 0; i < o.length; i++) { const v = a[i]; o[i] = FORMULA; }', UNARY[op])(a, null, o);
+  const n = a.length;
+  const o = allocate(x.dtype, n);
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) o[i] = -a[i]; break;
+    case 'exp': for (let i = 0; i < n; i++) o[i] = exp(a[i]); break;
+    case 'log': for (let i = 0; i < n; i++) o[i] = log(a[i]); break;
+    case 'sqrt': for (let i = 0; i < n; i++) o[i] = sqrt(a[i]); break;
+    case 'abs': for (let i = 0; i < n; i++) o[i] = abs(a[i]); break;
+    case 'tanh': for (let i = 0; i < n; i++) o[i] = tanh(a[i]); break;
+    case 'sigmoid': for (let i = 0; i < n; i++) o[i] = sigmoid(a[i]); break;
+    // (v + |v|)/2 rather than v > 0 ? v : 0: no branch to mispredict on mixed signs (about 3× faster)
+    case 'relu': for (let i = 0; i < n; i++) o[i] = (a[i] + abs(a[i])) * 0.5; break;
+    case 'square': for (let i = 0; i < n; i++) o[i] = a[i] * a[i]; break;
+    case 'sign': for (let i = 0; i < n; i++) o[i] = sign(a[i]); break;
+    case 'reciprocal': for (let i = 0; i < n; i++) o[i] = 1 / a[i]; break;
+    case 'floor': for (let i = 0; i < n; i++) o[i] = floor(a[i]); break;
+    case 'ceil': for (let i = 0; i < n; i++) o[i] = ceil(a[i]); break;
+    case 'round': for (let i = 0; i < n; i++) o[i] = round(a[i]); break;
+    case 'sin': for (let i = 0; i < n; i++) o[i] = sin(a[i]); break;
+    case 'cos': for (let i = 0; i < n; i++) o[i] = cos(a[i]); break;
+    case 'softplus': for (let i = 0; i < n; i++) o[i] = softplus(a[i]); break;
+    case 'log1p': for (let i = 0; i < n; i++) o[i] = log1p(a[i]); break;
+    case 'expm1': for (let i = 0; i < n; i++) o[i] = expm1(a[i]); break;
+    default: throw new Error(`cpu: unknown unary op '${op as string}'`);
+  }
   return cpuTensor(o, x.shape);
 }
 
@@ -77,34 +89,36 @@ export function softplus(x: number): number {
   return max(x, 0) + log1p(exp(-abs(x)));
 }
 
-/** f(x, y) for each binary op, as JavaScript source; comparisons give 1 or 0. */
-const BINARY: Record<BinaryOp, string> = {
-  add: 'x + y', sub: 'x - y', mul: 'x * y', div: 'x / y', pow: 'pow(x, y)', maximum: 'maxOf(x, y)', minimum: 'minOf(x, y)',
-  eq: 'x === y ? 1 : 0', ne: 'x !== y ? 1 : 0', lt: 'x < y ? 1 : 0', le: 'x <= y ? 1 : 0', gt: 'x > y ? 1 : 0', ge: 'x >= y ? 1 : 0',
-};
-
-/**
- * The loops a binary formula runs in, over contiguous a, b and output o:
- *   same       b as long as a
- *   scalar     b one value (read once, outside the loop)
- *   perColumn  b one value per column: a row of C values repeated down the rows ([..., C] op [C])
- *   perRow     b one value per row, constant along the last axis ([..., C] op [..., 1])
- */
-const BINARY_LOOPS = {
-  same: 'for (let i = 0; i < o.length; i++) { const x = a[i], y = b[i]; o[i] = FORMULA; }',
-  scalar: 'const y = b[0]; for (let i = 0; i < o.length; i++) { const x = a[i]; o[i] = FORMULA; }',
-  perColumn: 'const C = b.length; for (let i = 0; i < o.length;) for (let j = 0; j < C; j++, i++) { const x = a[i], y = b[j]; o[i] = FORMULA; }',
-  perRow: 'const C = o.length / b.length; for (let r = 0, i = 0; r < b.length; r++) { const y = b[r]; for (let j = 0; j < C; j++, i++) { const x = a[i]; o[i] = FORMULA; } }',
-};
-
-function binaryLoop(op: BinaryOp, shape: keyof typeof BINARY_LOOPS, a: TypedArray, b: TypedArray, o: TypedArray): void {
-  if (!Object.hasOwn(BINARY, op)) throw new Error(`cpu: unknown binary op '${op as string}'`);
-  compiledLoop(`binary ${op} ${shape}`, BINARY_LOOPS[shape], BINARY[op])(a, b, o);
-}
-
 /** Flat loop over two equally long arrays, or an array and a scalar (b.length === 1). */
 function flatBinary(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray): void {
-  binaryLoop(op, b.length === 1 && o.length !== 1 ? 'scalar' : 'same', a, b, o);
+  const n = o.length;
+  if (b.length === 1 && n !== 1) {
+    const s = b[0];
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) o[i] = a[i] + s; return;
+      case 'sub': for (let i = 0; i < n; i++) o[i] = a[i] - s; return;
+      case 'mul': for (let i = 0; i < n; i++) o[i] = a[i] * s; return;
+      case 'div': for (let i = 0; i < n; i++) o[i] = a[i] / s; return;
+      default: break; // the rest take the general loop with a length-1 b read at index 0
+    }
+  }
+  const bStep = b.length === 1 ? 0 : 1;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) o[i] = a[i] + b[i * bStep]; break;
+    case 'sub': for (let i = 0; i < n; i++) o[i] = a[i] - b[i * bStep]; break;
+    case 'mul': for (let i = 0; i < n; i++) o[i] = a[i] * b[i * bStep]; break;
+    case 'div': for (let i = 0; i < n; i++) o[i] = a[i] / b[i * bStep]; break;
+    case 'pow': for (let i = 0; i < n; i++) o[i] = pow(a[i], b[i * bStep]); break;
+    case 'maximum': for (let i = 0; i < n; i++) o[i] = maxOf(a[i], b[i * bStep]); break;
+    case 'minimum': for (let i = 0; i < n; i++) o[i] = minOf(a[i], b[i * bStep]); break;
+    case 'eq': for (let i = 0; i < n; i++) o[i] = a[i] === b[i * bStep] ? 1 : 0; break;
+    case 'ne': for (let i = 0; i < n; i++) o[i] = a[i] !== b[i * bStep] ? 1 : 0; break;
+    case 'lt': for (let i = 0; i < n; i++) o[i] = a[i] < b[i * bStep] ? 1 : 0; break;
+    case 'le': for (let i = 0; i < n; i++) o[i] = a[i] <= b[i * bStep] ? 1 : 0; break;
+    case 'gt': for (let i = 0; i < n; i++) o[i] = a[i] > b[i * bStep] ? 1 : 0; break;
+    case 'ge': for (let i = 0; i < n; i++) o[i] = a[i] >= b[i * bStep] ? 1 : 0; break;
+    default: throw new Error(`cpu: unknown binary op '${op as string}'`);
+  }
 }
 
 /** maximum/minimum propagate NaN (as NumPy's do), so a NaN is never hidden by a clip. */
@@ -153,7 +167,24 @@ function rowBroadcast(op: BinaryOp, a: TypedArray, bt: Tensor, outShape: number[
   if (b.length === C && bt.shape.every((d, k) => d === (k + lead === outShape.length - 1 ? C : 1))) perColumn = true;
   else if (b.length === rows && bt.rank === outShape.length && bt.shape[bt.rank - 1] === 1 && bt.shape.every((d, k) => k === bt.rank - 1 || d === outShape[k])) perColumn = false;
   else return false;
-  binaryLoop(op, perColumn ? 'perColumn' : 'perRow', a, b, o);
+  for (let r = 0, i = 0; r < rows; r++) {
+    if (perColumn) {
+      switch (op) {
+        case 'add': for (let j = 0; j < C; j++, i++) o[i] = a[i] + b[j]; break;
+        case 'sub': for (let j = 0; j < C; j++, i++) o[i] = a[i] - b[j]; break;
+        case 'mul': for (let j = 0; j < C; j++, i++) o[i] = a[i] * b[j]; break;
+        default: for (let j = 0; j < C; j++, i++) o[i] = a[i] / b[j]; break;
+      }
+    } else {
+      const s = b[r];
+      switch (op) {
+        case 'add': for (let j = 0; j < C; j++, i++) o[i] = a[i] + s; break;
+        case 'sub': for (let j = 0; j < C; j++, i++) o[i] = a[i] - s; break;
+        case 'mul': for (let j = 0; j < C; j++, i++) o[i] = a[i] * s; break;
+        default: for (let j = 0; j < C; j++, i++) o[i] = a[i] / s; break;
+      }
+    }
+  }
   return true;
 }
 
@@ -178,28 +209,4 @@ export function where(cond: Tensor, a: Tensor, b: Tensor, outShape: number[], dt
     }
   }
   return cpuTensor(o, outShape);
-}
-
-/**
- * What a formula may call. They are handed to each compiled loop as arguments: a global looked up
- * inside a hot loop is cheap in plain Node but about 70× slower inside jest's sandbox.
- */
-const HELPERS = { abs, ceil, cos, exp, expm1, floor, log, log1p, pow, round, sign, sin, sqrt, tanh, sigmoid, softplus, maxOf, minOf };
-const loops = new Map<string, (a: TypedArray, b: TypedArray | null, o: TypedArray) => void>();
-
-/**
- * The loop `shape` with `formula` written in place of FORMULA, as a function (a, b, o) compiled once per
- * name. Why not one loop calling f(a[i]) through a table of functions: that call site sees every op,
- * so V8 cannot inline it, and it ran 1.5× (exp) to 20× (floor) slower than a loop of its own per op.
- * (ndarray-ops, used for the other broadcasts, compiles its loops the same way.)
- */
-function compiledLoop(name: string, shape: string, formula: string): (a: TypedArray, b: TypedArray | null, o: TypedArray) => void {
-  let loop = loops.get(name);
-  if (!loop) {
-    const helpers = Object.keys(HELPERS) as (keyof typeof HELPERS)[];
-    const source = `return function ${name.replace(/ /g, '_')}(a, b, o) { ${shape.replace('FORMULA', () => formula)} };`;
-    loop = new Function(...helpers, source)(...helpers.map((h) => HELPERS[h])) as (a: TypedArray, b: TypedArray | null, o: TypedArray) => void;
-    loops.set(name, loop);
-  }
-  return loop;
 }
