@@ -14,10 +14,11 @@ jest.setTimeout(900_000);
 const ROOT = path.resolve(__dirname, '../../..');
 const CHANCE = 0.1;
 
-// Needs espeak-ng and sox (`apt-get install espeak-ng sox`; .ci/run does it); skipped without them.
+// Needs espeak-ng, classic espeak and Festival with its voices (`apt-get install espeak-ng espeak festival
+// festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts`; .ci/run does it); skipped without them.
 const have = (cmd: string): boolean => { try { execFileSync(cmd, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } };
 
-(have('espeak-ng') && have('sox') ? describe : describe.skip)('speech --quick: spoken digits (unseen voices)', () => {
+(have('espeak-ng') && have('espeak') && have('festival') ? describe : describe.skip)('speech --quick: spoken digits (unseen voices)', () => {
   let run: QuickRun;
   beforeAll(() => { run = runQuick(ROOT, 'speech'); });
   afterAll(() => { if (run) fs.rmSync(run.dir, { recursive: true, force: true }); });
