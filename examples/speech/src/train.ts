@@ -45,7 +45,7 @@ const spec: CliSpec<Extra> = {
     model: 'examples/speech/model', cache: '',
   },
   quick: {
-    recalibrate: 20, epochs: 2, batchSize: 8, accents: 3, variants: 16, festival: 4, classicVoices: 8, hts: 2, flite: 0,
+    recalibrate: 20, epochs: 3, batchSize: 8, accents: 3, variants: 16, festival: 4, classicVoices: 8, hts: 2, flite: 0,
     out: '.tmp/examples', model: '.tmp/examples/speech-model',
   },
   extra: {
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
   save(true);
   console.log(`targets ${pct(results.target.accuracy)} on each of the three: ${results.target.reached ? 'reached' : 'NOT reached'}`);
   console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU) plus ` +
-    `${String(results.data.augmentSecondsPerEpoch)} s of augmentation; results in ${resultsFile}, curves in ${plotFile}`);
+    `${(results.data.augmentSecondsPerEpoch as number).toFixed(1)} s of augmentation; results in ${resultsFile}, curves in ${plotFile}`);
 
   // 5. Save, load back, recognise one test utterance (one sequence: no padding, so no mask needed).
   await model.save(s.model);
