@@ -181,7 +181,8 @@ export function bandStatistics(examples: readonly Example[], bands: number): { m
 
 export function normalize(e: Example, stats: { mean: Float32Array; std: Float32Array }): Example {
   const bands = stats.mean.length;
-  const features = Float32Array.from(e.features, (v, i) => (v - stats.mean[i % bands]) / stats.std[i % bands]);
+  const features = new Float32Array(e.features.length);
+  for (let i = 0; i < features.length; i++) features[i] = (e.features[i] - stats.mean[i % bands]) / stats.std[i % bands];
   return { ...e, features };
 }
 

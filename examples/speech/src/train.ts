@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Random, fromTypedArray, models, setBackend, setSeed } from 'gradlab';
 import {
-  ProgressBar, bucketedOrder, describeMachine, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, usage,
+  ProgressBar, bucketedOrder, describeMachine, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, stepDecay, usage,
 } from '@gradlab/example-common';
 import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
 import { addNoise, augmentWave, padSilence, specAugment, speechPower } from './augment.js';
@@ -33,14 +33,14 @@ const TARGET = 0.95;
 const QUICK_TARGET = 0.5;
 
 type Extra = {
-  repeats: number; accents: number; variants: number; festival: number; classicVoices: number; hts: number; flite: number; model: string; cache: string;
+  lr: number; lrDecay: number; repeats: number; accents: number; variants: number; festival: number; classicVoices: number; hts: number; flite: number; model: string; cache: string;
 };
 
 const spec: CliSpec<Extra> = {
   name: 'speech',
   description: "The article's LSTM + BatchNorm on spoken digits synthesised by espeak-ng and Festival, tested on unseen voices and synthesisers.",
   defaults: {
-    epochs: 5, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0,
+    epochs: 5, lr: 0.001, lrDecay: 1, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0,
     repeats: 1, accents: ACCENTS.length, variants: VARIANTS.length, festival: 30, classicVoices: 114, hts: 20, flite: 6,
     model: 'examples/speech/model', cache: '',
   },
@@ -49,6 +49,8 @@ const spec: CliSpec<Extra> = {
     out: '.tmp/examples', model: '.tmp/examples/speech-model',
   },
   extra: {
+    lr: { type: 'string', description: "Adam's learning rate in the first epoch" },
+    lrDecay: { type: 'string', description: 'factor applied to the learning rate after each epoch (1: constant)' },
     repeats: { type: 'string', description: 'espeak-ng utterances per voice and digit' },
     accents: { type: 'string', description: `how many of espeak-ng's ${ACCENTS.length} English accents to use` },
     variants: { type: 'string', description: `how many of espeak-ng's ${VARIANTS.length} voice variants (speakers) to use` },
@@ -172,7 +174,7 @@ async function main(): Promise<void> {
     example: 'speech',
     description: '',
     settings: {
-      epochs: s.epochs, batchSize: s.batchSize, subset: s.subset, seed: s.seed, recalibrate: s.recalibrate, repeats: s.repeats, accents: s.accents,
+      epochs: s.epochs, lr: s.lr, lrDecay: s.lrDecay, batchSize: s.batchSize, subset: s.subset, seed: s.seed, recalibrate: s.recalibrate, repeats: s.repeats, accents: s.accents,
       variants: s.variants, festival: s.festival, classicVoices: s.classicVoices, hts: s.hts, flite: s.flite, quick: s.quick,
     },
     data: {
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const train = augmentedSource(trainIdx.map((i) => waves[i]), trainIdx.map((i) => plan[i].digit), stats, s.seed, augmentSeconds);
   results.epochs = await fitSource(model, train, {
-    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate, validation: val.length ? fixedSource(val) : undefined,
+    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate, learningRate: stepDecay(s.lr, s.lrDecay), validation: val.length ? fixedSource(val) : undefined,
     onEpochEnd: (record) => {
       results.epochs.push(record);
       results.secondsPerEpoch = meanEpochSeconds(results.epochs);
