@@ -40,7 +40,7 @@ const spec: CliSpec<Extra> = {
   name: 'speech',
   description: "The article's LSTM + BatchNorm on spoken digits synthesised by espeak-ng and Festival, tested on unseen voices and synthesisers.",
   defaults: {
-    epochs: 10, lr: 0.001, lrDecay: 0.8, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0,
+    epochs: 20, lr: 0.001, lrDecay: 0.9, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0,
     repeats: 1, accents: ACCENTS.length, variants: VARIANTS.length, festival: 30, classicVoices: 114, hts: 20, flite: 6,
     model: 'examples/speech/model', cache: '',
   },
