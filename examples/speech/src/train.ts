@@ -238,7 +238,7 @@ async function main(): Promise<void> {
   results.test = { loss: NaN, accuracy: evaluations.test!.accuracy, examples: test.length };
   results.target.reached = headline.every((e) => !(e.accuracy < results.target.accuracy));
   results.description = `spoken digits by espeak-ng and Festival (kal, ked), ${trainIdx.length.toLocaleString('en-US')} training utterances, augmented; ` +
-    `test: ${speakers('test').length} unseen espeak-ng speakers; also ${pct(evaluations.synthTest!.accuracy)} on ${synthTest.length} by held-out synthesisers ` +
+    `test: ${speakers('test').length} unseen espeak-ng speakers; also ${pct(evaluations.synthTest!.accuracy)} on ${synthTest.length.toLocaleString('en-US')} by held-out synthesisers ` +
     `(classic eSpeak, Festival HTS), ${pct(evaluations.silenceNoiseTest!.accuracy)} with silence + 20 dB noise` +
     (evaluations.flite ? `, ${pct(evaluations.flite.accuracy)} on ${flite.length} by Flite` : '');
   results.details = renderDetails(evaluations);
