@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BEGIN, END, readAllResults, renderResultsTable, replaceTable, tableInPage } from '../src/make-docs';
+import { BEGIN, END, detailsMarkers, readAllResults, renderResultsTable, replaceDetails, replaceTable, tableInPage } from '../src/make-docs';
 import type { RunResults } from '../src/results';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -39,9 +39,20 @@ describe('docs/examples.md results table', () => {
     expect(() => replaceTable('no markers', 'x')).toThrow(/lacks the markers/);
   });
 
+  test("a run's details go between its own markers; a run without details or a page without markers is left alone", () => {
+    const [begin, end] = detailsMarkers('speech');
+    const page = `# T\n\n${begin}\nold\n${end}\n\nafter\n`;
+    const speech = { ...run('speech', 0.9, true), details: '| new |' };
+    expect(replaceDetails(page, [run('image', 0.9, true), speech])).toBe(`# T\n\n${begin}\n| new |\n${end}\n\nafter\n`);
+    expect(replaceDetails(page, [run('speech', 0.9, true)])).toBe(page);
+    expect(replaceDetails('no markers', [speech])).toBe('no markers');
+  });
+
   const page = path.join(ROOT, 'docs', 'examples.md');
   (fs.existsSync(page) ? test : test.skip)('the committed page matches the committed results files (run `pnpm docs:examples`)', () => {
     const runs = readAllResults(path.join(ROOT, 'docs', 'results'));
-    expect(tableInPage(fs.readFileSync(page, 'utf8'))).toBe(renderResultsTable(runs));
+    const text = fs.readFileSync(page, 'utf8');
+    expect(tableInPage(text)).toBe(renderResultsTable(runs));
+    expect(replaceDetails(text, runs)).toBe(text);
   });
 });

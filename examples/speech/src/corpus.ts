@@ -1,43 +1,57 @@
 /**
- * The spoken-digit corpus: which utterances to synthesise, how they split into training, validation and
- * test sets, and their features.
+ * The spoken-digit corpus: which utterances to synthesise, and what each is for.
  *
- * Split by speaker. Each espeak-ng *variant* (the timbre: m3, f2, croak, …) is one speaker; the test set's
- * variants — in every accent — never occur in training, and neither do the validation set's. So test
- * accuracy measures how well the model recognises digits from voices it has never heard.
+ *  - train, val, test   espeak-ng, split by speaker. Each espeak-ng *variant* (the timbre: m3, f2, croak, …)
+ *                       is one speaker; the test set's variants — in every accent — never occur in training,
+ *                       and neither do the validation set's. Festival's two diphone voices (kal, ked) also
+ *                       train: a second synthesiser, concatenating recorded diphones where espeak-ng
+ *                       computes formants.
+ *  - synth-test         synthesisers never heard in training or validation: classic eSpeak 1.48 (every
+ *                       English voice and variant) and Festival's HTS voice cmu_us_slt_arctic_hts (a
+ *                       statistical parametric synthesiser, female).
+ *  - flite              CMU Flite, kept for a last independent check of the finished model only.
  *
- * Every utterance gets, from the seed: a pitch (30–70), a speed (130–210 words per minute) and a noise
- * level (clean, or white noise at 30, 20 or 10 dB signal-to-noise ratio).
+ * Every utterance gets, from the seed: a pitch (30–70), a speed (130–210 words per minute) and, for the
+ * utterances the model is judged on, a noise level (clean, or white noise at 30, 20 or 10 dB signal-to-
+ * noise ratio). Training utterances get fresh noise and more every epoch instead (augment.ts).
  */
 import { Random } from 'gradlab';
-import { ACCENTS, DIGITS, VARIANTS, voiceOf } from './synth.js';
-import type { Utterance } from './synth.js';
-import { LogMelExtractor } from './features.js';
+import {
+  ACCENTS, CLASSIC_ACCENTS, CLASSIC_VARIANTS, DIGITS, FESTIVAL_DIPHONE_VOICES, FESTIVAL_HTS_VOICES, FLITE_VOICES, VARIANTS, voiceOf,
+} from './synth.js';
+import type { Engine, Utterance } from './synth.js';
 
-export type Split = 'train' | 'val' | 'test';
+export type SpeakerSplit = 'train' | 'val' | 'test';
+export type Split = SpeakerSplit | 'synth-test' | 'flite';
 
 export interface PlannedUtterance extends Utterance {
   split: Split;
-  /** Signal-to-noise ratio of the added white noise in dB; null for none. */
+  /** Signal-to-noise ratio of the white noise added when the model is judged on it, in dB; null for none. */
   snrDb: number | null;
   /** Seed of this utterance's noise. */
   noiseSeed: number;
-  /** VTLP factor of the features (features.ts): drawn from [0.8, 1.25] for training utterances, 1 otherwise. */
-  warp: number;
 }
 
 export interface CorpusOptions {
   seed: number;
-  /** Utterances per voice and digit. */
+  /** espeak-ng utterances per voice and digit. */
   repeats?: number;
-  /** The accents and variants to use (default: all of them). */
+  /** The espeak-ng accents and variants to use (default: all of them). */
   accents?: readonly string[];
   variants?: readonly string[];
-  /** Fractions of the variants (speakers) held out for testing and for validation. */
+  /** Fractions of the espeak-ng variants (speakers) held out for testing and for validation. */
   testFraction?: number;
   valFraction?: number;
   /** Noise levels drawn from, uniformly. */
   snrLevels?: ReadonlyArray<number | null>;
+  /** Training utterances per Festival diphone voice and digit (default 30). */
+  festivalRepeats?: number;
+  /** How many classic eSpeak voices (accent × variant, in order) the synth-test set has (default all 114). */
+  classicVoices?: number;
+  /** Utterances per digit of the held-out HTS voice (default 20). */
+  htsRepeats?: number;
+  /** Utterances per Flite voice and digit (default 6; 0 leaves Flite out). */
+  fliteRepeats?: number;
 }
 
 export const DEFAULT_SNR_LEVELS: ReadonlyArray<number | null> = [null, 30, 20, 10];
@@ -62,7 +76,7 @@ export const STYLES: ReadonlyArray<readonly string[]> = [['whisper', 'whisperf']
  * taken for testing and validation until each has its share, skipping a speaker whose removal would
  * leave a style (STYLES) without a training voice; the rest train.
  */
-export function splitSpeakers(variants: readonly string[], seed: number, testFraction: number, valFraction: number): Record<Split, string[]> {
+export function splitSpeakers(variants: readonly string[], seed: number, testFraction: number, valFraction: number): Record<SpeakerSplit, string[]> {
   const speakers = [...new Set(variants.map(speakerOf))];
   new Random(seed).shuffle(speakers);
   const members = (sp: string): string[] => variants.filter((v) => speakerOf(v) === sp);
@@ -71,7 +85,7 @@ export function splitSpeakers(variants: readonly string[], seed: number, testFra
   if (nTest + nVal >= variants.length) {
     throw new Error(`speech corpus: ${variants.length} speakers are too few to hold out ${nTest} for testing and ${nVal} for validation`);
   }
-  const out: Record<Split, string[]> = { test: [], val: [], train: [] };
+  const out: Record<SpeakerSplit, string[]> = { test: [], val: [], train: [] };
   const heldOut = new Set<string>();
   const leavesStyleUntrained = (candidates: string[]): boolean => STYLES.some((style) => {
     const present = style.filter((v) => variants.includes(v));
@@ -79,7 +93,7 @@ export function splitSpeakers(variants: readonly string[], seed: number, testFra
   });
   for (const sp of speakers) {
     const vs = members(sp);
-    const split: Split = out.test.length < nTest ? 'test' : out.val.length < nVal ? 'val' : 'train';
+    const split: SpeakerSplit = out.test.length < nTest ? 'test' : out.val.length < nVal ? 'val' : 'train';
     if (split !== 'train' && leavesStyleUntrained(vs)) { out.train.push(...vs); continue; }
     out[split].push(...vs);
     if (split !== 'train') vs.forEach((v) => heldOut.add(v));
@@ -96,66 +110,38 @@ export function planCorpus(options: CorpusOptions): PlannedUtterance[] {
   const splitOf = new Map<string, Split>();
   for (const split of ['train', 'val', 'test'] as const) for (const v of speakers[split]) splitOf.set(v, split);
   const rng = new Random(seed + 1);
-  // A generator of its own, so that the warps leave the pitches and speeds (and the cache) as they are.
-  const warps = new Random(seed + 2);
   const out: PlannedUtterance[] = [];
-  for (const variant of variants) {
-    for (const accent of accents) {
-      for (let digit = 0; digit < DIGITS.length; digit++) {
-        for (let r = 0; r < repeats; r++) {
-          const split = splitOf.get(variant)!;
-          const warp = Math.round(100 * warps.uniform(0.8, 1.25)) / 100;
-          out.push({
-            digit, accent, variant,
-            pitch: 30 + rng.int(41),
-            speed: 130 + 5 * rng.int(17),
-            split,
-            snrDb: snrLevels[rng.int(snrLevels.length)],
-            noiseSeed: rng.nextUint32(),
-            warp: split === 'train' ? warp : 1,
-          });
-        }
+  const add = (engine: Engine, accent: string, variant: string, split: Split, times: number): void => {
+    for (let digit = 0; digit < DIGITS.length; digit++) {
+      for (let r = 0; r < times; r++) {
+        out.push({
+          engine, digit, accent, variant,
+          pitch: 30 + rng.int(41),
+          speed: 130 + 5 * rng.int(17),
+          split,
+          snrDb: snrLevels[rng.int(snrLevels.length)],
+          noiseSeed: rng.nextUint32(),
+        });
       }
     }
-  }
+  };
+  for (const variant of variants) for (const accent of accents) add('espeak-ng', accent, variant, splitOf.get(variant)!, repeats);
+  for (const voice of FESTIVAL_DIPHONE_VOICES) add('festival', 'us', voice, 'train', options.festivalRepeats ?? 30);
+  const classic = CLASSIC_ACCENTS.flatMap((accent) => CLASSIC_VARIANTS.map((variant) => [accent, variant] as const));
+  for (const [accent, variant] of classic.slice(0, options.classicVoices ?? classic.length)) add('espeak', accent, variant, 'synth-test', 1);
+  for (const voice of FESTIVAL_HTS_VOICES) add('festival', 'us', voice, 'synth-test', options.htsRepeats ?? 20);
+  for (const voice of FLITE_VOICES) add('flite', 'us', voice, 'flite', options.fliteRepeats ?? 6);
   return out;
 }
 
-/** The distinct voices (accent+variant) of a list of utterances. */
-export const voicesOf = (us: readonly Utterance[]): Set<string> => new Set(us.map(voiceOf));
-
-/**
- * Add white Gaussian noise at the given signal-to-noise ratio:
- *   SNR_dB = 10·log₁₀(P_signal / P_noise)  ⇒  σ_noise = √(P_signal / 10^(SNR/10)),
- * with P the mean square of the samples. Seeded: the same utterance always gets the same noise.
- */
-export function addNoise(samples: Float32Array, snrDb: number | null, seed: number): Float32Array {
-  if (snrDb === null || samples.length === 0) return samples;
-  let power = 0;
-  for (const s of samples) power += s * s;
-  power /= samples.length;
-  const sigma = Math.sqrt(power / 10 ** (snrDb / 10));
-  const rng = new Random(seed);
-  return Float32Array.from(samples, (s) => s + sigma * rng.normal());
-}
+/** The distinct voices (engine, accent, variant) of a list of utterances. */
+export const voicesOf = (us: readonly Utterance[]): Set<string> => new Set(us.map((u) => `${u.engine}:${voiceOf(u)}`));
 
 /** One utterance's features: [frames, 40] row-major. */
 export interface Example {
   features: Float32Array;
   frames: number;
   label: number;
-}
-
-/**
- * An utterance's features: noise added, log-mel filterbanks with the utterance's VTLP warp (one
- * extractor per warp factor, made once), then each band's mean over the utterance subtracted
- * ("cepstral" mean normalisation on filterbanks): a fixed gain or spectral tilt of a voice or channel
- * adds a constant to a band's log energy, and subtracting the mean removes it.
- */
-export function extractFeatures(samples: Float32Array, u: PlannedUtterance, extractors: (warp: number) => LogMelExtractor): Example {
-  const f = extractors(u.warp).compute(addNoise(samples, u.snrDb, u.noiseSeed));
-  subtractBandMeans(f.data, f.frames, f.bands);
-  return { features: f.data, frames: f.frames, label: u.digit };
 }
 
 /** In place: x[t, j] −= mean over t of x[t, j]. */
@@ -167,16 +153,6 @@ export function subtractBandMeans(data: Float32Array, frames: number, bands: num
     const mean = sum / frames;
     for (let t = 0; t < frames; t++) data[t * bands + j] -= mean;
   }
-}
-
-/** A cache of extractors by warp factor. */
-export function extractorsByWarp(bands: number): (warp: number) => LogMelExtractor {
-  const cache = new Map<number, LogMelExtractor>();
-  return (warp) => {
-    let e = cache.get(warp);
-    if (!e) { e = new LogMelExtractor({ melBands: bands, warp }); cache.set(warp, e); }
-    return e;
-  };
 }
 
 /**
@@ -205,7 +181,8 @@ export function bandStatistics(examples: readonly Example[], bands: number): { m
 
 export function normalize(e: Example, stats: { mean: Float32Array; std: Float32Array }): Example {
   const bands = stats.mean.length;
-  const features = Float32Array.from(e.features, (v, i) => (v - stats.mean[i % bands]) / stats.std[i % bands]);
+  const features = new Float32Array(e.features.length);
+  for (let i = 0; i < features.length; i++) features[i] = (e.features[i] - stats.mean[i % bands]) / stats.std[i % bands];
   return { ...e, features };
 }
 

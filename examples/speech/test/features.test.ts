@@ -1,6 +1,5 @@
 import { fft, isPowerOfTwo, nextPowerOfTwo, powerSpectrum } from '../src/fft';
 import { LogMelExtractor, frameCount, hzToMel, makeWindow, melFilterbank, melToHz, vtlpWarp } from '../src/features';
-import { encodeWav, parseWav } from '../src/wav';
 
 /** The O(N²) definition, X[k] = Σ x[n]·e^{−2πikn/N}: the reference for the FFT. */
 function naiveDft(re: number[], im: number[]): [number[], number[]] {
@@ -162,19 +161,5 @@ describe('log-mel features', () => {
     expect(w[200]).toBeCloseTo(1, 12);
     for (let n = 0; n < 401; n++) expect(w[n]).toBeCloseTo(w[400 - n], 12);
     expect(makeWindow(401, 'hann')[0]).toBeCloseTo(0, 12);
-  });
-});
-
-describe('WAV files', () => {
-  test('16-bit PCM round trip, and streamed files with a zero data size', () => {
-    const samples = Float32Array.from([0, 0.5, -0.5, 0.25, -1]);
-    const bytes = encodeWav({ sampleRate: 16000, samples });
-    const back = parseWav(bytes);
-    expect(back.sampleRate).toBe(16000);
-    expect(Array.from(back.samples)).toEqual([0, 16384, -16384, 8192, -32768].map((v) => Math.fround(v / 32768)));
-    const streamed = bytes.slice();
-    new DataView(streamed.buffer).setUint32(40, 0, true);
-    expect(parseWav(streamed).samples.length).toBe(5);
-    expect(() => parseWav(new Uint8Array(20), 'x.wav')).toThrow('parseWav: x.wav is not a RIFF/WAVE file');
   });
 });
