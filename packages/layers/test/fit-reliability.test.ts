@@ -13,7 +13,7 @@ function compiled(lr = 0.01): Sequential {
   return m;
 }
 
-/** The size of every batch fit() trains on, epoch by epoch. */
+/** The size of every batch that fit trains on, epoch by epoch. */
 function batchSizes(): { sizes: number[]; callback: callbacks.LambdaCallback } {
   const sizes: number[] = [];
   return { sizes, callback: new callbacks.LambdaCallback({ onBatchBegin: (_b, logs) => { sizes.push(logs!.size); } }) };

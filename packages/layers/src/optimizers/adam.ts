@@ -10,7 +10,7 @@
  */
 import { adamUpdate } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
-import { Optimizer, checkOption, optionsOf } from './optimizer.js';
+import { Optimizer, checkDecay, checkEpsilon, optionsOf } from './optimizer.js';
 import type { OptimizerOptions, ParamsOrOptions } from './optimizer.js';
 
 export interface AdamOptions extends OptimizerOptions {
@@ -29,9 +29,9 @@ export class Adam extends Optimizer {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.epsilon = opts.epsilon ?? 1e-7;
-    checkOption('Adam', 'beta1', this.beta1, (v) => v >= 0 && v < 1, 'in [0, 1)');
-    checkOption('Adam', 'beta2', this.beta2, (v) => v >= 0 && v < 1, 'in [0, 1)');
-    checkOption('Adam', 'epsilon', this.epsilon, (v) => v >= 0, 'a non-negative finite number');
+    checkDecay('Adam', 'beta1', this.beta1);
+    checkDecay('Adam', 'beta2', this.beta2);
+    checkEpsilon('Adam', this.epsilon);
   }
   protected slotNames(): string[] { return ['m', 'v']; }
   protected update(w: Tensor, g: Tensor, state: Map<string, Tensor>): Tensor {

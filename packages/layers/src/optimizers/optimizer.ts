@@ -39,6 +39,13 @@ export function checkOption(optimizer: string, name: string, value: number, ok: 
   }
 }
 
+/** A decay rate or momentum: in [0, 1) (1 would never forget; above 1 diverges). */
+export const checkDecay = (optimizer: string, name: string, value: number): void =>
+  checkOption(optimizer, name, value, (v) => v >= 0 && v < 1, 'in [0, 1)');
+/** An ε added for stability: finite and not negative. */
+export const checkEpsilon = (optimizer: string, value: number): void =>
+  checkOption(optimizer, 'epsilon', value, (v) => v >= 0, 'a non-negative finite number');
+
 /**
  * The L2 norm of all the gradients together, √(Σ g²) over every element of every parameter that has
  * one, as a scalar tensor (read it with .item() when you want the number). If it exceeds maxNorm, every

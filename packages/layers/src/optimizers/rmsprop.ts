@@ -9,7 +9,7 @@
  */
 import { rmspropUpdate } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
-import { Optimizer, checkOption, optionsOf } from './optimizer.js';
+import { Optimizer, checkDecay, checkEpsilon, optionsOf } from './optimizer.js';
 import type { OptimizerOptions, ParamsOrOptions } from './optimizer.js';
 
 export interface RMSpropOptions extends OptimizerOptions {
@@ -33,9 +33,9 @@ export class RMSprop extends Optimizer {
     this.momentum = opts.momentum ?? 0;
     this.epsilon = opts.epsilon ?? 1e-7;
     this.centered = opts.centered ?? false;
-    checkOption('RMSprop', 'rho', this.rho, (v) => v >= 0 && v < 1, 'in [0, 1)');
-    checkOption('RMSprop', 'momentum', this.momentum, (v) => v >= 0 && v < 1, 'in [0, 1)');
-    checkOption('RMSprop', 'epsilon', this.epsilon, (v) => v >= 0, 'a non-negative finite number');
+    checkDecay('RMSprop', 'rho', this.rho);
+    checkDecay('RMSprop', 'momentum', this.momentum);
+    checkEpsilon('RMSprop', this.epsilon);
   }
   protected slotNames(): string[] {
     return ['s', ...(this.centered ? ['a'] : []), ...(this.momentum > 0 ? ['b'] : [])];

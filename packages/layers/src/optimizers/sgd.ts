@@ -9,7 +9,7 @@
  */
 import { sgdUpdate } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
-import { Optimizer, checkOption, optionsOf } from './optimizer.js';
+import { Optimizer, checkDecay, optionsOf } from './optimizer.js';
 import type { OptimizerOptions, ParamsOrOptions } from './optimizer.js';
 
 export interface SGDOptions extends OptimizerOptions {
@@ -27,7 +27,7 @@ export class SGD extends Optimizer {
     super(params, opts, 0.01);
     this.momentum = opts.momentum ?? 0;
     this.nesterov = opts.nesterov ?? false;
-    checkOption('SGD', 'momentum', this.momentum, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    checkDecay('SGD', 'momentum', this.momentum);
   }
   protected slotNames(): string[] { return this.momentum !== 0 ? ['velocity'] : []; }
   protected update(w: Tensor, g: Tensor, state: Map<string, Tensor>): Tensor {
