@@ -26,6 +26,7 @@ import type { ProgressOutput } from './progress.js';
 import { formatSummary } from './summary.js';
 import { layerFromConfig, registerLayer } from '../layers/registry.js';
 import { loadWeights, saveModel } from './save.js';
+import type { IOHandler } from './io.js';
 import { lookup } from '../lookup.js';
 
 export interface CompileArgs {
@@ -58,7 +59,7 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
   verbose?: 0 | 1 | 2 | 'auto';
-  /** Where progress goes (default process.stdout). */
+  /** Where progress goes (default process.stdout, or the console where there is none, as in a browser). */
   output?: ProgressOutput;
 }
 
@@ -398,10 +399,10 @@ export class Sequential extends Layer {
     this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
   }
 
-  /** Write model.json (topology, training config, weights manifest) and weights.bin into dir. */
-  save(dir: string): Promise<void> { return saveModel(this, dir); }
+  /** Write model.json (topology, training config, weights manifest) and the weights: into a folder, 'indexeddb://name', … (models/io.ts). */
+  save(destination: string | IOHandler): Promise<void> { return saveModel(this, destination); }
   /** Load weights saved by save() into this model (same architecture). */
-  loadWeights(dir: string): Promise<void> { return loadWeights(this, dir); }
+  loadWeights(from: string | IOHandler): Promise<void> { return loadWeights(this, from); }
 }
 
 registerLayer('Sequential', (config) => {
