@@ -64,6 +64,8 @@ export interface Conv2DArgs extends LayerArgs {
  * im2col + matmul kernel; the gradients by its two backprop kernels (autograd's conv2d op).
  */
 export class Conv2D extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
@@ -148,12 +150,16 @@ abstract class Pooling2D extends Layer {
 
 /** MaxPooling2D: the largest value of each window; the gradient flows to that element only. */
 export class MaxPooling2D extends Pooling2D {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'MaxPooling2D';
   constructor(args: Pooling2DArgs = {}) { super(args); }
   call(x: Variable): Variable { return F.maxPool2d(x, this.options()); }
 }
 
 /** AveragePooling2D: the mean of each window; the gradient is shared equally by its elements. */
 export class AveragePooling2D extends Pooling2D {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'AveragePooling2D';
   constructor(args: Pooling2DArgs = {}) { super(args); }
   call(x: Variable): Variable { return F.avgPool2d(x, this.options()); }
 }

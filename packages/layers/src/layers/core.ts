@@ -21,6 +21,8 @@ export interface DenseArgs extends LayerArgs {
  * [batch, time, in] input gives [batch, time, units] (as Keras).
  */
 export class Dense extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Dense';
   readonly units: number;
   readonly activationName: ActivationName;
   readonly useBias: boolean;
@@ -74,6 +76,8 @@ export class Dense extends Layer {
 
 /** Activation: applies a named activation function, nothing else. */
 export class Activation extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Activation';
   readonly activationName: ActivationName;
   constructor(activation: ActivationName, args: LayerArgs = {}) {
     super(args);
@@ -89,6 +93,8 @@ export class Activation extends Layer {
 
 /** Flatten: [batch, d1, d2, …] → [batch, d1·d2·…]. A reshape: copies nothing when the input is contiguous. */
 export class Flatten extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Flatten';
   call(x: Variable): Variable { return x.reshape([x.shape[0], -1]); }
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
     const rest = inputShape.slice(1);
@@ -103,6 +109,8 @@ export interface DropoutArgs extends LayerArgs { seed?: number }
  * 1/(1 − rate), so the expected activation is unchanged and inference is the identity.
  */
 export class Dropout extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Dropout';
   readonly rate: number;
   private readonly rng: Random;
   private readonly seed?: number;

@@ -36,6 +36,8 @@ export interface EmbeddingArgs extends LayerArgs {
 }
 
 export class Embedding extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Embedding';
   readonly inputDim: number;
   readonly outputDim: number;
   readonly maskZero: boolean;

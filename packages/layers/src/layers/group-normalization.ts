@@ -43,6 +43,8 @@ export interface GroupNormalizationArgs extends LayerArgs {
 
 /** GroupNormalization: see the top of this file. No moving statistics, no training/inference difference. */
 export class GroupNormalization extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'GroupNormalization';
   /** As given (−1 stays −1 in the config); the resolved count is `groupCount` once built. */
   readonly groups: number;
   readonly epsilon: number;

@@ -49,6 +49,8 @@ export interface BatchNormalizationArgs extends LayerArgs {
  * keeps padded steps out of the statistics.
  */
 export class BatchNormalization extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'BatchNormalization';
   readonly momentum: number;
   readonly epsilon: number;
   readonly center: boolean;
@@ -130,6 +132,8 @@ export interface LayerNormalizationArgs extends LayerArgs {
  * β. No batch statistics, so training and inference agree and batch size does not matter.
  */
 export class LayerNormalization extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'LayerNormalization';
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;

@@ -61,6 +61,8 @@ export interface LSTMRunOptions {
 }
 
 export class LSTM extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'LSTM';
   readonly units: number;
   readonly returnSequences: boolean;
   readonly returnState: boolean;

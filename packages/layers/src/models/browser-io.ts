@@ -145,7 +145,7 @@ export function downloads(name: string): IOHandler {
   if (!isPlainFileName(`${base}.json`)) throw new Error(`${location}: the name must be a plain file name (letters, digits, '.', '_', '-'), got ${JSON.stringify(name)}`);
   const download = (file: string, data: string | Uint8Array, type: string): void => {
     const doc = needGlobal<LinkDocument>('document', location);
-    const url = URL.createObjectURL(new Blob([data], { type }));
+    const url = URL.createObjectURL(new Blob([data as string | Uint8Array<ArrayBuffer>], { type })); // our own buffer, never a shared one
     const link = doc.createElement('a');
     link.href = url;
     link.download = file;
@@ -185,6 +185,23 @@ export function browserFiles(files: ArrayLike<File>): IOHandler {
       return new Uint8Array(await match.arrayBuffer());
     },
   };
+}
+
+// ---- memory (a Web Worker's way to hand a model to its page) ---------------------------------------
+
+/** An IO handler whose save keeps the artifacts in `.artifacts` (postMessage them, weights' buffer transferred), and whose load reads them. */
+export interface MemoryHandler extends IOHandler { artifacts: ModelArtifacts | undefined }
+
+/** Save into memory, or load from artifacts received (from a worker's message, say). */
+export function memory(artifacts?: ModelArtifacts): MemoryHandler {
+  const handler: MemoryHandler = {
+    artifacts,
+    location: 'memory',
+    where: (file) => `memory/${file}`,
+    save: async (saved: ModelArtifacts) => { handler.artifacts = saved; },
+    ...fromRecord('memory', async () => handler.artifacts),
+  };
+  return handler;
 }
 
 // ---- http(s) ---------------------------------------------------------------------------------------

@@ -38,8 +38,9 @@ export type { LayerFactory } from '../layers/registry.js';
 export { MODEL_FILE, crc32, contentChecksum, sealModelFile } from './model-file.js';
 export type { ModelFile, WeightEntry } from './model-file.js';
 export type { IOHandler, ModelArtifacts } from './io.js';
-export { browserFiles, http } from './browser-io.js';
-export type { HttpOptions } from './browser-io.js';
+export { browserFiles, http, memory } from './browser-io.js';
+export type { HttpOptions, MemoryHandler } from './browser-io.js';
+export { postProgress } from './worker.js';
 
 // ---- saving --------------------------------------------------------------------------------------
 

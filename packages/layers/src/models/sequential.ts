@@ -112,6 +112,8 @@ class Totals {
 }
 
 export class Sequential extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Sequential';
   readonly layers: Layer[] = [];
   /** Set by a callback (EarlyStopping) to end fit() after the current epoch. */
   stopTraining = false;
@@ -389,7 +391,7 @@ export class Sequential extends Layer {
     return {
       loss: { name: this.loss.kind, fromLogits: this.loss.fromLogits },
       metrics: this.metrics.map((m) => m.name),
-      optimizer: { className: this.optimizer.constructor.name, config: this.optimizer.getConfig() },
+      optimizer: { className: this.optimizer.className, config: this.optimizer.getConfig() },
     };
   }
 
