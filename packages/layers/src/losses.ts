@@ -20,7 +20,7 @@
  */
 import { F, Variable, asVariable } from '@gradlab/autograd';
 import { Tensor, formatShape, sizeOf } from '@gradlab/tensor';
-import { lookup } from './lookup.js';
+import { lookupKerasName } from './lookup.js';
 
 /** Keras's backend.epsilon(): how far probabilities are kept from 0 and 1 before a log. */
 export const EPSILON = 1e-7;
@@ -31,7 +31,10 @@ export interface CrossentropyOptions {
 }
 
 export type LossFunction = (yPred: Variable, yTrue: Variable | Tensor) => Variable;
-export type LossName = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error';
+export type LossName = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error' | 'mean_absolute_error';
+
+/** The losses on values rather than probabilities: no fromLogits, no fused softmax or sigmoid. */
+export const isRegressionLoss = (kind: LossName | null): boolean => kind === 'mean_squared_error' || kind === 'mean_absolute_error';
 
 // ---- checks ---------------------------------------------------------------------------------------
 
@@ -137,6 +140,15 @@ export function meanSquaredError(yPred: Variable, yTrue: Variable | Tensor): Var
   return yPred.sub(target).square().mean();
 }
 
+/** mean_absolute_error (alias 'mae'): the mean of |prediction − target| over every element. */
+export function meanAbsoluteError(yPred: Variable, yTrue: Variable | Tensor): Variable {
+  const op = 'mean_absolute_error';
+  checkFloat(op, yPred);
+  const t = asVariable(yTrue);
+  const target = sameShapeTargets(op, yPred, t.dtype === 'int32' ? new Variable(t.data.astype(yPred.dtype)) : t);
+  return yPred.sub(target).abs().mean();
+}
+
 // ---- names, as compile() takes them ------------------------------------------------------------
 
 /** A named loss with its options, as compile() resolves it; `call` computes it. */
@@ -154,18 +166,21 @@ const ALIASES: Record<string, LossName> = {
   binary_crossentropy: 'binary_crossentropy',
   mean_squared_error: 'mean_squared_error',
   mse: 'mean_squared_error',
+  mean_absolute_error: 'mean_absolute_error',
+  mae: 'mean_absolute_error',
 };
 
-/** Build a Loss from a Keras name ('mse', 'sparse_categorical_crossentropy', …). */
+/** Build a Loss from a Keras name ('mse', 'sparse_categorical_crossentropy', …) or a TF.js one ('sparseCategoricalCrossentropy'). */
 export function lossFromName(name: string, options: CrossentropyOptions = {}): Loss {
-  const kind = lookup(ALIASES, name);
-  if (!kind) throw new Error(`loss: unknown loss '${name}' (known: ${Object.keys(ALIASES).join(', ')})`);
-  const fromLogits = kind !== 'mean_squared_error' && (options.fromLogits ?? false);
+  const kind = lookupKerasName(ALIASES, name);
+  if (!kind) throw new Error(`loss: unknown loss '${name}' (known: ${Object.keys(ALIASES).join(', ')}, or the same in camelCase as TF.js writes them)`);
+  const fromLogits = !isRegressionLoss(kind) && (options.fromLogits ?? false);
   const fn: Record<LossName, (p: Variable, t: Variable | Tensor) => Variable> = {
     sparse_categorical_crossentropy: (p, t) => sparseCategoricalCrossentropy(p, t, { fromLogits }),
     categorical_crossentropy: (p, t) => categoricalCrossentropy(p, t, { fromLogits }),
     binary_crossentropy: (p, t) => binaryCrossentropy(p, t, { fromLogits }),
     mean_squared_error: (p, t) => meanSquaredError(p, t),
+    mean_absolute_error: (p, t) => meanAbsoluteError(p, t),
   };
   return { name: kind, kind, fromLogits, call: fn[kind] };
 }

@@ -12,7 +12,7 @@ import { Variable, asVariable, noGrad } from '@gradlab/autograd';
 import { Tensor, Random, concat, formatShape, fromTypedArray, gather, globalRandom } from '@gradlab/tensor';
 import { Layer, formatSymbolicShape, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
-import { getLoss, lossFromName } from '../losses.js';
+import { getLoss, isRegressionLoss, lossFromName } from '../losses.js';
 import type { Loss, LossName, LossSpec } from '../losses.js';
 import { getMetric } from '../metrics.js';
 import { checkHostBatch } from './check-batch.js';
@@ -189,7 +189,7 @@ export class Sequential extends Layer {
   private fusedLoss(loss: Loss): Loss | null {
     const last = this.layers[this.layers.length - 1] as Layer & { activationName?: string };
     if (loss.fromLogits || loss.kind === null || !last || !logitsOf(last)) return null;
-    const wanted = loss.kind === 'binary_crossentropy' ? 'sigmoid' : loss.kind === 'mean_squared_error' ? null : 'softmax';
+    const wanted = loss.kind === 'binary_crossentropy' ? 'sigmoid' : isRegressionLoss(loss.kind) ? null : 'softmax';
     return wanted !== null && last.activationName === wanted ? lossFromName(loss.kind, { fromLogits: true }) : null;
   }
 
