@@ -131,22 +131,21 @@ export function binaryCrossentropy(yPred: Variable, yTrue: Variable | Tensor, op
 
 // ---- mean squared error --------------------------------------------------------------------------
 
-/** mean_squared_error (alias 'mse'): the mean of (prediction − target)² over every element; the target gets its gradient too. */
-export function meanSquaredError(yPred: Variable, yTrue: Variable | Tensor): Variable {
-  const op = 'mean_squared_error';
+/** The target of a loss on values, checked against the prediction (int32 targets become floats); it gets its gradient too. */
+function valueTarget(op: string, yPred: Variable, yTrue: Variable | Tensor): Variable {
   checkFloat(op, yPred);
   const t = asVariable(yTrue);
-  const target = sameShapeTargets(op, yPred, t.dtype === 'int32' ? new Variable(t.data.astype(yPred.dtype)) : t);
-  return yPred.sub(target).square().mean();
+  return sameShapeTargets(op, yPred, t.dtype === 'int32' ? new Variable(t.data.astype(yPred.dtype)) : t);
+}
+
+/** mean_squared_error (alias 'mse'): the mean of (prediction − target)² over every element. */
+export function meanSquaredError(yPred: Variable, yTrue: Variable | Tensor): Variable {
+  return yPred.sub(valueTarget('mean_squared_error', yPred, yTrue)).square().mean();
 }
 
 /** mean_absolute_error (alias 'mae'): the mean of |prediction − target| over every element. */
 export function meanAbsoluteError(yPred: Variable, yTrue: Variable | Tensor): Variable {
-  const op = 'mean_absolute_error';
-  checkFloat(op, yPred);
-  const t = asVariable(yTrue);
-  const target = sameShapeTargets(op, yPred, t.dtype === 'int32' ? new Variable(t.data.astype(yPred.dtype)) : t);
-  return yPred.sub(target).abs().mean();
+  return yPred.sub(valueTarget('mean_absolute_error', yPred, yTrue)).abs().mean();
 }
 
 // ---- names, as compile() takes them ------------------------------------------------------------
