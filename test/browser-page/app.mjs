@@ -1,6 +1,6 @@
 // The page: ?phase=train trains with fit and saves to IndexedDB; ?phase=load (after a reload) loads
 // it back; ?phase=worker trains in a Web Worker. Each phase leaves its result in window.__result.
-import { models } from 'gradlab';
+import { gemmKernel, models } from 'gradlab';
 import { fitOptions, speechData, speechModel } from './speech.mjs';
 
 const predictionsOf = async (model, x) => Array.from(await (await model.predict(x)).data());
@@ -15,7 +15,7 @@ async function train() {
   const model = speechModel();
   const history = await model.fit(x, y, fitOptions({ verbose: 2 })); // verbose: the console fallback (no process.stdout here)
   await model.save('indexeddb://speech');
-  return { evalAllowed: evalAllowed(), losses: history.history.loss, predictions: await predictionsOf(model, x) };
+  return { evalAllowed: evalAllowed(), gemm: gemmKernel(), losses: history.history.loss, predictions: await predictionsOf(model, x) };
 }
 
 async function load() {
