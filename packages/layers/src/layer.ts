@@ -113,3 +113,16 @@ export function formatSymbolicShape(shape: SymbolicShape): string {
   const parts = shape.map((d) => (d === null ? 'None' : String(d)));
   return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
 }
+
+/**
+ * Refuse an option `layer` does not know, naming it and the known ones: a typo such as 'activaton'
+ * would otherwise be ignored, and the layer built with its default. `known`: the class's own options
+ * (and its positional arguments, which its saved config repeats).
+ */
+export function checkLayerArgs(layer: Layer, args: object, known: readonly string[]): void {
+  const all = ['name', 'inputShape', ...known];
+  const unknown = Object.keys(args).filter((key) => !all.includes(key) && (args as Record<string, unknown>)[key] !== undefined);
+  if (unknown.length > 0) {
+    throw layerError(layer, `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${all.join(', ')})`);
+  }
+}

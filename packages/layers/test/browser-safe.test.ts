@@ -54,3 +54,10 @@ test("optimizers take TF.js's learningRate and refuse an option they do not know
   expect(() => new Adam({ learningrate: 0.01 } as never)).toThrow("Adam: unknown option 'learningrate' (known: lr, learningRate, clipNorm, globalClipNorm, clipValue, beta1, beta2, epsilon)");
   expect(() => new SGD({ momentun: 0.9, nesterov: true } as never)).toThrow("SGD: unknown option 'momentun'");
 });
+
+test('a layer refuses an option it does not know, naming it and the options it takes', () => {
+  expect(() => core.layers.Dense(10, { activaton: 'relu' } as never)).toThrow(/^dense(_\d+)? \(Dense\): unknown option 'activaton' \(known: name, inputShape, units, activation, useBias, kernelInitializer, biasInitializer\)$/);
+  expect(() => core.layers.LSTM(4, { returnSequence: true } as never)).toThrow("unknown option 'returnSequence'");
+  expect(() => core.layers.MaxPooling2D({ pool_size: 2 } as never)).toThrow("unknown option 'pool_size'");
+  expect(core.layers.Dense(10, { activation: 'relu', inputShape: [3] }).getConfig().activation).toBe('relu');
+});

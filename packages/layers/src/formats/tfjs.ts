@@ -94,6 +94,9 @@ function gradlabConfig(className: string, config: Record<string, unknown>, where
       throw new Error(`fromTfjsArtifacts: ${where} has recurrentActivation '${recurrent}'; gradlab's LSTM uses 'sigmoid' only (create the TF.js LSTM with recurrentActivation: 'sigmoid')`);
     }
     if (out.activation !== undefined && out.activation !== 'tanh') throw new Error(`fromTfjsArtifacts: ${where} has activation '${String(out.activation)}'; gradlab's LSTM uses 'tanh'`);
+    if (out.useBias === false) throw new Error(`fromTfjsArtifacts: ${where} has useBias false; gradlab's LSTM always has a bias`);
+    delete out.activation; // checked above: gradlab's LSTM takes neither option
+    delete out.useBias;
   }
   if ((className === 'Conv2D' || className.endsWith('Pooling2D')) && out.dataFormat !== undefined && out.dataFormat !== 'channels_last') {
     throw new Error(`fromTfjsArtifacts: ${where} has dataFormat '${String(out.dataFormat)}'; gradlab is channels_last`);

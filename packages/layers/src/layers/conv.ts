@@ -2,7 +2,7 @@
 import { F } from '@gradlab/autograd';
 import type { Variable } from '@gradlab/autograd';
 import { formatShape } from '@gradlab/tensor';
-import { Layer, formatSymbolicShape, layerError } from '../layer.js';
+import { Layer, formatSymbolicShape, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
@@ -78,6 +78,7 @@ export class Conv2D extends Layer {
 
   constructor(filters: number, kernelSize: Pair, args: Conv2DArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['filters', 'kernelSize', 'strides', 'padding', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
     if (!Number.isInteger(filters) || filters <= 0) throw layerError(this, `filters must be a positive integer, got ${filters}`);
     this.filters = filters;
     this.kernelSize = pair(this, 'kernelSize', kernelSize);
@@ -135,6 +136,7 @@ abstract class Pooling2D extends Layer {
   readonly padding: Padding;
   constructor(args: Pooling2DArgs) {
     super(args);
+    checkLayerArgs(this, args, ['poolSize', 'strides', 'padding']);
     this.poolSize = pair(this, 'poolSize', args.poolSize ?? 2);
     this.strides = pair(this, 'strides', args.strides ?? this.poolSize);
     this.padding = checkPadding(this, args.padding ?? 'valid');

@@ -1,7 +1,7 @@
 /** The everyday layers: Dense, Activation, Flatten, Dropout. */
 import { Variable } from '@gradlab/autograd';
 import { Random, globalRandom, fromTypedArray, formatShape } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
@@ -32,6 +32,7 @@ export class Dense extends Layer {
 
   constructor(units: number, args: DenseArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
     if (!Number.isInteger(units) || units <= 0) throw layerError(this, `units must be a positive integer, got ${units}`);
     this.units = units;
     this.activationName = args.activation ?? 'linear';
@@ -81,6 +82,7 @@ export class Activation extends Layer {
   readonly activationName: ActivationName;
   constructor(activation: ActivationName, args: LayerArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['activation']);
     this.activationName = activation;
     getActivation(activation, this.name);
     this.supportsMasking = true;
@@ -116,6 +118,7 @@ export class Dropout extends Layer {
   private readonly seed?: number;
   constructor(rate: number, args: DropoutArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['rate', 'seed']);
     if (!(rate >= 0 && rate < 1)) throw layerError(this, `rate must be in [0, 1), got ${rate}`);
     this.rate = rate;
     this.seed = args.seed;

@@ -2,7 +2,7 @@
 import { F } from '@gradlab/autograd';
 import type { Variable } from '@gradlab/autograd';
 import type { Tensor } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, layerError, checkLayerArgs } from '../layer.js';
 import type { LayerArgs, SymbolicShape } from '../layer.js';
 import { getInitializer, randomUniform } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
@@ -46,6 +46,7 @@ export class Embedding extends Layer {
 
   constructor(inputDim: number, outputDim: number, args: EmbeddingArgs = {}) {
     super(args.inputLength !== undefined && !args.inputShape ? { ...args, inputShape: [args.inputLength] } : args);
+    checkLayerArgs(this, args, ['inputDim', 'outputDim', 'maskZero', 'embeddingsInitializer', 'inputLength']);
     if (!Number.isInteger(inputDim) || inputDim <= 0) throw layerError(this, `inputDim must be a positive integer, got ${inputDim}`);
     if (!Number.isInteger(outputDim) || outputDim <= 0) throw layerError(this, `outputDim must be a positive integer, got ${outputDim}`);
     this.inputDim = inputDim;
