@@ -68,13 +68,15 @@ async function bundlePage(project: string): Promise<Record<string, string>> {
   };
 }
 
-/** Serve `files` on 127.0.0.1 with the strict CSP on every response. */
+/** Serve `files` on 127.0.0.1 with the strict CSP on every response; under /wasm/ the same files, with WebAssembly allowed. */
 async function serve(files: Record<string, string>): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    const body = files[new URL(req.url ?? '/', 'http://x').pathname];
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    const wasm = pathname.startsWith('/wasm/');
+    const body = files[wasm ? pathname.slice('/wasm'.length) : pathname];
     if (body === undefined) { res.writeHead(404).end(); return; }
     const type = req.url?.includes('.html') ? 'text/html' : 'text/javascript';
-    res.writeHead(200, { 'Content-Type': `${type}; charset=utf-8`, 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store' }).end(body);
+    res.writeHead(200, { 'Content-Type': `${type}; charset=utf-8`, 'Content-Security-Policy': wasm ? `${CSP} 'wasm-unsafe-eval'` : CSP, 'Cache-Control': 'no-store' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
@@ -156,6 +158,14 @@ if (!fs.existsSync(CHROMIUM)) {
       expect(inWorker.losses).toEqual(inPage.losses);
       expect(progress.filter((p) => p.batch === null).map((p) => p.logs.loss)).toEqual(inPage.losses);
       expect(inWorker.predictions).toEqual(inPage.predictions);
+    });
+
+    test("with 'wasm-unsafe-eval' added to the policy, float32 gemm runs on the WebAssembly kernel, and eval is still refused", async () => {
+      const page = await context.newPage();
+      const trained = await open(page, '/wasm/index.html?phase=train');
+      expect(trained.gemm).toBe('wasm');
+      expect(trained.evalAllowed).toBe('EvalError');
+      expect((trained.losses as number[]).every(Number.isFinite)).toBe(true);
     });
 
     test('a classic <script> (IIFE) bundle loads and trains a step', async () => {
