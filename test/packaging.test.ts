@@ -246,4 +246,15 @@ export { n };
     expect(bad.status).not.toBe(0);
     expect(bad.output).toMatch(/bad\.ts\(3,7\): error TS2322: Type 'number' is not assignable to type 'string'/);
   });
+  test('every installed package declares engines and ships no .tsbuildinfo; require() from CommonJS loads gradlab', () => {
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    for (const name of names) {
+      const installed = path.join(project(), 'node_modules', ...name.split('/'));
+      expect({ name, engines: readJson<{ engines?: { node?: string } }>(path.join(installed, 'package.json')).engines?.node }).toEqual({ name, engines: '>=20' });
+      expect(files(installed).filter((f) => f.endsWith('.tsbuildinfo'))).toEqual([]);
+    }
+    fs.writeFileSync(path.join(project(), 'use.cjs'), "const { tensor } = require('gradlab'); console.log(JSON.stringify(tensor([1, 2]).add(1).toArray()));");
+    expect(run(process.execPath, ['use.cjs'], project()).trim()).toBe('[2,3]');
+  });
 });

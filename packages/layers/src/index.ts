@@ -53,3 +53,8 @@ export * as optimizers from './optimizers/index.js';
 export * as losses from './losses.js';
 export * as metrics from './metrics.js';
 export * as callbacks from './callbacks.js';
+/** safetensors: a state dict to and from Hugging Face's file format (formats/safetensors.ts). */
+export { encodeSafetensors, decodeSafetensors } from './formats/safetensors.js';
+/** TensorFlow.js's Layers format (formats/tfjs.ts). */
+export { toTfjsArtifacts, fromTfjsArtifacts, tfjsModelJson } from './formats/tfjs.js';
+export type { TfjsArtifacts, TfjsWeightSpec } from './formats/tfjs.js';

@@ -37,6 +37,12 @@ export function uniqueLayerName(base: string): string {
 export function resetLayerNames(): void { nameCounters.clear(); }
 
 /** Keras's class-name-to-layer-name rule: Conv2D → conv2d, BatchNormalization → batch_normalization. */
+/** An object's class name as saved: its class's own static `className` if it declares one, else constructor.name. */
+export function classNameOf(object: object): string {
+  const ctor = object.constructor as { className?: unknown; name: string };
+  return Object.prototype.hasOwnProperty.call(ctor, 'className') && typeof ctor.className === 'string' ? ctor.className : ctor.name;
+}
+
 export function snakeCase(className: string): string {
   return className.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
 }
@@ -53,12 +59,13 @@ export abstract class Layer extends Module {
 
   constructor(args: LayerArgs = {}) {
     super();
-    this.name = args.name ?? uniqueLayerName(snakeCase(this.constructor.name));
+    this.name = args.name ?? uniqueLayerName(snakeCase(classNameOf(this)));
     if (args.inputShape) this.batchInputShape = [null, ...args.inputShape];
   }
 
   /** The Keras class name ('Dense'), used by summary() and by save/load. */
-  get className(): string { return this.constructor.name; }
+  /** The class's own static className (which minifiers leave alone), else the constructor's name (a user's class, unminified). */
+  get className(): string { return classNameOf(this); }
 
   /** Create weights for inputs of this shape. Subclasses with weights override it and call super. */
   build(inputShape: SymbolicShape): void {
@@ -105,4 +112,17 @@ export function layerError(layer: Layer, message: string): Error {
 export function formatSymbolicShape(shape: SymbolicShape): string {
   const parts = shape.map((d) => (d === null ? 'None' : String(d)));
   return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
+}
+
+/**
+ * Refuse an option `layer` does not know, naming it and the known ones: a typo such as 'activaton'
+ * would otherwise be ignored, and the layer built with its default. `known`: the class's own options
+ * (and its positional arguments, which its saved config repeats).
+ */
+export function checkLayerArgs(layer: Layer, args: object, known: readonly string[]): void {
+  const all = ['name', 'inputShape', ...known];
+  const unknown = Object.keys(args).filter((key) => !all.includes(key) && (args as Record<string, unknown>)[key] !== undefined);
+  if (unknown.length > 0) {
+    throw layerError(layer, `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${all.join(', ')})`);
+  }
 }

@@ -20,7 +20,7 @@
  */
 import { F, Variable, asVariable } from '@gradlab/autograd';
 import { Tensor, formatShape, sizeOf } from '@gradlab/tensor';
-import { lookup } from './lookup.js';
+import { lookupKerasName } from './lookup.js';
 
 /** Keras's backend.epsilon(): how far probabilities are kept from 0 and 1 before a log. */
 export const EPSILON = 1e-7;
@@ -31,7 +31,10 @@ export interface CrossentropyOptions {
 }
 
 export type LossFunction = (yPred: Variable, yTrue: Variable | Tensor) => Variable;
-export type LossName = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error';
+export type LossName = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error' | 'mean_absolute_error';
+
+/** The losses on values rather than probabilities: no fromLogits, no fused softmax or sigmoid. */
+export const isRegressionLoss = (kind: LossName | null): boolean => kind === 'mean_squared_error' || kind === 'mean_absolute_error';
 
 // ---- checks ---------------------------------------------------------------------------------------
 
@@ -128,13 +131,21 @@ export function binaryCrossentropy(yPred: Variable, yTrue: Variable | Tensor, op
 
 // ---- mean squared error --------------------------------------------------------------------------
 
-/** mean_squared_error (alias 'mse'): the mean of (prediction − target)² over every element; the target gets its gradient too. */
-export function meanSquaredError(yPred: Variable, yTrue: Variable | Tensor): Variable {
-  const op = 'mean_squared_error';
+/** The target of a loss on values, checked against the prediction (int32 targets become floats); it gets its gradient too. */
+function valueTarget(op: string, yPred: Variable, yTrue: Variable | Tensor): Variable {
   checkFloat(op, yPred);
   const t = asVariable(yTrue);
-  const target = sameShapeTargets(op, yPred, t.dtype === 'int32' ? new Variable(t.data.astype(yPred.dtype)) : t);
-  return yPred.sub(target).square().mean();
+  return sameShapeTargets(op, yPred, t.dtype === 'int32' ? new Variable(t.data.astype(yPred.dtype)) : t);
+}
+
+/** mean_squared_error (alias 'mse'): the mean of (prediction − target)² over every element. */
+export function meanSquaredError(yPred: Variable, yTrue: Variable | Tensor): Variable {
+  return yPred.sub(valueTarget('mean_squared_error', yPred, yTrue)).square().mean();
+}
+
+/** mean_absolute_error (alias 'mae'): the mean of |prediction − target| over every element. */
+export function meanAbsoluteError(yPred: Variable, yTrue: Variable | Tensor): Variable {
+  return yPred.sub(valueTarget('mean_absolute_error', yPred, yTrue)).abs().mean();
 }
 
 // ---- names, as compile() takes them ------------------------------------------------------------
@@ -154,18 +165,21 @@ const ALIASES: Record<string, LossName> = {
   binary_crossentropy: 'binary_crossentropy',
   mean_squared_error: 'mean_squared_error',
   mse: 'mean_squared_error',
+  mean_absolute_error: 'mean_absolute_error',
+  mae: 'mean_absolute_error',
 };
 
-/** Build a Loss from a Keras name ('mse', 'sparse_categorical_crossentropy', …). */
+/** Build a Loss from a Keras name ('mse', 'sparse_categorical_crossentropy', …) or a TF.js one ('sparseCategoricalCrossentropy'). */
 export function lossFromName(name: string, options: CrossentropyOptions = {}): Loss {
-  const kind = lookup(ALIASES, name);
-  if (!kind) throw new Error(`loss: unknown loss '${name}' (known: ${Object.keys(ALIASES).join(', ')})`);
-  const fromLogits = kind !== 'mean_squared_error' && (options.fromLogits ?? false);
+  const kind = lookupKerasName(ALIASES, name);
+  if (!kind) throw new Error(`loss: unknown loss '${name}' (known: ${Object.keys(ALIASES).join(', ')}, or the same in camelCase as TF.js writes them)`);
+  const fromLogits = !isRegressionLoss(kind) && (options.fromLogits ?? false);
   const fn: Record<LossName, (p: Variable, t: Variable | Tensor) => Variable> = {
     sparse_categorical_crossentropy: (p, t) => sparseCategoricalCrossentropy(p, t, { fromLogits }),
     categorical_crossentropy: (p, t) => categoricalCrossentropy(p, t, { fromLogits }),
     binary_crossentropy: (p, t) => binaryCrossentropy(p, t, { fromLogits }),
     mean_squared_error: (p, t) => meanSquaredError(p, t),
+    mean_absolute_error: (p, t) => meanAbsoluteError(p, t),
   };
   return { name: kind, kind, fromLogits, call: fn[kind] };
 }

@@ -11,7 +11,7 @@
  */
 import { formatShape } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
-import { lookup } from './lookup.js';
+import { lookupKerasName } from './lookup.js';
 
 /**
  * A metric on one batch: the number of correct predictions as a scalar tensor (on the predictions'
@@ -75,6 +75,21 @@ export function accuracyKind(yTrueShape: readonly number[], yPredShape: readonly
 /** A metric as compile() resolves it: the name it is reported under and how to compute it. */
 export interface Metric { readonly name: string; compute(yTrue: Tensor, yPred: Tensor, fromLogits?: boolean): MetricCount }
 
+/** Errors on values, as metrics: the sum of |p − t| (or (p − t)²) over the batch, divided by the count of elements at the epoch's end. */
+function elementError(name: string, error: (difference: Tensor) => Tensor): MetricFunction {
+  return (yTrue, yPred) => {
+    if (yTrue.size !== yPred.size) throw new Error(`${name}: targets ${formatShape(yTrue.shape)} do not match predictions ${formatShape(yPred.shape)}`);
+    return { correct: error(yPred.sub(yTrue.reshape(yPred.shape).astype(yPred.dtype))).sum(), count: yPred.size };
+  };
+}
+
+const ERRORS: Record<string, MetricFunction> = {
+  mean_absolute_error: elementError('mean_absolute_error', (d) => d.abs()),
+  mean_squared_error: elementError('mean_squared_error', (d) => d.square()),
+};
+ERRORS.mae = ERRORS.mean_absolute_error;
+ERRORS.mse = ERRORS.mean_squared_error;
+
 /**
  * Resolve a metric name. 'accuracy' and 'acc' pick their kind on the first batch (from the shapes) but
  * keep the name the user wrote, as Keras reports them; the explicit kinds are accepted too.
@@ -90,7 +105,7 @@ export function getMetric(name: string): Metric {
       },
     };
   }
-  const fn = lookup(ACCURACIES, name);
-  if (!fn) throw new Error(`metrics: unknown metric '${name}' (known: accuracy, acc, ${Object.keys(ACCURACIES).join(', ')})`);
+  const fn = lookupKerasName(ACCURACIES, name) ?? lookupKerasName(ERRORS, name);
+  if (!fn) throw new Error(`metrics: unknown metric '${name}' (known: accuracy, acc, ${[...Object.keys(ACCURACIES), ...Object.keys(ERRORS)].join(', ')}, or the same in camelCase as TF.js writes them)`);
   return { name, compute: fn };
 }

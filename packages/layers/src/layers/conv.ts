@@ -2,7 +2,7 @@
 import { F } from '@gradlab/autograd';
 import type { Variable } from '@gradlab/autograd';
 import { formatShape } from '@gradlab/tensor';
-import { Layer, formatSymbolicShape, layerError } from '../layer.js';
+import { Layer, formatSymbolicShape, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
@@ -64,6 +64,8 @@ export interface Conv2DArgs extends LayerArgs {
  * im2col + matmul kernel; the gradients by its two backprop kernels (autograd's conv2d op).
  */
 export class Conv2D extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
@@ -76,6 +78,7 @@ export class Conv2D extends Layer {
 
   constructor(filters: number, kernelSize: Pair, args: Conv2DArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['filters', 'kernelSize', 'strides', 'padding', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
     if (!Number.isInteger(filters) || filters <= 0) throw layerError(this, `filters must be a positive integer, got ${filters}`);
     this.filters = filters;
     this.kernelSize = pair(this, 'kernelSize', kernelSize);
@@ -133,6 +136,7 @@ abstract class Pooling2D extends Layer {
   readonly padding: Padding;
   constructor(args: Pooling2DArgs) {
     super(args);
+    checkLayerArgs(this, args, ['poolSize', 'strides', 'padding']);
     this.poolSize = pair(this, 'poolSize', args.poolSize ?? 2);
     this.strides = pair(this, 'strides', args.strides ?? this.poolSize);
     this.padding = checkPadding(this, args.padding ?? 'valid');
@@ -148,12 +152,16 @@ abstract class Pooling2D extends Layer {
 
 /** MaxPooling2D: the largest value of each window; the gradient flows to that element only. */
 export class MaxPooling2D extends Pooling2D {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'MaxPooling2D';
   constructor(args: Pooling2DArgs = {}) { super(args); }
   call(x: Variable): Variable { return F.maxPool2d(x, this.options()); }
 }
 
 /** AveragePooling2D: the mean of each window; the gradient is shared equally by its elements. */
 export class AveragePooling2D extends Pooling2D {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'AveragePooling2D';
   constructor(args: Pooling2DArgs = {}) { super(args); }
   call(x: Variable): Variable { return F.avgPool2d(x, this.options()); }
 }

@@ -1,7 +1,7 @@
 /** The everyday layers: Dense, Activation, Flatten, Dropout. */
 import { Variable } from '@gradlab/autograd';
 import { Random, globalRandom, fromTypedArray, formatShape } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
@@ -21,6 +21,8 @@ export interface DenseArgs extends LayerArgs {
  * [batch, time, in] input gives [batch, time, units] (as Keras).
  */
 export class Dense extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Dense';
   readonly units: number;
   readonly activationName: ActivationName;
   readonly useBias: boolean;
@@ -30,6 +32,7 @@ export class Dense extends Layer {
 
   constructor(units: number, args: DenseArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
     if (!Number.isInteger(units) || units <= 0) throw layerError(this, `units must be a positive integer, got ${units}`);
     this.units = units;
     this.activationName = args.activation ?? 'linear';
@@ -74,9 +77,12 @@ export class Dense extends Layer {
 
 /** Activation: applies a named activation function, nothing else. */
 export class Activation extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Activation';
   readonly activationName: ActivationName;
   constructor(activation: ActivationName, args: LayerArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['activation']);
     this.activationName = activation;
     getActivation(activation, this.name);
     this.supportsMasking = true;
@@ -89,6 +95,8 @@ export class Activation extends Layer {
 
 /** Flatten: [batch, d1, d2, …] → [batch, d1·d2·…]. A reshape: copies nothing when the input is contiguous. */
 export class Flatten extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Flatten';
   call(x: Variable): Variable { return x.reshape([x.shape[0], -1]); }
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
     const rest = inputShape.slice(1);
@@ -103,11 +111,14 @@ export interface DropoutArgs extends LayerArgs { seed?: number }
  * 1/(1 − rate), so the expected activation is unchanged and inference is the identity.
  */
 export class Dropout extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Dropout';
   readonly rate: number;
   private readonly rng: Random;
   private readonly seed?: number;
   constructor(rate: number, args: DropoutArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['rate', 'seed']);
     if (!(rate >= 0 && rate < 1)) throw layerError(this, `rate must be in [0, 1), got ${rate}`);
     this.rate = rate;
     this.seed = args.seed;

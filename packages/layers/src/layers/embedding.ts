@@ -2,7 +2,7 @@
 import { F } from '@gradlab/autograd';
 import type { Variable } from '@gradlab/autograd';
 import type { Tensor } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, layerError, checkLayerArgs } from '../layer.js';
 import type { LayerArgs, SymbolicShape } from '../layer.js';
 import { getInitializer, randomUniform } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
@@ -36,6 +36,8 @@ export interface EmbeddingArgs extends LayerArgs {
 }
 
 export class Embedding extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Embedding';
   readonly inputDim: number;
   readonly outputDim: number;
   readonly maskZero: boolean;
@@ -44,6 +46,7 @@ export class Embedding extends Layer {
 
   constructor(inputDim: number, outputDim: number, args: EmbeddingArgs = {}) {
     super(args.inputLength !== undefined && !args.inputShape ? { ...args, inputShape: [args.inputLength] } : args);
+    checkLayerArgs(this, args, ['inputDim', 'outputDim', 'maskZero', 'embeddingsInitializer', 'inputLength']);
     if (!Number.isInteger(inputDim) || inputDim <= 0) throw layerError(this, `inputDim must be a positive integer, got ${inputDim}`);
     if (!Number.isInteger(outputDim) || outputDim <= 0) throw layerError(this, `outputDim must be a positive integer, got ${outputDim}`);
     this.inputDim = inputDim;

@@ -24,7 +24,7 @@
  */
 import { F, Variable } from '@gradlab/autograd';
 import { full, ones, zeros } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { registerLayer } from './registry.js';
 import { checkFeatures } from './normalization.js';
@@ -43,6 +43,8 @@ export interface GroupNormalizationArgs extends LayerArgs {
 
 /** GroupNormalization: see the top of this file. No moving statistics, no training/inference difference. */
 export class GroupNormalization extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'GroupNormalization';
   /** As given (−1 stays −1 in the config); the resolved count is `groupCount` once built. */
   readonly groups: number;
   readonly epsilon: number;
@@ -55,6 +57,7 @@ export class GroupNormalization extends Layer {
 
   constructor(args: GroupNormalizationArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['groups', 'axis', 'epsilon', 'center', 'scale', 'fused']);
     if (args.axis !== undefined && args.axis !== -1) throw layerError(this, `only axis -1 (channels-last) is supported, got ${args.axis}`);
     this.groups = args.groups ?? 32;
     this.epsilon = args.epsilon ?? 1e-3;

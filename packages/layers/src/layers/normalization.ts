@@ -5,7 +5,7 @@
  */
 import { F, Variable } from '@gradlab/autograd';
 import { Tensor, full, zeros, ones, formatShape } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { registerLayer } from './registry.js';
 
@@ -49,6 +49,8 @@ export interface BatchNormalizationArgs extends LayerArgs {
  * keeps padded steps out of the statistics.
  */
 export class BatchNormalization extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'BatchNormalization';
   readonly momentum: number;
   readonly epsilon: number;
   readonly center: boolean;
@@ -59,6 +61,7 @@ export class BatchNormalization extends Layer {
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['axis', 'momentum', 'epsilon', 'center', 'scale', 'fused']);
     if (args.axis !== undefined && args.axis !== -1) throw layerError(this, `only axis -1 (channels-last) is supported, got ${args.axis}`);
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
@@ -130,6 +133,8 @@ export interface LayerNormalizationArgs extends LayerArgs {
  * β. No batch statistics, so training and inference agree and batch size does not matter.
  */
 export class LayerNormalization extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'LayerNormalization';
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
@@ -139,6 +144,7 @@ export class LayerNormalization extends Layer {
 
   constructor(args: LayerNormalizationArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['axis', 'epsilon', 'center', 'scale', 'fused']);
     if (args.axis !== undefined && args.axis !== -1) throw layerError(this, `only axis -1 is supported, got ${args.axis}`);
     this.epsilon = args.epsilon ?? 1e-3;
     this.center = args.center ?? true;

@@ -16,7 +16,7 @@
  */
 import { Variable, F } from '@gradlab/autograd';
 import { Tensor, concat, ones, zeros, formatShape } from '@gradlab/tensor';
-import { Layer, layerError, formatSymbolicShape } from '../layer.js';
+import { Layer, layerError, formatSymbolicShape, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getInitializer } from '../initializers.js';
 import type { Initializer, InitializerName } from '../initializers.js';
@@ -61,6 +61,8 @@ export interface LSTMRunOptions {
 }
 
 export class LSTM extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'LSTM';
   readonly units: number;
   readonly returnSequences: boolean;
   readonly returnState: boolean;
@@ -75,6 +77,7 @@ export class LSTM extends Layer {
 
   constructor(units: number, args: LSTMArgs = {}) {
     super(args);
+    checkLayerArgs(this, args, ['units', 'returnSequences', 'returnState', 'goBackwards', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'unitForgetBias', 'unroll', 'zeroOutputForMask']);
     if (!Number.isInteger(units) || units <= 0) throw layerError(this, `units must be a positive integer, got ${units}`);
     this.units = units;
     this.returnSequences = args.returnSequences ?? false;

@@ -33,6 +33,8 @@ export interface BidirectionalResult {
 }
 
 export class Bidirectional extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Bidirectional';
   readonly forwardLayer: LSTM;
   readonly backwardLayer: LSTM;
   readonly mergeMode: MergeMode;

@@ -16,21 +16,13 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
+import { freshId, isPlainFileName } from './model-file.js';
 
 export const LOCK_FILE = '.gradlab-save.lock';
 /** What a save may leave behind: temporaries, the lock's own temporary, and weights files. */
 const TEMPORARY = /^(model\.json|weights(-[0-9a-z]+)?\.bin|\.gradlab-save\.lock)\.tmp-[0-9a-z-]+$/;
 const WEIGHTS = /^weights(-[0-9a-z]+)?\.bin$/;
-
-/** One path component that stays in its folder: letters, digits, '.', '_' and '-', not starting with '.'. */
-export function isPlainFileName(name: unknown): name is string {
-  return typeof name === 'string' && /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/.test(name);
-}
-
-/** A name nobody else will pick: time and random bits. */
-export function freshId(): string { return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`; }
 
 const temporaryName = (file: string): string => `${file}.tmp-${process.pid}-${freshId()}`;
 

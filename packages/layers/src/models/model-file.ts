@@ -11,7 +11,17 @@ import { bytesPerElement, isDType, sizeOf } from '@gradlab/tensor';
 import type { DType } from '@gradlab/tensor';
 import type { SymbolicShape } from '../layer.js';
 import type { TrainingConfig } from './sequential.js';
-import { isPlainFileName } from './files.js';
+
+/** One path component that stays in its folder: letters, digits, '.', '_' and '-', not starting with '.'. */
+export function isPlainFileName(name: unknown): name is string {
+  return typeof name === 'string' && /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/.test(name);
+}
+
+/** A name nobody else will pick: time and random bits (Web Crypto: in Node ≥ 19 and every browser). */
+export function freshId(): string {
+  const bits = globalThis.crypto.getRandomValues(new Uint8Array(4));
+  return `${Date.now().toString(36)}${Array.from(bits, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
 
 export const FORMAT = 'gradlab-model';
 export const FORMAT_VERSION = 1;

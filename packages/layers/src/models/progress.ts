@@ -11,6 +11,16 @@ import type { Logs } from '../callbacks.js';
 
 export interface ProgressOutput { write(text: string): void; isTTY?: boolean }
 
+/**
+ * process.stdout in Node; elsewhere (a page, a Web Worker) the console, one line per call: the console
+ * cannot redraw a line, so it is not a terminal and the logger writes one line per epoch.
+ */
+export function defaultOutput(): ProgressOutput {
+  const stdout = (globalThis as { process?: { stdout?: ProgressOutput } }).process?.stdout;
+  if (stdout && typeof stdout.write === 'function') return stdout;
+  return { write: (text) => { const line = text.replace(/\n$/, ''); if (line !== '') console.log(line); }, isTTY: false };
+}
+
 const BAR_WIDTH = 30;
 /** Redraw the bar at most this often (seconds), as Keras's Progbar interval. */
 const INTERVAL = 0.05;
@@ -50,7 +60,7 @@ export class ProgressLogger {
     verbose: number | 'auto',
     private readonly epochs: number,
     private readonly steps: number,
-    private readonly out: ProgressOutput = process.stdout,
+    private readonly out: ProgressOutput = defaultOutput(),
   ) {
     const tty = Boolean(out.isTTY);
     this.mode = verbose === 0 ? 0 : verbose === 2 || !tty ? 2 : 1;

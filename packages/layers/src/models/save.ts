@@ -1,5 +1,6 @@
 /**
- * Saving and loading models: a folder with two files.
+ * Saving and loading models: two artifacts, stored where an IO handler (io.ts) puts them, by default
+ * a folder with two files.
  *
  *   model.json        the topology (each layer's className and getConfig(), in order), the training
  *                     configuration (loss, metrics, optimizer), a manifest of the weights (for each one
@@ -8,11 +9,12 @@
  *   weights-<id>.bin  every weight's values back to back, little-endian, in manifest order. (Files saved
  *                     before saves became atomic call it weights.bin; model.json names it either way.)
  *
- * A save commits with one rename, of model.json, so a crash leaves the old model or the new one
- * (files.ts says how); saves into one folder run one at a time.
+ * In a folder, a save commits with one rename, of model.json, so a crash leaves the old model or the
+ * new one (files.ts says how); saves into one folder run one at a time. In IndexedDB it is one
+ * transaction (browser-io.ts).
  *
- * Loading trusts nothing in the folder (model-file.ts checks every field). It reads only regular files
- * inside the folder, builds the layers under a memory budget set by the weights file's size, matches
+ * Loading trusts nothing it reads (model-file.ts checks every field). In a folder it reads only regular
+ * files inside the folder; everywhere it checks a size before taking the bytes, builds the layers under a memory budget set by the weights file's size, matches
  * every weight's name, shape and dtype against the built model, and only then reads and checksums the
  * weights. So a bad folder fails fast, with an error that starts "models.load:" and names the file,
  * the layer, the weight and the shapes, and it leaves a model given to loadWeights untouched.
@@ -20,22 +22,25 @@
  * Layers are rebuilt through the layer registry (layers/registry.ts, className → fromConfig): each layer
  * module calls registerLayer for its classes, and every layer must be constructible from its own getConfig().
  */
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { allocate, formatShape, fromTypedArray, sizeOf, withAllocationBudget } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
 import type { Layer } from '../layer.js';
 import { layerFromConfig } from '../layers/registry.js';
 import type { Sequential } from './sequential.js';
-import { FORMAT, FORMAT_VERSION, MAX_MODEL_FILE_BYTES, MODEL_FILE, crc32, describeEntry, parseModelFile, sealModelFile } from './model-file.js';
+import { FORMAT, FORMAT_VERSION, MAX_MODEL_FILE_BYTES, MODEL_FILE, crc32, describeEntry, freshId, parseModelFile, sealModelFile } from './model-file.js';
 import type { ModelFile, SavedLayer, WeightEntry } from './model-file.js';
-import { freshId, readFileInFolder, removeLeftovers, replaceFile, withFolderLock, writeNewFile } from './files.js';
+import { resolveHandler } from './io.js';
+import type { IOHandler } from './io.js';
 // The registry lived here before layers/registry.ts; these names stay importable from this module.
 export { registerLayer, registeredLayers, layerFromConfig } from '../layers/registry.js';
 export type { LayerFactory } from '../layers/registry.js';
 
 export { MODEL_FILE, crc32, contentChecksum, sealModelFile } from './model-file.js';
 export type { ModelFile, WeightEntry } from './model-file.js';
+export type { IOHandler, ModelArtifacts } from './io.js';
+export { browserFiles, http, memory } from './browser-io.js';
+export type { HttpOptions, MemoryHandler } from './browser-io.js';
+export { postProgress } from './worker.js';
 
 // ---- saving --------------------------------------------------------------------------------------
 
@@ -44,8 +49,8 @@ function weightsOf(model: Sequential): Array<{ layer: Layer; index: number; name
   return model.layers.flatMap((layer, index) => [...layer.stateDict()].map(([name, value]) => ({ layer, index, name, value })));
 }
 
-/** Write model.json and its weights file into `dir` (created if needed), as one atomic step. */
-export async function saveModel(model: Sequential, dir: string): Promise<void> {
+/** Write model.json and its weights where `destination` says (a folder, created if needed, 'indexeddb://…'), as one atomic step. */
+export async function saveModel(model: Sequential, destination: string | IOHandler): Promise<void> {
   if (!model.built) {
     throw new Error(`save: model '${model.name}' is not built yet (no weights); give the first layer an inputShape or call the model on data first`);
   }
@@ -63,7 +68,8 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
   const weights = new Uint8Array(offset);
   let at = 0;
   for (const chunk of chunks) { weights.set(chunk, at); at += chunk.byteLength; }
-  const weightsFile = `weights-${freshId()}.bin`;
+  const handler = await resolveHandler(destination, 'save');
+  const weightsFile = handler.weightsFileName?.() ?? `weights-${freshId()}.bin`;
   const file = sealModelFile({
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
@@ -71,22 +77,13 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
     trainingConfig: model.trainingConfig(),
     weights: { file: weightsFile, byteLength: offset, entries },
   });
-  await fs.mkdir(dir, { recursive: true });
-  await withFolderLock(dir, `save (model '${model.name}')`, async () => {
-    await removeLeftovers(dir, null);
-    await writeNewFile(path.join(dir, weightsFile), weights);
-    await replaceFile(path.join(dir, MODEL_FILE), `${JSON.stringify(file, null, 1)}\n`); // the commit point
-    await removeLeftovers(dir, weightsFile);
-  });
+  await handler.save!({ modelJson: `${JSON.stringify(file, null, 1)}\n`, weightsFile, weights }, `save (model '${model.name}')`);
 }
 
 // ---- loading -------------------------------------------------------------------------------------
 
-async function readModelFile(dir: string): Promise<ModelFile> {
-  const bytes = await readFileInFolder(dir, MODEL_FILE, (size, file) => {
-    if (size > MAX_MODEL_FILE_BYTES) throw new Error(`models.load: ${file} has ${size} bytes, more than a model file holds (${MAX_MODEL_FILE_BYTES}); refusing to read it`);
-  });
-  return parseModelFile(bytes.toString('utf8'), path.join(dir, MODEL_FILE));
+async function readModelFile(source: IOHandler): Promise<ModelFile> {
+  return parseModelFile(await source.readModelJson!(MAX_MODEL_FILE_BYTES), source.where(MODEL_FILE));
 }
 
 /**
@@ -143,15 +140,15 @@ function matchManifest(model: Sequential, file: ModelFile, source: string): stri
 }
 
 /** The weights file's values by manifest entry, after checking its size and every checksum. */
-async function readWeights(dir: string, manifest: ModelFile['weights']): Promise<Tensor[]> {
-  const buffer = await readFileInFolder(dir, manifest.file, (size, file) => {
+async function readWeights(source: IOHandler, manifest: ModelFile['weights']): Promise<Tensor[]> {
+  const buffer = await source.readWeights!(manifest.file, (size, file) => {
     if (size === manifest.byteLength) return;
     const short = manifest.entries.find((e) => e.offset + e.byteLength > size);
     const what = short ? `; ${describeEntry(short)} needs bytes ${short.offset}–${short.offset + short.byteLength}` : '';
     throw new Error(`models.load: ${file} has ${size} bytes but model.json describes ${manifest.byteLength} ` +
       `(${size < manifest.byteLength ? 'truncated' : 'not the weights of this model.json'})${what}`);
   });
-  const file = path.join(dir, manifest.file);
+  const file = source.where(manifest.file);
   return manifest.entries.map((e) => {
     const bytes = buffer.subarray(e.offset, e.offset + e.byteLength);
     if (crc32(bytes) !== e.crc32) {
@@ -165,64 +162,62 @@ async function readWeights(dir: string, manifest: ModelFile['weights']): Promise
 }
 
 /** Check the saved weights against `model`, read them, and load them all at once. */
-async function fillWeights(model: Sequential, file: ModelFile, dir: string): Promise<void> {
-  const source = path.join(dir, file.weights.file);
-  const names = matchManifest(model, file, source);
-  const values = await readWeights(dir, file.weights);
+async function fillWeights(model: Sequential, file: ModelFile, source: IOHandler): Promise<void> {
+  const names = matchManifest(model, file, source.where(file.weights.file));
+  const values = await readWeights(source, file.weights);
   model.loadStateDict(new Map(names.map((name, k) => [name, values[k]])));
 }
 
 /**
- * Run a load. A save that commits while we read can remove the weights file our model.json named
- * (the reader got the old model.json, then the old weights went): then read again, once, from the
- * new model.json. Any error that escaped the checks is still reported as a load error.
+ * Run a load from what `from` names. A handler may ask for one more try (a save into a folder
+ * replaced the files while we read). Any error that escaped the checks is still reported as a load error.
  */
-async function loading<T>(dir: string, attempt: () => Promise<T>): Promise<T> {
+async function loading<T>(from: string | IOHandler, attempt: (source: IOHandler) => Promise<T>): Promise<T> {
+  const source = await resolveHandler(from, 'load');
   try {
     try {
-      return await attempt();
+      return await attempt(source);
     } catch (error) {
-      const missing = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-      if (!missing || !(await fs.stat(path.join(dir, MODEL_FILE)).then(() => true, () => false))) throw error;
-      return await attempt();
+      if (!(await source.shouldRetry?.(error))) throw error;
+      return await attempt(source);
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw message.startsWith('models.load') ? error : new Error(`models.load: ${dir}: ${message}`, { cause: error });
+    throw message.startsWith('models.load') ? error : new Error(`models.load: ${source.location}: ${message}`, { cause: error });
   }
 }
 
-/** Load the weights saved in `dir` into an existing model of the same architecture (Keras's load_weights). */
-export function loadWeights(model: Sequential, dir: string): Promise<void> {
-  return loading(dir, async () => {
-    const file = await readModelFile(dir);
+/** Load the weights saved at `from` (a folder, 'indexeddb://…', a URL, a handler) into a model of the same architecture (Keras's load_weights). */
+export function loadWeights(model: Sequential, from: string | IOHandler): Promise<void> {
+  return loading(from, async (source) => {
+    const file = await readModelFile(source);
     const shape = file.model.buildInputShape;
-    if (!model.built && shape) buildWithin(file, path.join(dir, MODEL_FILE), () => model.build(shape));
-    await fillWeights(model, file, dir);
+    if (!model.built && shape) buildWithin(file, source.where(MODEL_FILE), () => model.build(shape));
+    await fillWeights(model, file, source);
   });
 }
 
-/** Rebuild the model saved in `dir`: its layers, its weights and (if it was compiled) its training setup. */
-export function load(dir: string): Promise<Sequential> {
-  return loading(dir, () => loadOnce(dir));
+/** Rebuild the model saved at `from`: its layers, its weights and (if it was compiled) its training setup. */
+export function load(from: string | IOHandler): Promise<Sequential> {
+  return loading(from, loadOnce);
 }
 
-async function loadOnce(dir: string): Promise<Sequential> {
-  const file = await readModelFile(dir);
-  const source = path.join(dir, MODEL_FILE);
-  const model = buildWithin(file, source, () => {
+async function loadOnce(source: IOHandler): Promise<Sequential> {
+  const file = await readModelFile(source);
+  const where = source.where(MODEL_FILE);
+  const model = buildWithin(file, where, () => {
     const built = layerFromConfig(file.model);
     if (built.className !== 'Sequential') throw new Error(`the model is a ${built.className}; load() rebuilds Sequential models`);
     const shape = file.model.buildInputShape;
     if (!built.built && shape) built.build(shape);
     return built as Sequential;
   });
-  await fillWeights(model, file, dir);
+  await fillWeights(model, file, source);
   if (file.trainingConfig) {
     try {
       model.compileFromConfig(file.trainingConfig);
     } catch (error) {
-      throw new Error(`models.load: ${source}: cannot restore its training configuration: ${(error as Error).message}`);
+      throw new Error(`models.load: ${where}: cannot restore its training configuration: ${(error as Error).message}`);
     }
   }
   return model;

@@ -12,7 +12,7 @@ import { Variable, asVariable, noGrad } from '@gradlab/autograd';
 import { Tensor, Random, concat, formatShape, fromTypedArray, gather, globalRandom } from '@gradlab/tensor';
 import { Layer, formatSymbolicShape, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
-import { getLoss, lossFromName } from '../losses.js';
+import { getLoss, isRegressionLoss, lossFromName } from '../losses.js';
 import type { Loss, LossName, LossSpec } from '../losses.js';
 import { getMetric } from '../metrics.js';
 import { checkHostBatch } from './check-batch.js';
@@ -26,6 +26,7 @@ import type { ProgressOutput } from './progress.js';
 import { formatSummary } from './summary.js';
 import { layerFromConfig, registerLayer } from '../layers/registry.js';
 import { loadWeights, saveModel } from './save.js';
+import type { IOHandler } from './io.js';
 import { lookup } from '../lookup.js';
 
 export interface CompileArgs {
@@ -58,7 +59,7 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
   verbose?: 0 | 1 | 2 | 'auto';
-  /** Where progress goes (default process.stdout). */
+  /** Where progress goes (default process.stdout, or the console where there is none, as in a browser). */
   output?: ProgressOutput;
 }
 
@@ -111,6 +112,8 @@ class Totals {
 }
 
 export class Sequential extends Layer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Sequential';
   readonly layers: Layer[] = [];
   /** Set by a callback (EarlyStopping) to end fit() after the current epoch. */
   stopTraining = false;
@@ -186,7 +189,7 @@ export class Sequential extends Layer {
   private fusedLoss(loss: Loss): Loss | null {
     const last = this.layers[this.layers.length - 1] as Layer & { activationName?: string };
     if (loss.fromLogits || loss.kind === null || !last || !logitsOf(last)) return null;
-    const wanted = loss.kind === 'binary_crossentropy' ? 'sigmoid' : loss.kind === 'mean_squared_error' ? null : 'softmax';
+    const wanted = loss.kind === 'binary_crossentropy' ? 'sigmoid' : isRegressionLoss(loss.kind) ? null : 'softmax';
     return wanted !== null && last.activationName === wanted ? lossFromName(loss.kind, { fromLogits: true }) : null;
   }
 
@@ -388,7 +391,7 @@ export class Sequential extends Layer {
     return {
       loss: { name: this.loss.kind, fromLogits: this.loss.fromLogits },
       metrics: this.metrics.map((m) => m.name),
-      optimizer: { className: this.optimizer.constructor.name, config: this.optimizer.getConfig() },
+      optimizer: { className: this.optimizer.className, config: this.optimizer.getConfig() },
     };
   }
 
@@ -398,10 +401,10 @@ export class Sequential extends Layer {
     this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
   }
 
-  /** Write model.json (topology, training config, weights manifest) and weights.bin into dir. */
-  save(dir: string): Promise<void> { return saveModel(this, dir); }
+  /** Write model.json (topology, training config, weights manifest) and the weights: into a folder, 'indexeddb://name', … (models/io.ts). */
+  save(destination: string | IOHandler): Promise<void> { return saveModel(this, destination); }
   /** Load weights saved by save() into this model (same architecture). */
-  loadWeights(dir: string): Promise<void> { return loadWeights(this, dir); }
+  loadWeights(from: string | IOHandler): Promise<void> { return loadWeights(this, from); }
 }
 
 registerLayer('Sequential', (config) => {

@@ -13,6 +13,8 @@ import type { Tensor } from '@gradlab/tensor';
 export interface OptimizerOptions {
   /** Learning rate (Keras's learning_rate). */
   lr?: number;
+  /** The same as lr, under TF.js's and Keras's name (give one of the two). */
+  learningRate?: number;
   /** Keras's clipnorm: each gradient is rescaled so that its own L2 norm is at most this. */
   clipNorm?: number;
   /** Keras's global_clipnorm: all gradients are rescaled together so that their joint L2 norm is at most this. */
@@ -75,10 +77,23 @@ export abstract class Optimizer {
   /** Per-parameter state, by slot name ('m', 'v', 'velocity', …): tensors of the parameter's shape. */
   protected readonly slots = new Map<Variable, Map<string, Tensor>>();
 
-  constructor(paramsOrOptions: ParamsOrOptions<OptimizerOptions>, options: OptimizerOptions, defaultLr: number) {
+  /** The name saved files record: the class's static className (minifiers rename classes), else its name. */
+  get className(): string {
+    const ctor = this.constructor as { className?: unknown; name: string };
+    return Object.prototype.hasOwnProperty.call(ctor, 'className') && typeof ctor.className === 'string' ? ctor.className : ctor.name;
+  }
+
+  /** `ownOptions`: the subclass's option names; any other name given is refused, naming it (a typo would go unnoticed). */
+  constructor(paramsOrOptions: ParamsOrOptions<OptimizerOptions>, options: OptimizerOptions, defaultLr: number, ownOptions: readonly string[] = []) {
     if (isIterable(paramsOrOptions)) this.params = [...paramsOrOptions];
-    const name = this.constructor.name;
-    this.lr = options.lr ?? defaultLr;
+    const name = this.className;
+    const known = ['lr', 'learningRate', 'clipNorm', 'globalClipNorm', 'clipValue', ...ownOptions];
+    const unknown = Object.keys(options).filter((key) => !known.includes(key) && (options as Record<string, unknown>)[key] !== undefined);
+    if (unknown.length > 0) throw new Error(`${name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
+    if (options.lr !== undefined && options.learningRate !== undefined && options.lr !== options.learningRate) {
+      throw new Error(`${name}: lr ${options.lr} and learningRate ${options.learningRate} are the same option; give one of them`);
+    }
+    this.lr = options.lr ?? options.learningRate ?? defaultLr;
     checkOption(name, 'lr', this.lr, (v) => v > 0, 'a positive finite number');
     for (const key of ['clipNorm', 'globalClipNorm', 'clipValue'] as const) {
       if (options[key] !== undefined) checkOption(name, key, options[key]!, (v) => v > 0, 'a positive finite number');
@@ -93,7 +108,7 @@ export abstract class Optimizer {
 
   /** One update of every parameter that has a gradient, after clipping (Keras's order: global norm, norm, value). */
   step(): void {
-    checkOption(this.constructor.name, 'lr', this.lr, (v) => v > 0, 'a positive finite number'); // schedules set it
+    checkOption(this.className, 'lr', this.lr, (v) => v > 0, 'a positive finite number'); // schedules set it
     if (this.globalClipNorm !== undefined) clipGradNorm(this.params, this.globalClipNorm);
     this.iterations++;
     for (const p of this.params) {

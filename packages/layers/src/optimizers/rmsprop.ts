@@ -22,13 +22,15 @@ export interface RMSpropOptions extends OptimizerOptions {
 }
 
 export class RMSprop extends Optimizer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'RMSprop';
   readonly rho: number;
   readonly momentum: number;
   readonly epsilon: number;
   readonly centered: boolean;
   constructor(params?: ParamsOrOptions<RMSpropOptions>, options: RMSpropOptions = {}) {
     const opts = optionsOf(params, options);
-    super(params, opts, 1e-3);
+    super(params, opts, 1e-3, ['rho', 'momentum', 'epsilon', 'centered']);
     this.rho = opts.rho ?? 0.9;
     this.momentum = opts.momentum ?? 0;
     this.epsilon = opts.epsilon ?? 1e-7;

@@ -20,11 +20,13 @@ export interface SGDOptions extends OptimizerOptions {
 }
 
 export class SGD extends Optimizer {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'SGD';
   readonly momentum: number;
   readonly nesterov: boolean;
   constructor(params?: ParamsOrOptions<SGDOptions>, options: SGDOptions = {}) {
     const opts = optionsOf(params, options);
-    super(params, opts, 0.01);
+    super(params, opts, 0.01, ['momentum', 'nesterov']);
     this.momentum = opts.momentum ?? 0;
     this.nesterov = opts.nesterov ?? false;
     checkDecay('SGD', 'momentum', this.momentum);

@@ -1,16 +1,16 @@
 /**
  * CPU loops for elementwise maps. Contiguous inputs run a flat typed-array loop (one line per op,
- * the switch outside the loop so each loop stays monomorphic); broadcast inputs go through
- * ndarray-ops, which compiles a strided loop per op and reads broadcast axes with stride 0.
+ * the switch outside the loop so each loop stays monomorphic); other broadcasts first copy each input
+ * to the output's shape (broadcast axes read with stride 0, strided.ts) and then run the flat loop.
+ * No loop here is compiled at run time: the CPU path needs no eval (a strict CSP allows it).
  */
-import ops from 'ndarray-ops';
-import ndarray from 'ndarray';
 import { Tensor } from '../tensor.js';
 import { allocate } from '../dtype.js';
 import type { DType, TypedArray } from '../dtype.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { CpuStorage } from '../storage.js';
 import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
+import { copyStrided } from './strided.js';
 
 /**
  * The Math functions used per element, read once: a global lookup inside a hot loop is cheap in plain
@@ -34,7 +34,7 @@ function copyData(x: Tensor, dtype: DType): TypedArray {
   const out = allocate(dtype, x.size);
   if (x.size === 0) return out;
   if (x.rank === 0) { out[0] = x.storage.read()[x.offset]; return out; }
-  ops.assign(ndarray(out, [...x.shape]), x.nd);
+  copyStrided(x.shape, { data: out, strides: contiguousStrides(x.shape), offset: 0 }, { data: x.storage.read(), strides: x.strides, offset: x.offset });
   return out;
 }
 
@@ -125,11 +125,13 @@ function flatBinary(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray): 
 function maxOf(x: number, y: number): number { return x > y || Number.isNaN(x) ? x : y; }
 function minOf(x: number, y: number): number { return x < y || Number.isNaN(x) ? x : y; }
 
-/** ndarray-ops's name for each binary op (it writes dest = a op b over any strides). */
-const NDARRAY_OPS: Record<BinaryOp, string> = {
-  add: 'add', sub: 'sub', mul: 'mul', div: 'div', pow: 'pow', maximum: 'max', minimum: 'min',
-  eq: 'eq', ne: 'neq', lt: 'lt', le: 'leq', gt: 'gt', ge: 'geq',
-};
+/** x's values repeated to `outShape` (broadcast axes read with stride 0), contiguous, in x's dtype. */
+function broadcastData(x: Tensor, outShape: number[], size: number): TypedArray {
+  const out = allocate(x.dtype, size);
+  copyStrided(outShape, { data: out, strides: contiguousStrides(outShape), offset: 0 },
+    { data: x.storage.read(), strides: broadcastStrides(x.shape, x.strides, outShape), offset: x.offset });
+  return out;
+}
 
 export function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: number[], dtype: DType): Tensor {
   const size = sizeOf(outShape);
@@ -143,9 +145,7 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: number[], d
   } else if (a.size === size && a.isContiguous() && b.isContiguous() && ARITHMETIC.has(op) && rowBroadcast(op, contiguousData(a), b, outShape, o)) {
     // done: the common [..., C] op [C] (bias, BatchNorm's scale) or [..., C] op [..., 1] (softmax's max)
   } else {
-    const view = (x: Tensor) => ndarray(x.storage.read(), outShape, broadcastStrides(x.shape, x.strides, outShape), x.offset);
-    const kernel = (ops as unknown as Record<string, (...args: unknown[]) => void>)[NDARRAY_OPS[op]];
-    kernel(ndarray(o, outShape, contiguousStrides(outShape)), view(a), view(b));
+    flatBinary(op, broadcastData(a, outShape, size), broadcastData(b, outShape, size), o);
   }
   return cpuTensor(o, outShape);
 }

@@ -118,10 +118,11 @@ function sharedMatrix(length: number): SharedMatrix {
 
 function startPool(workerCount: number): Pool | null {
   const n = node();
-  if (!n) return null;
+  if (!n || !gemmWorkerUrl) return null;
+  const workerUrl = gemmWorkerUrl;
   const { MessageChannel, Worker } = n.threads;
   try {
-    if (gemmWorkerUrl.protocol === 'file:' && !n.fs.existsSync(n.url.fileURLToPath(gemmWorkerUrl))) throw new Error('no worker file');
+    if (workerUrl.protocol === 'file:' && !n.fs.existsSync(n.url.fileURLToPath(workerUrl))) throw new Error('no worker file');
     const control = new Int32Array(new SharedArrayBuffer(4 * (Slot.Ready + MAX_WORKERS)));
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
@@ -129,7 +130,7 @@ function startPool(workerCount: number): Pool | null {
       const { port1, port2 } = new MessageChannel();
       // execArgv []: the worker needs none of the main program's Node flags, and some (--input-type, --eval's)
       // make a worker fail to start.
-      const worker = new Worker(gemmWorkerUrl, { workerData: { control, port: port2, index: w }, transferList: [port2], execArgv: [] });
+      const worker = new Worker(workerUrl, { workerData: { control, port: port2, index: w }, transferList: [port2], execArgv: [] });
       worker.unref();
       port1.unref();
       workers.push(worker);

@@ -12,10 +12,9 @@ import { Tensor } from '../tensor.js';
 import { getBackend } from '../backend.js';
 import { allocate, promoteTypes } from '../dtype.js';
 import type { DType, TypedArray } from '../dtype.js';
-import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
+import { checkShape, contiguousStrides, formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import { slice, unsqueeze } from '../views.js';
-import ndarray from 'ndarray';
-import ops from 'ndarray-ops';
+import { copyStrided } from '../cpu/strided.js';
 
 /** A fresh tensor holding `data`, on the same backend as `like`. */
 function onBackendOf(like: Tensor, data: TypedArray, shape: readonly number[]): Tensor {
@@ -133,9 +132,10 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
   if (x.rank === 0) {
     out[0] = x.item();
   } else if (x.size > 0) {
-    // The interior of the output is an ndarray view: start at `before`, span x.shape. Copy x into it.
-    const interior = ndarray(out, outShape).lo(...paddings.map((p) => p[0])).hi(...x.shape);
-    ops.assign(interior, ndarray(x.dataSync(), [...x.shape]));
+    // The interior of the output is a view: it starts at `before` on every axis and spans x.shape.
+    const strides = contiguousStrides(outShape);
+    const offset = paddings.reduce((sum, [before], k) => sum + before * strides[k], 0);
+    copyStrided(x.shape, { data: out, strides, offset }, { data: x.dataSync(), strides: contiguousStrides(x.shape), offset: 0 });
   }
   return onBackendOf(x, out, outShape);
 }

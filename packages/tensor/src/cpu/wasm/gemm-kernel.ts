@@ -132,17 +132,40 @@ function enableRelaxedSimd(): void {
 export type KernelVariant = 'fused' | 'plain';
 let compiled: { module: object; variant: KernelVariant } | null | undefined;
 
+/**
+ * The compiled module, or null. A page whose Content-Security-Policy lacks 'wasm-unsafe-eval' (or
+ * 'unsafe-eval') refuses to compile any WebAssembly even though validate() accepts it: gemm then runs
+ * on the JavaScript kernel (about 5× slower on float32), and wasmRefusal() says why.
+ */
+let refusal: string | null = null;
+
+function compileModule(bytes: Uint8Array): object | null {
+  try {
+    return new wasm!.Module(bytes);
+  } catch (error) {
+    refusal = (error as Error).message;
+    return null;
+  }
+}
+
 function compile(): { module: object; variant: KernelVariant } | null {
   if (!wasm) return null;
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (env?.GRADLAB_GEMM_FMA !== '0') {
     let fused = gemmModuleBytes(WASM_MR, true);
     if (!wasm.validate(fused)) { enableRelaxedSimd(); fused = gemmModuleBytes(WASM_MR, true); }
-    if (wasm.validate(fused)) return { module: new wasm.Module(fused), variant: 'fused' };
+    if (wasm.validate(fused)) {
+      const module = compileModule(fused);
+      return module ? { module, variant: 'fused' } : null;
+    }
   }
   const plain = gemmModuleBytes(WASM_MR, false);
-  return wasm.validate(plain) ? { module: new wasm.Module(plain), variant: 'plain' } : null;
+  const module = wasm.validate(plain) ? compileModule(plain) : null;
+  return module ? { module, variant: 'plain' } : null;
 }
+
+/** Why this engine refused to compile the kernel (a CSP without 'wasm-unsafe-eval'), or null. */
+export function wasmRefusal(): string | null { return refusal; }
 
 /**
  * A new instance of the kernel (each thread has its own, with its own memory), or null when this
