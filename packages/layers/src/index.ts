@@ -53,3 +53,5 @@ export * as optimizers from './optimizers/index.js';
 export * as losses from './losses.js';
 export * as metrics from './metrics.js';
 export * as callbacks from './callbacks.js';
+export * as data from './data/index.js';
+export { Dataset } from './data/dataset.js';
