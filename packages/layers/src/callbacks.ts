@@ -30,6 +30,12 @@ export interface Callback {
 export class History {
   readonly epoch: number[] = [];
   readonly history: Record<string, number[]> = {};
+  /** fit's settings, as Keras's History.params: epochs, steps per epoch (null when unknown), verbose. */
+  params: { epochs: number; steps: number | null; verbose: number | 'auto' } = { epochs: 0, steps: null, verbose: 'auto' };
+  /** The last epoch's logs ({} before any epoch): what onTrainEnd receives. */
+  lastLogs(): Logs {
+    return Object.fromEntries(Object.entries(this.history).map(([k, v]) => [k, v[v.length - 1]]));
+  }
   /** Append one epoch's logs. */
   record(epoch: number, logs: Logs): void {
     this.epoch.push(epoch);

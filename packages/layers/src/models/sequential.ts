@@ -9,13 +9,17 @@
  * fused, stable fromLogits form, as Keras does; predict() still returns probabilities.
  */
 import { Variable, asVariable, noGrad } from '@gradlab/autograd';
-import { Tensor, Random, concat, formatShape, fromTypedArray, gather, globalRandom } from '@gradlab/tensor';
+import { Tensor, concat, formatShape } from '@gradlab/tensor';
 import { Layer, formatSymbolicShape, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getLoss, lossFromName } from '../losses.js';
 import type { Loss, LossName, LossSpec } from '../losses.js';
 import { getMetric, onHost } from '../metrics.js';
-import { checkHostBatch } from './check-batch.js';
+import { checkHostBatch, exampleWeights, realRows } from './check-batch.js';
+import { Dataset } from '../data/dataset.js';
+import type { Batch } from '../data/batching.js';
+import { datasetEpochs, limited, range, takeRows, tensorBatches, tensorEpochs } from './fit-data.js';
+import type { EpochSource } from './fit-data.js';
 import { Embedding } from '../layers/embedding.js';
 import type { Metric, MetricCount } from '../metrics.js';
 import { Adam, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
@@ -45,21 +49,40 @@ export interface TrainingConfig {
 }
 
 export interface FitOptions {
+  /** Train until this epoch (0-based count; with initialEpoch k, epochs k … epochs−1 run). Default 1. */
   epochs?: number;
-  /** Default 32. */
+  /** Default 32 (tensors only: a dataset is already batched). */
   batchSize?: number;
-  /** Shuffle the training examples before each epoch. Default true. */
+  /** Shuffle the training examples before each epoch. Default true (tensors only: a dataset shuffles itself). */
   shuffle?: boolean;
   /** Seed of the shuffling (default: the global generator, see setSeed). */
   seed?: number;
-  /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. */
+  /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
   validationSplit?: number;
-  validationData?: [Tensor, Tensor];
+  /** Evaluated after each epoch: [x, y] tensors or a dataset of batches. */
+  validationData?: [Tensor, Tensor] | Dataset<Batch>;
+  /** Evaluate at most this many validation batches each epoch. Default: all of them. */
+  validationSteps?: number;
+  /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
+  stepsPerEpoch?: number;
+  /** The epoch to start at (to resume a run). Default 0. */
+  initialEpoch?: number;
+  /** Each class's weight in the loss, { 0: 1, 1: 5 }: the class is read from y (its value, or its one-hot position). */
+  classWeight?: Record<number, number>;
+  /** One weight per example of x (tensors; a dataset's batches carry their own sampleWeight). */
+  sampleWeight?: Tensor;
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
   verbose?: 0 | 1 | 2 | 'auto';
   /** Where progress goes (default process.stdout). */
   output?: ProgressOutput;
+}
+
+export interface EvaluateOptions {
+  /** Default 32 (tensors only). */
+  batchSize?: number;
+  /** Evaluate at most this many batches. Default: all. */
+  steps?: number;
 }
 
 const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optimizer> = { SGD, Adam, RMSprop };
@@ -70,27 +93,7 @@ function logitsOf(layer: Layer): ((x: Variable) => Variable) | null {
   return typeof l.preActivation === 'function' ? (x) => l.preActivation!(x) : null;
 }
 
-/** Rows of a whole-dataset tensor, as a batch. */
-function takeRows(t: Tensor, rows: Int32Array): Tensor { return gather(t, fromTypedArray(rows, [rows.length]), 0); }
-
-/** The row numbers start, start+1, …, end−1. */
-function range(start: number, end: number): Int32Array { return Int32Array.from({ length: end - start }, (_, i) => start + i); }
-
-/**
- * The [start, end) rows of each training batch. A last batch of a single example joins the batch
- * before it (33 examples at batch size 32 train as one batch of 33): BatchNormalization cannot
- * normalise one example in training, and Keras users expect such an epoch to complete.
- */
-export function batchBounds(count: number, batchSize: number): Array<[number, number]> {
-  const bounds: Array<[number, number]> = [];
-  for (let start = 0; start < count; start += batchSize) bounds.push([start, Math.min(count, start + batchSize)]);
-  const last = bounds[bounds.length - 1];
-  if (bounds.length > 1 && batchSize > 1 && last[1] - last[0] === 1) {
-    bounds.pop();
-    bounds[bounds.length - 1][1] = count;
-  }
-  return bounds;
-}
+export { batchBounds } from './fit-data.js';
 
 /** Running sums over an epoch: the loss weighted by batch size (Keras's mean), and each metric's counts. */
 class Totals {
@@ -114,6 +117,8 @@ export class Sequential extends Layer {
   readonly layers: Layer[] = [];
   /** Set by a callback (EarlyStopping) to end fit() after the current epoch. */
   stopTraining = false;
+  /** Set by a callback in onTrainBegin (BackupAndRestore) to start fit() at this epoch. */
+  resumeEpoch?: number;
   optimizer?: Optimizer;
   loss?: Loss;
   metrics: Metric[] = [];
@@ -194,19 +199,33 @@ export class Sequential extends Layer {
     return wanted !== null && last.activationName === wanted ? lossFromName(loss.kind, { fromLogits: true }) : null;
   }
 
-  /** Forward for training or evaluation: the loss, and what the metrics should look at. */
-  private lossAndOutput(xb: Tensor, yb: Tensor, training: boolean): { loss: Variable; pred: Tensor; fromLogits: boolean } {
-    const loss = this.requireCompiled().loss;
-    const fused = this.fusedLoss(loss);
-    if (!fused) {
-      const pred = this.call(asVariable(xb), { training });
-      return { loss: loss.call(pred, yb), pred: pred.data, fromLogits: loss.fromLogits };
+  /**
+   * Forward for training or evaluation: the loss (weighted by `weights` when given: Σ wᵢ·lossᵢ / n, Keras's
+   * sum over batch size), and what the metrics should look at.
+   */
+  private lossAndOutput(batch: Batch, weights: Tensor | null, training: boolean): { loss: Variable; pred: Tensor; fromLogits: boolean } {
+    const compiled = this.requireCompiled().loss;
+    const fused = this.fusedLoss(compiled);
+    const loss = fused ?? compiled;
+    const options = { training, mask: batch.mask ?? null };
+    let pred: Variable;
+    if (!fused) pred = this.call(asVariable(batch.x), options);
+    else {
+      const hidden = this.runLayers(asVariable(batch.x), options, this.layers.length - 1);
+      const last = this.layers[this.layers.length - 1];
+      if (!last.built) last.build([null, ...hidden.shape.slice(1)]);
+      pred = logitsOf(last)!(hidden);
     }
-    const hidden = this.runLayers(asVariable(xb), { training }, this.layers.length - 1);
-    const last = this.layers[this.layers.length - 1];
-    if (!last.built) last.build([null, ...hidden.shape.slice(1)]);
-    const logits = logitsOf(last)!(hidden);
-    return { loss: fused.call(logits, yb), pred: logits.data, fromLogits: true };
+    return { loss: this.weightedLoss(loss, pred, batch.y!, weights), pred: pred.data, fromLogits: loss.fromLogits };
+  }
+
+  private weightedLoss(loss: Loss, pred: Variable, y: Tensor, weights: Tensor | null): Variable {
+    if (weights === null) return loss.call(pred, y);
+    if (!loss.unreduced) throw layerError(this, 'sampleWeight and classWeight need a named loss (a loss function given to compile cannot be weighted)');
+    const losses = loss.unreduced(pred, y);
+    const rows = losses.shape[0];
+    const perExample = losses.rank === 1 ? losses : losses.reshape([rows, losses.size / rows]).mean(-1);
+    return perExample.mul(weights.astype(perExample.dtype)).sum().div(rows);
   }
 
   private requireCompiled(): { loss: Loss; optimizer: Optimizer } {
@@ -237,17 +256,47 @@ export class Sequential extends Layer {
   }
 
   /**
+   * A batch from a dataset, checked as it is produced and before its step: x and y (and mask,
+   * sampleWeight) agree on the number of examples, the values checkData checks, and in training that
+   * BatchNormalization gets at least two real rows (one example, or a mask of one real step, has no
+   * variance to normalise by).
+   */
+  private checkBatch(op: string, batch: Batch, training: boolean): void {
+    if (!batch || !(batch.x instanceof Tensor)) throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with Tensor x; got ${String(batch?.x)}`);
+    if (!(batch.y instanceof Tensor)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
+    this.checkData(op, batch.x, batch.y);
+    const n = batch.x.shape[0];
+    if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (batch.x.rank < 2 || batch.mask.shape[1] === batch.x.shape[1]))) {
+      throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(batch.x.shape)}`);
+    }
+    if (batch.sampleWeight) this.checkSampleWeight(op, batch.sampleWeight, n);
+    if (training && this.layers.some((l) => l.className === 'BatchNormalization')) {
+      const rows = realRows(batch.x, batch.mask);
+      if (rows !== null && (n < 2 || rows < 2)) {
+        throw layerError(this, `${op}: BatchNormalization needs at least two real rows in a training batch; this batch has ${n} example(s)` +
+          (batch.mask ? ` and ${rows} real step(s) in its mask` : '') + ' (batch more examples, or drop such batches)');
+      }
+    }
+  }
+
+  private checkSampleWeight(op: string, w: Tensor, n: number): void {
+    if (!(w instanceof Tensor) || w.rank !== 1 || w.shape[0] !== n) {
+      throw layerError(this, `${op}: sampleWeight ${w instanceof Tensor ? formatShape(w.shape) : String(w)} must hold one weight per example, [${n}]`);
+    }
+  }
+
+  /**
    * One optimizer step on one batch: zeroGrad, forward, backward, step. Resolves to the loss and metric
    * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
    * async contract) the ops above return at once and the loss is still being computed here.
    */
-  private async step(xb: Tensor, yb: Tensor): Promise<{ loss: number; counts: MetricCount[] }> {
+  private async step(batch: Batch, weights: Tensor | null): Promise<{ loss: number; counts: MetricCount[] }> {
     const { optimizer } = this.requireCompiled();
-    const { loss, pred, fromLogits } = this.lossAndOutput(xb, yb, true);
+    const { loss, pred, fromLogits } = this.lossAndOutput(batch, weights, true);
     optimizer.zeroGrad();
     loss.backward();
     optimizer.step();
-    return { loss: (await loss.data.data())[0], counts: await this.metricCounts(yb, pred, fromLogits) };
+    return { loss: (await loss.data.data())[0], counts: await this.metricCounts(batch.y!, pred, fromLogits) };
   }
 
   /** Each metric on one batch, computed on the values read back (awaited: they may still be pending). */
@@ -260,50 +309,99 @@ export class Sequential extends Layer {
   /** Train on one batch; resolves to its loss (before the update). */
   async trainOnBatch(x: Tensor, y: Tensor): Promise<number> {
     this.checkData('trainOnBatch', x, y);
-    return (await this.step(x, y)).loss;
+    return (await this.step({ x, y }, null)).loss;
   }
 
   // ---- fit, evaluate, predict --------------------------------------------------------------------
 
-  async fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
-    this.checkData('fit', x, y);
+  /**
+   * Train, Keras's way: `fit(x, y, options)` on whole-dataset tensors, or `fit(dataset, options)` on a
+   * Dataset of batches ({ x, y, mask?, sampleWeight? }). Tensors are checked once where they enter;
+   * a dataset's batches are checked one by one as they are produced, before their step.
+   */
+  fit(x: Tensor, y: Tensor, options?: FitOptions): Promise<History>;
+  fit(dataset: Dataset<Batch>, options?: FitOptions): Promise<History>;
+  async fit(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+    const fromDataset = x instanceof Dataset;
+    const options = (fromDataset ? yOrOptions as FitOptions | undefined : maybeOptions) ?? {};
+    const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [], initialEpoch = 0 } = options;
     this.requireCompiled();
-    const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [] } = options;
     this.checkBatchSize('fit', batchSize);
     if (!(Number.isInteger(epochs) && epochs >= 0)) throw layerError(this, `fit: epochs must be a non-negative integer, got ${epochs}`);
+    if (!(Number.isInteger(initialEpoch) && initialEpoch >= 0)) throw layerError(this, `fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+    for (const name of ['stepsPerEpoch', 'validationSteps'] as const) {
+      const v = options[name];
+      if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw layerError(this, `fit: ${name} must be a positive integer, got ${v}`);
+    }
     if (!(validationSplit >= 0 && validationSplit < 1)) throw layerError(this, `fit: validationSplit must be in [0, 1), got ${validationSplit}`);
-    const n = x.shape[0];
-    // Keras takes the validation rows from the end, before any shuffling.
-    const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
-    if (trainCount === 0) throw layerError(this, `fit: validationSplit ${validationSplit} leaves no training examples out of ${n}`);
-    let validation: { x: Tensor; y: Tensor; rows: Int32Array } | null = null;
-    if (options.validationData) {
-      const [vx, vy] = options.validationData;
-      this.checkData('fit (validationData)', vx, vy);
-      validation = { x: vx, y: vy, rows: range(0, vx.shape[0]) };
-    } else if (trainCount < n) validation = { x, y, rows: range(trainCount, n) };
+    let train: EpochSource;
+    let validation: (() => AsyncIterable<Batch> | Iterable<Batch>) | null = null;
+    if (fromDataset) {
+      if (validationSplit > 0) throw layerError(this, 'fit: validationSplit needs tensors (a dataset cannot be split without reading it); pass validationData instead, as Keras');
+      if (options.sampleWeight) throw layerError(this, 'fit: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when fitting a dataset');
+      if (!(typeof yOrOptions === 'object' || yOrOptions === undefined) || yOrOptions instanceof Tensor) {
+        throw layerError(this, 'fit: a dataset holds its own labels; call fit(dataset, options)');
+      }
+      train = datasetEpochs(x, options.stepsPerEpoch);
+    } else {
+      const y = yOrOptions;
+      if (!(y instanceof Tensor)) throw layerError(this, `fit: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
+      this.checkData('fit', x, y);
+      const n = x.shape[0];
+      if (options.sampleWeight) this.checkSampleWeight('fit', options.sampleWeight, n);
+      // Keras takes the validation rows from the end, before any shuffling.
+      const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
+      if (trainCount === 0) throw layerError(this, `fit: validationSplit ${validationSplit} leaves no training examples out of ${n}`);
+      train = tensorEpochs({ x, y, sampleWeight: options.sampleWeight, rows: range(0, trainCount) }, batchSize, shuffle, options.seed, options.stepsPerEpoch);
+      if (trainCount < n) validation = () => tensorBatches({ x, y, rows: range(trainCount, n) }, batchSize);
+    }
+    if (options.validationData) validation = this.validationBatches(options.validationData, batchSize);
+    const checkEach = fromDataset;
+    return this.trainLoop(train, validation, { ...options, epochs, initialEpoch, callbacks, checkEach });
+  }
 
-    const rng = options.seed !== undefined ? new Random(options.seed) : globalRandom;
-    const batches = batchBounds(trainCount, batchSize);
-    const steps = batches.length;
+  /** validationData as a source of batches: a [x, y] pair (checked now) or a dataset (checked batch by batch). */
+  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<Batch> | Iterable<Batch> {
+    if (data instanceof Dataset) return () => data;
+    if (!Array.isArray(data) || !(data[0] instanceof Tensor) || !(data[1] instanceof Tensor)) {
+      throw layerError(this, 'fit: validationData must be [x, y] tensors or a Dataset');
+    }
+    const [vx, vy] = data;
+    this.checkData('fit (validationData)', vx, vy);
+    return () => tensorBatches({ x: vx, y: vy, rows: range(0, vx.shape[0]) }, batchSize);
+  }
+
+  /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
+  private async trainLoop(
+    train: EpochSource, validation: (() => AsyncIterable<Batch> | Iterable<Batch>) | null,
+    options: FitOptions & { epochs: number; initialEpoch: number; callbacks: Callback[]; checkEach: boolean },
+  ): Promise<History> {
+    const { epochs, callbacks } = options;
     const stopsOnNaN = callbacks.some((cb) => cb instanceof TerminateOnNaN);
     let warnedNaN = false;
-    const progress = new ProgressLogger(options.verbose ?? 'auto', epochs, steps, options.output);
+    const progress = new ProgressLogger(options.verbose ?? 'auto', epochs, train.steps, options.output);
     const history = new History();
+    history.params = { epochs, steps: train.steps, verbose: options.verbose ?? 'auto' };
     this.stopTraining = false;
+    this.resumeEpoch = undefined;
     for (const cb of callbacks) cb.setModel?.(this);
     for (const cb of callbacks) await cb.onTrainBegin?.({});
-    const order = range(0, trainCount);
-    for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+    // BackupAndRestore may have put back an interrupted run's weights and set the epoch to go on from.
+    const first = Math.max(options.initialEpoch, this.resumeEpoch ?? 0);
+    for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
       progress.epochBegin(epoch);
-      if (shuffle) rng.shuffle(order);
       const totals = new Totals(this.metrics);
-      for (let b = 0; b < steps; b++) {
-        const rows = order.slice(...batches[b]);
-        for (const cb of callbacks) await cb.onBatchBegin?.(b, { size: rows.length });
-        const { loss, counts } = await this.step(takeRows(x, rows), takeRows(y, rows));
-        totals.add(loss, rows.length, counts);
+      const batches = train.batches();
+      let b = 0;
+      for (let r = await batches.next(); !r.done; r = await batches.next(), b++) {
+        const batch = r.value;
+        if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch, true);
+        const size = batch.x.shape[0];
+        for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
+        const weights = exampleWeights(`fit (batch ${b})`, batch.y!, batch.sampleWeight, options.classWeight);
+        const { loss, counts } = await this.step(batch, weights);
+        totals.add(loss, size, counts);
         const logs = totals.logs();
         progress.batchEnd(b + 1, logs);
         if (!Number.isFinite(loss) && !warnedNaN && !stopsOnNaN) {
@@ -315,54 +413,82 @@ export class Sequential extends Layer {
         for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
         if (this.stopTraining) break; // as Keras: a callback may stop mid-epoch (TerminateOnNaN); the epoch still ends
       }
+      if (b === 0 && !train.ranOut) throw layerError(this, `fit: epoch ${epoch + 1} has no batches (an empty dataset?)`);
+      if (train.steps === null) progress.setSteps(b); // learnt from the first pass over a dataset of unknown size
+      if (train.ranOut) {
+        console.warn(`${this.name} (Sequential): fit: the dataset ran out of batches in epoch ${epoch + 1} after ${b} of ${train.steps} steps; ` +
+          'training stops. Add .repeat() to the dataset, or lower stepsPerEpoch');
+        this.stopTraining = true;
+        if (b === 0) break;
+      }
       const logs = totals.logs();
-      if (validation) Object.assign(logs, (await this.evaluateRows(validation.x, validation.y, validation.rows, batchSize)).logs('val_'));
+      if (validation) Object.assign(logs, (await this.evaluateBatches('fit (validation', validation(), options.validationSteps)).logs('val_'));
       progress.epochEnd(logs);
       history.record(epoch, logs);
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
     }
-    for (const cb of callbacks) await cb.onTrainEnd?.(history.epoch.length ? Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[v.length - 1]])) : {});
+    for (const cb of callbacks) await cb.onTrainEnd?.(history.lastLogs());
     return history;
   }
 
   /**
-   * Loss and metrics over the given rows, in inference mode, without recording a graph. Each batch's
-   * forward pass runs inside noGrad (which is synchronous); its values are awaited after it.
+   * Loss and metrics over batches, in inference mode, without recording a graph. Each batch's forward
+   * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
+   * dataset are checked as they come (op names them).
    */
-  private async evaluateRows(x: Tensor, y: Tensor, rows: Int32Array, batchSize: number): Promise<Totals> {
+  private async evaluateBatches(op: string, batches: AsyncIterable<Batch> | Iterable<Batch>, steps?: number, checkEach = true): Promise<Totals> {
     const totals = new Totals(this.metrics);
-    for (let start = 0; start < rows.length; start += batchSize) {
-      const batch = rows.subarray(start, Math.min(rows.length, start + batchSize)).slice();
-      const yb = takeRows(y, batch);
-      const { loss, pred, fromLogits } = noGrad(() => this.lossAndOutput(takeRows(x, batch), yb, false));
-      totals.add((await loss.data.data())[0], batch.length, await this.metricCounts(yb, pred, fromLogits));
+    let b = 0;
+    for await (const batch of limited(batches, steps)) {
+      const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
+      if (checkEach) this.checkBatch(where, batch, false);
+      const { loss, pred, fromLogits } = noGrad(() => this.lossAndOutput(batch, null, false));
+      totals.add((await loss.data.data())[0], batch.x.shape[0], await this.metricCounts(batch.y!, pred, fromLogits));
+      b++;
     }
+    if (b === 0) throw layerError(this, `${op.replace(/ \($|\($/, '')}: no batches to evaluate (an empty dataset?)`);
     return totals;
   }
 
-  /** [loss, ...metrics] over the whole of x and y (in inference mode, batch by batch). */
-  async evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): Promise<number[]> {
-    this.checkData('evaluate', x, y);
+  /** [loss, ...metrics] over tensors or a dataset (in inference mode, batch by batch), as Keras's evaluate. */
+  evaluate(x: Tensor, y: Tensor, options?: EvaluateOptions): Promise<number[]>;
+  evaluate(dataset: Dataset<Batch>, options?: EvaluateOptions): Promise<number[]>;
+  async evaluate(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
+    if (x instanceof Dataset) {
+      const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
+      return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
+    }
+    const y = yOrOptions;
+    if (!(y instanceof Tensor)) throw layerError(this, `evaluate: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
+    const options = maybeOptions ?? {};
+    this.checkData('evaluate', x, y);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('evaluate', batchSize);
-    return Object.values((await this.evaluateRows(x, y, range(0, x.shape[0]), batchSize)).logs());
+    const batches = tensorBatches({ x, y, rows: range(0, x.shape[0]) }, batchSize);
+    return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
   }
 
-  /** The model's outputs for every row of x, computed in batches, in inference mode, without a graph. */
-  async predict(x: Tensor | Variable, options: { batchSize?: number } = {}): Promise<Tensor> {
-    const data = x instanceof Variable ? x.data : x;
+  /** The model's outputs for every row of x (or every batch of a dataset), in inference mode, without a graph. */
+  async predict(x: Tensor | Variable | Dataset<Batch>, options: { batchSize?: number; steps?: number } = {}): Promise<Tensor> {
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
-    if (data.rank === 0 || data.shape[0] === 0) throw layerError(this, `predict: x ${formatShape(data.shape)} has no examples`);
-    const outputs: Tensor[] = noGrad(() => {
-      const out: Tensor[] = [];
-      for (let start = 0; start < data.shape[0]; start += batchSize) {
-        const rows = range(start, Math.min(data.shape[0], start + batchSize));
-        out.push(this.call(asVariable(takeRows(data, rows)), { training: false }).data);
+    const outputs: Tensor[] = [];
+    if (x instanceof Dataset) {
+      for await (const batch of limited(x, options.steps)) {
+        outputs.push(noGrad(() => this.call(asVariable(batch.x), { training: false, mask: batch.mask ?? null }).data));
       }
-      return out;
-    });
+      if (outputs.length === 0) throw layerError(this, 'predict: the dataset gave no batches');
+    } else {
+      const data = x instanceof Variable ? x.data : x;
+      if (data.rank === 0 || data.shape[0] === 0) throw layerError(this, `predict: x ${formatShape(data.shape)} has no examples`);
+      noGrad(() => {
+        for (let start = 0; start < data.shape[0]; start += batchSize) {
+          const rows = range(start, Math.min(data.shape[0], start + batchSize));
+          outputs.push(this.call(asVariable(takeRows(data, rows)), { training: false }).data);
+        }
+      });
+    }
     return outputs.length === 1 ? outputs[0] : concat(outputs, 0);
   }
 
