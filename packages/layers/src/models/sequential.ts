@@ -422,10 +422,11 @@ export class Sequential extends Layer {
         if (b === 0) break;
       }
       const logs = totals.logs();
+      for (const cb of callbacks) await cb.onEpochTrainEnd?.(epoch, logs);
       if (validation) Object.assign(logs, (await this.evaluateBatches('fit (validation', validation(), options.validationSteps)).logs('val_'));
       progress.epochEnd(logs);
-      history.record(epoch, logs);
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+      history.record(epoch, logs); // after the callbacks, as Keras's History: it keeps what they add (learning_rate)
     }
     for (const cb of callbacks) await cb.onTrainEnd?.(history.lastLogs());
     return history;
