@@ -9,7 +9,7 @@
  *                    @gradlab/gpu on demand); default: the GRADLAB_BACKEND environment variable, else 'cpu'
  *   --quick          CI mode: small subset, few epochs, and exit 1 unless accuracy is well above chance
  *   --recalibrate N  after each epoch, re-estimate BatchNorm's statistics over N training batches
- *                    (loop.ts, recalibrateBatchNorm; --quick uses it, its runs being too short for them)
+ *                    (callbacks.BatchNormRecalibration; --quick uses it, its runs being too short for them)
  *   --out DIR        where results/<example>.json, the SVG plot and the saved model go
  *   --help
  *

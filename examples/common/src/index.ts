@@ -3,4 +3,4 @@ export * from './cli.js';
 export * from './progress.js';
 export * from './results.js';
 export * from './plot.js';
-export * from './loop.js';
+export * from './epochs.js';

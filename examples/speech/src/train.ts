@@ -11,11 +11,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fromTypedArray, models, useBackend, setSeed } from 'gradlab';
+import { Dataset, callbacks, fromTypedArray, models, useBackend, setSeed } from 'gradlab';
+import type { data } from 'gradlab';
 import {
-  ProgressBar, describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, usage,
+  EpochRecorder, ProgressBar, describeMachine, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, usage,
 } from '@gradlab/example-common';
-import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
+import type { CliSpec, RunResults } from '@gradlab/example-common';
 import { bandStatistics, extractFeatures, extractorsByWarp, normalize, padBatch, planCorpus, voicesOf } from './corpus.js';
 import type { Example, PlannedUtterance, Split } from './corpus.js';
 import { ACCENTS, DIGITS, VARIANTS, defaultCacheDir, synthesize } from './synth.js';
@@ -46,19 +47,18 @@ const spec: CliSpec<Extra> = {
 
 const BANDS = 40;
 
-/** Padded, masked batches of examples. */
-function sequenceSource(examples: readonly Example[]): BatchSource {
-  return {
-    size: examples.length,
-    batch(rows: Int32Array) {
-      const b = padBatch(examples, rows, BANDS);
-      return {
-        x: fromTypedArray(b.x, [b.batch, b.time, b.bands]),
-        mask: fromTypedArray(b.mask, [b.batch, b.time]),
-        y: fromTypedArray(b.labels, [b.batch]),
-      };
-    },
-  };
+/**
+ * The utterances as a dataset of batches: [batch, frames, bands] padded to the longest utterance of the
+ * batch, with the mask that keeps the padding out of the LSTM and BatchNorm (Dataset.batch makes it).
+ * Shuffled with the seed when one is given (training).
+ */
+function sequenceDataset(examples: readonly Example[], batchSize: number, shuffleSeed?: number): Dataset<data.Batch> {
+  let order = Dataset.range(examples.length);
+  if (shuffleSeed !== undefined) order = order.shuffle(examples.length, { seed: shuffleSeed });
+  return order
+    .map((i) => ({ x: fromTypedArray(examples[i].features, [examples[i].frames, BANDS]), y: examples[i].label }))
+    .batch(batchSize)
+    .prefetch(2);
 }
 
 async function main(): Promise<void> {
@@ -135,26 +135,28 @@ async function main(): Promise<void> {
   };
 
   const started = Date.now();
-  results.epochs = await fitSource(model, sequenceSource(train), {
-    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate, validation: val.length ? sequenceSource(val) : undefined,
-    onEpochEnd: (record) => {
-      results.epochs.push(record);
-      results.secondsPerEpoch = meanEpochSeconds(results.epochs);
-      results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
-      save();
-    },
+  const trainData = sequenceDataset(train, s.batchSize, s.seed);
+  const recorder = new EpochRecorder((_record, all) => {
+    results.epochs = [...all];
+    results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+    results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+    save();
+  });
+  const fitCallbacks: callbacks.Callback[] = [recorder];
+  if (s.recalibrate > 0) fitCallbacks.unshift(new callbacks.BatchNormRecalibration(trainData, s.recalibrate));
+  await model.fit(trainData, {
+    epochs: s.epochs, callbacks: fitCallbacks, validationData: val.length ? sequenceDataset(val, s.batchSize) : undefined,
   });
   results.totalSeconds = (Date.now() - started) / 1000;
-  results.secondsPerEpoch = meanEpochSeconds(results.epochs);
-  results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
 
-  const evaluation = evaluateSource(model, sequenceSource(test), 64, 'test');
+  const [testLoss, testAccuracy] = await model.evaluate(sequenceDataset(test, 64));
+  const evaluation = { loss: testLoss, accuracy: testAccuracy };
   results.test = { loss: evaluation.loss, accuracy: evaluation.accuracy, examples: test.length };
   results.target.reached = evaluation.accuracy >= results.target.accuracy;
   save(true);
   console.log(`test accuracy on unseen voices ${(100 * evaluation.accuracy).toFixed(2)}% (${test.length} utterances; ` +
     `target ${(100 * results.target.accuracy).toFixed(0)}%): ${results.target.reached ? 'reached' : 'NOT reached'}`);
-  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
+  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch!.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
 
   // 4. Save, load back, recognise one test utterance (one sequence: no padding, so no mask needed).
   await model.save(s.model);

@@ -1,7 +1,7 @@
 /**
  * Evaluate a saved text model on the test reviews of the run that trained it, optionally after
- * re-estimating its BatchNorm statistics over N training batches first (recalibrateBatchNorm in
- * examples/common/src/loop.ts: the weights do not change, only the moving mean and variance).
+ * re-estimating its BatchNorm statistics over N training batches first (callbacks.recalibrateBatchNorm:
+ * the weights do not change, only the moving mean and variance).
  *
  *   node examples/text/dist/evaluate.js [--model examples/text/model] [--results docs/results/text.json]
  *                                       [--recalibrate 100]
@@ -12,11 +12,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { models } from 'gradlab';
-import { evaluateSource, readResults, recalibrateBatchNorm } from '@gradlab/example-common';
+import { callbacks, models } from 'gradlab';
+import { readResults } from '@gradlab/example-common';
 import { loadReviews, reviewsFile, splitReviews } from './imdb.js';
 import { Vocabulary, tokenize } from './tokenizer.js';
-import { reviewSource } from './source.js';
+import { reviewBatches, trainingReviews } from './source.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -38,9 +38,11 @@ async function main(): Promise<void> {
 
   const model = await models.load(modelDir);
   if (recalibrate > 0) {
-    recalibrateBatchNorm(model, reviewSource(encode(held.train), held.train.map((r) => r.label)), batchSize, recalibrate, seed);
+    const train = trainingReviews(encode(held.train), held.train.map((r) => r.label), batchSize, saved.maxLength, seed);
+    await callbacks.recalibrateBatchNorm(model, train, recalibrate);
   }
-  const result = evaluateSource(model, reviewSource(encode(test), test.map((r) => r.label)), 64, 'test');
+  const [loss, accuracy] = await model.evaluate(reviewBatches(encode(test), test.map((r) => r.label), 64));
+  const result = { loss, accuracy };
   console.log(JSON.stringify({ model: modelDir, recalibratedOverBatches: recalibrate, test: { ...result, examples: test.length } }, null, 2));
 }
 

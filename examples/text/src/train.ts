@@ -13,16 +13,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fromTypedArray, models, useBackend, setSeed } from 'gradlab';
+import { callbacks, fromTypedArray, models, useBackend, setSeed } from 'gradlab';
 import {
-  describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
+  EpochRecorder, describeMachine, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
   parseCli, saveRun, stepDecay, usage,
 } from '@gradlab/example-common';
 import type { CliSpec, RunResults } from '@gradlab/example-common';
 import { loadReviews, reviewsFile, splitReviews } from './imdb.js';
 import type { Review } from './imdb.js';
 import { Vocabulary, tokenize } from './tokenizer.js';
-import { reviewSource } from './source.js';
+import { reviewBatches, trainingReviews } from './source.js';
 import { buildModel } from './model.js';
 
 const TARGET = 0.85;
@@ -100,28 +100,29 @@ async function main(): Promise<void> {
   };
 
   const started = Date.now();
-  results.epochs = await fitSource(model, reviewSource(trainSeqs, train.map((r) => r.label)), {
-    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate,
-    learningRate: stepDecay(s.lr, s.lrDecay),
-    validation: val.length ? reviewSource(valSeqs, val.map((r) => r.label)) : undefined,
-    onEpochEnd: (record) => {
-      results.epochs.push(record);
-      results.secondsPerEpoch = meanEpochSeconds(results.epochs);
-      results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
-      save();
-    },
+  const trainData = trainingReviews(trainSeqs, train.map((r) => r.label), s.batchSize, s.maxLength, s.seed);
+  const recorder = new EpochRecorder((_record, all) => {
+    results.epochs = [...all];
+    results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+    results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+    save();
+  });
+  const fitCallbacks: callbacks.Callback[] = [new callbacks.LearningRateScheduler(stepDecay(s.lr, s.lrDecay)), recorder];
+  if (s.recalibrate > 0) fitCallbacks.unshift(new callbacks.BatchNormRecalibration(trainData, s.recalibrate));
+  await model.fit(trainData, {
+    epochs: s.epochs, callbacks: fitCallbacks,
+    validationData: val.length ? reviewBatches(valSeqs, val.map((r) => r.label), s.batchSize) : undefined,
   });
   results.totalSeconds = (Date.now() - started) / 1000;
-  results.secondsPerEpoch = meanEpochSeconds(results.epochs);
-  results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
 
-  const evaluation = evaluateSource(model, reviewSource(testSeqs, test.map((r) => r.label)), 64, 'test');
+  const [testLoss, testAccuracy] = await model.evaluate(reviewBatches(testSeqs, test.map((r) => r.label), 64));
+  const evaluation = { loss: testLoss, accuracy: testAccuracy };
   results.test = { loss: evaluation.loss, accuracy: evaluation.accuracy, examples: test.length };
   results.target.reached = evaluation.accuracy >= results.target.accuracy;
   save(true);
   console.log(`test accuracy ${(100 * evaluation.accuracy).toFixed(2)}% on ${test.length} reviews ` +
     `(target ${(100 * results.target.accuracy).toFixed(0)}%): ${results.target.reached ? 'reached' : 'NOT reached'}`);
-  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
+  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch!.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
 
   // 3. Save the model and its vocabulary, load both back, score one review.
   await model.save(s.model);

@@ -157,3 +157,13 @@ test('a dataset over a large generator stays lazy through shuffle, batch and pre
   expect(yielded()).toBeLessThan(100 + 4 * 32 + 2);
   await it.return?.(undefined);
 });
+
+test('bucketBySequenceLength joins the buckets\' remainders so that no batch holds a lone example', async () => {
+  const lengths = [2, 9, 3, 8, 1];
+  const ds = Dataset.fromArray(lengths.map((n, i) => ({ x: Float32Array.from({ length: n }, () => 1), y: i })));
+  // Bucket 0 emits [0, 2]; at the end bucket 0 holds [4] and bucket 1 [1, 3]: joined, [4, 1, 3], one batch of the largest size, 3.
+  const batches = await ds.bucketBySequenceLength((e) => (e.x as Float32Array).length, [5], [2, 3]).toArray();
+  expect(batches.map((b) => values(b, 'y'))).toEqual([[0, 2], [4, 1, 3]]);
+  expect(batches[1].mask!.shape).toEqual([3, 9]);
+  expect((await ds.bucketBySequenceLength((e) => (e.x as Float32Array).length, [5], [2, 3], { dropRemainder: true }).toArray()).length).toBe(1);
+});

@@ -18,6 +18,7 @@
 import { Random, Tensor, fromTypedArray, globalRandom } from '@gradlab/tensor';
 import { stackExamples } from './batching.js';
 import type { Batch, BatchOptions, Example } from './batching.js';
+import { batchBounds } from './bounds.js';
 
 type AnyIterator<T> = Iterator<T> | AsyncIterator<T>;
 type Source<T> = () => AnyIterator<T>;
@@ -243,12 +244,15 @@ export class Dataset<T> implements AsyncIterable<T> {
    * tf.data's bucket_by_sequence_length: examples go to a bucket by their length (bucket i holds lengths
    * in [boundaries[i−1], boundaries[i]) ); a bucket that reaches its batch size is emitted as a batch
    * padded to its own longest sequence, so a batch of short reviews is not padded to the longest review.
-   * What is left in the buckets at the end is emitted last. batchSizes has one more entry than
-   * boundaries (the last bucket is [last boundary, ∞)).
+   * What is left in the buckets at the end is emitted last: tf.data emits each bucket's remainder on
+   * its own, which can make a batch of one example (that BatchNormalization cannot train on); here the
+   * remainders are joined in bucket order and cut by the largest batch size, a lone last example joining
+   * the batch before it, as batch() does. With dropRemainder they are dropped. batchSizes has one more
+   * entry than boundaries (the last bucket is [last boundary, ∞)).
    */
   bucketBySequenceLength(
     this: Dataset<Example>, lengthOf: (e: Example) => number, boundaries: readonly number[], batchSizes: readonly number[],
-    options: BatchOptions = {},
+    options: BatchOptions & { dropRemainder?: boolean } = {},
   ): Dataset<Batch> {
     if (typeof lengthOf !== 'function') throw argumentError('bucketBySequenceLength', `lengthOf must be a function, got ${String(lengthOf)}`);
     if (!boundaries.every((b, i) => Number.isFinite(b) && (i === 0 || b > boundaries[i - 1]))) {
@@ -269,7 +273,10 @@ export class Dataset<T> implements AsyncIterable<T> {
           buckets[b] = [];
         }
       }
-      for (const rest of buckets) if (rest.length > 0) yield await stackExamples(rest, options);
+      if (options.dropRemainder) return;
+      const rest = buckets.flat();
+      const size = Math.max(...batchSizes);
+      for (const [start, end] of batchBounds(rest.length, size)) yield await stackExamples(rest.slice(start, end), options);
     }).call(this));
   }
 

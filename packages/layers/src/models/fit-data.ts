@@ -10,6 +10,7 @@
  */
 import { Random, Tensor, fromTypedArray, gather, globalRandom } from '@gradlab/tensor';
 import type { Dataset } from '../data/dataset.js';
+import { batchBounds } from '../data/bounds.js';
 import type { Batch } from '../data/batching.js';
 
 /** Rows of a whole-dataset tensor, as a batch. */
@@ -18,21 +19,7 @@ export function takeRows(t: Tensor, rows: Int32Array): Tensor { return gather(t,
 /** The row numbers start, start+1, …, end−1. */
 export function range(start: number, end: number): Int32Array { return Int32Array.from({ length: end - start }, (_, i) => start + i); }
 
-/**
- * The [start, end) rows of each training batch. A last batch of a single example joins the batch
- * before it (33 examples at batch size 32 train as one batch of 33): BatchNormalization cannot
- * normalise one example in training, and Keras users expect such an epoch to complete.
- */
-export function batchBounds(count: number, batchSize: number): Array<[number, number]> {
-  const bounds: Array<[number, number]> = [];
-  for (let start = 0; start < count; start += batchSize) bounds.push([start, Math.min(count, start + batchSize)]);
-  const last = bounds[bounds.length - 1];
-  if (bounds.length > 1 && batchSize > 1 && last[1] - last[0] === 1) {
-    bounds.pop();
-    bounds[bounds.length - 1][1] = count;
-  }
-  return bounds;
-}
+export { batchBounds };
 
 /** Whole-dataset tensors, their rows cut into batches. */
 export interface TensorData { x: Tensor; y: Tensor; sampleWeight?: Tensor; rows: Int32Array }
