@@ -5,8 +5,8 @@
  *   pnpm example:image --size 64        # the article's 64×64×3 input, each batch resized on the fly
  *   pnpm example:image --quick          # CI: 2,000 images, one epoch, fails below 65% test accuracy
  *
- * Writes docs/results/image.json and image.svg (the learning curves), saves the trained model under
- * examples/image/model/, then loads it back and classifies one test image.
+ * Writes runs/image/image.json and image.svg (the learning curves; --out docs/results for the docs'
+ * figures), saves the trained model in runs/image/model/, then loads it back and classifies one test image.
  */
 import * as path from 'node:path';
 import { Dataset, callbacks, fromTypedArray, models, useBackend, setSeed, Random } from 'gradlab';
@@ -26,8 +26,8 @@ const QUICK_TARGET = 0.65;
 const spec: CliSpec<{ size: number; testSubset: number; model: string; lr: number; lrDecay: number }> = {
   name: 'image',
   description: "The article's CNN + BatchNorm on Fashion-MNIST (Debian's dataset-fashion-mnist).",
-  defaults: { epochs: 8, lr: 0.001, lrDecay: 0.75, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0, size: 28, testSubset: 0, model: 'examples/image/model' },
-  quick: { recalibrate: 20, epochs: 1, subset: 2000, testSubset: 1000, out: '.tmp/examples', model: '.tmp/examples/image-model' },
+  defaults: { epochs: 8, lr: 0.001, lrDecay: 0.75, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'runs/image', recalibrate: 0, size: 28, testSubset: 0, model: 'runs/image/model' },
+  quick: { recalibrate: 20, epochs: 1, subset: 2000, testSubset: 1000, out: 'runs/image', model: 'runs/image/model-quick' },
   extra: {
     size: { type: 'string', description: 'side of the square input; 64 is the article’s (resized per batch)' },
     testSubset: { type: 'string', description: 'evaluate on the first N test images (0: all 10,000)' },

