@@ -6,7 +6,7 @@ import { Sequential } from '../src/models/sequential.js';
 import { SGD } from '../src/optimizers/index.js';
 import { Dataset } from '../src/data/dataset.js';
 import type { Batch } from '../src/data/batching.js';
-import { binaryCrossentropy } from '../src/losses.js';
+import { binaryCrossentropy, sparseCategoricalCrossentropy } from '../src/losses.js';
 import { data, model, values } from './save-helpers.js';
 
 function compiled(seed = 1, lr = 0.05): Sequential {
@@ -157,4 +157,29 @@ test('a masked sequence batch from Dataset.batch trains an LSTM; padding does no
   expect(Number.isFinite(alone)).toBe(true);
   const h = await m.fit(Dataset.fromArray([...short, seq(6, 0)]).batch(3), { epochs: 2, verbose: 0 });
   expect(h.history.loss.every(Number.isFinite)).toBe(true);
+});
+
+test('no silent no-op training: an unbuilt model has no parameters to give, an optimizer refuses an empty list', async () => {
+  const unbuilt = new Sequential([layers.Dense(4), layers.Dense(2, { activation: 'softmax' })]);
+  expect(() => unbuilt.parameters()).toThrow(/parameters\(\): the model is not built yet, so it has no weights; give the first layer an inputShape/);
+  expect(() => new SGD([])).toThrow(/SGD: given no parameters to update \(an empty list\)\. If they come from model\.parameters\(\), build the model first/);
+  expect(() => new SGD({ lr: 0.1 }).step()).toThrow(/SGD: step\(\) has no parameters to update/);
+  // Compiled before it is built, the model gets its weights into the optimizer at the first batch, and trains.
+  const { x, y } = data(32);
+  unbuilt.compile({ optimizer: new SGD({ lr: 0.5 }), loss: 'sparse_categorical_crossentropy' });
+  const h = await unbuilt.fit(x, y, { epochs: 3, batchSize: 32, verbose: 0, shuffle: false });
+  expect(unbuilt.optimizer!.params.length).toBe(4);
+  expect(h.history.loss[2]).toBeLessThan(h.history.loss[0]);
+  // The PyTorch-style loop on a built model trains too (the loss after 20 steps is below the first).
+  const built = new Sequential([layers.Dense(8, { activation: 'relu', inputShape: [3] }), layers.Dense(2, { activation: 'softmax' })]);
+  const opt = new SGD(built.parameters(), { lr: 0.5 });
+  const losses: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const loss = sparseCategoricalCrossentropy(built.call(asVariable(x), { training: true }), y);
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+    losses.push(loss.item());
+  }
+  expect(losses[19]).toBeLessThan(losses[0] * 0.9);
 });

@@ -179,6 +179,18 @@ export class Sequential extends Layer {
 
   call(x: Variable, options: CallOptions = {}): Variable { return this.runLayers(asVariable(x), options); }
 
+  /**
+   * The trainable weights, as PyTorch's model.parameters(). An unbuilt model has none yet, and an
+   * optimizer made from that empty list would train nothing without a word, so this throws instead.
+   */
+  override parameters(): Variable[] {
+    if (!this.built) {
+      throw layerError(this, 'parameters(): the model is not built yet, so it has no weights; give the first layer an inputShape ' +
+        '(layers.Dense(10, { inputShape: [784] })) or call the model on a batch first (model.call(x))');
+    }
+    return super.parameters();
+  }
+
   // ---- compile and the loss ----------------------------------------------------------------------
 
   compile(args: CompileArgs): void {
@@ -230,7 +242,8 @@ export class Sequential extends Layer {
 
   private requireCompiled(): { loss: Loss; optimizer: Optimizer } {
     if (!this.loss || !this.optimizer) throw layerError(this, 'the model must be compiled first: model.compile({ optimizer, loss })');
-    if (this.optimizer.params.length === 0) this.optimizer.params = this.parameters();
+    // An unbuilt model has no weights yet: the optimizer gets them once the first batch has built it.
+    if (this.optimizer.params.length === 0 && this.built) this.optimizer.params = this.parameters();
     return { loss: this.loss, optimizer: this.optimizer };
   }
 

@@ -69,8 +69,15 @@ export abstract class Optimizer {
   protected readonly slots = new Map<Variable, Map<string, Tensor>>();
 
   constructor(paramsOrOptions: ParamsOrOptions<OptimizerOptions>, options: OptimizerOptions, defaultLr: number) {
-    if (isIterable(paramsOrOptions)) this.params = [...paramsOrOptions];
     const name = this.constructor.name;
+    if (isIterable(paramsOrOptions)) {
+      this.params = [...paramsOrOptions];
+      // An empty list would make every step() a silent no-op: the usual cause is an unbuilt model.
+      if (this.params.length === 0) {
+        throw new Error(`${name}: given no parameters to update (an empty list). If they come from model.parameters(), build the ` +
+          'model first (give its first layer an inputShape, or call it on a batch); or make the optimizer without them and compile() a model with it');
+      }
+    }
     this.lr = options.lr ?? defaultLr;
     checkOption(name, 'lr', this.lr, (v) => v > 0, 'a positive finite number');
     for (const key of ['clipNorm', 'globalClipNorm', 'clipValue'] as const) {
@@ -86,6 +93,9 @@ export abstract class Optimizer {
 
   /** One update of every parameter that has a gradient, after clipping (Keras's order: global norm, norm, value). */
   step(): void {
+    if (this.params.length === 0) {
+      throw new Error(`${this.constructor.name}: step() has no parameters to update; pass them (new ${this.constructor.name}(model.parameters(), …)) or compile() a model with this optimizer`);
+    }
     checkOption(this.constructor.name, 'lr', this.lr, (v) => v > 0, 'a positive finite number'); // schedules set it
     if (this.globalClipNorm !== undefined) clipGradNorm(this.params, this.globalClipNorm);
     this.iterations++;
