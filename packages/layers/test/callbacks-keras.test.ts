@@ -140,6 +140,25 @@ test('BackupAndRestore: an interrupted run, started again, resumes after its las
   expect(existsSync(backupDir)).toBe(false); // training completed: the backup is deleted
 });
 
+test('BackupAndRestore restores Adam\'s moments and step count: the resumed run ends where the whole one did', async () => {
+  const { x, y } = data(48);
+  const adam = (seed: number): Sequential => {
+    const m = model(8, seed);
+    m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+    return m;
+  };
+  const options = { epochs: 3, batchSize: 16, shuffle: false, verbose: 0 as const };
+  const whole = adam(1);
+  await whole.fit(x, y, options);
+  const backupDir = path.join(dir, 'backup-adam');
+  const crash = new callbacks.LambdaCallback({ onEpochEnd: (e) => { if (e === 0) throw new Error('killed'); } });
+  await expect(adam(1).fit(x, y, { ...options, callbacks: [new callbacks.BackupAndRestore(backupDir), crash] })).rejects.toThrow('killed');
+  const resumed = adam(5);
+  await resumed.fit(x, y, { ...options, callbacks: [new callbacks.BackupAndRestore(backupDir)] });
+  expect(resumed.optimizer!.iterations).toBe(whole.optimizer!.iterations);
+  expect(values(resumed)).toEqual(values(whole));
+});
+
 test('CSVLogger writes a header and one row per epoch, as each epoch ends', async () => {
   const { x, y } = data(32);
   const file = path.join(dir, 'log.csv');

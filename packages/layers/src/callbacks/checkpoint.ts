@@ -6,12 +6,15 @@
  *                     to a folder named by a template: 'ckpt/epoch-{epoch:02d}-{val_loss:.3f}'.
  *   BackupAndRestore: keep the last finished epoch in backupDir; a run that was interrupted (killed,
  *                     crashed) and is started again with the same callback resumes after that epoch with
- *                     its weights. The backup is removed when training completes (deleteCheckpoint).
+ *                     its weights and its optimizer's state (Adam's moments and step count). The backup
+ *                     is removed when training completes (deleteCheckpoint).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Callback, CallbackModel, Logs } from '../callbacks.js';
 import { Monitor } from './monitor.js';
+import { readOptimizerState, writeOptimizerState } from './optimizer-file.js';
+import type { OptimizerState } from '../optimizers/optimizer.js';
 import type { MonitorMode } from './monitor.js';
 
 /**
@@ -107,14 +110,18 @@ export class BackupAndRestore implements Callback {
     return state;
   }
 
-  /** Resume: put back the weights of the last finished epoch and start after it. */
+  /** Resume: put back the weights and optimizer state of the last finished epoch, and start after it. */
   async onTrainBegin(): Promise<void> {
     const model = this.model;
     if (!model?.loadWeights) throw new Error('BackupAndRestore: the model cannot load weights (no loadWeights method)');
     saver('BackupAndRestore', model);
     const state = await this.readState();
     if (!state) return;
-    await model.loadWeights(path.join(this.backupDir, state.folder));
+    const folder = path.join(this.backupDir, state.folder);
+    await model.loadWeights(folder);
+    const optimizerState = await readOptimizerState(folder);
+    const optimizer = model.optimizer as (CallbackModel['optimizer'] & { loadState?(s: OptimizerState): void }) | undefined;
+    if (optimizerState && optimizer?.loadState) optimizer.loadState(optimizerState);
     model.resumeEpoch = state.epoch + 1;
   }
 
@@ -125,6 +132,8 @@ export class BackupAndRestore implements Callback {
   async onEpochEnd(epoch: number): Promise<void> {
     const folder = `epoch-${epoch}`;
     await saver('BackupAndRestore', this.model)(path.join(this.backupDir, folder));
+    const optimizer = this.model?.optimizer as (CallbackModel['optimizer'] & { state?(): OptimizerState }) | undefined;
+    if (optimizer?.state) await writeOptimizerState(path.join(this.backupDir, folder), optimizer.state());
     const previous = await this.readState();
     const temporary = path.join(this.backupDir, `${STATE_FILE}.tmp-${process.pid}`);
     await fs.writeFile(temporary, JSON.stringify({ epoch, folder } satisfies BackupState));

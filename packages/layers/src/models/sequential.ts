@@ -397,6 +397,7 @@ export class Sequential extends Layer {
     history.params = { epochs, steps: train.steps, verbose: options.verbose ?? 'auto' };
     this.stopTraining = false;
     this.resumeEpoch = undefined;
+    this.requireCompiled(); // a model built by the data's checks hands its weights to the optimizer now
     for (const cb of callbacks) cb.setModel?.(this);
     for (const cb of callbacks) await cb.onTrainBegin?.({});
     // BackupAndRestore may have put back an interrupted run's weights and set the epoch to go on from.

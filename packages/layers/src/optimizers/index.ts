@@ -10,7 +10,7 @@ import { Adam } from './adam.js';
 import { RMSprop } from './rmsprop.js';
 
 export { Optimizer, clipGradNorm } from './optimizer.js';
-export type { OptimizerOptions } from './optimizer.js';
+export type { OptimizerOptions, OptimizerState } from './optimizer.js';
 export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
 export { Adam } from './adam.js';
