@@ -1,6 +1,6 @@
 import { Variable } from '@gradlab/autograd';
-import { Tensor, tensor, randn } from '@gradlab/tensor';
-import { SGD, Adam, RMSprop, Optimizer, clipGradNorm, getOptimizer } from '../src/optimizers/index.js';
+import { Tensor, fromTypedArray, tensor, randn } from '@gradlab/tensor';
+import { SGD, Adam, AdamW, RMSprop, Optimizer, clipGradNorm, getOptimizer } from '../src/optimizers/index.js';
 
 const param = (values: number[], dtype: 'float32' | 'float64' = 'float64'): Variable =>
   new Variable(tensor(values, { dtype }), { requiresGrad: true });
@@ -220,5 +220,25 @@ describe('common machinery', () => {
     expect(() => new RMSprop({ rho: -1 })).toThrow(/RMSprop: rho must be in \[0, 1\), got -1/);
     expect(() => new Adam({ clipNorm: 0 })).toThrow(/Adam: clipNorm must be a positive/);
     expect(() => getOptimizer('constructor')).toThrow(/unknown optimizer 'constructor'/);
+  });
+});
+
+describe('AdamW', () => {
+  test('one step is Adam\'s step on the weights shrunk by lr·weightDecay (decoupled decay)', () => {
+    const start = [0.5, -1.25, 2];
+    const grad = [0.1, -0.3, 0.05];
+    const w = new Variable(fromTypedArray(Float32Array.from(start), [3]));
+    const opt = new AdamW([w], { lr: 0.01, weightDecay: 0.1 });
+    w.grad = fromTypedArray(Float32Array.from(grad), [3]);
+    opt.step();
+    // Adam's first step by hand (m = (1 − β1)g, v = (1 − β2)g², α = lr·√(1 − β2)/(1 − β1)) from w·(1 − lr·λ).
+    const expected = start.map((v, i) => {
+      const m = 0.1 * grad[i], s = 0.001 * grad[i] ** 2, alpha = 0.01 * Math.sqrt(1 - 0.999) / (1 - 0.9);
+      return v * (1 - 0.01 * 0.1) - alpha * m / (Math.sqrt(s) + 1e-7);
+    });
+    Array.from(w.data.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 6));
+    expect(new AdamW().weightDecay).toBe(0.004);
+    expect(getOptimizer('adamw')).toBeInstanceOf(AdamW);
+    expect(() => new AdamW({ weightDecay: -1 })).toThrow(/AdamW: weightDecay must be a non-negative finite number, got -1/);
   });
 });

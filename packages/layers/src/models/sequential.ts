@@ -22,7 +22,7 @@ import { datasetEpochs, limited, range, takeRows, tensorBatches, tensorEpochs } 
 import type { EpochSource } from './fit-data.js';
 import { Embedding } from '../layers/embedding.js';
 import type { Metric, MetricCount } from '../metrics.js';
-import { Adam, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
+import { Adam, AdamW, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
 import type { Callback, Logs } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
@@ -85,7 +85,7 @@ export interface EvaluateOptions {
   steps?: number;
 }
 
-const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optimizer> = { SGD, Adam, RMSprop };
+const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optimizer> = { SGD, Adam, AdamW, RMSprop };
 
 /** The function giving a layer's pre-activation output, if it has one (Dense, Conv2D and Activation do). */
 function logitsOf(layer: Layer): ((x: Variable) => Variable) | null {
