@@ -26,7 +26,7 @@ import { allocate, formatShape, fromTypedArray, sizeOf, withAllocationBudget } f
 import type { Tensor } from '@gradlab/tensor';
 import type { Layer } from '../layer.js';
 import { layerFromConfig } from '../layers/registry.js';
-import type { Sequential } from './sequential.js';
+import { Model } from './model.js';
 import { FORMAT, FORMAT_VERSION, MAX_MODEL_FILE_BYTES, MODEL_FILE, crc32, describeEntry, parseModelFile, sealModelFile } from './model-file.js';
 import type { ModelFile, SavedLayer, WeightEntry } from './model-file.js';
 import { freshId, readFileInFolder, removeLeftovers, replaceFile, withFolderLock, writeNewFile } from './files.js';
@@ -40,12 +40,12 @@ export type { ModelFile, WeightEntry } from './model-file.js';
 // ---- saving --------------------------------------------------------------------------------------
 
 /** Every layer's weights (parameters, then buffers such as BatchNorm's moving statistics), in model order. */
-function weightsOf(model: Sequential): Array<{ layer: Layer; index: number; name: string; value: Tensor }> {
+function weightsOf(model: Model): Array<{ layer: Layer; index: number; name: string; value: Tensor }> {
   return model.layers.flatMap((layer, index) => [...layer.stateDict()].map(([name, value]) => ({ layer, index, name, value })));
 }
 
 /** Write model.json and its weights file into `dir` (created if needed), as one atomic step. */
-export async function saveModel(model: Sequential, dir: string): Promise<void> {
+export async function saveModel(model: Model, dir: string): Promise<void> {
   if (!model.built) {
     throw new Error(`save: model '${model.name}' is not built yet (no weights); give the first layer an inputShape or call the model on data first`);
   }
@@ -109,7 +109,7 @@ function buildWithin<T>(file: ModelFile, source: string, make: () => T): T {
  * weight is read. Layers are matched by position, as Keras's load_weights does, so a rebuilt model
  * whose automatic names differ (dense_3 instead of dense) still loads. Returns each entry's state name.
  */
-function matchManifest(model: Sequential, file: ModelFile, source: string): string[] {
+function matchManifest(model: Model, file: ModelFile, source: string): string[] {
   const fail = (message: string): never => { throw new Error(`models.load: ${source} does not fit model '${model.name}': ${message}`); };
   const savedLayers = (file.model.config.layers as SavedLayer[] | undefined) ?? [];
   if (savedLayers.length !== model.layers.length) {
@@ -165,7 +165,7 @@ async function readWeights(dir: string, manifest: ModelFile['weights']): Promise
 }
 
 /** Check the saved weights against `model`, read them, and load them all at once. */
-async function fillWeights(model: Sequential, file: ModelFile, dir: string): Promise<void> {
+async function fillWeights(model: Model, file: ModelFile, dir: string): Promise<void> {
   const source = path.join(dir, file.weights.file);
   const names = matchManifest(model, file, source);
   const values = await readWeights(dir, file.weights);
@@ -173,7 +173,7 @@ async function fillWeights(model: Sequential, file: ModelFile, dir: string): Pro
 }
 
 /** Load the weights saved in `dir` into an existing model of the same architecture (Keras's load_weights). */
-export async function loadWeights(model: Sequential, dir: string): Promise<void> {
+export async function loadWeights(model: Model, dir: string): Promise<void> {
   const file = await readModelFile(dir);
   const shape = file.model.buildInputShape;
   if (!model.built && shape) buildWithin(file, path.join(dir, MODEL_FILE), () => model.build(shape));
@@ -181,15 +181,15 @@ export async function loadWeights(model: Sequential, dir: string): Promise<void>
 }
 
 /** Rebuild the model saved in `dir`: its layers, its weights and (if it was compiled) its training setup. */
-export async function load(dir: string): Promise<Sequential> {
+export async function load(dir: string): Promise<Model> {
   const file = await readModelFile(dir);
   const source = path.join(dir, MODEL_FILE);
   const model = buildWithin(file, source, () => {
     const built = layerFromConfig(file.model);
-    if (built.className !== 'Sequential') throw new Error(`the model is a ${built.className}; load() rebuilds Sequential models`);
+    if (!(built instanceof Model)) throw new Error(`the file describes a ${built.className}, not a model (Sequential or a registered Model subclass)`);
     const shape = file.model.buildInputShape;
     if (!built.built && shape) built.build(shape);
-    return built as Sequential;
+    return built;
   });
   await fillWeights(model, file, dir);
   if (file.trainingConfig) {
