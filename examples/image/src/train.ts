@@ -115,6 +115,8 @@ async function main(): Promise<void> {
     epochs: s.epochs, validationData: imageDataset(train, valRows, s.size, s.batchSize), callbacks: fitCallbacks,
   });
   results.totalSeconds = (Date.now() - started) / 1000;
+  results.secondsPerEpoch = meanEpochSeconds(results.epochs); // 0 when no epoch ran (--epochs 0)
+  results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
 
   const [testLoss, testAccuracy] = await model.evaluate(imageDataset(test, testRows, s.size, 100));
   const evaluation = { loss: testLoss, accuracy: testAccuracy };
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
   save(true);
   console.log(`test accuracy ${(100 * evaluation.accuracy).toFixed(2)}% on ${testRows.length} images ` +
     `(target ${(100 * results.target.accuracy).toFixed(0)}%): ${results.target.reached ? 'reached' : 'NOT reached'}`);
-  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch!.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
+  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
 
   // Save, load back, and classify one test image — what a user of the trained model does.
   await model.save(s.model);

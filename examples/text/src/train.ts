@@ -114,6 +114,8 @@ async function main(): Promise<void> {
     validationData: val.length ? reviewBatches(valSeqs, val.map((r) => r.label), s.batchSize) : undefined,
   });
   results.totalSeconds = (Date.now() - started) / 1000;
+  results.secondsPerEpoch = meanEpochSeconds(results.epochs); // 0 when no epoch ran (--epochs 0)
+  results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
 
   const [testLoss, testAccuracy] = await model.evaluate(reviewBatches(testSeqs, test.map((r) => r.label), 64));
   const evaluation = { loss: testLoss, accuracy: testAccuracy };
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
   save(true);
   console.log(`test accuracy ${(100 * evaluation.accuracy).toFixed(2)}% on ${test.length} reviews ` +
     `(target ${(100 * results.target.accuracy).toFixed(0)}%): ${results.target.reached ? 'reached' : 'NOT reached'}`);
-  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch!.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
+  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU); results in ${resultsFile}, curves in ${plotFile}`);
 
   // 3. Save the model and its vocabulary, load both back, score one review.
   await model.save(s.model);
