@@ -42,10 +42,7 @@ export class Sequential extends Model {
   /** Append a layer. If the model knows its input shape (the first layer's inputShape), it builds at once. */
   add(layer: Layer): this {
     if (!(layer instanceof Layer)) throw new Error(`${this.name} (Sequential): add() expects a layer, got ${String(layer)}`);
-    if (this.layers.some((l) => l.name === layer.name)) {
-      throw layerError(this, `all layers must have unique names; '${layer.name}' is already in the model`);
-    }
-    this.track(layer);
+    this.track(layer); // refuses a second layer of the same name
     if (this.layers.length === 1 && layer.batchInputShape) this.build(layer.batchInputShape);
     else if (this.built) this.buildLayer(layer, this.outputShapes[this.outputShapes.length - 1] ?? this.builtInputShape!);
     return this;
@@ -119,7 +116,7 @@ export class Sequential extends Model {
     };
   }
 
-  // ---- summary, config, save ---------------------------------------------------------------------
+  // ---- summary -----------------------------------------------------------------------------------
 
   /** Print Keras's summary table (through printFn, default console.log) and return it as a string. */
   summary(options: { printFn?: (line: string) => void } = {}): string {
@@ -135,8 +132,6 @@ export class Sequential extends Model {
     (options.printFn ?? console.log)(text);
     return text;
   }
-
-
 }
 
 registerLayer('Sequential', (config) => {
