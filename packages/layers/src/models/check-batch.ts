@@ -91,9 +91,14 @@ export function exampleWeights(
   if (sampleWeight && !(sampleWeight.rank === 1 && sampleWeight.shape[0] === rows)) {
     throw new Error(`${op}: sampleWeight ${formatShape(sampleWeight.shape)} must hold one weight per example, [${rows}]`);
   }
-  const weights = sampleWeight ? Float32Array.from(sampleWeight.dataSync()) : new Float32Array(rows).fill(1);
+  const hostValues = (t: Tensor, name: string): TypedArray => {
+    const values = readable(t);
+    if (values === null) throw new Error(`${op}: ${name} is still being computed on the device; weights need host values (make the batch's tensors on the host)`);
+    return values;
+  };
+  const weights = sampleWeight ? Float32Array.from(hostValues(sampleWeight, 'sampleWeight')) : new Float32Array(rows).fill(1);
   if (classWeight) {
-    classesOf(y.dataSync(), y.shape).forEach((c, r) => {
+    classesOf(hostValues(y, 'y (for classWeight)'), y.shape).forEach((c, r) => {
       const w = classWeight[c];
       if (w === undefined) throw new Error(`${op}: classWeight has no weight for class ${c} (at row ${r}); give one for every class`);
       weights[r] *= w;
