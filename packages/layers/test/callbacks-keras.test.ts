@@ -50,7 +50,7 @@ test('ReduceLROnPlateau: patience, factor, cooldown and minLr, as Keras counts t
   const losses = [1, 0.9, 0.95, 0.93, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9, 0.91];
   const logged: number[] = [];
   const after: number[] = [];
-  losses.forEach((v, e) => { const logs = { val_loss: v }; cb.onEpochEnd(e, logs); logged.push(logs.learning_rate as number); after.push(optimizer.lr); });
+  losses.forEach((v, e) => { const logs: Record<string, number> = { val_loss: v }; cb.onEpochEnd(e, logs); logged.push(logs.learning_rate as number); after.push(optimizer.lr); });
   // Keras's order: a cooldown epoch first counts the cooldown down (and clears wait), then counts itself
   // if the cooldown is over. e2, e3 do not improve on 0.9: reduce at e3; e4 (cooldown, improves); e5,
   // e6: reduce at e6; e7 (cooldown ends, counts 1), e8: reduce at e8 to max(0.125, 0.2) = 0.2; the floor holds.
@@ -110,7 +110,7 @@ test('ModelCheckpoint is atomic: killed mid-save, the folder loads as the previo
     expect(stderr).toBe('');
     const announced = [...out.matchAll(/^saving (\S+)$/gm)].map((m) => Number(m[1]));
     const loaded = await load(dir);
-    const sum = [...loaded.stateDict().values()].reduce((a, t) => a + t.dataSync().reduce((s, v) => s + v, 0), 0);
+    const sum = [...loaded.stateDict().values()].reduce((a, t) => a + Array.from(t.dataSync()).reduce((s, v) => s + v, 0), 0);
     // The folder holds one of the last two checkpoints announced (the last completed or the one in flight).
     expect(announced.slice(-2).some((s) => Math.abs(s - sum) <= 1e-9 * Math.max(1, Math.abs(s)))).toBe(true);
   }

@@ -51,6 +51,9 @@ test('a subclassed model trains with compile/fit, evaluates, saves, and loads ba
   const [a, b] = [await model.predict(x), await loaded.predict(x)];
   expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
   expect(await loaded.evaluate(x, y)).toEqual([loss, accuracy]); // compiled again from the saved settings
+  const table = loaded.summary({ printFn: () => undefined });
+  expect(table).toMatch(/multiple/); // a subclassed model's layer shapes are unknown without running it, as in Keras
+  expect(table).toContain(`Total params: ${loaded.countParams().total.toLocaleString('en-US')}`);
 });
 
 test('a subclassed model without call() says what to write', async () => {

@@ -16,7 +16,8 @@
  */
 import { Variable, asVariable, noGrad } from '@gradlab/autograd';
 import { Tensor, concat, formatShape, zeros } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, formatSymbolicShape, layerError } from '../layer.js';
+import { formatSummary } from './summary.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import type { Module } from '../module.js';
 import { getLoss, lossFromName } from '../losses.js';
@@ -480,7 +481,29 @@ export class Model extends Layer {
     return outputs.length === 1 ? outputs[0] : concat(outputs, 0);
   }
 
-  // ---- config, save ------------------------------------------------------------------------------
+  // ---- summary, config, save ---------------------------------------------------------------------
+
+  /** Each tracked layer's output shape when the model knows it (Sequential does), else null. */
+  protected layerOutputShapes(): SymbolicShape[] | null { return null; }
+
+  /**
+   * Print Keras's summary table (through printFn, default console.log) and return it as a string. A
+   * subclassed model does not know its layers' output shapes without running them: "multiple", as Keras.
+   */
+  summary(options: { printFn?: (line: string) => void } = {}): string {
+    if (!this.built) {
+      throw layerError(this, 'this model has not yet been built; give the first layer an inputShape, or call the model on a batch of data');
+    }
+    const shapes = this.layerOutputShapes();
+    const rows = this.layers.map((layer, i) => ({
+      layer: `${layer.name} (${layer.className})`,
+      outputShape: shapes ? formatSymbolicShape(shapes[i]) : 'multiple',
+      params: layer.countParams().total,
+    }));
+    const text = formatSummary(this.name, rows, this.countParams()).join('\n');
+    (options.printFn ?? console.log)(text);
+    return text;
+  }
 
   override getConfig(): Record<string, unknown> {
     return { name: this.name, layers: this.layers.map((l) => ({ className: l.className, config: l.getConfig() })) };

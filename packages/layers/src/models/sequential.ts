@@ -10,13 +10,12 @@
  */
 import { Variable, asVariable } from '@gradlab/autograd';
 import type { Tensor } from '@gradlab/tensor';
-import { Layer, formatSymbolicShape, layerError } from '../layer.js';
+import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { lossFromName } from '../losses.js';
 import type { Loss } from '../losses.js';
 import { Embedding } from '../layers/embedding.js';
 import type { BatchExpectations } from './check-batch.js';
-import { formatSummary } from './summary.js';
 import { layerFromConfig, registerLayer } from '../layers/registry.js';
 import { Model } from './model.js';
 
@@ -116,22 +115,8 @@ export class Sequential extends Model {
     };
   }
 
-  // ---- summary -----------------------------------------------------------------------------------
-
-  /** Print Keras's summary table (through printFn, default console.log) and return it as a string. */
-  summary(options: { printFn?: (line: string) => void } = {}): string {
-    if (!this.built) {
-      throw layerError(this, 'this model has not yet been built; give the first layer an inputShape, or call the model on a batch of data');
-    }
-    const rows = this.layers.map((layer, i) => ({
-      layer: `${layer.name} (${layer.className})`,
-      outputShape: formatSymbolicShape(this.outputShapes[i]),
-      params: layer.countParams().total,
-    }));
-    const text = formatSummary(this.name, rows, this.countParams()).join('\n');
-    (options.printFn ?? console.log)(text);
-    return text;
-  }
+  /** Each layer's output shape, known once the model is built (Model.summary prints them). */
+  protected override layerOutputShapes(): SymbolicShape[] | null { return this.built ? this.outputShapes : null; }
 }
 
 registerLayer('Sequential', (config) => {
