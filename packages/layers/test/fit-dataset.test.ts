@@ -183,3 +183,16 @@ test('no silent no-op training: an unbuilt model has no parameters to give, an o
   }
   expect(losses[19]).toBeLessThan(losses[0] * 0.9);
 });
+
+test('a callback that stops training at the first batch still ends the epoch (and closes the dataset)', async () => {
+  const { x, y } = data(64);
+  let closed = false;
+  const batches = Dataset.fromGenerator(async function* () {
+    try { for (const b of await Dataset.fromTensorSlices(x, y).batch(16).toArray()) yield b; } finally { closed = true; }
+  });
+  const m = compiled();
+  const stop = new callbacks.LambdaCallback({ onBatchEnd: () => { m.stopTraining = true; } });
+  const h = await m.fit(batches, { epochs: 3, verbose: 0, callbacks: [stop] });
+  expect(h.epoch).toEqual([0]);
+  expect(closed).toBe(true);
+});

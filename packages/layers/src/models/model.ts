@@ -381,8 +381,10 @@ export class Model extends Layer {
       progress.epochBegin(epoch);
       const totals = new Totals(this.metrics);
       const batches = train.batches();
-      let b = 0;
-      for (let r = await batches.next(); !r.done; r = await batches.next(), b++) {
+      let b = 0; // batches done this epoch
+      for (;;) {
+        const r = await batches.next();
+        if (r.done) break;
         const batch = r.value;
         if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch, true);
         const size = batch.x.shape[0];
@@ -394,17 +396,21 @@ export class Model extends Layer {
         progress.batchEnd(b + 1, logs);
         if (!Number.isFinite(loss) && !warnedNaN && !stopsOnNaN) {
           warnedNaN = true;
-          console.warn(`${this.name} (Sequential): fit: the loss is ${loss} at epoch ${epoch + 1}, batch ${b + 1}, so the weights are ` +
+          console.warn(`${this.name} (${this.className}): fit: the loss is ${loss} at epoch ${epoch + 1}, batch ${b + 1}, so the weights are ` +
             'no longer numbers; training goes on, as in Keras. Lower the learning rate or look for NaN in the data; ' +
             'callbacks: [new callbacks.TerminateOnNaN()] stops at the first such batch');
         }
         for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
-        if (this.stopTraining) break; // as Keras: a callback may stop mid-epoch (TerminateOnNaN); the epoch still ends
+        b++;
+        if (this.stopTraining) {
+          await batches.return?.(); // close the dataset's generators (prefetch, shuffle) before leaving them
+          break; // as Keras: a callback may stop mid-epoch (TerminateOnNaN); the epoch still ends
+        }
       }
       if (b === 0 && !train.ranOut) throw layerError(this, `fit: epoch ${epoch + 1} has no batches (an empty dataset?)`);
       if (train.steps === null) progress.setSteps(b); // learnt from the first pass over a dataset of unknown size
       if (train.ranOut) {
-        console.warn(`${this.name} (Sequential): fit: the dataset ran out of batches in epoch ${epoch + 1} after ${b} of ${train.steps} steps; ` +
+        console.warn(`${this.name} (${this.className}): fit: the dataset ran out of batches in epoch ${epoch + 1} after ${b} of ${train.steps} steps; ` +
           'training stops. Add .repeat() to the dataset, or lower stepsPerEpoch');
         this.stopTraining = true;
         if (b === 0) break;
