@@ -18,7 +18,7 @@ import {
   EpochRecorder, ProgressBar, describeMachine, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, usage,
 } from '@gradlab/example-common';
 import type { CliSpec, RunResults } from '@gradlab/example-common';
-import { bandStatistics, extractFeatures, extractorsByWarp, normalize, padBatch, planCorpus, voicesOf } from './corpus.js';
+import { bandStatistics, extractFeatures, extractorsByWarp, normalize, planCorpus, voicesOf } from './corpus.js';
 import type { Example, PlannedUtterance, Split } from './corpus.js';
 import { ACCENTS, DIGITS, VARIANTS, defaultCacheDir, synthesize } from './synth.js';
 import { parseWav } from './wav.js';
