@@ -9,8 +9,9 @@
  *                    @gradlab/gpu on demand); default: the GRADLAB_BACKEND environment variable, else 'cpu'
  *   --quick          CI mode: small subset, few epochs, and exit 1 unless accuracy is well above chance
  *   --recalibrate N  after each epoch, re-estimate BatchNorm's statistics over N training batches
- *                    (loop.ts, recalibrateBatchNorm; --quick uses it, its runs being too short for them)
- *   --out DIR        where results/<example>.json, the SVG plot and the saved model go
+ *                    (callbacks.BatchNormRecalibration; --quick uses it, its runs being too short for them)
+ *   --out DIR        where <example>.json (the results) and <example>.svg (the learning curves) go;
+ *                    default runs/<example>/ (ignored by git); --out docs/results updates the docs' figures
  *   --help
  *
  * Each example adds its own flags (the image example's --size) through `extra`. Defaults come from the
@@ -68,7 +69,15 @@ export function usage<E extends Record<string, string | number | boolean>>(spec:
     const def = key in defaults && flag.type === 'string' ? ` (default ${String(defaults[key])})` : '';
     return `${left.padEnd(26)}${flag.description}${def}`;
   });
-  return [`pnpm example:${spec.name} [flags]`, '', spec.description, '', ...lines].join('\n');
+  const quick = (spec.quick ?? {}) as Record<string, unknown>;
+  const outputs = [
+    'Outputs:',
+    `  ${defaults.out}/${spec.name}.json and ${spec.name}.svg   the results and learning curves (--out; while training: ${spec.name}.partial.*)`,
+    ...('model' in defaults ? [`  ${defaults.model}/   the trained model (--model)`] : []),
+    ...('out' in quick ? [`  --quick: ${quick.out}/${spec.name}-quick.json and .svg${'model' in quick ? `, the model in ${quick.model}/` : ''}`] : []),
+    '  runs/ is ignored by git; pass --out docs/results to update the figures docs/examples.md is made from.',
+  ];
+  return [`pnpm example:${spec.name} [flags]`, '', spec.description, '', ...lines, '', ...outputs].join('\n');
 }
 
 /**

@@ -158,17 +158,6 @@ export function recalibrateBatchNorm(model: Sequential, source: BatchSource, bat
   }
 }
 
-/**
- * Step decay for FitOptions.learningRate: lr in epoch 1, then multiplied by `decay` after each epoch,
- * lr·decay^(epoch−1) (Keras's LearningRateScheduler with that function). decay 1 keeps it constant.
- */
-export function stepDecay(lr: number, decay: number): (epoch: number) => number {
-  if (!(lr > 0) || !(decay > 0 && decay <= 1)) {
-    throw new Error(`stepDecay: expected lr > 0 and 0 < decay <= 1, got lr ${lr}, decay ${decay}`);
-  }
-  return (epoch) => lr * decay ** (epoch - 1);
-}
-
 export interface FitOptions {
   epochs: number;
   batchSize: number;

@@ -1,6 +1,7 @@
 /**
- * A progress bar for loops that are not Sequential.fit (data generation, feature extraction, the
- * examples' own batch loops). On a terminal it redraws one line in place; in a log file or CI it prints a
+ * A progress bar for the examples' data preparation (synthesis, feature extraction); training's
+ * progress is model.fit's own (packages/layers/src/models/progress.ts). On a terminal it redraws one
+ * line in place; in a log file or CI it prints a
  * line at 0%, every 25% and at the end, so logs stay short.
  *
  *   const bar = new ProgressBar('features', total);

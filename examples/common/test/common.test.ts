@@ -46,6 +46,9 @@ describe('command-line flags', () => {
     for (const flag of ['--epochs', '--batch-size', '--subset', '--seed', '--backend', '--quick', '--size']) expect(text).toContain(flag);
     expect(text).toContain('(default 28)');
     expect(kebab('batchSize')).toBe('batch-size');
+    // Where each output goes, from the spec's own defaults.
+    expect(text).toContain('docs/results/image.json and image.svg');
+    expect(text).toContain('--quick: .tmp/quick/image-quick.json and .svg');
   });
 });
 

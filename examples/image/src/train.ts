@@ -5,17 +5,16 @@
  *   pnpm example:image --size 64        # the article's 64×64×3 input, each batch resized on the fly
  *   pnpm example:image --quick          # CI: 2,000 images, one epoch, fails below 65% test accuracy
  *
- * Writes docs/results/image.json and image.svg (the learning curves), saves the trained model under
- * examples/image/model/, then loads it back and classifies one test image.
+ * Writes runs/image/image.json and image.svg (the learning curves; --out docs/results for the docs'
+ * figures), saves the trained model in runs/image/model/, then loads it back and classifies one test image.
  */
 import * as path from 'node:path';
-import { fromTypedArray, models, useBackend, setSeed, Random } from 'gradlab';
-import type { Tensor } from 'gradlab';
+import { Dataset, callbacks, fromTypedArray, models, useBackend, setSeed, Random } from 'gradlab';
+import type { Tensor, data } from 'gradlab';
 import {
-  describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, stepDecay, usage,
+  EpochRecorder, describeMachine, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, stepDecay, usage,
 } from '@gradlab/example-common';
-import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
-import * as fs from 'node:fs';
+import type { CliSpec, RunResults } from '@gradlab/example-common';
 import { CLASS_NAMES, labelsOf, loadFashionMnist } from './data.js';
 import type { ImageSet } from './data.js';
 import { resizeBatch } from './resize.js';
@@ -27,8 +26,8 @@ const QUICK_TARGET = 0.65;
 const spec: CliSpec<{ size: number; testSubset: number; model: string; lr: number; lrDecay: number }> = {
   name: 'image',
   description: "The article's CNN + BatchNorm on Fashion-MNIST (Debian's dataset-fashion-mnist).",
-  defaults: { epochs: 8, lr: 0.001, lrDecay: 0.75, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0, size: 28, testSubset: 0, model: 'examples/image/model' },
-  quick: { recalibrate: 20, epochs: 1, subset: 2000, testSubset: 1000, out: '.tmp/examples', model: '.tmp/examples/image-model' },
+  defaults: { epochs: 8, lr: 0.001, lrDecay: 0.75, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'runs/image', recalibrate: 0, size: 28, testSubset: 0, model: 'runs/image/model' },
+  quick: { recalibrate: 20, epochs: 1, subset: 2000, testSubset: 1000, out: 'runs/image', model: 'runs/image/model-quick' },
   extra: {
     size: { type: 'string', description: 'side of the square input; 64 is the article’s (resized per batch)' },
     testSubset: { type: 'string', description: 'evaluate on the first N test images (0: all 10,000)' },
@@ -38,19 +37,21 @@ const spec: CliSpec<{ size: number; testSubset: number; model: string; lr: numbe
   },
 };
 
-/** Images of an ImageSet, resized and replicated to 3 channels batch by batch. */
-function imageSource(set: ImageSet, rows: Int32Array, size: number): BatchSource {
-  return {
-    size: rows.length,
-    batch(picked: Int32Array) {
-      const chosen = Int32Array.from(picked, (i) => rows[i]);
-      const x = resizeBatch(set.images, set.height, set.width, chosen, { size, channels: 3 });
-      return {
-        x: fromTypedArray(x, [chosen.length, size, size, 3]),
-        y: fromTypedArray(labelsOf(set, chosen), [chosen.length]),
-      };
-    },
-  };
+/** One image of an ImageSet, resized and replicated to 3 channels when the dataset reaches it, with its label. */
+function imageExample(set: ImageSet, row: number, size: number): data.Example {
+  const x = resizeBatch(set.images, set.height, set.width, Int32Array.of(row), { size, channels: 3 });
+  return { x: fromTypedArray(x, [size, size, 3]), y: set.labels[row] };
+}
+
+/**
+ * The rows of an ImageSet as a dataset of batches. The row numbers are shuffled (when a seed is given),
+ * and each image is made into floats only when its batch is next: 60,000 images at 64×64×3 would take
+ * 2.9 GB at once. prefetch keeps the next batch in the making while the current one trains.
+ */
+function imageDataset(set: ImageSet, rows: Int32Array, size: number, batchSize: number, shuffleSeed?: number): Dataset<data.Batch> {
+  let rowsDs = Dataset.fromArray(Array.from(rows));
+  if (shuffleSeed !== undefined) rowsDs = rowsDs.shuffle(rows.length, { seed: shuffleSeed });
+  return rowsDs.map((row) => imageExample(set, row, size)).batch(batchSize).prefetch(2);
 }
 
 async function main(): Promise<void> {
@@ -96,24 +97,29 @@ async function main(): Promise<void> {
   };
 
   const started = Date.now();
-  results.epochs = await fitSource(model, imageSource(train, trainRows, s.size), {
-    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed,
-    // Step decay, Keras's LearningRateScheduler: large steps while the loss falls fast, then smaller
-    // ones so that the last epochs settle instead of jumping around a minimum (lr·decay^(epoch−1)).
-    learningRate: stepDecay(s.lr, s.lrDecay),
-    recalibrateBatches: s.recalibrate, validation: imageSource(train, valRows, s.size),
-    onEpochEnd: (record) => {
-      results.epochs.push(record);
-      results.secondsPerEpoch = meanEpochSeconds(results.epochs);
-      results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
-      save();
-    },
+  const recorder = new EpochRecorder((_record, all) => {
+    results.epochs = [...all];
+    results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+    results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+    save();
+  });
+  const trainData = imageDataset(train, trainRows, s.size, s.batchSize, s.seed);
+  const fitCallbacks: callbacks.Callback[] = [
+    // Step decay: large steps while the loss falls fast, then smaller ones so that the last epochs
+    // settle instead of jumping around a minimum (lr·decay^epoch).
+    new callbacks.LearningRateScheduler(stepDecay(s.lr, s.lrDecay)),
+    recorder,
+  ];
+  if (s.recalibrate > 0) fitCallbacks.unshift(new callbacks.BatchNormRecalibration(trainData, s.recalibrate));
+  await model.fit(trainData, {
+    epochs: s.epochs, validationData: imageDataset(train, valRows, s.size, s.batchSize), callbacks: fitCallbacks,
   });
   results.totalSeconds = (Date.now() - started) / 1000;
-  results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+  results.secondsPerEpoch = meanEpochSeconds(results.epochs); // 0 when no epoch ran (--epochs 0)
   results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
 
-  const evaluation = evaluateSource(model, imageSource(test, testRows, s.size), 100, 'test');
+  const [testLoss, testAccuracy] = await model.evaluate(imageDataset(test, testRows, s.size, 100));
+  const evaluation = { loss: testLoss, accuracy: testAccuracy };
   results.test = { loss: evaluation.loss, accuracy: evaluation.accuracy, examples: testRows.length };
   results.target.reached = evaluation.accuracy >= results.target.accuracy;
   save(true);
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
   // Save, load back, and classify one test image — what a user of the trained model does.
   await model.save(s.model);
   const loaded = await models.load(s.model);
-  const one = imageSource(test, Int32Array.of(0), s.size).batch(Int32Array.of(0)).x;
+  const one = (imageExample(test, 0, s.size).x as Tensor).reshape([1, s.size, s.size, 3]);
   const probabilities: Tensor = await loaded.predict(one);
   const p = Array.from(probabilities.dataSync());
   const best = p.indexOf(Math.max(...p));

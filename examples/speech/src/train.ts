@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     },
   });
   results.totalSeconds = (Date.now() - started) / 1000;
-  results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+  results.secondsPerEpoch = meanEpochSeconds(results.epochs); // 0 when no epoch ran (--epochs 0)
   results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
 
   // 4. Judge: per voice, with confusion matrices.

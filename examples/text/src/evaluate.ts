@@ -1,9 +1,9 @@
 /**
  * Evaluate a saved text model on the test reviews of the run that trained it, optionally after
- * re-estimating its BatchNorm statistics over N training batches first (recalibrateBatchNorm in
- * examples/common/src/loop.ts: the weights do not change, only the moving mean and variance).
+ * re-estimating its BatchNorm statistics over N training batches first (callbacks.recalibrateBatchNorm:
+ * the weights do not change, only the moving mean and variance).
  *
- *   node examples/text/dist/evaluate.js [--model examples/text/model] [--results docs/results/text.json]
+ *   node examples/text/dist/evaluate.js [--model runs/text/model] [--results docs/results/text.json]
  *                                       [--recalibrate 100]
  *
  * The split (seed, subset, test and validation counts) and the word limit come from the run's results
@@ -12,17 +12,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { models } from 'gradlab';
-import { evaluateSource, readResults, recalibrateBatchNorm } from '@gradlab/example-common';
+import { callbacks, models } from 'gradlab';
+import { readResults } from '@gradlab/example-common';
 import { loadReviews, reviewsFile, splitReviews } from './imdb.js';
 import { Vocabulary, tokenize } from './tokenizer.js';
-import { reviewSource } from './source.js';
+import { reviewBatches, trainingReviews } from './source.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { model: { type: 'string' }, results: { type: 'string' }, recalibrate: { type: 'string' }, 'batch-size': { type: 'string' } },
   });
-  const modelDir = values.model ?? 'examples/text/model';
+  const modelDir = values.model ?? 'runs/text/model';
   const run = readResults(values.results ?? 'docs/results/text.json');
   const recalibrate = Number(values.recalibrate ?? 0);
   const batchSize = Number(values['batch-size'] ?? run.settings.batchSize ?? 32);
@@ -38,9 +38,11 @@ async function main(): Promise<void> {
 
   const model = await models.load(modelDir);
   if (recalibrate > 0) {
-    recalibrateBatchNorm(model, reviewSource(encode(held.train), held.train.map((r) => r.label)), batchSize, recalibrate, seed);
+    const train = trainingReviews(encode(held.train), held.train.map((r) => r.label), batchSize, saved.maxLength, seed);
+    await callbacks.recalibrateBatchNorm(model, train, recalibrate);
   }
-  const result = evaluateSource(model, reviewSource(encode(test), test.map((r) => r.label)), 64, 'test');
+  const [loss, accuracy] = await model.evaluate(reviewBatches(encode(test), test.map((r) => r.label), 64));
+  const result = { loss, accuracy };
   console.log(JSON.stringify({ model: modelDir, recalibratedOverBatches: recalibrate, test: { ...result, examples: test.length } }, null, 2));
 }
 

@@ -1,21 +1,35 @@
-/** The reviews as a BatchSource for the examples' training loop. */
-import { fromTypedArray } from 'gradlab';
-import { bucketedOrder } from '@gradlab/example-common';
-import type { BatchSource } from '@gradlab/example-common';
-import { padSequences } from './tokenizer.js';
+/**
+ * The reviews as datasets of batches for model.fit and model.evaluate. Each batch is padded with id 0
+ * (which the Embedding masks, so no mask is made here) to the longest review in it; training batches
+ * hold reviews of similar lengths (bucketBySequenceLength), so that a batch of 40-word reviews is not
+ * padded to 200 words: most of an LSTM's time goes on time steps.
+ */
+import { Dataset } from 'gradlab';
+import type { data } from 'gradlab';
 
-/** Encoded reviews as padded id batches; labels as [batch, 1] floats for binary crossentropy. */
-export function reviewSource(sequences: readonly Int32Array[], labels: readonly number[]): BatchSource {
-  const lengths = sequences.map((s) => s.length);
-  return {
-    size: sequences.length,
-    batch(rows: Int32Array) {
-      const { ids, time } = padSequences(sequences, rows);
-      return {
-        x: fromTypedArray(Float32Array.from(ids), [rows.length, time]),
-        y: fromTypedArray(Float32Array.from(rows, (r) => labels[r]), [rows.length, 1]),
-      };
-    },
-    epochOrder: (rng, batchSize) => bucketedOrder(lengths, batchSize, rng),
-  };
+/** Review i: its ids (as floats, what the Embedding takes) and its label, 0 or 1. */
+function reviewExamples(sequences: readonly Int32Array[], labels: readonly number[], order: Dataset<number>): Dataset<data.Example> {
+  return order.map((i) => ({ x: Float32Array.from(sequences[i]), y: labels[i] }));
+}
+
+/** Bucket boundaries every tenth of maxLength: ten buckets of similar lengths. */
+export function lengthBoundaries(maxLength: number): number[] {
+  const step = Math.max(1, Math.round(maxLength / 10));
+  const out: number[] = [];
+  for (let b = step; b < maxLength; b += step) out.push(b);
+  return out;
+}
+
+/** Training batches: shuffled with the seed (a new order each epoch), bucketed by length. */
+export function trainingReviews(sequences: readonly Int32Array[], labels: readonly number[], batchSize: number, maxLength: number, seed: number): Dataset<data.Batch> {
+  const order = Dataset.range(sequences.length).shuffle(sequences.length, { seed });
+  const boundaries = lengthBoundaries(maxLength);
+  return reviewExamples(sequences, labels, order)
+    .bucketBySequenceLength((e) => (e.x as Float32Array).length, boundaries, boundaries.map(() => batchSize).concat(batchSize), { mask: false })
+    .prefetch(2);
+}
+
+/** Evaluation batches, in order. */
+export function reviewBatches(sequences: readonly Int32Array[], labels: readonly number[], batchSize: number): Dataset<data.Batch> {
+  return reviewExamples(sequences, labels, Dataset.range(sequences.length)).batch(batchSize, { mask: false }).prefetch(2);
 }

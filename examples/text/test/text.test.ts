@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { loadReviews, reviewsFile, splitReviews } from '../src/imdb';
 import type { Review } from '../src/imdb';
-import { OOV, PAD, Vocabulary, cleanText, padSequences, tokenize } from '../src/tokenizer';
+import { OOV, PAD, Vocabulary, cleanText, tokenize } from '../src/tokenizer';
+import { lengthBoundaries, reviewBatches } from '../src/source';
 
 describe('tokenizer', () => {
   test('drops <br /> tags, lowercases, keeps inner apostrophes, splits on punctuation', () => {
@@ -24,14 +25,17 @@ describe('tokenizer', () => {
     expect(() => Vocabulary.build(docs, 1)).toThrow(/size must be an integer ≥ 2/);
   });
 
-  test('long sequences keep their last maxLength words; padding goes after the end, to the longest row', () => {
+  test('long sequences keep their last maxLength words; padding (id 0) goes after the end, to the longest row of the batch', async () => {
     const v = Vocabulary.build([['w1', 'w2', 'w3', 'w4', 'w5']], 10);
     const ids = v.encode(['w1', 'w2', 'w3', 'w4', 'w5'], 3);
     expect(v.decode(ids)).toBe('w3 w4 w5');
     const seqs = [Int32Array.from([5, 6, 7]), Int32Array.from([8]), Int32Array.from([2, 3])];
-    const { ids: padded, time } = padSequences(seqs, [1, 2]);
-    expect(time).toBe(2);
-    expect(Array.from(padded)).toEqual([8, 0, 2, 3]);
+    const batches = await reviewBatches(seqs, [1, 0, 1], 2).toArray(); // 3 reviews at 2: one batch (a lone last joins)
+    expect(batches[0].x.shape).toEqual([3, 3]);
+    expect(Array.from(batches[0].x.dataSync())).toEqual([5, 6, 7, 8, 0, 0, 2, 3, 0]);
+    expect(batches[0].mask).toBeUndefined(); // the Embedding masks id 0 itself
+    expect(lengthBoundaries(200)).toEqual([20, 40, 60, 80, 100, 120, 140, 160, 180]);
+    expect(lengthBoundaries(5)).toEqual([1, 2, 3, 4]);
   });
 });
 

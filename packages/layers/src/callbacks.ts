@@ -5,14 +5,30 @@
  * { val_loss, val_accuracy } when there is validation data.
  */
 import type { Tensor } from '@gradlab/tensor';
+import type { Variable } from '@gradlab/autograd';
+import type { Module } from './module.js';
+import { Monitor } from './callbacks/monitor.js';
+import type { MonitorMode } from './callbacks/monitor.js';
 
 export type Logs = Record<string, number>;
 
-/** What a callback may touch: whether to stop, and the weights (EarlyStopping's restoreBestWeights). */
+/**
+ * What a callback may touch: whether to stop, the weights (EarlyStopping's restoreBestWeights), the
+ * optimizer's learning rate (LearningRateScheduler), saving (ModelCheckpoint, BackupAndRestore), the
+ * epoch to resume at, and the layers and forward pass (BatchNormRecalibration). Sequential has them all.
+ */
 export interface CallbackModel {
+  name?: string;
   stopTraining: boolean;
   stateDict(): Map<string, Tensor>;
   loadStateDict(state: Map<string, Tensor>): void;
+  optimizer?: { lr: number };
+  save?(dir: string): Promise<void>;
+  loadWeights?(dir: string): Promise<void>;
+  /** Set in onTrainBegin to make fit start at this epoch (BackupAndRestore). */
+  resumeEpoch?: number;
+  layers?: readonly Module[];
+  call?(x: Variable, options: { training?: boolean; mask?: Tensor | null }): Variable;
 }
 
 export interface Callback {
@@ -21,6 +37,11 @@ export interface Callback {
   onTrainBegin?(logs?: Logs): void | Promise<void>;
   onTrainEnd?(logs?: Logs): void | Promise<void>;
   onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
+  /**
+   * gradlab's addition: after an epoch's training batches, before its validation (so a callback that
+   * changes the model, as BatchNormRecalibration, is what validation measures).
+   */
+  onEpochTrainEnd?(epoch: number, logs: Logs): void | Promise<void>;
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
   onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
@@ -30,6 +51,12 @@ export interface Callback {
 export class History {
   readonly epoch: number[] = [];
   readonly history: Record<string, number[]> = {};
+  /** fit's settings, as Keras's History.params: epochs, steps per epoch (null when unknown), verbose. */
+  params: { epochs: number; steps: number | null; verbose: number | 'auto' } = { epochs: 0, steps: null, verbose: 'auto' };
+  /** The last epoch's logs ({} before any epoch): what onTrainEnd receives. */
+  lastLogs(): Logs {
+    return Object.fromEntries(Object.entries(this.history).map(([k, v]) => [k, v[v.length - 1]]));
+  }
   /** Append one epoch's logs. */
   record(epoch: number, logs: Logs): void {
     this.epoch.push(epoch);
@@ -45,7 +72,7 @@ export interface EarlyStoppingOptions {
   /** Epochs without improvement before stopping. Default 0. */
   patience?: number;
   /** 'min', 'max' or 'auto' (max for names ending in acc/accuracy/auc, else min). Default 'auto'. */
-  mode?: 'auto' | 'min' | 'max';
+  mode?: MonitorMode;
   /** Stop also if the monitored value does not beat this. */
   baseline?: number;
   /** At the end of training, put back the weights of the best epoch. Default false. */
@@ -77,13 +104,14 @@ export class EarlyStopping implements Callback {
   stoppedEpoch = 0;
   private bestWeights: Map<string, Tensor> | null = null;
   private model?: CallbackModel;
+  private readonly watch: Monitor;
 
   constructor(options: EarlyStoppingOptions = {}) {
-    this.monitor = options.monitor ?? 'val_loss';
+    this.watch = new Monitor('EarlyStopping', options.monitor ?? 'val_loss', options.mode, options.minDelta ?? 0);
+    this.monitor = this.watch.name;
     this.patience = options.patience ?? 0;
-    this.minDelta = Math.abs(options.minDelta ?? 0);
-    const auto = /(acc|accuracy|auc)$/.test(this.monitor) ? 'max' : 'min';
-    this.mode = !options.mode || options.mode === 'auto' ? auto : options.mode;
+    this.minDelta = this.watch.minDelta;
+    this.mode = this.watch.mode;
     this.baseline = options.baseline;
     this.restoreBestWeights = options.restoreBestWeights ?? false;
     this.verbose = options.verbose ?? 0;
@@ -91,26 +119,19 @@ export class EarlyStopping implements Callback {
 
   setModel(model: CallbackModel): void { this.model = model; }
 
-  /** Whether `value` beats `reference` by more than minDelta in the direction of `mode`. */
-  private isImprovement(value: number, reference: number): boolean {
-    return this.mode === 'min' ? value + this.minDelta < reference : value - this.minDelta > reference;
-  }
+  private isImprovement(value: number, reference: number): boolean { return this.watch.improves(value, reference); }
 
   onTrainBegin(): void {
     this.wait = 0;
     this.stoppedEpoch = 0;
-    this.best = this.mode === 'min' ? Infinity : -Infinity;
+    this.best = this.watch.worst;
     this.bestWeights = null;
     this.bestEpoch = 0;
   }
 
   onEpochEnd(epoch: number, logs: Logs): void {
-    const current = logs[this.monitor];
-    if (current === undefined) {
-      console.warn(`EarlyStopping: monitor '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')}); ` +
-        'pass validation data to watch a val_ metric');
-      return;
-    }
+    const current = this.watch.read(logs);
+    if (current === undefined) return;
     const model = this.requireModel();
     // Tensors are immutable, so keeping the current state dict keeps these weights.
     if (this.restoreBestWeights && this.bestWeights === null) {
@@ -166,3 +187,12 @@ export class TerminateOnNaN implements Callback {
 export class LambdaCallback implements Callback {
   constructor(hooks: Omit<Callback, 'setModel'>) { Object.assign(this, hooks); }
 }
+
+export { LearningRateScheduler, ReduceLROnPlateau } from './callbacks/schedules.js';
+export type { ReduceLROnPlateauOptions } from './callbacks/schedules.js';
+export { ModelCheckpoint, BackupAndRestore, formatCheckpointPath } from './callbacks/checkpoint.js';
+export type { ModelCheckpointOptions } from './callbacks/checkpoint.js';
+export { CSVLogger } from './callbacks/csv-logger.js';
+export { BatchNormRecalibration, recalibrateBatchNorm } from './callbacks/recalibrate.js';
+export { Monitor } from './callbacks/monitor.js';
+export type { MonitorMode } from './callbacks/monitor.js';

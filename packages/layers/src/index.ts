@@ -58,3 +58,5 @@ export { encodeSafetensors, decodeSafetensors } from './formats/safetensors.js';
 /** TensorFlow.js's Layers format (formats/tfjs.ts). */
 export { toTfjsArtifacts, fromTfjsArtifacts, tfjsModelJson } from './formats/tfjs.js';
 export type { TfjsArtifacts, TfjsWeightSpec } from './formats/tfjs.js';
+export * as data from './data/index.js';
+export { Dataset } from './data/dataset.js';

@@ -28,7 +28,16 @@ export const EPSILON = 1e-7;
 export interface CrossentropyOptions {
   /** The predictions are raw scores (logits), not probabilities. Default false, as Keras. */
   fromLogits?: boolean;
+  /**
+   * 'mean' (default): one number, the mean over every example (and time step, and element).
+   * 'none': the unreduced losses, one per row ([...rows]; per element for binary crossentropy), which
+   * fit weighs by sampleWeight and classWeight before taking the mean.
+   */
+  reduction?: 'mean' | 'none';
 }
+
+/** The losses' last step: their mean, or the losses themselves for reduction 'none'. */
+const reduce = (losses: Variable, options: CrossentropyOptions): Variable => (options.reduction === 'none' ? losses : losses.mean());
 
 export type LossFunction = (yPred: Variable, yTrue: Variable | Tensor) => Variable;
 export type LossName = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error' | 'mean_absolute_error';
@@ -89,7 +98,7 @@ export function sparseCategoricalCrossentropy(yPred: Variable, labels: Variable 
   checkFloat(op, yPred);
   const y = rowLabels(op, yPred, dataOf(labels));
   const logits = options.fromLogits ? yPred : clipProb(yPred).log();
-  return F.softmaxCrossEntropy(logits, y).mean();
+  return reduce(F.softmaxCrossEntropy(logits, y), options);
 }
 
 // ---- categorical crossentropy --------------------------------------------------------------------
@@ -109,7 +118,7 @@ export function categoricalCrossentropy(yPred: Variable, yTrue: Variable | Tenso
   }
   const target = t.astype(yPred.dtype);
   const logP = options.fromLogits ? F.logSoftmax(yPred, -1) : clipProb(yPred.div(yPred.sum(-1, true))).log();
-  return logP.mul(target).sum(-1).neg().mean();
+  return reduce(logP.mul(target).sum(-1).neg(), options);
 }
 
 // ---- binary crossentropy -------------------------------------------------------------------------
@@ -124,9 +133,9 @@ export function binaryCrossentropy(yPred: Variable, yTrue: Variable | Tensor, op
   const op = 'binary_crossentropy';
   checkFloat(op, yPred);
   const t = sameShapeTargets(op, yPred, new Variable(dataOf(yTrue).astype(yPred.dtype)));
-  if (options.fromLogits) return F.sigmoidCrossEntropy(yPred, t.data).mean();
+  if (options.fromLogits) return reduce(F.sigmoidCrossEntropy(yPred, t.data), options);
   const c = clipProb(yPred);
-  return t.mul(c.log()).add(t.neg().add(1).mul(c.neg().add(1).log())).neg().mean();
+  return reduce(t.mul(c.log()).add(t.neg().add(1).mul(c.neg().add(1).log())).neg(), options);
 }
 
 // ---- mean squared error --------------------------------------------------------------------------
@@ -139,13 +148,13 @@ function valueTarget(op: string, yPred: Variable, yTrue: Variable | Tensor): Var
 }
 
 /** mean_squared_error (alias 'mse'): the mean of (prediction − target)² over every element. */
-export function meanSquaredError(yPred: Variable, yTrue: Variable | Tensor): Variable {
-  return yPred.sub(valueTarget('mean_squared_error', yPred, yTrue)).square().mean();
+export function meanSquaredError(yPred: Variable, yTrue: Variable | Tensor, options: Pick<CrossentropyOptions, 'reduction'> = {}): Variable {
+  return reduce(yPred.sub(valueTarget('mean_squared_error', yPred, yTrue)).square(), options);
 }
 
 /** mean_absolute_error (alias 'mae'): the mean of |prediction − target| over every element. */
-export function meanAbsoluteError(yPred: Variable, yTrue: Variable | Tensor): Variable {
-  return yPred.sub(valueTarget('mean_absolute_error', yPred, yTrue)).abs().mean();
+export function meanAbsoluteError(yPred: Variable, yTrue: Variable | Tensor, options: Pick<CrossentropyOptions, 'reduction'> = {}): Variable {
+  return reduce(yPred.sub(valueTarget('mean_absolute_error', yPred, yTrue)).abs(), options);
 }
 
 // ---- names, as compile() takes them ------------------------------------------------------------
@@ -157,6 +166,8 @@ export interface Loss {
   readonly kind: LossName | null;
   readonly fromLogits: boolean;
   call(yPred: Variable, yTrue: Variable | Tensor): Variable;
+  /** The unreduced losses (reduction 'none'), for weighting; absent for a user's own function. */
+  unreduced?(yPred: Variable, yTrue: Variable | Tensor): Variable;
 }
 
 const ALIASES: Record<string, LossName> = {
@@ -174,14 +185,14 @@ export function lossFromName(name: string, options: CrossentropyOptions = {}): L
   const kind = lookupKerasName(ALIASES, name);
   if (!kind) throw new Error(`loss: unknown loss '${name}' (known: ${Object.keys(ALIASES).join(', ')}, or the same in camelCase as TF.js writes them)`);
   const fromLogits = !isRegressionLoss(kind) && (options.fromLogits ?? false);
-  const fn: Record<LossName, (p: Variable, t: Variable | Tensor) => Variable> = {
-    sparse_categorical_crossentropy: (p, t) => sparseCategoricalCrossentropy(p, t, { fromLogits }),
-    categorical_crossentropy: (p, t) => categoricalCrossentropy(p, t, { fromLogits }),
-    binary_crossentropy: (p, t) => binaryCrossentropy(p, t, { fromLogits }),
-    mean_squared_error: (p, t) => meanSquaredError(p, t),
-    mean_absolute_error: (p, t) => meanAbsoluteError(p, t),
-  };
-  return { name: kind, kind, fromLogits, call: fn[kind] };
+  const fn = (reduction: 'mean' | 'none'): ((p: Variable, t: Variable | Tensor) => Variable) => ({
+    sparse_categorical_crossentropy: (p: Variable, t: Variable | Tensor) => sparseCategoricalCrossentropy(p, t, { fromLogits, reduction }),
+    categorical_crossentropy: (p: Variable, t: Variable | Tensor) => categoricalCrossentropy(p, t, { fromLogits, reduction }),
+    binary_crossentropy: (p: Variable, t: Variable | Tensor) => binaryCrossentropy(p, t, { fromLogits, reduction }),
+    mean_squared_error: (p: Variable, t: Variable | Tensor) => meanSquaredError(p, t, { reduction }),
+    mean_absolute_error: (p: Variable, t: Variable | Tensor) => meanAbsoluteError(p, t, { reduction }),
+  })[kind];
+  return { name: kind, kind, fromLogits, call: fn('mean'), unreduced: fn('none') };
 }
 
 /** Keras's loss classes, e.g. `loss: losses.SparseCategoricalCrossentropy({ fromLogits: true })`. */

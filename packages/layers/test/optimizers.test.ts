@@ -1,6 +1,6 @@
 import { Variable } from '@gradlab/autograd';
-import { Tensor, tensor, randn } from '@gradlab/tensor';
-import { SGD, Adam, RMSprop, Optimizer, clipGradNorm, getOptimizer } from '../src/optimizers/index.js';
+import { Tensor, fromTypedArray, tensor, randn } from '@gradlab/tensor';
+import { SGD, Adam, AdamW, RMSprop, Optimizer, clipGradNorm, getOptimizer } from '../src/optimizers/index.js';
 
 const param = (values: number[], dtype: 'float32' | 'float64' = 'float64'): Variable =>
   new Variable(tensor(values, { dtype }), { requiresGrad: true });
@@ -87,7 +87,7 @@ describe('SGD', () => {
     new SGD([p], { lr: 0.1 }).step();
     expect(values(p)).toEqual([1 - 0.05, 2 + 0.1]);
   });
-  test('default lr is 0.01, as Keras', () => expect(new SGD([]).lr).toBe(0.01));
+  test('default lr is 0.01, as Keras', () => expect(new SGD().lr).toBe(0.01));
   test('momentum: Keras\'s form follows PyTorch\'s path (independent formula)', () => {
     expectPathsClose(run((p) => new SGD([p], { lr: 0.05, momentum: 0.9 }), W0, gradsOf, 25), pytorchSgd(0.05, 0.9, 25));
   });
@@ -105,7 +105,7 @@ describe('SGD', () => {
 
 describe('Adam', () => {
   test('Keras defaults: lr 1e-3, β1 0.9, β2 0.999, ε 1e-7', () => {
-    const a = new Adam([]);
+    const a = new Adam();
     expect([a.lr, a.beta1, a.beta2, a.epsilon]).toEqual([1e-3, 0.9, 0.999, 1e-7]);
   });
   test('matches the paper\'s algorithm (ε̂ form) over 30 steps', () => {
@@ -130,7 +130,7 @@ describe('Adam', () => {
 
 describe('RMSprop', () => {
   test('Keras defaults: lr 1e-3, ρ 0.9, momentum 0, ε 1e-7', () => {
-    const r = new RMSprop([]);
+    const r = new RMSprop();
     expect([r.lr, r.rho, r.momentum, r.epsilon, r.centered]).toEqual([1e-3, 0.9, 0, 1e-7, false]);
   });
   test.each([
@@ -212,13 +212,33 @@ describe('common machinery', () => {
     expect(values(w)[0]).toBeLessThan(before[0]);
   });
   test('a non-positive lr is refused', () => {
-    expect(() => new SGD([], { lr: 0 })).toThrow(/SGD: lr must be a positive finite number, got/);
-    expect(() => new SGD([], { lr: Infinity })).toThrow(/SGD: lr must be a positive finite number, got Infinity/);
-    expect(() => new SGD([], { momentum: 5 })).toThrow(/SGD: momentum must be in \[0, 1\), got 5/);
-    expect(() => new Adam([], { beta1: 1.5 })).toThrow(/Adam: beta1 must be in \[0, 1\), got 1.5/);
-    expect(() => new Adam([], { epsilon: -1 })).toThrow(/Adam: epsilon must be a non-negative/);
-    expect(() => new RMSprop([], { rho: -1 })).toThrow(/RMSprop: rho must be in \[0, 1\), got -1/);
-    expect(() => new Adam([], { clipNorm: 0 })).toThrow(/Adam: clipNorm must be a positive/);
+    expect(() => new SGD({ lr: 0 })).toThrow(/SGD: lr must be a positive finite number, got/);
+    expect(() => new SGD({ lr: Infinity })).toThrow(/SGD: lr must be a positive finite number, got Infinity/);
+    expect(() => new SGD({ momentum: 5 })).toThrow(/SGD: momentum must be in \[0, 1\), got 5/);
+    expect(() => new Adam({ beta1: 1.5 })).toThrow(/Adam: beta1 must be in \[0, 1\), got 1.5/);
+    expect(() => new Adam({ epsilon: -1 })).toThrow(/Adam: epsilon must be a non-negative/);
+    expect(() => new RMSprop({ rho: -1 })).toThrow(/RMSprop: rho must be in \[0, 1\), got -1/);
+    expect(() => new Adam({ clipNorm: 0 })).toThrow(/Adam: clipNorm must be a positive/);
     expect(() => getOptimizer('constructor')).toThrow(/unknown optimizer 'constructor'/);
+  });
+});
+
+describe('AdamW', () => {
+  test('one step is Adam\'s step on the weights shrunk by lr·weightDecay (decoupled decay)', () => {
+    const start = [0.5, -1.25, 2];
+    const grad = [0.1, -0.3, 0.05];
+    const w = new Variable(fromTypedArray(Float32Array.from(start), [3]));
+    const opt = new AdamW([w], { lr: 0.01, weightDecay: 0.1 });
+    w.grad = fromTypedArray(Float32Array.from(grad), [3]);
+    opt.step();
+    // Adam's first step by hand (m = (1 − β1)g, v = (1 − β2)g², α = lr·√(1 − β2)/(1 − β1)) from w·(1 − lr·λ).
+    const expected = start.map((v, i) => {
+      const m = 0.1 * grad[i], s = 0.001 * grad[i] ** 2, alpha = 0.01 * Math.sqrt(1 - 0.999) / (1 - 0.9);
+      return v * (1 - 0.01 * 0.1) - alpha * m / (Math.sqrt(s) + 1e-7);
+    });
+    Array.from(w.data.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 6));
+    expect(new AdamW().weightDecay).toBe(0.004);
+    expect(getOptimizer('adamw')).toBeInstanceOf(AdamW);
+    expect(() => new AdamW({ weightDecay: -1 })).toThrow(/AdamW: weightDecay must be a non-negative finite number, got -1/);
   });
 });

@@ -30,7 +30,7 @@ export function model(hidden = 8, seed = 1): Sequential {
 }
 
 /** Every weight's values, in model order. */
-export const values = (m: Sequential): number[][] => [...m.stateDict().values()].map((t) => Array.from(t.dataSync()));
+export const values = (m: { stateDict(): Map<string, Tensor> }): number[][] => [...m.stateDict().values()].map((t) => Array.from(t.dataSync()));
 export const readManifest = async (d: string): Promise<ModelFile> => JSON.parse(await fs.readFile(path.join(d, MODEL_FILE), 'utf8')) as ModelFile;
 /** The weights file that model.json names (weights-<id>.bin, a fresh name at each save). */
 export const weightsPath = async (d: string): Promise<string> => path.join(d, (await readManifest(d)).weights.file);

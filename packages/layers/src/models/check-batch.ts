@@ -12,7 +12,7 @@
  * checks are skipped (the kernels then give NaN for a bad label or id, as docs/gpu.md says).
  */
 import type { Tensor, TypedArray } from '@gradlab/tensor';
-import { formatShape } from '@gradlab/tensor';
+import { formatShape, fromTypedArray } from '@gradlab/tensor';
 
 /** The values of t when they can be read now, else null (pending on an asynchronous device). */
 function readable(t: Tensor): TypedArray | null {
@@ -55,4 +55,54 @@ export function checkHostBatch(op: string, x: Tensor, y: Tensor | null, expect: 
         `[0, ${expect.classes}) of the model's ${expect.classes} classes (sparse_categorical_crossentropy)`);
     }
   }
+}
+
+/** How many real rows a batch holds: the ones of its mask, else its first axis. Null while pending. */
+export function realRows(x: Tensor, mask: Tensor | undefined): number | null {
+  if (!mask) return x.shape[0];
+  const values = readable(mask);
+  if (values === null) return null;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) n++;
+  return n;
+}
+
+/** The class of each row of y: the label itself ([B] or [B, 1]), or the index of the largest value (one-hot [B, C]). */
+function classesOf(y: TypedArray, shape: readonly number[]): number[] {
+  const rows = shape[0];
+  const width = y.length / Math.max(1, rows);
+  return Array.from({ length: rows }, (_, r) => {
+    if (width === 1) return Math.round(y[r]);
+    let best = 0;
+    for (let c = 1; c < width; c++) if (y[r * width + c] > y[r * width + best]) best = c;
+    return best;
+  });
+}
+
+/**
+ * Each example's weight in the loss, Keras's way: sampleWeight (default 1) times classWeight of its
+ * class. Null when neither is given (the plain mean). Reads y on the host (the labels are host data).
+ */
+export function exampleWeights(
+  op: string, y: Tensor, sampleWeight: Tensor | undefined, classWeight: Record<number, number> | undefined,
+): Tensor | null {
+  if (!sampleWeight && !classWeight) return null;
+  const rows = y.shape[0];
+  if (sampleWeight && !(sampleWeight.rank === 1 && sampleWeight.shape[0] === rows)) {
+    throw new Error(`${op}: sampleWeight ${formatShape(sampleWeight.shape)} must hold one weight per example, [${rows}]`);
+  }
+  const hostValues = (t: Tensor, name: string): TypedArray => {
+    const values = readable(t);
+    if (values === null) throw new Error(`${op}: ${name} is still being computed on the device; weights need host values (make the batch's tensors on the host)`);
+    return values;
+  };
+  const weights = sampleWeight ? Float32Array.from(hostValues(sampleWeight, 'sampleWeight')) : new Float32Array(rows).fill(1);
+  if (classWeight) {
+    classesOf(hostValues(y, 'y (for classWeight)'), y.shape).forEach((c, r) => {
+      const w = classWeight[c];
+      if (w === undefined) throw new Error(`${op}: classWeight has no weight for class ${c} (at row ${r}); give one for every class`);
+      weights[r] *= w;
+    });
+  }
+  return fromTypedArray(weights, [rows]);
 }

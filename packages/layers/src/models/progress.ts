@@ -59,12 +59,15 @@ export class ProgressLogger {
   constructor(
     verbose: number | 'auto',
     private readonly epochs: number,
-    private readonly steps: number,
+    private steps: number | null,
     private readonly out: ProgressOutput = defaultOutput(),
   ) {
     const tty = Boolean(out.isTTY);
     this.mode = verbose === 0 ? 0 : verbose === 2 || !tty ? 2 : 1;
   }
+
+  /** A dataset of unknown size: the steps learnt from the first epoch (Keras prints "12/Unknown" until then). */
+  setSteps(steps: number): void { this.steps = steps; }
 
   epochBegin(epoch: number): void {
     if (this.mode === 0) return;
@@ -76,10 +79,11 @@ export class ProgressLogger {
 
   /** After batch `step` (1-based count of batches done), with the epoch's running logs. */
   batchEnd(step: number, logs: Logs): void {
-    if (this.mode !== 1 || step >= this.steps) return;
+    if (this.mode !== 1 || (this.steps !== null && step >= this.steps)) return;
     const now = performance.now() / 1000;
     if (now - this.lastDraw < INTERVAL) return;
     this.lastDraw = now;
+    if (this.steps === null) { this.draw(`${step}/Unknown - ${(now - this.start).toFixed(0)}s${formatLogs(logs)}`); return; }
     const perStep = (now - this.start) / step;
     this.draw(`${this.bar(step)} - ETA: ${formatEta(perStep * (this.steps - step))}${formatLogs(logs)}`);
   }
@@ -88,21 +92,23 @@ export class ProgressLogger {
   epochEnd(logs: Logs): void {
     if (this.mode === 0) return;
     const elapsed = performance.now() / 1000 - this.start;
-    const perStep = elapsed / Math.max(1, this.steps);
+    const steps = this.steps ?? 0;
+    const perStep = elapsed / Math.max(1, steps);
     if (this.mode === 1) {
-      this.draw(`${this.bar(this.steps)} - ${elapsed.toFixed(0)}s ${formatPerStep(perStep)}${formatLogs(logs)}`);
+      this.draw(`${this.bar(steps)} - ${elapsed.toFixed(0)}s ${formatPerStep(perStep)}${formatLogs(logs)}`);
       this.out.write('\n');
     } else {
-      this.out.write(`${this.steps}/${this.steps} - ${elapsed.toFixed(0)}s${formatLogs(logs)} - ${elapsed.toFixed(0)}s/epoch - ${formatPerStep(perStep)}\n`);
+      this.out.write(`${steps}/${steps} - ${elapsed.toFixed(0)}s${formatLogs(logs)} - ${elapsed.toFixed(0)}s/epoch - ${formatPerStep(perStep)}\n`);
     }
   }
 
   /** " 54/1688 [>....]": Keras pads the count to the width of the total. */
   private bar(step: number): string {
-    const digits = String(this.steps).length;
-    const width = Math.floor((BAR_WIDTH * step) / this.steps);
-    let bar = `${String(step).padStart(digits)}/${this.steps} [`;
-    if (width > 0) bar += '='.repeat(width - 1) + (step < this.steps ? '>' : '=');
+    const steps = this.steps ?? step;
+    const digits = String(steps).length;
+    const width = Math.floor((BAR_WIDTH * step) / Math.max(1, steps));
+    let bar = `${String(step).padStart(digits)}/${steps} [`;
+    if (width > 0) bar += '='.repeat(width - 1) + (step < steps ? '>' : '=');
     return `${bar}${'.'.repeat(BAR_WIDTH - width)}]`;
   }
 

@@ -26,7 +26,7 @@ import { allocate, formatShape, fromTypedArray, sizeOf, withAllocationBudget } f
 import type { Tensor } from '@gradlab/tensor';
 import type { Layer } from '../layer.js';
 import { layerFromConfig } from '../layers/registry.js';
-import type { Sequential } from './sequential.js';
+import { Model } from './model.js';
 import { FORMAT, FORMAT_VERSION, MAX_MODEL_FILE_BYTES, MODEL_FILE, crc32, describeEntry, freshId, parseModelFile, sealModelFile } from './model-file.js';
 import type { ModelFile, SavedLayer, WeightEntry } from './model-file.js';
 import { resolveHandler } from './io.js';
@@ -45,12 +45,12 @@ export { postProgress } from './worker.js';
 // ---- saving --------------------------------------------------------------------------------------
 
 /** Every layer's weights (parameters, then buffers such as BatchNorm's moving statistics), in model order. */
-function weightsOf(model: Sequential): Array<{ layer: Layer; index: number; name: string; value: Tensor }> {
+function weightsOf(model: Model): Array<{ layer: Layer; index: number; name: string; value: Tensor }> {
   return model.layers.flatMap((layer, index) => [...layer.stateDict()].map(([name, value]) => ({ layer, index, name, value })));
 }
 
 /** Write model.json and its weights where `destination` says (a folder, created if needed, 'indexeddb://…'), as one atomic step. */
-export async function saveModel(model: Sequential, destination: string | IOHandler): Promise<void> {
+export async function saveModel(model: Model, destination: string | IOHandler): Promise<void> {
   if (!model.built) {
     throw new Error(`save: model '${model.name}' is not built yet (no weights); give the first layer an inputShape or call the model on data first`);
   }
@@ -106,7 +106,7 @@ function buildWithin<T>(file: ModelFile, source: string, make: () => T): T {
  * weight is read. Layers are matched by position, as Keras's load_weights does, so a rebuilt model
  * whose automatic names differ (dense_3 instead of dense) still loads. Returns each entry's state name.
  */
-function matchManifest(model: Sequential, file: ModelFile, source: string): string[] {
+function matchManifest(model: Model, file: ModelFile, source: string): string[] {
   const fail = (message: string): never => { throw new Error(`models.load: ${source} does not fit model '${model.name}': ${message}`); };
   const savedLayers = (file.model.config.layers as SavedLayer[] | undefined) ?? [];
   if (savedLayers.length !== model.layers.length) {
@@ -162,7 +162,7 @@ async function readWeights(source: IOHandler, manifest: ModelFile['weights']): P
 }
 
 /** Check the saved weights against `model`, read them, and load them all at once. */
-async function fillWeights(model: Sequential, file: ModelFile, source: IOHandler): Promise<void> {
+async function fillWeights(model: Model, file: ModelFile, source: IOHandler): Promise<void> {
   const names = matchManifest(model, file, source.where(file.weights.file));
   const values = await readWeights(source, file.weights);
   model.loadStateDict(new Map(names.map((name, k) => [name, values[k]])));
@@ -188,7 +188,7 @@ async function loading<T>(from: string | IOHandler, attempt: (source: IOHandler)
 }
 
 /** Load the weights saved at `from` (a folder, 'indexeddb://…', a URL, a handler) into a model of the same architecture (Keras's load_weights). */
-export function loadWeights(model: Sequential, from: string | IOHandler): Promise<void> {
+export function loadWeights(model: Model, from: string | IOHandler): Promise<void> {
   return loading(from, async (source) => {
     const file = await readModelFile(source);
     const shape = file.model.buildInputShape;
@@ -198,19 +198,19 @@ export function loadWeights(model: Sequential, from: string | IOHandler): Promis
 }
 
 /** Rebuild the model saved at `from`: its layers, its weights and (if it was compiled) its training setup. */
-export function load(from: string | IOHandler): Promise<Sequential> {
+export function load(from: string | IOHandler): Promise<Model> {
   return loading(from, loadOnce);
 }
 
-async function loadOnce(source: IOHandler): Promise<Sequential> {
+async function loadOnce(source: IOHandler): Promise<Model> {
   const file = await readModelFile(source);
   const where = source.where(MODEL_FILE);
   const model = buildWithin(file, where, () => {
     const built = layerFromConfig(file.model);
-    if (built.className !== 'Sequential') throw new Error(`the model is a ${built.className}; load() rebuilds Sequential models`);
+    if (!(built instanceof Model)) throw new Error(`the file describes a ${built.className}, not a model (Sequential or a registered Model subclass)`);
     const shape = file.model.buildInputShape;
     if (!built.built && shape) built.build(shape);
-    return built as Sequential;
+    return built;
   });
   await fillWeights(model, file, source);
   if (file.trainingConfig) {

@@ -21,13 +21,14 @@ export interface AdamOptions extends OptimizerOptions {
 
 export class Adam extends Optimizer {
   /** The name saved files record (a minifier renames the class itself). */
-  static readonly className = 'Adam';
+  static readonly className: string = 'Adam';
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
-  constructor(params?: ParamsOrOptions<AdamOptions>, options: AdamOptions = {}) {
+  /** `moreOptions`: the option names a subclass adds (AdamW's weightDecay), so they are not refused as unknown. */
+  constructor(params?: ParamsOrOptions<AdamOptions>, options: AdamOptions = {}, moreOptions: readonly string[] = []) {
     const opts = optionsOf(params, options);
-    super(params, opts, 1e-3, ['beta1', 'beta2', 'epsilon']);
+    super(params, opts, 1e-3, ['beta1', 'beta2', 'epsilon', ...moreOptions]);
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.epsilon = opts.epsilon ?? 1e-7;

@@ -23,6 +23,13 @@ export interface OptimizerOptions {
   clipValue?: number;
 }
 
+/** An optimizer's state, as state() gives it and loadState() takes it. */
+export interface OptimizerState {
+  className: string;
+  iterations: number;
+  slots: Array<{ param: number; name: string; value: Tensor }>;
+}
+
 export type ParamsOrOptions<O> = Iterable<Variable> | O | undefined;
 
 export function isIterable(x: unknown): x is Iterable<Variable> {
@@ -85,8 +92,15 @@ export abstract class Optimizer {
 
   /** `ownOptions`: the subclass's option names; any other name given is refused, naming it (a typo would go unnoticed). */
   constructor(paramsOrOptions: ParamsOrOptions<OptimizerOptions>, options: OptimizerOptions, defaultLr: number, ownOptions: readonly string[] = []) {
-    if (isIterable(paramsOrOptions)) this.params = [...paramsOrOptions];
     const name = this.className;
+    if (isIterable(paramsOrOptions)) {
+      this.params = [...paramsOrOptions];
+      // An empty list would make every step() a silent no-op: the usual cause is an unbuilt model.
+      if (this.params.length === 0) {
+        throw new Error(`${name}: given no parameters to update (an empty list). If they come from model.parameters(), build the ` +
+          'model first (give its first layer an inputShape, or call it on a batch); or make the optimizer without them and compile() a model with it');
+      }
+    }
     const known = ['lr', 'learningRate', 'clipNorm', 'globalClipNorm', 'clipValue', ...ownOptions];
     const unknown = Object.keys(options).filter((key) => !known.includes(key) && (options as Record<string, unknown>)[key] !== undefined);
     if (unknown.length > 0) throw new Error(`${name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
@@ -108,6 +122,9 @@ export abstract class Optimizer {
 
   /** One update of every parameter that has a gradient, after clipping (Keras's order: global norm, norm, value). */
   step(): void {
+    if (this.params.length === 0) {
+      throw new Error(`${this.className}: step() has no parameters to update; pass them (new ${this.className}(model.parameters(), …)) or compile() a model with this optimizer`);
+    }
     checkOption(this.className, 'lr', this.lr, (v) => v > 0, 'a positive finite number'); // schedules set it
     if (this.globalClipNorm !== undefined) clipGradNorm(this.params, this.globalClipNorm);
     this.iterations++;
@@ -136,6 +153,40 @@ export abstract class Optimizer {
   /** Options that rebuild this optimizer (save() writes them with the model). */
   getConfig(): Record<string, number | boolean | undefined> {
     return { lr: this.lr, clipNorm: this.clipNorm, globalClipNorm: this.globalClipNorm, clipValue: this.clipValue };
+  }
+
+  /**
+   * What a resumed run needs besides the weights: the step count and every parameter's slots (Adam's
+   * m and v, RMSprop's averages, momentum's velocity), by the parameter's position in `params`.
+   */
+  state(): OptimizerState {
+    const slots: OptimizerState['slots'] = [];
+    this.params.forEach((p, param) => {
+      for (const [name, value] of this.slots.get(p) ?? []) slots.push({ param, name, value });
+    });
+    return { className: this.className, iterations: this.iterations, slots };
+  }
+
+  /** Put back a state() taken from an optimizer of the same class over parameters of the same shapes. */
+  loadState(state: OptimizerState): void {
+    const name = this.className;
+    if (state.className !== name) throw new Error(`${name}: loadState: the state is ${state.className}'s`);
+    if (!(Number.isInteger(state.iterations) && state.iterations >= 0)) throw new Error(`${name}: loadState: iterations must be a non-negative integer, got ${state.iterations}`);
+    const known = new Set(this.slotNames());
+    const next = new Map<Variable, Map<string, Tensor>>();
+    for (const { param, name: slot, value } of state.slots) {
+      const p = this.params[param];
+      if (!p) throw new Error(`${name}: loadState: slot '${slot}' is for parameter ${param}, but the optimizer has ${this.params.length}`);
+      if (!known.has(slot)) throw new Error(`${name}: loadState: unknown slot '${slot}' (${name} keeps ${[...known].join(', ')})`);
+      if (value.shape.length !== p.shape.length || value.shape.some((d, k) => d !== p.shape[k])) {
+        throw new Error(`${name}: loadState: slot '${slot}' of parameter ${param} is [${value.shape.join(',')}], the parameter is [${p.shape.join(',')}]`);
+      }
+      if (!next.has(p)) next.set(p, new Map());
+      next.get(p)!.set(slot, value.astype(p.data.dtype));
+    }
+    this.slots.clear();
+    for (const [p, slots] of next) this.slots.set(p, slots);
+    this.iterations = state.iterations;
   }
 
   private slotsOf(p: Variable): Map<string, Tensor> {

@@ -1,0 +1,5 @@
+/** `data`: datasets (tf.data's semantics) that fit, evaluate and predict read batch by batch. */
+export { Dataset } from './dataset.js';
+export type { GeneratorSource } from './dataset.js';
+export { stackExamples } from './batching.js';
+export type { Batch, BatchOptions, Example, Leaf } from './batching.js';

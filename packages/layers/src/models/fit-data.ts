@@ -1,0 +1,97 @@
+/**
+ * What fit's one training loop reads: the batches of each epoch, whether the data came as whole-dataset
+ * tensors or as a Dataset.
+ *
+ *   tensors:  each epoch shuffles the row numbers (unless shuffle is false) and gathers each batch's rows
+ *             (batchBounds: a lone last example joins the batch before it);
+ *   Dataset:  each epoch reads the dataset afresh (a shuffle() in it reshuffles), or, with stepsPerEpoch,
+ *             the next stepsPerEpoch batches of one iterator kept across epochs (Keras: a repeat()ed
+ *             dataset with stepsPerEpoch; if it runs out, training stops with a warning).
+ */
+import { Random, Tensor, fromTypedArray, gather, globalRandom } from '@gradlab/tensor';
+import type { Dataset } from '../data/dataset.js';
+import { batchBounds } from '../data/bounds.js';
+import type { Batch } from '../data/batching.js';
+
+/** Rows of a whole-dataset tensor, as a batch. */
+export function takeRows(t: Tensor, rows: Int32Array): Tensor { return gather(t, fromTypedArray(rows, [rows.length]), 0); }
+
+/** The row numbers start, start+1, …, end−1. */
+export function range(start: number, end: number): Int32Array { return Int32Array.from({ length: end - start }, (_, i) => start + i); }
+
+export { batchBounds };
+
+/** Whole-dataset tensors, their rows cut into batches. */
+export interface TensorData { x: Tensor; y: Tensor; sampleWeight?: Tensor; rows: Int32Array }
+
+/** The batches of the given rows, in order, or shuffled first with shuffleWith. */
+export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith: Random | null = null): Generator<Batch> {
+  const order = data.rows.slice();
+  if (shuffleWith) shuffleWith.shuffle(order);
+  for (const [start, end] of batchBounds(order.length, batchSize)) {
+    const rows = order.slice(start, end);
+    const batch: Batch = { x: takeRows(data.x, rows), y: takeRows(data.y, rows) };
+    if (data.sampleWeight) batch.sampleWeight = takeRows(data.sampleWeight, rows);
+    yield batch;
+  }
+}
+
+/** An epoch's batches, and how many there will be when that is known (for the progress bar). */
+export interface EpochSource {
+  batches(): AsyncIterator<Batch> | Iterator<Batch>;
+  steps: number | null;
+  /** True once a stepsPerEpoch iterator has run out (fit then stops). */
+  ranOut: boolean;
+}
+
+export function tensorEpochs(data: TensorData, batchSize: number, shuffle: boolean, seed: number | undefined, stepsPerEpoch?: number): EpochSource {
+  const rng = seed !== undefined ? new Random(seed) : globalRandom;
+  const all = batchBounds(data.rows.length, batchSize).length;
+  const steps = stepsPerEpoch === undefined ? all : Math.min(all, stepsPerEpoch);
+  return {
+    steps,
+    ranOut: false,
+    batches: () => {
+      const it = tensorBatches(data, batchSize, shuffle ? rng : null);
+      let taken = 0;
+      return { next: () => (taken++ < steps ? it.next() : { done: true, value: undefined }) };
+    },
+  };
+}
+
+export function datasetEpochs(dataset: Dataset<Batch>, stepsPerEpoch?: number): EpochSource {
+  if (stepsPerEpoch === undefined) {
+    const known = dataset.size !== null && Number.isFinite(dataset.size) ? dataset.size : null;
+    return { steps: known, ranOut: false, batches: () => dataset[Symbol.asyncIterator]() };
+  }
+  let shared: AsyncIterator<Batch> | null = null;
+  const source: EpochSource = {
+    steps: stepsPerEpoch,
+    ranOut: false,
+    batches: () => {
+      shared ??= dataset[Symbol.asyncIterator]();
+      const it = shared;
+      let taken = 0;
+      return {
+        async next(): Promise<IteratorResult<Batch>> {
+          if (taken >= stepsPerEpoch) return { done: true, value: undefined };
+          const r = await it.next();
+          if (r.done) source.ranOut = true;
+          else taken++;
+          return r;
+        },
+      };
+    },
+  };
+  return source;
+}
+
+/** The first `limit` batches of a source (all of them when limit is undefined). */
+export async function* limited(batches: AsyncIterable<Batch> | Iterable<Batch>, limit?: number): AsyncGenerator<Batch> {
+  if (limit === 0) return;
+  let n = 0;
+  for await (const b of batches) {
+    yield b;
+    if (limit !== undefined && ++n >= limit) return;
+  }
+}

@@ -1,0 +1,541 @@
+/**
+ * Model: Keras's training machinery (compile → fit → evaluate → predict, save) for any model, the one
+ * training loop of the repository. Two kinds of model use it:
+ *   - Sequential (sequential.ts): a stack of layers;
+ *   - a subclassed model (Keras's subclassing API, PyTorch's nn.Module with forward): a class that
+ *     extends Model, creates its layers with this.track(layer) and writes call(x, options).
+ *
+ *   class TwoTowers extends models.Model {
+ *     private readonly hidden = this.track(layers.Dense(16, { activation: 'relu' }));
+ *     private readonly out = this.track(layers.Dense(3, { activation: 'softmax' }));
+ *     call(x: Variable, options: CallOptions): Variable { return this.out.apply(this.hidden.apply(x, options), options); }
+ *   }
+ *
+ * A model is itself a Layer (a Module) holding its layers as children named by their layer names, so
+ * `model.parameters()` and `model.stateDict()` ("dense.kernel", …) reach every weight.
+ */
+import { Variable, asVariable, noGrad } from '@gradlab/autograd';
+import { Tensor, concat, formatShape, zeros } from '@gradlab/tensor';
+import { Layer, formatSymbolicShape, layerError } from '../layer.js';
+import { formatSummary } from './summary.js';
+import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
+import type { Module } from '../module.js';
+import { getLoss, lossFromName } from '../losses.js';
+import type { Loss, LossName, LossSpec } from '../losses.js';
+import { getMetric } from '../metrics.js';
+import { checkHostBatch, exampleWeights, realRows } from './check-batch.js';
+import type { BatchExpectations } from './check-batch.js';
+import { Dataset } from '../data/dataset.js';
+import type { Batch } from '../data/batching.js';
+import { datasetEpochs, limited, range, takeRows, tensorBatches, tensorEpochs } from './fit-data.js';
+import type { EpochSource } from './fit-data.js';
+import type { Metric, MetricCount } from '../metrics.js';
+import { Adam, AdamW, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
+import { History, TerminateOnNaN } from '../callbacks.js';
+import type { Callback, Logs } from '../callbacks.js';
+import { ProgressLogger } from './progress.js';
+import type { ProgressOutput } from './progress.js';
+import { loadWeights, saveModel } from './save.js';
+import type { IOHandler } from './io.js';
+import { lookup } from '../lookup.js';
+
+export interface CompileArgs {
+  /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
+  optimizer: string | Optimizer;
+  /** 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', a Loss or a function. */
+  loss: LossSpec;
+  /** e.g. ['accuracy']. */
+  metrics?: string[];
+}
+
+/** What save() writes about compile(), so that load() can compile the model again. */
+export interface TrainingConfig {
+  loss: { name: LossName; fromLogits: boolean };
+  metrics: string[];
+  optimizer: { className: string; config: Record<string, unknown> };
+}
+
+export interface FitOptions {
+  /** Train until this epoch (0-based count; with initialEpoch k, epochs k … epochs−1 run). Default 1. */
+  epochs?: number;
+  /** Default 32 (tensors only: a dataset is already batched). */
+  batchSize?: number;
+  /** Shuffle the training examples before each epoch. Default true (tensors only: a dataset shuffles itself). */
+  shuffle?: boolean;
+  /** Seed of the shuffling (default: the global generator, see setSeed). */
+  seed?: number;
+  /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
+  validationSplit?: number;
+  /** Evaluated after each epoch: [x, y] tensors or a dataset of batches. */
+  validationData?: [Tensor, Tensor] | Dataset<Batch>;
+  /** Evaluate at most this many validation batches each epoch. Default: all of them. */
+  validationSteps?: number;
+  /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
+  stepsPerEpoch?: number;
+  /** The epoch to start at (to resume a run). Default 0. */
+  initialEpoch?: number;
+  /** Each class's weight in the loss, { 0: 1, 1: 5 }: the class is read from y (its value, or its one-hot position). */
+  classWeight?: Record<number, number>;
+  /** One weight per example of x (tensors; a dataset's batches carry their own sampleWeight). */
+  sampleWeight?: Tensor;
+  callbacks?: Callback[];
+  /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
+  verbose?: 0 | 1 | 2 | 'auto';
+  /** Where progress goes (default process.stdout, or the console where there is none, as in a browser). */
+  output?: ProgressOutput;
+}
+
+export interface EvaluateOptions {
+  /** Default 32 (tensors only). */
+  batchSize?: number;
+  /** Evaluate at most this many batches. Default: all. */
+  steps?: number;
+}
+
+const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optimizer> = { SGD, Adam, AdamW, RMSprop };
+
+export { batchBounds } from './fit-data.js';
+
+/** A metric's count on one batch, read back: correct predictions out of count. */
+interface Count { correct: number; count: number }
+
+/** Running sums over an epoch: the loss weighted by batch size (Keras's mean), and each metric's counts. */
+class Totals {
+  private loss = 0;
+  private n = 0;
+  private readonly counts: Count[];
+  constructor(private readonly metrics: Metric[]) { this.counts = metrics.map(() => ({ correct: 0, count: 0 })); }
+  add(loss: number, size: number, counts: Count[]): void {
+    this.loss += loss * size;
+    this.n += size;
+    counts.forEach((c, i) => { this.counts[i].correct += c.correct; this.counts[i].count += c.count; });
+  }
+  logs(prefix = ''): Logs {
+    const logs: Logs = { [`${prefix}loss`]: this.loss / this.n };
+    this.metrics.forEach((m, i) => { logs[`${prefix}${m.name}`] = this.counts[i].correct / this.counts[i].count; });
+    return logs;
+  }
+}
+export class Model extends Layer {
+  /** The layers this model tracks: Sequential's stack, or those a subclass registered with track(). */
+  readonly layers: Layer[] = [];
+  /** Set by a callback (EarlyStopping) to end fit() after the current epoch. */
+  stopTraining = false;
+  /** Set by a callback in onTrainBegin (BackupAndRestore) to start fit() at this epoch. */
+  resumeEpoch?: number;
+  optimizer?: Optimizer;
+  loss?: Loss;
+  metrics: Metric[] = [];
+
+  constructor(args: LayerArgs = {}) {
+    super(args);
+    this.supportsMasking = true;
+  }
+
+  /**
+   * Register a layer of a subclassed model (Keras tracks attributes; JavaScript cannot see them, so the
+   * model is told): its weights join the model's, and save/load find it by position.
+   */
+  protected track<L extends Layer>(layer: L): L {
+    if (!(layer instanceof Layer)) throw layerError(this, `track() expects a layer, got ${String(layer)}`);
+    if (this.layers.some((l) => l.name === layer.name)) throw layerError(this, `all layers must have unique names; '${layer.name}' is already in the model`);
+    this.layers.push(layer);
+    this.addChild(layer.name, layer);
+    return layer;
+  }
+
+  /** The forward computation: a subclass writes it (Sequential runs its layers in turn). */
+  call(x: Variable, options: CallOptions = {}): Variable {
+    void x; void options;
+    throw layerError(this, 'a subclassed model must define call(x, options), its forward pass');
+  }
+
+  /**
+   * Build for inputs of this shape (batch axis null): a subclassed model's layers build on their first
+   * call, so it is called once on a batch of zeros (inference mode, no graph). Sequential builds layer by layer.
+   */
+  override build(inputShape: SymbolicShape): void {
+    super.build(inputShape);
+    const shape = [1, ...inputShape.slice(1).map((d) => d ?? 1)];
+    noGrad(() => this.call(asVariable(zeros(shape)), { training: false }));
+  }
+
+  /**
+   * The trainable weights, as PyTorch's model.parameters(). An unbuilt model has none yet, and an
+   * optimizer made from that empty list would train nothing without a word, so this throws instead.
+   */
+  override parameters(): Variable[] {
+    if (!this.built) {
+      throw layerError(this, 'parameters(): the model is not built yet, so it has no weights; give the first layer an inputShape ' +
+        '(layers.Dense(10, { inputShape: [784] })) or call the model on a batch first (model.call(x))');
+    }
+    return super.parameters();
+  }
+
+  // ---- compile and the loss ----------------------------------------------------------------------
+
+  compile(args: CompileArgs): void {
+    // A name every object inherits ('constructor', '__proto__') must not reach getOptimizer's table lookup.
+    if (typeof args.optimizer === 'string' && args.optimizer.toLowerCase() in Object.prototype) {
+      throw layerError(this, `compile: unknown optimizer '${args.optimizer}'`);
+    }
+    this.optimizer = getOptimizer(args.optimizer);
+    this.loss = getLoss(args.loss);
+    this.metrics = (args.metrics ?? []).map((name) => getMetric(name));
+  }
+
+  /**
+   * The forward pass the loss is computed on, and the loss to use. Default: call(), and the compiled
+   * loss. Sequential overrides it to stop at the last layer's logits when the loss can take them.
+   */
+  protected forwardForLoss(x: Variable, options: CallOptions): { pred: Variable; loss: Loss } {
+    return { pred: this.apply(x, options), loss: this.requireCompiled().loss };
+  }
+
+  /**
+   * Forward for training or evaluation: the loss (weighted by `weights` when given: Σ wᵢ·lossᵢ / n, Keras's
+   * sum over batch size), and what the metrics should look at.
+   */
+  private lossAndOutput(batch: Batch, weights: Tensor | null, training: boolean): { loss: Variable; pred: Tensor; fromLogits: boolean } {
+    const { pred, loss } = this.forwardForLoss(asVariable(batch.x), { training, mask: batch.mask ?? null });
+    return { loss: this.weightedLoss(loss, pred, batch.y!, weights), pred: pred.data, fromLogits: loss.fromLogits };
+  }
+
+  private weightedLoss(loss: Loss, pred: Variable, y: Tensor, weights: Tensor | null): Variable {
+    if (weights === null) return loss.call(pred, y);
+    if (!loss.unreduced) throw layerError(this, 'sampleWeight and classWeight need a named loss (a loss function given to compile cannot be weighted)');
+    const losses = loss.unreduced(pred, y);
+    const rows = losses.shape[0];
+    const perExample = losses.rank === 1 ? losses : losses.reshape([rows, losses.size / rows]).mean(-1);
+    return perExample.mul(weights.astype(perExample.dtype)).sum().div(rows);
+  }
+
+  protected requireCompiled(): { loss: Loss; optimizer: Optimizer } {
+    if (!this.loss || !this.optimizer) throw layerError(this, 'the model must be compiled first: model.compile({ optimizer, loss })');
+    // An unbuilt model has no weights yet: the optimizer gets them once the first batch has built it.
+    if (this.optimizer.params.length === 0 && this.built) this.optimizer.params = this.parameters();
+    return { loss: this.loss, optimizer: this.optimizer };
+  }
+
+  /** batchSize 0 or −1 would never advance through the rows, and 1.5 or NaN would lose some. */
+  private checkBatchSize(op: string, batchSize: number): void {
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw layerError(this, `${op}: batchSize must be a positive integer, got ${batchSize}`);
+  }
+
+  /**
+   * What the data must satisfy for this model (building it for x's shape if it is not built yet): the
+   * number of classes of a sparse crossentropy, and the first layer's vocabulary when it is an
+   * Embedding. Default: build, and nothing known. Sequential knows both from its layers.
+   */
+  protected dataExpectations(x: Tensor): Omit<BatchExpectations, 'model'> {
+    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    return { classes: null, embedding: null };
+  }
+
+  /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters. */
+  protected checkData(op: string, x: Tensor, y: Tensor): void {
+    if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
+      throw layerError(this, `${op}: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
+    }
+    checkHostBatch(op, x, y, { model: this.name, ...this.dataExpectations(x) });
+  }
+
+  /**
+   * A batch from a dataset, checked as it is produced and before its step: x and y (and mask,
+   * sampleWeight) agree on the number of examples, the values checkData checks, and in training that
+   * BatchNormalization gets at least two real rows (one example, or a mask of one real step, has no
+   * variance to normalise by).
+   */
+  private checkBatch(op: string, batch: Batch, training: boolean): void {
+    if (!batch || !(batch.x instanceof Tensor)) throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with Tensor x; got ${String(batch?.x)}`);
+    if (!(batch.y instanceof Tensor)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
+    this.checkData(op, batch.x, batch.y);
+    const n = batch.x.shape[0];
+    if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (batch.x.rank < 2 || batch.mask.shape[1] === batch.x.shape[1]))) {
+      throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(batch.x.shape)}`);
+    }
+    if (batch.sampleWeight) this.checkSampleWeight(op, batch.sampleWeight, n);
+    if (training && this.hasBatchNorm()) {
+      const rows = realRows(batch.x, batch.mask);
+      if (rows !== null && (n < 2 || rows < 2)) {
+        throw layerError(this, `${op}: BatchNormalization needs at least two real rows in a training batch; this batch has ${n} example(s)` +
+          (batch.mask ? ` and ${rows} real step(s) in its mask` : '') + ' (batch more examples, or drop such batches)');
+      }
+    }
+  }
+
+  /** Whether any BatchNormalization is inside the model (at any depth). */
+  private hasBatchNorm(): boolean {
+    const visit = (m: Module): boolean => (m as Module & { className?: string }).className === 'BatchNormalization' || m.children().some(([, c]) => visit(c));
+    return visit(this);
+  }
+
+  private checkSampleWeight(op: string, w: Tensor, n: number): void {
+    if (!(w instanceof Tensor) || w.rank !== 1 || w.shape[0] !== n) {
+      throw layerError(this, `${op}: sampleWeight ${w instanceof Tensor ? formatShape(w.shape) : String(w)} must hold one weight per example, [${n}]`);
+    }
+  }
+
+  /**
+   * One optimizer step on one batch: zeroGrad, forward, backward, step. Resolves to the loss and metric
+   * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
+   * async contract) the ops above return at once and the loss is still being computed here.
+   */
+  private async step(batch: Batch, weights: Tensor | null): Promise<{ loss: number; counts: Count[] }> {
+    const { optimizer } = this.requireCompiled();
+    const { loss, pred, fromLogits } = this.lossAndOutput(batch, weights, true);
+    optimizer.zeroGrad();
+    loss.backward();
+    optimizer.step();
+    return { loss: (await loss.data.data())[0], counts: await this.metricCounts(batch.y!, pred, fromLogits) };
+  }
+
+  /** Each metric on one batch, computed where the predictions are; only the counts are read (awaited: they may be pending). */
+  private async metricCounts(yb: Tensor, pred: Tensor, fromLogits: boolean): Promise<Count[]> {
+    const counts: MetricCount[] = this.metrics.map((m) => m.compute(yb, pred, fromLogits));
+    return Promise.all(counts.map(async (c) => ({ correct: (await c.correct.data())[0], count: c.count })));
+  }
+
+  /** Train on one batch; resolves to its loss (before the update). */
+  async trainOnBatch(x: Tensor, y: Tensor): Promise<number> {
+    this.checkData('trainOnBatch', x, y);
+    return (await this.step({ x, y }, null)).loss;
+  }
+
+  // ---- fit, evaluate, predict --------------------------------------------------------------------
+
+  /**
+   * Train, Keras's way: `fit(x, y, options)` on whole-dataset tensors, or `fit(dataset, options)` on a
+   * Dataset of batches ({ x, y, mask?, sampleWeight? }). Tensors are checked once where they enter;
+   * a dataset's batches are checked one by one as they are produced, before their step.
+   */
+  fit(x: Tensor, y: Tensor, options?: FitOptions): Promise<History>;
+  fit(dataset: Dataset<Batch>, options?: FitOptions): Promise<History>;
+  async fit(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+    const fromDataset = x instanceof Dataset;
+    const options = (fromDataset ? yOrOptions as FitOptions | undefined : maybeOptions) ?? {};
+    const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [], initialEpoch = 0 } = options;
+    this.requireCompiled();
+    this.checkBatchSize('fit', batchSize);
+    if (!(Number.isInteger(epochs) && epochs >= 0)) throw layerError(this, `fit: epochs must be a non-negative integer, got ${epochs}`);
+    if (!(Number.isInteger(initialEpoch) && initialEpoch >= 0)) throw layerError(this, `fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+    for (const name of ['stepsPerEpoch', 'validationSteps'] as const) {
+      const v = options[name];
+      if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw layerError(this, `fit: ${name} must be a positive integer, got ${v}`);
+    }
+    if (!(validationSplit >= 0 && validationSplit < 1)) throw layerError(this, `fit: validationSplit must be in [0, 1), got ${validationSplit}`);
+    let train: EpochSource;
+    let validation: (() => AsyncIterable<Batch> | Iterable<Batch>) | null = null;
+    if (fromDataset) {
+      if (validationSplit > 0) throw layerError(this, 'fit: validationSplit needs tensors (a dataset cannot be split without reading it); pass validationData instead, as Keras');
+      if (options.sampleWeight) throw layerError(this, 'fit: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when fitting a dataset');
+      if (!(typeof yOrOptions === 'object' || yOrOptions === undefined) || yOrOptions instanceof Tensor) {
+        throw layerError(this, 'fit: a dataset holds its own labels; call fit(dataset, options)');
+      }
+      train = datasetEpochs(x, options.stepsPerEpoch);
+    } else {
+      const y = yOrOptions;
+      if (!(y instanceof Tensor)) throw layerError(this, `fit: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
+      this.checkData('fit', x, y);
+      const n = x.shape[0];
+      if (options.sampleWeight) this.checkSampleWeight('fit', options.sampleWeight, n);
+      // Keras takes the validation rows from the end, before any shuffling.
+      const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
+      if (trainCount === 0) throw layerError(this, `fit: validationSplit ${validationSplit} leaves no training examples out of ${n}`);
+      train = tensorEpochs({ x, y, sampleWeight: options.sampleWeight, rows: range(0, trainCount) }, batchSize, shuffle, options.seed, options.stepsPerEpoch);
+      if (trainCount < n) validation = () => tensorBatches({ x, y, rows: range(trainCount, n) }, batchSize);
+    }
+    if (options.validationData) validation = this.validationBatches(options.validationData, batchSize);
+    const checkEach = fromDataset;
+    return this.trainLoop(train, validation, { ...options, epochs, initialEpoch, callbacks, checkEach });
+  }
+
+  /** validationData as a source of batches: a [x, y] pair (checked now) or a dataset (checked batch by batch). */
+  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<Batch> | Iterable<Batch> {
+    if (data instanceof Dataset) return () => data;
+    if (!Array.isArray(data) || !(data[0] instanceof Tensor) || !(data[1] instanceof Tensor)) {
+      throw layerError(this, 'fit: validationData must be [x, y] tensors or a Dataset');
+    }
+    const [vx, vy] = data;
+    this.checkData('fit (validationData)', vx, vy);
+    return () => tensorBatches({ x: vx, y: vy, rows: range(0, vx.shape[0]) }, batchSize);
+  }
+
+  /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
+  private async trainLoop(
+    train: EpochSource, validation: (() => AsyncIterable<Batch> | Iterable<Batch>) | null,
+    options: FitOptions & { epochs: number; initialEpoch: number; callbacks: Callback[]; checkEach: boolean },
+  ): Promise<History> {
+    const { epochs, callbacks } = options;
+    const stopsOnNaN = callbacks.some((cb) => cb instanceof TerminateOnNaN);
+    let warnedNaN = false;
+    const progress = new ProgressLogger(options.verbose ?? 'auto', epochs, train.steps, options.output);
+    const history = new History();
+    history.params = { epochs, steps: train.steps, verbose: options.verbose ?? 'auto' };
+    this.stopTraining = false;
+    this.resumeEpoch = undefined;
+    this.requireCompiled(); // a model built by the data's checks hands its weights to the optimizer now
+    for (const cb of callbacks) cb.setModel?.(this);
+    for (const cb of callbacks) await cb.onTrainBegin?.({});
+    // BackupAndRestore may have put back an interrupted run's weights and set the epoch to go on from.
+    const first = Math.max(options.initialEpoch, this.resumeEpoch ?? 0);
+    for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
+      progress.epochBegin(epoch);
+      const totals = new Totals(this.metrics);
+      const batches = train.batches();
+      let b = 0; // batches done this epoch
+      for (;;) {
+        const r = await batches.next();
+        if (r.done) break;
+        const batch = r.value;
+        if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch, true);
+        const size = batch.x.shape[0];
+        for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
+        const weights = exampleWeights(`fit (batch ${b})`, batch.y!, batch.sampleWeight, options.classWeight);
+        const { loss, counts } = await this.step(batch, weights);
+        totals.add(loss, size, counts);
+        const logs = totals.logs();
+        progress.batchEnd(b + 1, logs);
+        if (!Number.isFinite(loss) && !warnedNaN && !stopsOnNaN) {
+          warnedNaN = true;
+          console.warn(`${this.name} (${this.className}): fit: the loss is ${loss} at epoch ${epoch + 1}, batch ${b + 1}, so the weights are ` +
+            'no longer numbers; training goes on, as in Keras. Lower the learning rate or look for NaN in the data; ' +
+            'callbacks: [new callbacks.TerminateOnNaN()] stops at the first such batch');
+        }
+        for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+        b++;
+        if (this.stopTraining) {
+          await batches.return?.(); // close the dataset's generators (prefetch, shuffle) before leaving them
+          break; // as Keras: a callback may stop mid-epoch (TerminateOnNaN); the epoch still ends
+        }
+      }
+      if (b === 0 && !train.ranOut) throw layerError(this, `fit: epoch ${epoch + 1} has no batches (an empty dataset?)`);
+      if (train.steps === null) progress.setSteps(b); // learnt from the first pass over a dataset of unknown size
+      if (train.ranOut) {
+        console.warn(`${this.name} (${this.className}): fit: the dataset ran out of batches in epoch ${epoch + 1} after ${b} of ${train.steps} steps; ` +
+          'training stops. Add .repeat() to the dataset, or lower stepsPerEpoch');
+        this.stopTraining = true;
+        if (b === 0) break;
+      }
+      const logs = totals.logs();
+      for (const cb of callbacks) await cb.onEpochTrainEnd?.(epoch, logs);
+      if (validation) Object.assign(logs, (await this.evaluateBatches('fit (validation', validation(), options.validationSteps)).logs('val_'));
+      progress.epochEnd(logs);
+      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+      history.record(epoch, logs); // after the callbacks, as Keras's History: it keeps what they add (learning_rate)
+    }
+    for (const cb of callbacks) await cb.onTrainEnd?.(history.lastLogs());
+    return history;
+  }
+
+  /**
+   * Loss and metrics over batches, in inference mode, without recording a graph. Each batch's forward
+   * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
+   * dataset are checked as they come (op names them).
+   */
+  private async evaluateBatches(op: string, batches: AsyncIterable<Batch> | Iterable<Batch>, steps?: number, checkEach = true): Promise<Totals> {
+    const totals = new Totals(this.metrics);
+    let b = 0;
+    for await (const batch of limited(batches, steps)) {
+      const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
+      if (checkEach) this.checkBatch(where, batch, false);
+      const { loss, pred, fromLogits } = noGrad(() => this.lossAndOutput(batch, null, false));
+      totals.add((await loss.data.data())[0], batch.x.shape[0], await this.metricCounts(batch.y!, pred, fromLogits));
+      b++;
+    }
+    if (b === 0) throw layerError(this, `${op.replace(/ \($|\($/, '')}: no batches to evaluate (an empty dataset?)`);
+    return totals;
+  }
+
+  /** [loss, ...metrics] over tensors or a dataset (in inference mode, batch by batch), as Keras's evaluate. */
+  evaluate(x: Tensor, y: Tensor, options?: EvaluateOptions): Promise<number[]>;
+  evaluate(dataset: Dataset<Batch>, options?: EvaluateOptions): Promise<number[]>;
+  async evaluate(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
+    this.requireCompiled();
+    if (x instanceof Dataset) {
+      const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
+      return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
+    }
+    const y = yOrOptions;
+    if (!(y instanceof Tensor)) throw layerError(this, `evaluate: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
+    const options = maybeOptions ?? {};
+    this.checkData('evaluate', x, y);
+    const batchSize = options.batchSize ?? 32;
+    this.checkBatchSize('evaluate', batchSize);
+    const batches = tensorBatches({ x, y, rows: range(0, x.shape[0]) }, batchSize);
+    return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
+  }
+
+  /** The model's outputs for every row of x (or every batch of a dataset), in inference mode, without a graph. */
+  async predict(x: Tensor | Variable | Dataset<Batch>, options: { batchSize?: number; steps?: number } = {}): Promise<Tensor> {
+    const batchSize = options.batchSize ?? 32;
+    this.checkBatchSize('predict', batchSize);
+    const outputs: Tensor[] = [];
+    if (x instanceof Dataset) {
+      for await (const batch of limited(x, options.steps)) {
+        outputs.push(noGrad(() => this.apply(asVariable(batch.x), { training: false, mask: batch.mask ?? null }).data));
+      }
+      if (outputs.length === 0) throw layerError(this, 'predict: the dataset gave no batches');
+    } else {
+      const data = x instanceof Variable ? x.data : x;
+      if (data.rank === 0 || data.shape[0] === 0) throw layerError(this, `predict: x ${formatShape(data.shape)} has no examples`);
+      noGrad(() => {
+        for (let start = 0; start < data.shape[0]; start += batchSize) {
+          const rows = range(start, Math.min(data.shape[0], start + batchSize));
+          outputs.push(this.apply(asVariable(takeRows(data, rows)), { training: false }).data);
+        }
+      });
+    }
+    return outputs.length === 1 ? outputs[0] : concat(outputs, 0);
+  }
+
+  // ---- summary, config, save ---------------------------------------------------------------------
+
+  /** Each tracked layer's output shape when the model knows it (Sequential does), else null. */
+  protected layerOutputShapes(): SymbolicShape[] | null { return null; }
+
+  /**
+   * Print Keras's summary table (through printFn, default console.log) and return it as a string. A
+   * subclassed model does not know its layers' output shapes without running them: "multiple", as Keras.
+   */
+  summary(options: { printFn?: (line: string) => void } = {}): string {
+    if (!this.built) {
+      throw layerError(this, 'this model has not yet been built; give the first layer an inputShape, or call the model on a batch of data');
+    }
+    const shapes = this.layerOutputShapes();
+    const rows = this.layers.map((layer, i) => ({
+      layer: `${layer.name} (${layer.className})`,
+      outputShape: shapes ? formatSymbolicShape(shapes[i]) : 'multiple',
+      params: layer.countParams().total,
+    }));
+    const text = formatSummary(this.name, rows, this.countParams()).join('\n');
+    (options.printFn ?? console.log)(text);
+    return text;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { name: this.name, layers: this.layers.map((l) => ({ className: l.className, config: l.getConfig() })) };
+  }
+
+  /** The compile() arguments as JSON, or null when they cannot be saved (a loss given as a function). */
+  trainingConfig(): TrainingConfig | null {
+    if (!this.loss || !this.optimizer || this.loss.kind === null) return null;
+    return {
+      loss: { name: this.loss.kind, fromLogits: this.loss.fromLogits },
+      metrics: this.metrics.map((m) => m.name),
+      optimizer: { className: this.optimizer.className, config: this.optimizer.getConfig() },
+    };
+  }
+
+  compileFromConfig(config: TrainingConfig): void {
+    const Ctor = lookup(OPTIMIZERS, config.optimizer.className);
+    if (!Ctor) throw layerError(this, `cannot restore optimizer '${config.optimizer.className}' (known: ${Object.keys(OPTIMIZERS).join(', ')})`);
+    this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
+  }
+
+  /** Write model.json (topology, training config, weights manifest) and weights.bin into dir. */
+  save(destination: string | IOHandler): Promise<void> { return saveModel(this, destination); }
+  /** Load weights saved by save() into this model (same architecture). */
+  loadWeights(from: string | IOHandler): Promise<void> { return loadWeights(this, from); }
+}
