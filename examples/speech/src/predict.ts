@@ -1,7 +1,7 @@
 /**
  * Recognise the digit spoken in WAV files with the model the example saved:
  *
- *   node examples/speech/dist/predict.js my-seven.wav other.wav [--model examples/speech/model]
+ *   node examples/speech/dist/predict.js my-seven.wav other.wav [--model runs/speech/model]
  *
  * Each file goes through the pipeline the model was trained with (pipeline.ts): any sample rate, mono
  * or stereo, 8/16-bit PCM or 32-bit float; resampled to 16 kHz; the speech found by the VAD; log-mel
@@ -17,10 +17,10 @@ import { BANDS, at16k, extractorsByWarp, speechFeatures } from './pipeline.js';
 import { DIGITS } from './synth.js';
 import { parseWav } from './wav.js';
 
-const USAGE = 'usage: node examples/speech/dist/predict.js FILE.wav [FILE.wav …] [--model DIR]  (DIR defaults to examples/speech/model)';
+const USAGE = 'usage: node examples/speech/dist/predict.js FILE.wav [FILE.wav …] [--model DIR]  (DIR defaults to runs/speech/model)';
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { model: { type: 'string', default: 'examples/speech/model' }, help: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { model: { type: 'string', default: 'runs/speech/model' }, help: { type: 'boolean' } } });
   if (values.help) { console.log(USAGE); return; }
   if (positionals.length === 0) throw new Error(`predict: no WAV file given\n${USAGE}`);
   const dir = values.model!;

@@ -8,7 +8,7 @@
  * Synthesises the corpus on first use (cached under ~/.cache/gradlab/speech, or $GRADLAB_CACHE/speech),
  * computes the features in TypeScript (pipeline.ts), trains with fresh augmentation every epoch
  * (augment.ts) and masks over the padding, judges the model on four test sets, writes
- * docs/results/speech.json and speech.svg, saves the model, loads it back and recognises one utterance.
+ * runs/speech/speech.json and speech.svg (--out docs/results for the docs' table), saves the model, loads it back and recognises one utterance.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,9 +40,9 @@ const spec: CliSpec<Extra> = {
   name: 'speech',
   description: "The article's LSTM + BatchNorm on spoken digits synthesised by espeak-ng and Festival, tested on unseen voices and synthesisers.",
   defaults: {
-    epochs: 20, lr: 0.001, lrDecay: 0.9, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'docs/results', recalibrate: 0,
+    epochs: 20, lr: 0.001, lrDecay: 0.9, batchSize: 32, subset: 0, seed: 1, backend: 'cpu', quick: false, out: 'runs/speech', recalibrate: 0,
     repeats: 1, accents: ACCENTS.length, variants: VARIANTS.length, festival: 30, classicVoices: 114, hts: 20, flite: 6,
-    model: 'examples/speech/model', cache: '',
+    model: 'runs/speech/model', cache: '',
   },
   quick: {
     recalibrate: 20, epochs: 3, batchSize: 8, accents: 3, variants: 16, festival: 4, classicVoices: 8, hts: 2, flite: 0,
