@@ -9,13 +9,12 @@
  *                     its weights and its optimizer's state (Adam's moments and step count). The backup
  *                     is removed when training completes (deleteCheckpoint).
  */
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { Callback, CallbackModel, Logs } from '../callbacks.js';
 import { Monitor } from './monitor.js';
 import { readOptimizerState, writeOptimizerState } from './optimizer-file.js';
 import type { OptimizerState } from '../optimizers/optimizer.js';
 import type { MonitorMode } from './monitor.js';
+import { nodeFiles } from './node-files.js';
 
 /**
  * A path from Keras's template: {epoch} is the 1-based epoch, {name} a log value; a Python format spec
@@ -101,6 +100,7 @@ export class BackupAndRestore implements Callback {
   setModel(model: CallbackModel): void { this.model = model; }
 
   private async readState(): Promise<BackupState | null> {
+    const { fs, path } = await nodeFiles();
     let text: string;
     try { text = await fs.readFile(path.join(this.backupDir, STATE_FILE), 'utf8'); } catch { return null; }
     const state = JSON.parse(text) as BackupState;
@@ -112,6 +112,7 @@ export class BackupAndRestore implements Callback {
 
   /** Resume: put back the weights and optimizer state of the last finished epoch, and start after it. */
   async onTrainBegin(): Promise<void> {
+    const { path } = await nodeFiles();
     const model = this.model;
     if (!model?.loadWeights) throw new Error('BackupAndRestore: the model cannot load weights (no loadWeights method)');
     saver('BackupAndRestore', model);
@@ -130,6 +131,7 @@ export class BackupAndRestore implements Callback {
    * over, so it names a complete folder at every moment), then remove the folder before it.
    */
   async onEpochEnd(epoch: number): Promise<void> {
+    const { fs, path } = await nodeFiles();
     const folder = `epoch-${epoch}`;
     await saver('BackupAndRestore', this.model)(path.join(this.backupDir, folder));
     const optimizer = this.model?.optimizer as (CallbackModel['optimizer'] & { state?(): OptimizerState }) | undefined;
@@ -143,6 +145,7 @@ export class BackupAndRestore implements Callback {
 
   /** Training completed: the backup is no longer needed (unless deleteCheckpoint is false). */
   async onTrainEnd(): Promise<void> {
+    const { fs } = await nodeFiles();
     if (this.options.deleteCheckpoint ?? true) await fs.rm(this.backupDir, { recursive: true, force: true });
   }
 }

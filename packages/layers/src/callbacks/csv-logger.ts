@@ -2,8 +2,8 @@
  * Keras's CSVLogger: one row per epoch, `epoch` (0-based) then the logs' names in sorted order, written
  * as each epoch ends, so a run that is stopped keeps what it did.
  */
-import { promises as fs } from 'node:fs';
 import type { Callback, Logs } from '../callbacks.js';
+import { nodeFiles } from './node-files.js';
 
 export class CSVLogger implements Callback {
   private columns: string[] | null = null;
@@ -13,6 +13,7 @@ export class CSVLogger implements Callback {
   }
 
   async onTrainBegin(): Promise<void> {
+    const { fs } = await nodeFiles();
     this.columns = null;
     if (this.options.append) {
       // Appending to a file that has a header: keep its columns.
@@ -23,6 +24,7 @@ export class CSVLogger implements Callback {
   }
 
   async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    const { fs } = await nodeFiles();
     const sep = this.options.separator ?? ',';
     let text = '';
     if (this.columns === null) {

@@ -4,11 +4,10 @@
  * values back to back, little-endian). Written into the backup's own folder before backup.json names
  * that folder, so a backup is complete or not used at all.
  */
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { fromTypedArray } from '@gradlab/tensor';
 import type { DType } from '@gradlab/tensor';
 import type { OptimizerState } from '../optimizers/optimizer.js';
+import { nodeFiles } from './node-files.js';
 
 const JSON_FILE = 'optimizer.json';
 const BIN_FILE = 'optimizer.bin';
@@ -16,6 +15,7 @@ const BIN_FILE = 'optimizer.bin';
 interface SlotEntry { param: number; name: string; shape: number[]; dtype: DType; offset: number; byteLength: number }
 
 export async function writeOptimizerState(dir: string, state: OptimizerState): Promise<void> {
+  const { fs, path } = await nodeFiles();
   const entries: SlotEntry[] = [];
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -35,6 +35,7 @@ export async function writeOptimizerState(dir: string, state: OptimizerState): P
 
 /** The state written by writeOptimizerState, or null when the folder has none. */
 export async function readOptimizerState(dir: string): Promise<OptimizerState | null> {
+  const { fs, path } = await nodeFiles();
   let text: string;
   try { text = await fs.readFile(path.join(dir, JSON_FILE), 'utf8'); } catch { return null; }
   const file = JSON.parse(text) as { className: string; iterations: number; slots: SlotEntry[] };
