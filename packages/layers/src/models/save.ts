@@ -50,7 +50,22 @@ function weightsOf(model: Model): Array<{ layer: Layer; index: number; name: str
 }
 
 /** Write model.json and its weights where `destination` says (a folder, created if needed, 'indexeddb://…'), as one atomic step. */
-export async function saveModel(model: Model, destination: string | IOHandler): Promise<void> {
+// Saves to one destination run one after another in the order they were called, so the last call wins:
+// the queue is joined before the first await, since awaits (reading weights, importing the file handler,
+// creating the folder) finish in no fixed order. files.ts's lock then keeps other processes out.
+const pendingSaves = new Map<string, Promise<void>>();
+
+export function saveModel(model: Model, destination: string | IOHandler): Promise<void> {
+  if (typeof destination !== 'string') return writeModel(model, destination);
+  const previous = pendingSaves.get(destination) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => writeModel(model, destination));
+  pendingSaves.set(destination, run);
+  const forget = (): void => { if (pendingSaves.get(destination) === run) pendingSaves.delete(destination); };
+  run.then(forget, forget);
+  return run;
+}
+
+async function writeModel(model: Model, destination: string | IOHandler): Promise<void> {
   if (!model.built) {
     throw new Error(`save: model '${model.name}' is not built yet (no weights); give the first layer an inputShape or call the model on data first`);
   }
