@@ -109,7 +109,7 @@ export class Lab {
   /** As Figure 1 does (and bn-lab): the probe's sigmoid input as training computes it, batch statistics. */
   private recordBands(): void {
     for (const net of this.nets) {
-      const inputs = this.sigmoidInputs(net, 'train');
+      const inputs = this.sigmoidValues(net, 'train');
       const last = inputs[inputs.length - 1];
       const unit0 = Float64Array.from({ length: last.rows }, (_, r) => last.values[r * last.width]);
       const [p15, p50, p85] = percentiles(unit0, [15, 50, 85]);
@@ -117,14 +117,17 @@ export class Lab {
     }
   }
 
-  /** The input of every hidden sigmoid over the probe batch, in `mode`; the model's state is left as it was. */
-  sigmoidInputs(net: Net, mode: Mode): { values: Float32Array; rows: number; width: number }[] {
+  /**
+   * Every hidden sigmoid's input (or, with `side` 'output', its output: the activations) over the probe
+   * batch, in `mode`; the model's state is left as it was.
+   */
+  sigmoidValues(net: Net, mode: Mode, side: 'input' | 'output' = 'input'): { values: Float32Array; rows: number; width: number }[] {
     const model = net.model;
     const found: { values: Float32Array; rows: number; width: number }[] = [];
     keepingState(model, () => noGrad(() => {
       model.layers.forEach((layer, i) => {
         if (layer.className !== 'Activation') return;
-        const out = runLayers(model, this.probe, mode === 'train', i).data;
+        const out = runLayers(model, this.probe, mode === 'train', side === 'input' ? i : i + 1).data;
         found.push({ values: Float32Array.from(out.dataSync()), rows: out.shape[0], width: out.shape[1] });
       });
     }));

@@ -82,17 +82,19 @@ function symmetricRange(values: Float32Array[]): number {
 
 function redraw(): void {
   const mode = field('mode').value as Mode;
-  const inputs = lab.nets.map((net) => lab.sigmoidInputs(net, mode));
-  const range = symmetricRange(inputs.flat().map((i) => i.values));
+  const side = field('side').value as 'input' | 'output';
+  const inputs = lab.nets.map((net) => lab.sigmoidValues(net, mode, side));
+  // sigmoid outputs live in (0, 1); inputs get one symmetric range shared by both sides, to compare them
+  const [lo, hi] = side === 'output' ? [0, 1] : ((r) => [-r, r])(symmetricRange(inputs.flat().map((i) => i.values)));
   const allBands = lab.nets.flatMap((n) => n.bands);
-  const lo = Math.min(...allBands.map((b) => b.p15)), hi = Math.max(...allBands.map((b) => b.p85));
-  const pad = (hi - lo) * 0.1 || 1;
+  const bandLo = Math.min(...allBands.map((b) => b.p15)), bandHi = Math.max(...allBands.map((b) => b.p85));
+  const pad = (bandHi - bandLo) * 0.1 || 1;
   (['plain', 'normed'] as const).forEach((side, n) => {
     const net: Net = lab.nets[n];
     const canvases = canvasesFor(side);
     const colour = side === 'plain' ? COLOURS.plain : COLOURS.normed;
-    inputs[n].forEach((layer, l) => drawHistogram(canvases[l], `hidden layer ${l + 1}: sigmoid inputs (${mode} mode)`, layer.values, -range, range, colour));
-    drawBands(canvases[3], 'last layer, unit 1: 15/50/85th percentiles over steps (train mode)', net.bands, lo - pad, hi + pad, lab.step, colour);
+    inputs[n].forEach((layer, l) => drawHistogram(canvases[l], `hidden layer ${l + 1}: sigmoid ${side}s (${mode} mode)`, layer.values, lo, hi, colour));
+    drawBands(canvases[3], 'last layer, unit 1: 15/50/85th percentiles over steps (train mode)', net.bands, bandLo - pad, bandHi + pad, lab.step, colour);
   });
   drawLosses($<HTMLCanvasElement>('loss'), [{ values: lab.plain.losses, colour: COLOURS.plain }, { values: lab.normed.losses, colour: COLOURS.normed }]);
   const last = (n: Net): string => (n.losses.length ? n.losses[n.losses.length - 1].toFixed(4) : '—');
@@ -130,4 +132,5 @@ $('reset').addEventListener('click', reset);
 $('run').addEventListener('click', () => start('run'));
 $('steps50').addEventListener('click', () => start('fifty'));
 field('mode').addEventListener('change', () => redraw());
+field('side').addEventListener('change', () => redraw());
 reset();

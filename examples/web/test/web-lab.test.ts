@@ -166,6 +166,13 @@ if (!fs.existsSync(CHROMIUM)) {
       expect(await page.textContent('#status')).toMatch(/^step 0 on cpu/);
       // at step 0 the loss chart has no curve yet: the histograms and bands must have drawn
       expect(await blankCanvases(page, '.pair canvas')).toEqual([]);
+      // the histograms of the activations (sigmoid outputs) draw too
+      await page.selectOption('select[name="side"]', 'output');
+      expect(await blankCanvases(page, '.pair canvas')).toEqual([]);
+      // a bad setting is refused on Reset, in words that name it
+      await page.fill('input[name="lr"]', '-1');
+      await page.click('#reset');
+      expect(await page.textContent('#status')).toBe('BN lab: lr should be a positive number, got -1');
       expect(errors).toEqual([]);
     });
   });
