@@ -22,6 +22,7 @@ const STEPS_PER_FRAME = 10;
 let lab: Lab;
 let running = false;
 let pending = 0; // steps still to take for "Train 50 steps"
+let frameRequested = false; // one animation loop at most, however fast the buttons are clicked
 
 /** The gpu backend where this browser has WebGL2; otherwise the option is disabled, with the reason. */
 function offerGpu(): void {
@@ -48,6 +49,7 @@ function readSettings(): LabSettings {
 
 function reset(): void {
   running = false; pending = 0;
+  $('run').textContent = 'Train';
   try {
     setBackend(field('backend').value);
     lab = new Lab(data, readSettings());
@@ -82,10 +84,10 @@ function symmetricRange(values: Float32Array[]): number {
 
 function redraw(): void {
   const mode = field('mode').value as Mode;
-  const side = field('side').value as 'input' | 'output';
-  const inputs = lab.nets.map((net) => lab.sigmoidValues(net, mode, side));
+  const which = field('side').value as 'input' | 'output';
+  const inputs = lab.nets.map((net) => lab.sigmoidValues(net, mode, which));
   // sigmoid outputs live in (0, 1); inputs get one symmetric range shared by both sides, to compare them
-  const [lo, hi] = side === 'output' ? [0, 1] : ((r) => [-r, r])(symmetricRange(inputs.flat().map((i) => i.values)));
+  const [lo, hi] = which === 'output' ? [0, 1] : ((r) => [-r, r])(symmetricRange(inputs.flat().map((i) => i.values)));
   const allBands = lab.nets.flatMap((n) => n.bands);
   const bandLo = Math.min(...allBands.map((b) => b.p15)), bandHi = Math.max(...allBands.map((b) => b.p85));
   const pad = (bandHi - bandLo) * 0.1 || 1;
@@ -93,7 +95,7 @@ function redraw(): void {
     const net: Net = lab.nets[n];
     const canvases = canvasesFor(side);
     const colour = side === 'plain' ? COLOURS.plain : COLOURS.normed;
-    inputs[n].forEach((layer, l) => drawHistogram(canvases[l], `hidden layer ${l + 1}: sigmoid ${side}s (${mode} mode)`, layer.values, lo, hi, colour));
+    inputs[n].forEach((layer, l) => drawHistogram(canvases[l], `hidden layer ${l + 1}: sigmoid ${which}s (${mode} mode)`, layer.values, lo, hi, colour));
     drawBands(canvases[3], 'last layer, unit 1: 15/50/85th percentiles over steps (train mode)', net.bands, bandLo - pad, bandHi + pad, lab.step, colour);
   });
   drawLosses($<HTMLCanvasElement>('loss'), [{ values: lab.plain.losses, colour: COLOURS.plain }, { values: lab.normed.losses, colour: COLOURS.normed }]);
@@ -105,6 +107,7 @@ function redraw(): void {
 }
 
 function tick(): void {
+  frameRequested = false;
   if (!running && pending === 0) return;
   const steps = pending > 0 ? Math.min(pending, STEPS_PER_FRAME) : STEPS_PER_FRAME;
   try {
@@ -117,14 +120,17 @@ function tick(): void {
   }
   if (pending > 0) pending -= steps;
   redraw();
-  requestAnimationFrame(tick);
+  schedule();
+}
+
+function schedule(): void {
+  if (!frameRequested) { frameRequested = true; requestAnimationFrame(tick); }
 }
 
 function start(what: 'run' | 'fifty'): void {
-  const idle = !running && pending === 0;
   if (what === 'run') running = !running; else pending += 50;
   $('run').textContent = running ? 'Pause' : 'Train';
-  if (idle) requestAnimationFrame(tick);
+  schedule();
 }
 
 offerGpu();
