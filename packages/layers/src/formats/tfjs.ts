@@ -9,8 +9,8 @@
  * Layers: Dense, Activation, Flatten, Dropout, Conv2D, MaxPooling2D, AveragePooling2D,
  * BatchNormalization, LSTM and Embedding. Weights are in the same layout in both libraries (a Dense
  * kernel [in, out], a Conv2D kernel [kh, kw, in, out], LSTM gates i, f, c, o), so they are copied as
- * they are, matched by name (layer/weight). An LSTM with TF.js's default recurrentActivation
- * 'hardSigmoid' is refused on import: gradlab's LSTM uses the sigmoid (Keras's default) only.
+ * they are, matched by name (layer/weight). An LSTM's recurrentActivation, TF.js's default 'hardSigmoid'
+ * (written 'hard_sigmoid' in model.json) or 'sigmoid', travels both ways; any other is refused.
  */
 import { allocate, fromTypedArray, sizeOf } from '@gradlab/tensor';
 import type { DType } from '@gradlab/tensor';
@@ -47,7 +47,10 @@ function kerasConfig(layer: Layer): Record<string, unknown> {
     case 'Conv2D': return { ...out, data_format: 'channels_last', dilation_rate: [1, 1] };
     case 'MaxPooling2D': case 'AveragePooling2D': return { ...out, strides: out.strides ?? out.pool_size, data_format: 'channels_last' };
     case 'BatchNormalization': { const { fused: _fused, ...bn } = out; return { ...bn, axis: -1 }; }
-    case 'LSTM': return { ...out, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true };
+    case 'LSTM': {
+      const recurrent = (layer as unknown as { recurrentActivation: string }).recurrentActivation;
+      return { ...out, activation: 'tanh', recurrent_activation: recurrent === 'hardSigmoid' ? 'hard_sigmoid' : recurrent, use_bias: true };
+    }
     default: return out;
   }
 }
@@ -89,10 +92,12 @@ function gradlabConfig(className: string, config: Record<string, unknown>, where
   const batchShape = (out.batchInputShape ?? null) as unknown[] | null;
   if (batchShape) out.inputShape = batchShape.slice(1);
   if (className === 'LSTM') {
-    const recurrent = String(out.recurrentActivation ?? 'hardSigmoid');
-    if (!['sigmoid'].includes(recurrent)) {
-      throw new Error(`fromTfjsArtifacts: ${where} has recurrentActivation '${recurrent}'; gradlab's LSTM uses 'sigmoid' only (create the TF.js LSTM with recurrentActivation: 'sigmoid')`);
+    const recurrent = String(out.recurrentActivation ?? 'hardSigmoid'); // TF.js's default when absent
+    const mapped = ({ sigmoid: 'sigmoid', hard_sigmoid: 'hardSigmoid', hardSigmoid: 'hardSigmoid' } as Record<string, string>)[recurrent];
+    if (mapped === undefined) {
+      throw new Error(`fromTfjsArtifacts: ${where} has recurrentActivation '${recurrent}'; gradlab's LSTM has 'sigmoid' and 'hardSigmoid'`);
     }
+    out.recurrentActivation = mapped;
     if (out.activation !== undefined && out.activation !== 'tanh') throw new Error(`fromTfjsArtifacts: ${where} has activation '${String(out.activation)}'; gradlab's LSTM uses 'tanh'`);
     if (out.useBias === false) throw new Error(`fromTfjsArtifacts: ${where} has useBias false; gradlab's LSTM always has a bias`);
     delete out.activation; // checked above: gradlab's LSTM takes neither option
@@ -102,7 +107,7 @@ function gradlabConfig(className: string, config: Record<string, unknown>, where
     throw new Error(`fromTfjsArtifacts: ${where} has dataFormat '${String(out.dataFormat)}'; gradlab is channels_last`);
   }
   const keep = ['name', 'inputShape', 'units', 'activation', 'useBias', 'rate', 'filters', 'kernelSize', 'strides', 'padding', 'poolSize',
-    'momentum', 'epsilon', 'center', 'scale', 'returnSequences', 'returnState', 'goBackwards', 'unitForgetBias', 'inputDim', 'outputDim', 'maskZero'];
+    'momentum', 'epsilon', 'center', 'scale', 'returnSequences', 'returnState', 'goBackwards', 'unitForgetBias', 'recurrentActivation', 'inputDim', 'outputDim', 'maskZero'];
   return Object.fromEntries(Object.entries(out).filter(([k, v]) => keep.includes(k) && v !== null && v !== undefined));
 }
 
