@@ -58,5 +58,7 @@ export { encodeSafetensors, decodeSafetensors } from './formats/safetensors.js';
 /** TensorFlow.js's Layers format (formats/tfjs.ts). */
 export { toTfjsArtifacts, fromTfjsArtifacts, tfjsModelJson } from './formats/tfjs.js';
 export type { TfjsArtifacts, TfjsWeightSpec } from './formats/tfjs.js';
+/** TF.js's model.json and weight shards, from and to files, URLs and IO handlers (formats/tfjs-files.ts). */
+export { loadTfjsModel, saveTfjsModel } from './formats/tfjs-files.js';
 export * as data from './data/index.js';
 export { Dataset } from './data/dataset.js';
