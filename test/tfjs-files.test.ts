@@ -4,7 +4,6 @@
  * server, which writes the files it receives into a folder and serves them back. gradlab loads them
  * from the folder and from the URL; TF.js loads what saveTfjsModel writes, over the same server.
  */
-import { createRequire } from 'node:module';
 import * as http from 'node:http';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -13,16 +12,11 @@ import type { AddressInfo } from 'node:net';
 import { randn, setSeed } from '@gradlab/tensor';
 import { layers, models, loadTfjsModel, saveTfjsModel } from '@gradlab/layers';
 
+import { tf, maxDifference } from './support/tfjs-oracle';
+import type { Tf } from './support/tfjs-oracle';
+
 jest.setTimeout(120_000);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Tf = any;
-const tf: Tf = createRequire(path.join(__dirname, '../bench/models/package.json'))('@tensorflow/tfjs');
-
-const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length);
-  return Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-};
 
 /**
  * fetch for TF.js's loader. Jest runs this file (and TF.js, required from it) in a vm context of its own,

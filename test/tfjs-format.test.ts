@@ -3,23 +3,12 @@
  * package depends on it): models gradlab exports are loaded by tf.loadLayersModel and predict what
  * gradlab predicts, and a model TF.js saved loads into gradlab and predicts what TF.js predicts.
  */
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
 import { randn, setSeed, tensor } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
-import { layers, models, toTfjsArtifacts, fromTfjsArtifacts } from '@gradlab/layers';
-import type { TfjsArtifacts } from '@gradlab/layers';
+import { layers, models, toTfjsArtifacts, fromTfjsArtifacts, LSTM } from '@gradlab/layers';
+import { tf, maxDifference, saveOf } from './support/tfjs-oracle';
 
 jest.setTimeout(120_000);
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Tf = any;
-const tf: Tf = createRequire(path.join(__dirname, '../bench/models/package.json'))('@tensorflow/tfjs');
-
-const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length);
-  return Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-};
 
 /** The article's three models, small. */
 function gradlabModels(): Array<{ name: string; model: models.Sequential; x: Tensor }> {
@@ -42,13 +31,6 @@ function gradlabModels(): Array<{ name: string; model: models.Sequential; x: Ten
     { name: 'speech', model: speech, x: randn([3, 4, 5]) },
     { name: 'text', model: text, x: tensor([[1, 2, 3, 4, 5, 6, 7], [19, 0, 3, 3, 8, 1, 2]], { dtype: 'int32' }) },
   ];
-}
-
-/** What TF.js's model.save() hands a save handler. */
-async function saveOf(m: Tf): Promise<TfjsArtifacts> {
-  let saved: TfjsArtifacts | undefined;
-  await m.save(tf.io.withSaveHandler(async (a: TfjsArtifacts) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
-  return saved!;
 }
 
 test('tf.loadLayersModel loads what gradlab exports, and predicts the same on the three article models', async () => {
@@ -77,7 +59,7 @@ test('a speech model saved by TF.js loads into gradlab and predicts the same, wi
     const theirs = build(recurrentActivation);
     const artifacts = await saveOf(theirs);
     const ours = fromTfjsArtifacts(artifacts);
-    expect((ours.layers[0] as layers.LSTM).recurrentActivation).toBe(recurrentActivation ?? 'hardSigmoid');
+    expect((ours.layers[0] as LSTM).recurrentActivation).toBe(recurrentActivation ?? 'hardSigmoid');
     const expected = theirs.predict(tf.tensor(x.toArray(), x.shape)).dataSync();
     expect({ recurrentActivation, difference: maxDifference((await ours.predict(x)).dataSync(), expected) < 1e-5 }).toEqual({ recurrentActivation, difference: true });
   }
