@@ -57,6 +57,10 @@ test.each(NAMES)('loadKerasModel builds the %s model from its .keras file and pr
   expect(await maxDifferenceFromNumpy(model, name)).toBeLessThan(1e-5);
 });
 
+test('a .keras archive with deflated entries reads the same', async () => {
+  expect(await maxDifferenceFromNumpy(await loadKerasModel(path.join(FIXTURES, 'speech-deflated.keras')), 'speech')).toBeLessThan(1e-5);
+});
+
 test.each(NAMES)('loadKerasWeights fills a gradlab-built %s model from .weights.h5 (a path, bytes, a Blob) and from .keras', async (name) => {
   resetLayerNames();
   layers.Dense(3); // gradlab's layer names now differ from the file's: Keras places weights by class and order, not by name
