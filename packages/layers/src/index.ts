@@ -65,5 +65,7 @@ export { loadKerasModel, loadKerasWeights } from './formats/keras.js';
 export type { KerasLoadOptions } from './formats/keras.js';
 export type { H5wasmModule } from './formats/hdf5.js';
 export type { FileSource } from './formats/read-file.js';
+/** ONNX export of a Sequential model's inference graph (formats/onnx.ts; also model.exportOnnx(path)). */
+export { exportOnnx } from './formats/onnx.js';
 export * as data from './data/index.js';
 export { Dataset } from './data/dataset.js';
