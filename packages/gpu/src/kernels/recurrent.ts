@@ -26,7 +26,7 @@ import { free, matrix, rows } from './matrix.js';
 
 const tanh = UNARY.tanh;
 
-/** The gates' activation σ as kernel code, and its derivative from σ's value s (as the CPU's GATE_ACTIVATIONS). */
+/** The gates' activation σ as kernel code, and its derivative from σ's value s (as the CPU kernel's gateValue and gateSlope). */
 const GATE: Record<RecurrentActivation, { value: (x: string) => string; slope: (s: string) => string }> = {
   sigmoid: { value: UNARY.sigmoid, slope: (s) => `${s} * (1.0 - ${s})` },
   hardSigmoid: { value: (x) => `Math.min(1.0, Math.max(0.0, 0.2 * ${x} + 0.5))`, slope: (s) => `(${s} > 0.0 && ${s} < 1.0 ? 0.2 : 0.0)` },
