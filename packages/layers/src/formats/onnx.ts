@@ -228,8 +228,8 @@ function convert(g: GraphBuilder, layer: Layer, flow: Flow, where: string): Flow
 export function exportOnnx(model: Sequential): Uint8Array {
   if (!model.built) throw new Error(`exportOnnx: model '${model.name}' is not built yet; give its first layer an inputShape`);
   if (model.layers.length === 0) throw new Error(`exportOnnx: model '${model.name}' has no layers`);
-  const inputShape = model.layers[0].getConfig().inputShape as Array<number | null> | undefined;
-  if (!inputShape) throw new Error(`exportOnnx: model '${model.name}''s first layer has no inputShape`);
+  // [batch, …] as the model was built (by its first layer's inputShape, or by model.build)
+  const inputShape = model.builtInputShape!.slice(1);
   const g = new GraphBuilder();
   let flow: Flow = { x: 'input', seqLens: null };
   model.layers.forEach((layer, i) => { flow = convert(g, layer, flow, `layer #${i} '${layer.name}' (${layer.className})`); });
