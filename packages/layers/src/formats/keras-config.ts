@@ -20,7 +20,7 @@ const KEPT = ['name', 'inputShape', 'units', 'activation', 'useBias', 'rate', 'f
   'momentum', 'epsilon', 'center', 'scale', 'returnSequences', 'returnState', 'goBackwards', 'unitForgetBias', 'recurrentActivation',
   'inputDim', 'outputDim', 'maskZero', 'axis', 'mergeMode', 'layer'];
 
-/** `value` unless it differs from every one of `allowed` (compared as JSON): then an error naming the setting. */
+/** Throws, naming the layer and the setting, when `value` is given and equals none of `allowed` (compared as JSON). */
 function refuseUnless(op: string, where: string, key: string, value: unknown, allowed: unknown[], why: string): void {
   if (value === undefined || value === null) return;
   if (!allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
