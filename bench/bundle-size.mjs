@@ -1,7 +1,9 @@
 // Bundle sizes of gradlab for a page, minified and gzipped (level 9), as docs/formats.md reports them:
 //   node bench/bundle-size.mjs       (after pnpm run build; bundles the built dist/ with esbuild)
 // Each entry is bundled for the browser as an ES module; "with gpu" adds @gradlab/gpu and GPU.js.
+// Then the ready-made files that `pnpm run build` puts in packages/gradlab/dist/browser/, as they are.
 import { build } from 'esbuild';
+import * as fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
@@ -18,6 +20,14 @@ for (const [name, contents] of Object.entries(entries)) {
     bundle: true, write: false, minify: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'error',
     nodePaths: [path.join(root, 'packages/gpu/node_modules')],
   });
-  const code = out.outputFiles[0].contents;
+  report(name, out.outputFiles[0].contents);
+}
+const prebuilt = path.join(root, 'packages/gradlab/dist/browser');
+for (const file of ['gradlab.min.js', 'gradlab.iife.min.js', 'browser-gemm-worker.js']) {
+  if (!fs.existsSync(path.join(prebuilt, file))) { console.log(`ready-made ${file}: missing (run pnpm run build)`); continue; }
+  report(`ready-made dist/browser/${file}`, fs.readFileSync(path.join(prebuilt, file)));
+}
+
+function report(name, code) {
   console.log(`${name}: ${(code.byteLength / 1024).toFixed(0)} KB min, ${(gzipSync(code, { level: 9 }).byteLength / 1024).toFixed(1)} KB min+gz`);
 }

@@ -36,6 +36,7 @@ const run = (cmd: string, args: string[], cwd: string): string => execFileSync(c
 /** Pack the core packages (not @gradlab/gpu) and install the tarballs into a fresh project; returns its folder. */
 function installFromTarballs(scratch: string): string {
   run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'packages/gradlab'], ROOT);
+  run(process.execPath, [path.join(ROOT, 'packages/gradlab/scripts/build-browser.mjs')], ROOT); // dist/browser/, as `pnpm run build` makes it
   const tarballs = path.join(scratch, 'tarballs');
   fs.mkdirSync(tarballs);
   for (const name of PACKAGES) run('pnpm', ['pack', '--pack-destination', tarballs], path.join(ROOT, 'packages', name));
@@ -49,7 +50,16 @@ function installFromTarballs(scratch: string): string {
   return project;
 }
 
-/** The page's files: ES module bundles for the page and the worker, an IIFE for a classic script. */
+/** The installed gradlab's ready-made browser files under /cdn/gradlab/dist/browser/, as a CDN serves them from the tarball. */
+function cdnFiles(project: string): Record<string, string> {
+  const dir = path.join(project, 'node_modules/gradlab/dist/browser');
+  const files: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir)) files[`/cdn/gradlab/dist/browser/${name}`] = fs.readFileSync(path.join(dir, name), 'utf8');
+  for (const name of ['cdn-step.js', 'cdn-module.js', 'cdn-classic.js']) files[`/${name}`] = fs.readFileSync(path.join(project, name), 'utf8');
+  return files;
+}
+
+/** The page's files: ES module bundles for the page and the worker, an IIFE for a classic script, and pages on the ready-made builds. */
 async function bundlePage(project: string): Promise<Record<string, string>> {
   const bundle = async (entry: string, format: 'esm' | 'iife'): Promise<string> => {
     const out = await build({
@@ -65,6 +75,9 @@ async function bundlePage(project: string): Promise<Record<string, string>> {
     '/classic.js': await bundle('classic.mjs', 'iife'),
     '/index.html': html('<script type="module" src="./app.js"></script>'),
     '/classic.html': html('<script src="./classic.js"></script>'),
+    ...cdnFiles(project),
+    '/cdn-module.html': html('<script src="./cdn-step.js"></script><script type="module" src="./cdn-module.js"></script>'),
+    '/cdn-classic.html': html('<script src="./cdn/gradlab/dist/browser/gradlab.iife.min.js"></script><script src="./cdn-step.js"></script><script src="./cdn-classic.js"></script>'),
   };
 }
 
@@ -107,8 +120,9 @@ if (!fs.existsSync(CHROMIUM)) {
     });
 
     afterAll(async () => {
+      // Each step on its own: beforeAll may have failed before any of them was made.
       await context?.close();
-      await new Promise((resolve) => server?.close(resolve));
+      if (server) await new Promise((resolve) => server.close(resolve));
       if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
     });
 
@@ -174,9 +188,22 @@ if (!fs.existsSync(CHROMIUM)) {
       expect(Number.isFinite(result.loss)).toBe(true);
     });
 
+    test.each([
+      ['the ES module build (gradlab.min.js) in a <script type="module">', '/cdn-module.html'],
+      ['the IIFE build (gradlab.iife.min.js, a global gradlab) in a classic <script>', '/cdn-classic.html'],
+    ])('%s, served from the tarball as a CDN serves it, loads and trains a step', async (_, file) => {
+      const page = await context.newPage();
+      const result = await open(page, file);
+      expect(Number.isFinite(result.loss)).toBe(true);
+      expect(result.threads).toBe(1); // a page's main thread may not block in Atomics.wait: gemm stays on it
+      expect(messages.filter((m) => /Content Security Policy|pageerror/.test(m))).toEqual([]);
+    });
+
     test('bundle sizes (min+gz), printed for the docs', () => {
       const size = (name: string): number => gzipSync(files[name], { level: 9 }).byteLength;
       console.log(`browser page bundles, min+gz: app ${size('/app.js')} B, worker ${size('/worker.js')} B, classic ${size('/classic.js')} B`);
+      const prebuilt = (name: string): string => `${name} ${Buffer.byteLength(files[`/cdn/gradlab/dist/browser/${name}`])} B min, ${size(`/cdn/gradlab/dist/browser/${name}`)} B min+gz`;
+      console.log(`ready-made builds: ${prebuilt('gradlab.min.js')}; ${prebuilt('gradlab.iife.min.js')}`);
       expect(size('/app.js')).toBeGreaterThan(0);
     });
   });
