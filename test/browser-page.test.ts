@@ -8,6 +8,9 @@
  * on every response. The page (test/browser-page/) trains the article's speech model with fit, saves
  * it to IndexedDB, is reloaded and predicts identically from the saved model; a Web Worker trains the
  * same model and hands its progress and weights to the page; a classic <script> (IIFE) bundle loads.
+ * The ready-made files of gradlab/dist/browser/ are served from the installed tarball as a CDN serves
+ * them and each trains a step; and under /isolated/ (COOP + COEP: cross-origin isolated) a Web Worker's
+ * gemm runs on 2 threads and matches the one-thread run without those headers bit for bit.
  *
  * It needs network access to the npm registry (ndarray comes from there) and /usr/bin/chromium;
  * without Chromium it is skipped, with the reason in its name.
@@ -55,7 +58,7 @@ function cdnFiles(project: string): Record<string, string> {
   const dir = path.join(project, 'node_modules/gradlab/dist/browser');
   const files: Record<string, string> = {};
   for (const name of fs.readdirSync(dir)) files[`/cdn/gradlab/dist/browser/${name}`] = fs.readFileSync(path.join(dir, name), 'utf8');
-  for (const name of ['cdn-step.js', 'cdn-module.js', 'cdn-classic.js']) files[`/${name}`] = fs.readFileSync(path.join(project, name), 'utf8');
+  for (const name of ['cdn-step.js', 'cdn-module.js', 'cdn-classic.js', 'threads-page.js', 'threads-worker.js']) files[`/${name}`] = fs.readFileSync(path.join(project, name), 'utf8');
   return files;
 }
 
@@ -77,19 +80,30 @@ async function bundlePage(project: string): Promise<Record<string, string>> {
     '/classic.html': html('<script src="./classic.js"></script>'),
     ...cdnFiles(project),
     '/cdn-module.html': html('<script src="./cdn-step.js"></script><script type="module" src="./cdn-module.js"></script>'),
+    '/threads.html': html('<script type="module" src="./threads-page.js"></script>'),
     '/cdn-classic.html': html('<script src="./cdn/gradlab/dist/browser/gradlab.iife.min.js"></script><script src="./cdn-step.js"></script><script src="./cdn-classic.js"></script>'),
   };
 }
 
-/** Serve `files` on 127.0.0.1 with the strict CSP on every response; under /wasm/ the same files, with WebAssembly allowed. */
+/** What makes a page cross-origin isolated (and gives it SharedArrayBuffer). */
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/** A path's file and policy headers: the strict CSP; under /wasm/ the same files with WebAssembly allowed; under /isolated/ cross-origin isolated too. */
+function policyFor(pathname: string): { file: string; headers: Record<string, string> } {
+  const wasm = { 'Content-Security-Policy': `${CSP} 'wasm-unsafe-eval'` };
+  if (pathname.startsWith('/wasm/')) return { file: pathname.slice('/wasm'.length), headers: wasm };
+  if (pathname.startsWith('/isolated/')) return { file: pathname.slice('/isolated'.length), headers: { ...wasm, ...ISOLATION } };
+  return { file: pathname, headers: { 'Content-Security-Policy': CSP } };
+}
+
+/** Serve `files` on 127.0.0.1, each response with the headers of policyFor. */
 async function serve(files: Record<string, string>): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
-    const wasm = pathname.startsWith('/wasm/');
-    const body = files[wasm ? pathname.slice('/wasm'.length) : pathname];
+    const { file, headers } = policyFor(new URL(req.url ?? '/', 'http://x').pathname);
+    const body = files[file];
     if (body === undefined) { res.writeHead(404).end(); return; }
-    const type = req.url?.includes('.html') ? 'text/html' : 'text/javascript';
-    res.writeHead(200, { 'Content-Type': `${type}; charset=utf-8`, 'Content-Security-Policy': wasm ? `${CSP} 'wasm-unsafe-eval'` : CSP, 'Cache-Control': 'no-store' }).end(body);
+    const type = file.endsWith('.html') ? 'text/html' : 'text/javascript';
+    res.writeHead(200, { 'Content-Type': `${type}; charset=utf-8`, ...headers, 'Cache-Control': 'no-store' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
@@ -199,11 +213,28 @@ if (!fs.existsSync(CHROMIUM)) {
       expect(messages.filter((m) => /Content Security Policy|pageerror/.test(m))).toEqual([]);
     });
 
+    test('in a Web Worker of a cross-origin-isolated page gemm runs on 2 threads with the one-thread results; without isolation on one', async () => {
+      const isolated = await open(await context.newPage(), '/isolated/threads.html');
+      const plain = await open(await context.newPage(), '/wasm/threads.html');
+      expect([isolated.crossOriginIsolated, plain.crossOriginIsolated]).toEqual([true, false]);
+      // the default: one per core (at most 4) where threads can run, else 1
+      expect(isolated.defaultThreads).toBe(Math.min(isolated.hardwareConcurrency as number, 4));
+      expect(plain.defaultThreads).toBe(1);
+      // setNumThreads(2) then startThreads(): the helper Web Worker started where SharedArrayBuffer exists
+      expect(isolated.threads).toBe(2);
+      expect(plain.threads).toBe(1);
+      expect([isolated.gemm, plain.gemm]).toEqual(['wasm', 'wasm']);
+      // each thread computes its band with the same kernel and the same order of sums: bit for bit the same
+      expect((isolated.losses as number[]).every(Number.isFinite)).toBe(true);
+      expect(isolated.losses).toEqual(plain.losses);
+      expect(isolated.predictions).toEqual(plain.predictions);
+    });
+
     test('bundle sizes (min+gz), printed for the docs', () => {
       const size = (name: string): number => gzipSync(files[name], { level: 9 }).byteLength;
       console.log(`browser page bundles, min+gz: app ${size('/app.js')} B, worker ${size('/worker.js')} B, classic ${size('/classic.js')} B`);
       const prebuilt = (name: string): string => `${name} ${Buffer.byteLength(files[`/cdn/gradlab/dist/browser/${name}`])} B min, ${size(`/cdn/gradlab/dist/browser/${name}`)} B min+gz`;
-      console.log(`ready-made builds: ${prebuilt('gradlab.min.js')}; ${prebuilt('gradlab.iife.min.js')}`);
+      console.log(`ready-made builds: ${prebuilt('gradlab.min.js')}; ${prebuilt('gradlab.iife.min.js')}; ${prebuilt('browser-gemm-worker.js')}`);
       expect(size('/app.js')).toBeGreaterThan(0);
     });
   });

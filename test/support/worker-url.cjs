@@ -4,3 +4,5 @@
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 exports.gemmWorkerUrl = pathToFileURL(path.join(__dirname, '../../packages/tensor/dist/cpu/gemm-worker.js'));
+// jest runs on Node: the browser's gemm helper is never started there.
+exports.browserGemmWorkerUrl = null;

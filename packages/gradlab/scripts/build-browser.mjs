@@ -24,3 +24,6 @@ await build({
   ...common, entryPoints: [path.join(pkg, 'dist/index.js')], format: 'iife', globalName: 'gradlab',
   outfile: path.join(outdir, 'gradlab.iife.min.js'), logOverride: { 'empty-import-meta': 'silent' },
 });
+// The gemm helper for a cross-origin-isolated Web Worker, beside gradlab.min.js where its import.meta.url points.
+const tensorDist = path.dirname(createRequire(path.join(pkg, 'package.json')).resolve('@gradlab/tensor'));
+await build({ ...common, entryPoints: [path.join(tensorDist, 'cpu/browser-gemm-worker.js')], format: 'esm', outfile: path.join(outdir, 'browser-gemm-worker.js') });

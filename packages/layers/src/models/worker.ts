@@ -11,7 +11,9 @@
  *     artifacts: saved.artifacts },                       };
  *     [saved.artifacts.weights.buffer]);
  *
- * The weights buffer is transferred, not copied. gemm runs on the worker's one thread.
+ * The weights buffer is transferred, not copied. In a cross-origin-isolated page (COOP/COEP headers)
+ * the worker's gemm also uses helper Web Workers (packages/tensor/src/cpu/browser-threads.ts);
+ * otherwise it runs on the worker's one thread.
  */
 import type { Callback, Logs } from '../callbacks.js';
 

@@ -18,10 +18,13 @@
  *
  * GRADLAB_THREADS=1 (or setNumThreads(1)) turns this off; the default is one thread per core, at most 4.
  * Node's modules are looked up at run time (process.getBuiltinModule), not imported, so the same
- * code bundles for a browser, where gemm simply stays on one thread.
+ * code bundles for a browser. There the helpers are Web Workers (browser-threads.ts), used only where
+ * gradlab itself runs in a Web Worker of a cross-origin-isolated page; elsewhere gemm stays on one thread.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
+import { browserDefaultThreads, browserGemmHelpers, browserHelpersSettled } from './browser-threads.js';
+import type { GemmHelpers } from './browser-threads.js';
 import { gemm, setGemmKernel, useWasmGemm } from './gemm.js';
 import { rowMajor } from './pack.js';
 import type { MatrixRef } from './pack.js';
@@ -39,10 +42,7 @@ const MAX_WORKERS = 8;
 /** How long a new worker may take to load gradlab and say it is ready before threads are given up. */
 const READY_TIMEOUT_MS = 20_000;
 
-interface Pool {
-  workers: Worker[];
-  ports: MessagePort[];
-  control: Int32Array;
+interface Pool extends GemmHelpers {
   /** Shared inputs and outputs, grown on demand (and then re-sent to every worker). */
   a: SharedMatrix; b: SharedMatrix; c: SharedMatrix;
   generation: number;
@@ -68,7 +68,7 @@ function node() {
 /** GRADLAB_THREADS if set (a positive integer; above the maximum it is lowered, with a warning), else one per core, at most 4. */
 function defaultThreads(): number {
   const n = node();
-  if (!n) return 1;
+  if (!n) return browserDefaultThreads();
   const raw = envVar('GRADLAB_THREADS');
   if (raw === undefined) return Math.min(n.os.availableParallelism(), 4);
   const wanted = Number(raw);
@@ -116,9 +116,27 @@ function sharedMatrix(length: number): SharedMatrix {
   return sharedViews(new SharedArrayBuffer(Math.max(Math.ceil(length), 1) * 8));
 }
 
+/**
+ * Resolves with the number of threads gemm will use once its helpers have started. In Node they start
+ * at the first large gemm anyway; in a browser worker they load in the background, so the first gemms
+ * run on one thread unless this is awaited first.
+ */
+export async function startThreads(): Promise<number> {
+  if (requestedThreads <= 1 || poolFailed) return 1;
+  pool ??= startPool(requestedThreads - 1);
+  if (!pool && !poolFailed) { await browserHelpersSettled(); pool = startPool(requestedThreads - 1); }
+  return pool ? pool.workers.length + 1 : 1;
+}
+
 function startPool(workerCount: number): Pool | null {
   const n = node();
-  if (!n || !gemmWorkerUrl) return null;
+  if (!n) {
+    // a browser: null while the helpers load (gemm runs on one thread meanwhile), and for good where they cannot
+    const helpers = browserGemmHelpers(workerCount, Slot.Ready + MAX_WORKERS, Slot.Ready);
+    if (helpers === null) poolFailed = true;
+    return helpers === null || helpers === 'loading' ? null : { ...helpers, a: sharedMatrix(0), b: sharedMatrix(0), c: sharedMatrix(0), generation: 0 };
+  }
+  if (!gemmWorkerUrl) { poolFailed = true; return null; }
   const workerUrl = gemmWorkerUrl;
   const { MessageChannel, Worker } = n.threads;
   try {
@@ -178,7 +196,7 @@ export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: M
   const threads = requestedThreads;
   if (threads <= 1 || m * n * k < PARALLEL_MIN_WORK || poolFailed) return gemm(m, n, k, a, b, c, cOffset, accumulate);
   pool ??= startPool(threads - 1);
-  if (!pool) { poolFailed = true; return gemm(m, n, k, a, b, c, cOffset, accumulate); }
+  if (!pool) return gemm(m, n, k, a, b, c, cOffset, accumulate);
   const p = pool;
   // Cut along the longer side of C: every thread packs all of B for a row band (all of A for a column
   // band), so a short, wide product (an LSTM step: [32, u] @ [u, 4u]) is better cut into columns.

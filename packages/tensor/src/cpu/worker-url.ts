@@ -7,4 +7,11 @@
  * bundle loads. gemm then stays on the calling thread, as it does in every browser.
  */
 const moduleUrl: unknown = import.meta.url;
-export const gemmWorkerUrl: URL | null = typeof moduleUrl === 'string' && moduleUrl !== '' ? new URL('./gemm-worker.js', moduleUrl) : null;
+const besideThisModule = (file: string): URL | null => (typeof moduleUrl === 'string' && moduleUrl !== '' ? new URL(file, moduleUrl) : null);
+/** Node's gemm helper (worker_threads). */
+export const gemmWorkerUrl: URL | null = besideThisModule('./gemm-worker.js');
+/**
+ * The browser's gemm helper (a module Web Worker, browser-threads.ts). In a bundle, import.meta.url is
+ * the bundle's URL: the helper must sit beside it (gradlab's dist/browser/ ships it beside gradlab.min.js).
+ */
+export const browserGemmWorkerUrl: URL | null = besideThisModule('./browser-gemm-worker.js');
