@@ -1,7 +1,8 @@
 /**
  * ONNX export against ONNX Runtime (onnxruntime-node, a devDependency only): the file gradlab writes
  * loads in ONNX Runtime and predicts what gradlab predicts, within 1e-4, on the article's three models
- * (small) and on the other layers and settings the exporter maps.
+ * at full size, built by the examples' own builders (examples/{image,speech,text}/src/model.ts), and on
+ * the other layers and settings the exporter maps.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -10,6 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { randn, setSeed, tensor } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
 import { exportOnnx, layers, models } from '@gradlab/layers';
+import { buildModel as imageModel } from '../examples/image/src/model';
+import { buildModel as speechModel } from '../examples/speech/src/model';
+import { buildModel as textModel } from '../examples/text/src/model';
 
 jest.setTimeout(120_000);
 
@@ -39,28 +43,25 @@ function movedStatistics(model: models.Sequential): models.Sequential {
   return model;
 }
 
+/** `length` word ids in 1…19999 (0 is padding), different for each `seed`. */
+function review(length: number, seed: number): number[] {
+  return Array.from({ length }, (_, i) => 1 + ((i * 7919 + seed * 104729) % 19999));
+}
+
 const cases: Array<[string, () => { model: models.Sequential; x: Tensor }]> = [
-  ['image (Conv2D, BatchNorm, MaxPooling2D, Flatten, Dropout, Dense)', () => ({
-    model: movedStatistics(new models.Sequential([
-      layers.Conv2D(4, 3, { activation: 'relu', inputShape: [12, 12, 3] }), layers.BatchNormalization(), layers.MaxPooling2D({ poolSize: 2 }),
-      layers.Conv2D(6, 3, { activation: 'relu' }), layers.BatchNormalization(), layers.MaxPooling2D({ poolSize: 2 }),
-      layers.Flatten(), layers.Dropout(0.5), layers.Dense(8, { activation: 'relu' }), layers.BatchNormalization(), layers.Dense(10, { activation: 'softmax' }),
-    ])),
-    x: randn([3, 12, 12, 3]),
+  // The article's sizes: 64×64×3 images; 40 filterbank bands over 100 frames (1 s); a 20,000-word
+  // vocabulary of 300-dimensional vectors over reviews of up to 200 words (examples/text's defaults).
+  ['the image model, full size (Conv2D 32 and 64, BatchNorm, MaxPooling2D, Flatten, Dense 128, BatchNorm, Dense 10)', () => ({
+    model: movedStatistics(imageModel(64)),
+    x: randn([2, 64, 64, 3]),
   })],
-  ['speech (LSTM, BatchNorm, LSTM, BatchNorm, Dense)', () => ({
-    model: movedStatistics(new models.Sequential([
-      layers.LSTM(8, { returnSequences: true, inputShape: [null, 5] }), layers.BatchNormalization(), layers.LSTM(6),
-      layers.BatchNormalization(), layers.Dense(10, { activation: 'softmax' }),
-    ])),
-    x: randn([3, 7, 5]),
+  ['the speech model, full size (LSTM 128, BatchNorm, LSTM 64, BatchNorm, Dense 10)', () => ({
+    model: movedStatistics(speechModel(40)),
+    x: randn([2, 100, 40]),
   })],
-  ['text (Embedding with maskZero, Bidirectional LSTMs, BatchNorm, Dense), rows right-padded', () => ({
-    model: movedStatistics(new models.Sequential([
-      layers.Embedding(20, 6, { maskZero: true, inputShape: [null] }), layers.Bidirectional(layers.LSTM(5, { returnSequences: true })),
-      layers.BatchNormalization(), layers.Bidirectional(layers.LSTM(4)), layers.BatchNormalization(), layers.Dense(1, { activation: 'sigmoid' }),
-    ])),
-    x: tensor([[3, 17, 5, 9, 12, 1, 4], [8, 2, 19, 11, 0, 0, 0], [7, 0, 0, 0, 0, 0, 0]], { dtype: 'int32' }),
+  ['the text model, full size (Embedding 20000×300 with maskZero, Bidirectional LSTM 128 and 64, BatchNorm, Dense 1), the second review right-padded', () => ({
+    model: movedStatistics(textModel(20000)),
+    x: tensor([review(200, 1), [...review(57, 2), ...new Array<number>(143).fill(0)]], { dtype: 'int32' }),
   })],
   ["'same' padding, strides, AveragePooling2D, LayerNormalization, Activation layers", () => ({
     model: new models.Sequential([
