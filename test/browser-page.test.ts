@@ -96,10 +96,15 @@ function policyFor(pathname: string): { file: string; headers: Record<string, st
   return { file: pathname, headers: { 'Content-Security-Policy': CSP } };
 }
 
+/** Every path the server was asked for, in order. */
+const requested: string[] = [];
+
 /** Serve `files` on 127.0.0.1, each response with the headers of policyFor. */
 async function serve(files: Record<string, string>): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    const { file, headers } = policyFor(new URL(req.url ?? '/', 'http://x').pathname);
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    requested.push(pathname);
+    const { file, headers } = policyFor(pathname);
     const body = files[file];
     if (body === undefined) { res.writeHead(404).end(); return; }
     const type = file.endsWith('.html') ? 'text/html' : 'text/javascript';
@@ -223,9 +228,22 @@ if (!fs.existsSync(CHROMIUM)) {
       // setNumThreads(2) then startThreads(): the helper Web Worker started where SharedArrayBuffer exists
       expect(isolated.threads).toBe(2);
       expect(plain.threads).toBe(1);
+      expect(requested).toContain('/isolated/cdn/gradlab/dist/browser/browser-gemm-worker.js'); // the helper beside gradlab.min.js
+      expect(requested).not.toContain('/wasm/cdn/gradlab/dist/browser/browser-gemm-worker.js');
       expect([isolated.gemm, plain.gemm]).toEqual(['wasm', 'wasm']);
       // each thread computes its band with the same kernel and the same order of sums: bit for bit the same
       expect((isolated.losses as number[]).every(Number.isFinite)).toBe(true);
+      expect(isolated.losses).toEqual(plain.losses);
+      expect(isolated.predictions).toEqual(plain.predictions);
+    });
+
+    test('a bundled worker in an isolated page without browser-gemm-worker.js beside its bundle trains on one thread, as without isolation', async () => {
+      // the helper's URL (beside /worker.js) is a 404 here: the helpers fail to load and gemm stays on the worker's thread
+      const isolated = await open(await context.newPage(), '/isolated/index.html?phase=worker');
+      const plain = await open(await context.newPage(), '/wasm/index.html?phase=worker');
+      expect([isolated.threads, plain.threads]).toEqual([1, 1]);
+      expect(requested).toContain('/isolated/browser-gemm-worker.js'); // it tried the helper (a 404), only where isolated
+      expect(requested).not.toContain('/wasm/browser-gemm-worker.js');
       expect(isolated.losses).toEqual(plain.losses);
       expect(isolated.predictions).toEqual(plain.predictions);
     });

@@ -34,7 +34,7 @@ function inWorker() {
       if (data.type === 'error') { reject(new Error(`worker: ${data.message}`)); return; }
       try {
         const model = await models.load(models.memory(data.artifacts));
-        resolve({ progress, losses: data.losses, predictions: await predictionsOf(model, speechData().x) });
+        resolve({ progress, losses: data.losses, threads: data.threads, predictions: await predictionsOf(model, speechData().x) });
       } catch (error) {
         reject(error);
       }
