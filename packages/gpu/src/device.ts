@@ -113,6 +113,12 @@ export class Device {
    */
   readbacks = 0;
   uploads = 0;
+  /**
+   * Kernel runs started (one per output tile; uploads included): on a real GPU each is one dispatch
+   * (a draw call or a compute pass), with a fixed cost of several microseconds however small its
+   * output. bench/gpu.mjs prints them per training step, to show where fusing would pay.
+   */
+  dispatches = 0;
   /** Kernel runs not finished yet (async contract only): what settle() waits for. */
   readonly inFlight = new Set<Promise<unknown>>();
 

@@ -161,6 +161,7 @@ function invoke(device: Device, kernel: IKernelRunShortcut, args: unknown[], op:
   const marked = kernel as unknown as { firstCall: boolean };
   const started = marked.firstCall ? performance.now() : 0;
   let result: unknown;
+  device.dispatches++;
   try {
     result = (kernel as unknown as (...a: unknown[]) => unknown)(...args);
   } catch (error) {
@@ -177,6 +178,7 @@ async function invokeAsync(device: Device, kernel: IKernelRunShortcut, args: unk
   marked.firstCall = false;
   const started = first ? performance.now() : 0;
   let result: unknown;
+  device.dispatches++;
   try {
     // The call itself happens now, synchronously: GPU.js samples the arguments at call time.
     result = await (kernel as unknown as (...a: unknown[]) => Promise<unknown>)(...args);
