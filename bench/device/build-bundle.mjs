@@ -76,7 +76,14 @@ for (const p of PACKAGES) {
   if (!existsSync(path.join(ROOT, 'packages', p, 'dist/index.js'))) throw new Error(`build-bundle: packages/${p} is not built (pnpm run build)`);
 }
 
-rmSync(OUT, { recursive: true, force: true });
+// node.xz is kept from an earlier build of the same Node binary (xz -9 of 99 MB takes minutes); the rest is rebuilt.
+const node = process.execPath;
+const earlier = existsSync(path.join(OUT, 'manifest.json')) ? readJson(path.join(OUT, 'manifest.json')).node : null;
+mkdirSync(OUT, { recursive: true });
+const reuseNode = existsSync(path.join(OUT, 'node.xz')) && earlier?.from === node && earlier?.version === process.version && earlier?.bytes === statSync(node).size;
+for (const f of readdirSync(OUT, { withFileTypes: true }).map((e) => e.name).filter((f) => !(reuseNode && f === 'node.xz'))) {
+  rmSync(path.join(OUT, f), { recursive: true, force: true });
+}
 const app = path.join(OUT, 'app');
 mkdirSync(app, { recursive: true });
 
@@ -114,10 +121,11 @@ if (!existsSync(path.join(modules, 'webgpu/dist/linux-x64.dawn.node'))) throw ne
 run('tar', ['-C', OUT, '-cJf', path.join(OUT, 'app.tar.xz'), 'app'], { env: { ...process.env, XZ_OPT: '-9 -T2' } });
 const appBytes = sizeOf(app);
 rmSync(app, { recursive: true, force: true });
-const node = process.execPath;
-const xz = spawnSync('xz', ['-9', '-T2', '-c', node], { maxBuffer: 1 << 30 });
-if (xz.status !== 0) throw new Error(`build-bundle: xz failed: ${xz.stderr}`);
-writeFileSync(path.join(OUT, 'node.xz'), xz.stdout);
+if (!reuseNode) {
+  const xz = spawnSync('xz', ['-9', '-T2', '-c', node], { maxBuffer: 1 << 30 });
+  if (xz.status !== 0) throw new Error(`build-bundle: xz failed: ${xz.stderr}`);
+  writeFileSync(path.join(OUT, 'node.xz'), xz.stdout);
+}
 
 const files = Object.fromEntries(['node.xz', 'app.tar.xz'].map((f) => [f, statSync(path.join(OUT, f)).size]));
 const total = Object.values(files).reduce((a, b) => a + b, 0);
