@@ -162,6 +162,8 @@ export function allChecks(): Check[] {
     add({ name: `matmul ${name}`, tol: SUMS, float: true, inputs: () => [randn(a, 50), randn(b, 51)], run: f, tiled });
   mm('[17,33] @ [33,9]', [17, 33], [33, 9], undefined, true);
   mm('[64,128] @ [128,48]', [64, 128], [128, 48]);
+  // more than one 128×128 block of C each way, and a k that is not a multiple of 8 (webgpu's WGSL kernel)
+  mm('[150,45] @ [45,260]', [150, 45], [45, 260]);
   mm('batched [3,17,33] @ [3,33,9]', [3, 17, 33], [3, 33, 9]);
   mm('batched [2,9,11] @ [2,11,7]', [2, 9, 11], [2, 11, 7], undefined, true);
   mm('broadcast batch [2,1,5,7] @ [3,7,4]', [2, 1, 5, 7], [3, 7, 4]);
