@@ -10,7 +10,8 @@
 //                and uploads per step;
 //   matmul       float32 matmul on the device at n = 1024, 2048, 4096 (TFLOPS, 2n³ per product; a chain
 //                of products and one readback of a sum, so the clock covers the work and not the copy of
-//                64 MB back), and the cpu backend at n = 4096 once.
+//                64 MB back), on webgpu also with GPU.js's own kernel (wgslMatmul: false) at the smallest and
+//                largest n, and the cpu backend at the largest n once.
 // Writes one JSON object to --out (and stdout). Exit status 0 when every part ran and passed, 1 otherwise.
 //
 // Run: node bench/device/check.mjs [--mode=webgpu|webasm-async|headlessgl|…] [--out=FILE] [--quick]
@@ -175,31 +176,14 @@ await part('matmul', async () => {
   const out = {};
   let ok = true;
   for (const n of MATMUL_SIZES) {
-    const chain = n >= 2048 ? 4 : 8;
-    const a = T.randn([n, n], { seed: 1 }), b = T.randn([n, n], { seed: 2 }).mul(1 / Math.sqrt(n));
-    T.setBackend(NAME);
-    const da = a.contiguousOn(NAME), db = b.contiguousOn(NAME);
-    // `chain` products, each of the same inputs; one readback of the last one's sum at the end.
-    const run = async () => {
-      const ys = [];
-      for (let i = 0; i < chain; i++) ys.push(da.matmul(db));
-      const s = ys[chain - 1].sum();
-      await s.data();
-      for (const y of [...ys, s]) y.storage.dispose();
-    };
-    const t = await measure(run, { warmup: 1, runs: 3 });
-    // Correctness of one product, element by element against the cpu backend (SUMS-style tolerance).
-    const y = da.matmul(db);
-    const got = await y.data();
-    y.storage.dispose();
-    T.setBackend('cpu');
-    const want = a.matmul(b).dataSync();
-    let worst = 0;
-    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) - (1e-4 + 1e-4 * Math.abs(want[i])) * Math.sqrt(n / 256));
-    const flops = 2 * n ** 3 * chain;
-    out[`n${n}`] = { ms_per_product: round(t.wall_ms / chain, 3), tflops: round(flops / (t.wall_ms * 1e9), 3), chain, runs: t.runs, agrees_with_cpu: worst <= 0 };
-    ok &&= worst <= 0;
-    da.storage.dispose(); db.storage.dispose();
+    out[`n${n}`] = await timeMatmul(n, NAME);
+    ok &&= out[`n${n}`].agrees_with_cpu;
+  }
+  if (mode === 'webgpu') {
+    // GPU.js's one-thread-per-output kernel (kernels/matmul.ts), the reference the WGSL kernel replaces on webgpu
+    const reference = new Device({ mode, log: false, wgslMatmul: false });
+    T.registerBackend(`${NAME}-gpujs-matmul`, () => createGpuBackend(reference, `${NAME}-gpujs-matmul`));
+    for (const n of [MATMUL_SIZES[0], MATMUL_SIZES[MATMUL_SIZES.length - 1]]) out[`gpujs_kernel_n${n}`] = await timeMatmul(n, `${NAME}-gpujs-matmul`, 1);
   }
   const n = MATMUL_SIZES[MATMUL_SIZES.length - 1];
   const a = T.randn([n, n], { seed: 1 }), b = T.randn([n, n], { seed: 2 });
@@ -207,6 +191,34 @@ await part('matmul', async () => {
   out.cpu_backend = { n, ms: round(t.wall_ms, 1), tflops: round((2 * n ** 3) / (t.wall_ms * 1e9), 3) };
   return { ok, ...out };
 });
+
+/** n×n float32 matmul on `backend`: `chain` products then one readback of a sum, timed; one product checked against the cpu backend. */
+async function timeMatmul(n, backend, chainLength) {
+  const chain = chainLength ?? (n >= 2048 ? 4 : 8);
+  const a = T.randn([n, n], { seed: 1 }), b = T.randn([n, n], { seed: 2 }).mul(1 / Math.sqrt(n));
+  T.setBackend(backend);
+  const da = a.contiguousOn(backend), db = b.contiguousOn(backend);
+  // `chain` products, each of the same inputs; one readback of the last one's sum at the end.
+  const run = async () => {
+    const ys = [];
+    for (let i = 0; i < chain; i++) ys.push(da.matmul(db));
+    const s = ys[chain - 1].sum();
+    await s.data();
+    for (const y of [...ys, s]) y.storage.dispose();
+  };
+  const t = await measure(run, { warmup: 1, runs: 3 });
+  // Correctness of one product, element by element against the cpu backend (SUMS-style tolerance).
+  const y = da.matmul(db);
+  const got = await y.data();
+  y.storage.dispose();
+  T.setBackend('cpu');
+  const want = a.matmul(b).dataSync();
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) - (1e-4 + 1e-4 * Math.abs(want[i])) * Math.sqrt(n / 256));
+  const flops = 2 * n ** 3 * chain;
+  da.storage.dispose(); db.storage.dispose();
+  return { ms_per_product: round(t.wall_ms / chain, 3), tflops: round(flops / (t.wall_ms * 1e9), 3), chain, runs: t.runs, agrees_with_cpu: worst <= 0 };
+}
 
 result.finished = new Date().toISOString();
 result.ok = !failed;

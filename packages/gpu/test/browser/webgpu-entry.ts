@@ -4,17 +4,25 @@
  * SwiftShader's Vulkan in software. It asks for an adapter, and where one answers runs every check of
  * the conformance suite against the cpu backend (runCheckAsync: the device's results are pending when
  * the op returns), then one training step of two small models (Conv2D+BatchNorm+pooling+softmax, and
- * LSTM+BatchNorm) on both backends from the same seed, comparing the loss and every gradient.
+ * LSTM+BatchNorm) on both backends from the same seed, comparing the loss and every gradient; then
+ * the short list with 256-element tiles, and the matmul checks on GPU.js's own kernel (wgslMatmul: false).
  * Everything goes into window.__gradlab.
  */
 import * as gradlab from 'gradlab';
 import { Device, createGpuBackend } from '@gradlab/gpu';
 import { allChecks, runCheckAsync } from '../../../tensor/test/conformance/checks';
-import type { CheckResult } from '../../../tensor/test/conformance/checks';
+import type { Check, CheckResult } from '../../../tensor/test/conformance/checks';
 
 export interface AdapterReport { available: boolean; reason: string; info: Record<string, string> }
 export interface StepReport { model: string; lossCpu: number; lossGpu: number; worstGradient: { param: string; relative: number } }
-export interface WebGPUReport { error?: string; userAgent: string; adapter: AdapterReport; results: CheckResult[]; steps: StepReport[]; dispatches: number }
+export interface WebGPUReport {
+  error?: string; userAgent: string; adapter: AdapterReport; results: CheckResult[]; steps: StepReport[]; dispatches: number;
+  /** The short list with 256-element tiles (inputs and outputs over several buffers; 64 as in the GL tests would
+   * spread some inputs over more buffers than the 7 a WebGPU shader may bind). */
+  tiled: CheckResult[];
+  /** The matmul checks on GPU.js's own kernel (wgslMatmul: false), the reference beside the WGSL one. */
+  reference: CheckResult[];
+}
 
 const NAME = 'gpu-page-webgpu';
 interface GpuLike { requestAdapter(): Promise<{ info?: Record<string, unknown> } | null> }
@@ -81,16 +89,27 @@ async function step(kind: 'conv' | 'lstm'): Promise<StepReport> {
   return { model: kind, lossCpu: cpu.loss, lossGpu: gpu.loss, worstGradient: worst };
 }
 
+async function runAll(checks: Check[], backend: string): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const check of checks) {
+    try { results.push(await runCheckAsync(check, backend)); } catch (e) { results.push({ name: check.name, ok: false, maxError: Infinity, tol: check.tol, detail: String(e) }); }
+  }
+  return results;
+}
+
 async function main(): Promise<WebGPUReport> {
   const userAgent = (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent;
   const adapter = await adapterReport();
-  if (!adapter.available) return { userAgent, adapter, results: [], steps: [], dispatches: 0 };
+  if (!adapter.available) return { userAgent, adapter, results: [], steps: [], dispatches: 0, tiled: [], reference: [] };
   const device = new Device({ mode: 'webgpu', log: false });
   gradlab.registerBackend(NAME, () => createGpuBackend(device, NAME));
-  const results: CheckResult[] = [];
-  for (const check of allChecks()) {
-    try { results.push(await runCheckAsync(check, NAME)); } catch (e) { results.push({ name: check.name, ok: false, maxError: Infinity, tol: check.tol, detail: String(e) }); }
-  }
+  const checks = allChecks();
+  const results = await runAll(checks, NAME);
+  const tiledName = `${NAME}-tiled`, referenceName = `${NAME}-reference`;
+  gradlab.registerBackend(tiledName, () => createGpuBackend(new Device({ mode: 'webgpu', log: false, tileElements: 256 }), tiledName));
+  gradlab.registerBackend(referenceName, () => createGpuBackend(new Device({ mode: 'webgpu', log: false, wgslMatmul: false }), referenceName));
+  const tiled = await runAll(checks.filter((c) => c.tiled), tiledName);
+  const reference = await runAll(checks.filter((c) => c.name.startsWith('matmul')), referenceName);
   let steps: StepReport[] = [], error: string | undefined;
   try {
     steps = [await step('conv'), await step('lstm')];
@@ -98,7 +117,7 @@ async function main(): Promise<WebGPUReport> {
     error = `training step: ${String((e as Error)?.stack ?? e)}`;
   }
   await device.settle();
-  return { userAgent, adapter, results, steps, dispatches: device.dispatches, ...(error ? { error } : {}) };
+  return { userAgent, adapter, results, steps, dispatches: device.dispatches, tiled, reference, ...(error ? { error } : {}) };
 }
 
 (globalThis as unknown as { __gradlab: Promise<unknown> }).__gradlab = main().catch((e: unknown) => ({ error: String((e as Error)?.stack ?? e) }));
