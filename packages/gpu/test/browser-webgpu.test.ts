@@ -53,9 +53,9 @@ if (!offered.available) {
     expect(report.results.length).toBeGreaterThan(100);
     expect(report.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
   });
-  test('the short list with 256-element tiles, and the matmul checks on GPU.js\'s kernel (the WGSL one\'s reference), pass', () => {
+  test('the short list with 256-element tiles, and the matmul and conv checks on GPU.js\'s kernels (the WGSL path\'s reference), pass', () => {
     expect(report.tiled.length).toBeGreaterThan(10);
-    expect(report.reference.map((r) => r.name)).toContain('matmul [150,45] @ [45,260]');
+    expect(report.reference.map((r) => r.name)).toEqual(expect.arrayContaining(['matmul [150,45] @ [45,260]', 'conv2d 3x3 valid']));
     expect([...report.tiled, ...report.reference].filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
   });
   test('one training step of a conv model and an LSTM model agrees with the cpu backend', () => {

@@ -5,7 +5,7 @@
  * the conformance suite against the cpu backend (runCheckAsync: the device's results are pending when
  * the op returns), then one training step of two small models (Conv2D+BatchNorm+pooling+softmax, and
  * LSTM+BatchNorm) on both backends from the same seed, comparing the loss and every gradient; then
- * the short list with 256-element tiles, and the matmul checks on GPU.js's own kernel (wgslMatmul: false).
+ * the short list with 256-element tiles, and the matmul and conv checks on GPU.js's own kernels (wgslMatmul: false).
  * Everything goes into window.__gradlab.
  */
 import * as gradlab from 'gradlab';
@@ -20,7 +20,7 @@ export interface WebGPUReport {
   /** The short list with 256-element tiles (inputs and outputs over several buffers; 64 as in the GL tests would
    * spread some inputs over more buffers than the 7 a WebGPU shader may bind). */
   tiled: CheckResult[];
-  /** The matmul checks on GPU.js's own kernel (wgslMatmul: false), the reference beside the WGSL one. */
+  /** The matmul and conv checks on GPU.js's own kernels (wgslMatmul: false), the reference beside the WGSL path. */
   reference: CheckResult[];
 }
 
@@ -109,7 +109,7 @@ async function main(): Promise<WebGPUReport> {
   gradlab.registerBackend(tiledName, () => createGpuBackend(new Device({ mode: 'webgpu', log: false, tileElements: 256 }), tiledName));
   gradlab.registerBackend(referenceName, () => createGpuBackend(new Device({ mode: 'webgpu', log: false, wgslMatmul: false }), referenceName));
   const tiled = await runAll(checks.filter((c) => c.tiled), tiledName);
-  const reference = await runAll(checks.filter((c) => c.name.startsWith('matmul')), referenceName);
+  const reference = await runAll(checks.filter((c) => /^(matmul|conv)/.test(c.name)), referenceName);
   let steps: StepReport[] = [], error: string | undefined;
   try {
     steps = [await step('conv'), await step('lstm')];
