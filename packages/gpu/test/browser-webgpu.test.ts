@@ -66,4 +66,8 @@ if (!offered.available) {
     }
     expect(report.dispatches).toBeGreaterThan(report.results.length);
   });
+  test('20 rounds of convolutions and matmuls inside tidy() leave the live buffers and storages where they were', () => {
+    expect(report.memory.before.length).toBe(2);
+    expect(report.memory.after).toEqual(report.memory.before);
+  });
 }

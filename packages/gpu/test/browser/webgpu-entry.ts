@@ -9,7 +9,7 @@
  * Everything goes into window.__gradlab.
  */
 import * as gradlab from 'gradlab';
-import { Device, createGpuBackend } from '@gradlab/gpu';
+import { Device, createGpuBackend, tidy } from '@gradlab/gpu';
 import { allChecks, runCheckAsync } from '../../../tensor/test/conformance/checks';
 import type { Check, CheckResult } from '../../../tensor/test/conformance/checks';
 
@@ -22,6 +22,8 @@ export interface WebGPUReport {
   tiled: CheckResult[];
   /** The matmul and conv checks on GPU.js's own kernels (wgslMatmul: false), the reference beside the WGSL path. */
   reference: CheckResult[];
+  /** [live buffers, live storages] after one round of the WGSL paths and after 20 more (memoryRounds). */
+  memory: { before: number[]; after: number[] };
 }
 
 const NAME = 'gpu-page-webgpu';
@@ -70,7 +72,38 @@ async function firstStep(kind: 'conv' | 'lstm', backend: string): Promise<{ loss
     const loss = await model.trainOnBatch(x, y);
     const grads = [];
     for (const p of model.parameters()) grads.push({ name: p.name ?? '', values: Float32Array.from(await p.grad!.data()) });
+    await model.trainOnBatch(x, y); // a second step: the labels are read on the host again (uploads keep their values on webgpu)
     return { loss, grads };
+  } finally {
+    gradlab.setBackend('cpu');
+  }
+}
+
+/**
+ * Live device buffers and storages (settled) after one and after 20 more rounds of the WGSL paths — a
+ * convolution with both gradients and a chain of strided matmuls — each round inside tidy().
+ */
+async function memoryRounds(device: Device): Promise<{ before: number[]; after: number[] }> {
+  gradlab.setBackend(NAME);
+  try {
+    const x = gradlab.randn([4, 10, 10, 3], { seed: 1 }), w = gradlab.randn([3, 3, 3, 4], { seed: 2 });
+    const a = gradlab.randn([40, 30], { seed: 3 }), b = gradlab.randn([30, 50], { seed: 4 });
+    const round = async () => {
+      const total = tidy(() => {
+        const y = gradlab.conv2d(x, w, { padding: 'same' });
+        const dw = gradlab.conv2dBackpropFilter(x, y, w.shape, { padding: 'same' });
+        const dx = gradlab.conv2dBackpropInput(y, w, x.shape, { padding: 'same' });
+        const p = a.matmul(b).T.matmul(a);
+        return y.sum().add(dw.sum()).add(dx.sum()).add(p.sum());
+      });
+      await total.data();
+      total.storage.dispose();
+    };
+    const counts = async () => { await device.settle(); return [device.liveTextures, device.liveStorages]; };
+    await round();
+    const before = await counts();
+    for (let r = 0; r < 20; r++) await round();
+    return { before, after: await counts() };
   } finally {
     gradlab.setBackend('cpu');
   }
@@ -100,7 +133,7 @@ async function runAll(checks: Check[], backend: string): Promise<CheckResult[]> 
 async function main(): Promise<WebGPUReport> {
   const userAgent = (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent;
   const adapter = await adapterReport();
-  if (!adapter.available) return { userAgent, adapter, results: [], steps: [], dispatches: 0, tiled: [], reference: [] };
+  if (!adapter.available) return { userAgent, adapter, results: [], steps: [], dispatches: 0, tiled: [], reference: [], memory: { before: [], after: [] } };
   const device = new Device({ mode: 'webgpu', log: false });
   gradlab.registerBackend(NAME, () => createGpuBackend(device, NAME));
   const checks = allChecks();
@@ -110,14 +143,15 @@ async function main(): Promise<WebGPUReport> {
   gradlab.registerBackend(referenceName, () => createGpuBackend(new Device({ mode: 'webgpu', log: false, wgslMatmul: false }), referenceName));
   const tiled = await runAll(checks.filter((c) => c.tiled), tiledName);
   const reference = await runAll(checks.filter((c) => /^(matmul|conv)/.test(c.name)), referenceName);
-  let steps: StepReport[] = [], error: string | undefined;
+  let steps: StepReport[] = [], error: string | undefined, memory = { before: [] as number[], after: [] as number[] };
   try {
     steps = [await step('conv'), await step('lstm')];
+    memory = await memoryRounds(device);
   } catch (e) {
     error = `training step: ${String((e as Error)?.stack ?? e)}`;
   }
   await device.settle();
-  return { userAgent, adapter, results, steps, dispatches: device.dispatches, tiled, reference, ...(error ? { error } : {}) };
+  return { userAgent, adapter, results, steps, dispatches: device.dispatches, tiled, reference, memory, ...(error ? { error } : {}) };
 }
 
 (globalThis as unknown as { __gradlab: Promise<unknown> }).__gradlab = main().catch((e: unknown) => ({ error: String((e as Error)?.stack ?? e) }));
