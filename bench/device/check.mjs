@@ -7,7 +7,8 @@
 //                loss within 1e-4 relative, and each parameter's gradient within 1e-4 relative
 //                (‖g_device − g_cpu‖ / ‖g_cpu‖, per parameter; the largest element error is reported too);
 //                then the median time of a step on each backend, and the device's dispatches, readbacks
-//                and uploads per step;
+//                and uploads per step; on webgpu also the image step with GPU.js's own matmul and conv
+//                kernels (wgslMatmul: false) beside the WGSL matmul and im2col convolutions;
 //   matmul       float32 matmul on the device at n = 1024, 2048, 4096 (TFLOPS, 2n³ per product; a chain
 //                of products and one readback of a sum, so the clock covers the work and not the copy of
 //                64 MB back), on webgpu also with GPU.js's own kernel (wgslMatmul: false) at the smallest and
@@ -141,6 +142,23 @@ async function timeSteps(run, runs) {
   return { ms: round(t.wall_ms, 1), runs: t.runs, counts: [device.dispatches, device.readbacks, device.uploads].map((c, i) => round((c - before[i]) / steps, 1)) };
 }
 
+/**
+ * The same step on webgpu with GPU.js's own matmul and conv kernels (wgslMatmul: false): what the WGSL
+ * matmul and the im2col convolutions change, measured on the same GPU.
+ */
+async function referenceStep(name, batch, runs) {
+  const referenceName = `${NAME}-gpujs-kernels`;
+  T.registerBackend(referenceName, () => createGpuBackend(new Device({ mode, log: false, wgslMatmul: false }), referenceName));
+  const step = await firstStep(name, referenceName, batch);
+  T.setBackend(referenceName);
+  try {
+    const t = await measure(() => step.model.trainOnBatch(step.x, step.y), { warmup: 1, runs, slowMs: 20_000 });
+    return round(t.wall_ms, 1);
+  } finally {
+    T.setBackend('cpu');
+  }
+}
+
 await part('models', async () => {
   const out = {};
   let ok = true;
@@ -159,12 +177,14 @@ await part('models', async () => {
     T.setBackend(NAME);
     const devTime = await timeSteps(() => dev.model.trainOnBatch(dev.x, dev.y), runs);
     T.setBackend('cpu');
+    const reference = mode === 'webgpu' && name === 'image' ? await referenceStep(name, batch, runs) : undefined;
     out[name] = {
       batch, agree, loss: { cpu: cpu.loss, device: dev.loss, relative: lossRel },
       worst_gradient: worst, gradients: grads.map((g) => ({ ...g, relative: Number(g.relative.toExponential(2)), max_abs: Number(g.max_abs.toExponential(2)) })),
       ms_per_step: { cpu_backend: cpuTime.ms, device: devTime.ms, speedup: round(cpuTime.ms / devTime.ms, 2) },
       per_step_on_device: { dispatches: devTime.counts[0], readbacks: devTime.counts[1], uploads: devTime.counts[2] },
       runs: { cpu_backend: cpuTime.runs, device: devTime.runs },
+      ...(reference ? { ms_per_step_gpujs_kernels: reference } : {}),
     };
     console.error(`[check] models ${name}: ${JSON.stringify({ agree, lossRel, worst: worst.relative, ms: out[name].ms_per_step })}`);
   }
