@@ -4,13 +4,14 @@
 # with .device/ (node bench/device/build-bundle.mjs) and .gl/ (the loader debs: docs/gpu.md, "The device
 # run") carried. It writes to $OUT (the device tool's folder that comes back; .device/out where unset):
 #   env.txt      the machine: nvidia-smi, the Vulkan loader and ICD files, the adapter Dawn found;
+#   torch.json   PyTorch's CUDA step of the same models and its float32 matmul (bench/device/torch_steps.py);
 #   check.json   bench/device/check.mjs on gradlab's gpu backend in mode $GRADLAB_DEVICE_MODE (webgpu):
 #                the conformance suite and one training step of each article model against the cpu
 #                backend, step times (image batch 32, LSTMs batch 128), dispatches per step, matmul TFLOPS;
-#   torch.json   PyTorch's CUDA step of the same models and its float32 matmul (bench/device/torch_steps.py);
 #   log.txt      everything printed.
 # Where there is no NVIDIA driver (this script tried on a CPU machine) the loaders are left alone, and
 # GRADLAB_DEVICE_MODE=webasm-async GRADLAB_DEVICE_QUICK=1 runs the same checks small, on the CPU.
+# Within the device call's timeout_s (420): unpacking ~10 s, torch ≤ 120 s, check.mjs ≤ 270 s.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$PWD/.device/out}
@@ -80,13 +81,14 @@ if [ "$MODE" = webgpu ]; then
   tail -3 "$OUT/env.txt"
 fi
 
-# --- 4. gradlab's gpu backend against its cpu backend ---------------------------------------------------
-say "check.mjs --mode=$MODE $QUICK"
-"$NODE" "$WORK/app/bench/device/check.mjs" --mode="$MODE" $QUICK --out="$OUT/check.json" > /dev/null
-say "check.mjs exit $?"
-
-# --- 5. PyTorch's CUDA step of the same models ----------------------------------------------------------
+# --- 4. PyTorch's CUDA step of the same models (first: it is quick, and its figures are needed whatever happens next)
 say "torch_steps.py"
-PYTHONUNBUFFERED=1 python3 bench/device/torch_steps.py --out "$OUT/torch.json" > /dev/null
+PYTHONUNBUFFERED=1 timeout "${GRADLAB_TORCH_TIMEOUT:-120}" python3 bench/device/torch_steps.py --out "$OUT/torch.json" > /dev/null
 say "torch_steps.py exit $?"
+
+# --- 5. gradlab's gpu backend against its cpu backend (check.mjs saves each part as it finishes: a run
+# stopped by this timeout still leaves what it did in check.json)
+say "check.mjs --mode=$MODE $QUICK"
+timeout "${GRADLAB_CHECK_TIMEOUT:-270}" "$NODE" "$WORK/app/bench/device/check.mjs" --mode="$MODE" $QUICK --out="$OUT/check.json" > /dev/null
+say "check.mjs exit $? (124: stopped by its timeout)"
 say "done"
