@@ -90,13 +90,16 @@ async function benchBackend(name, device) {
     out.conv2d[label] = { ...t, gflops: round(flops / (t.ms * 1e6), 3), compile_ms: round(compileAt() - before, 1) };
   }
   out.mlp_step = await mlpStep(device);
-  if (articleModels.length) out.article_models = await articleSteps(articleModels);
+  if (articleModels.length) out.article_models = await articleSteps(articleModels, device);
   T.setBackend('cpu');
   return out;
 }
 
-/** One Adam training step of each of the article's models (batch 32) on the active backend. */
-async function articleSteps(names) {
+/**
+ * One Adam training step of each of the article's models (batch 32) on the active backend; on a gpu
+ * backend also the kernel dispatches, readbacks and uploads of one step (counted over the timed steps).
+ */
+async function articleSteps(names, device) {
   const { buildGradlabModel, gradlabBatch } = await import('./models/models-gradlab.mjs');
   const out = {};
   for (const name of names) {
@@ -104,8 +107,12 @@ async function articleSteps(names) {
     const model = buildGradlabModel(name);
     const { x, y } = gradlabBatch(name, 32);
     const firstLoss = await model.trainOnBatch(x, y);
-    const t = await time(() => model.trainOnBatch(x, y), 5);
-    out[name] = { ...t, first_loss: round(firstLoss, 5) };
+    const counts = () => [device?.dispatches ?? 0, device?.readbacks ?? 0, device?.uploads ?? 0];
+    const before = counts();
+    let steps = 0;
+    const t = await time(() => { steps++; return model.trainOnBatch(x, y); }, 5);
+    const per = counts().map((c, i) => round((c - before[i]) / steps, 1));
+    out[name] = { ...t, first_loss: round(firstLoss, 5), ...(device ? { per_step: { dispatches: per[0], readbacks: per[1], uploads: per[2] } } : {}) };
   }
   return out;
 }

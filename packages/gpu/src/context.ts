@@ -6,6 +6,7 @@
 import { CpuStorage, Tensor, shapesEqual } from '@gradlab/tensor';
 import type { DType, TypedArray } from '@gradlab/tensor';
 import type { Device } from './device.js';
+import { ASYNC_ONLY_MODES } from './device.js';
 import { GpuStorage } from './storage.js';
 import { runKernel, uploadTiles } from './program.js';
 import type { KernelCall } from './program.js';
@@ -24,7 +25,10 @@ export function upload(ctx: GpuContext, data: TypedArray): GpuStorage {
   if (data instanceof Float64Array) return GpuStorage.onHost(ctx.device, ctx.name, data);
   if (data.length === 1) return GpuStorage.deferred(ctx.device, ctx.name, data.slice(), (values) => uploadTiles(ctx.device, values));
   const dtype: DType = data instanceof Int32Array ? 'int32' : 'float32';
-  return new GpuStorage(ctx.device, ctx.name, dtype, data.length, uploadTiles(ctx.device, data));
+  // WebGPU buffers are read back only asynchronously: an uploaded tensor keeps a copy of its values,
+  // so that dataSync() of what came from the host (a batch, its labels) still answers, as everywhere else.
+  const host = ASYNC_ONLY_MODES.has(ctx.device.mode) ? (dtype === 'int32' ? Int32Array.from(data) : Float32Array.from(data)) : null;
+  return new GpuStorage(ctx.device, ctx.name, dtype, data.length, uploadTiles(ctx.device, data), host);
 }
 
 /** `x` itself when its storage is this device's, else its values uploaded (same shape, contiguous). */

@@ -70,6 +70,11 @@ export interface DeviceOptions {
   async?: boolean;
   /** webasm with async: the most worker threads per kernel (GPU.js's default: hardwareConcurrency). */
   poolSize?: number;
+  /**
+   * webgpu: multiply matrices with the hand-written tiled WGSL kernel (kernels/matmul-wgsl.ts) rather
+   * than GPU.js's one-thread-per-output kernel (kernels/matmul.ts, the reference). Default true.
+   */
+  wgslMatmul?: boolean;
   /** Write the "running on mode X" line (default true; it is written once per process). */
   log?: boolean;
 }
@@ -90,6 +95,8 @@ export class Device {
   /** The mode as GRADLAB_BACKEND writes it: 'webasm', 'webasm-async', 'webgpu'. */
   readonly label: string;
   readonly poolSize: number | undefined;
+  /** webgpu: matmul through kernels/matmul-wgsl.ts (see DeviceOptions). */
+  readonly wgslMatmul: boolean;
   readonly gpu: GPUInstance;
   /** True when results stay in textures (GL modes); false when they are Float32Arrays. */
   readonly textures: boolean;
@@ -113,6 +120,12 @@ export class Device {
    */
   readbacks = 0;
   uploads = 0;
+  /**
+   * Kernel runs started (one per output tile; uploads included): on a real GPU each is one dispatch
+   * (a draw call or a compute pass), with a fixed cost of several microseconds however small its
+   * output. bench/gpu.mjs prints them per training step, to show where fusing would pay.
+   */
+  dispatches = 0;
   /** Kernel runs not finished yet (async contract only): what settle() waits for. */
   readonly inFlight = new Set<Promise<unknown>>();
 
@@ -136,6 +149,7 @@ export class Device {
     this.async = options.async ?? ASYNC_ONLY_MODES.has(mode);
     this.label = this.async && !ASYNC_ONLY_MODES.has(mode) ? `${mode}-async` : mode;
     this.poolSize = options.poolSize;
+    this.wgslMatmul = options.wgslMatmul ?? true;
     this.gpu = new GPU({ mode });
     this.textures = TEXTURE_MODES.has(mode);
     // webgpu keeps results in storage buffers, not textures: no GL limits to probe (and its kernels

@@ -149,7 +149,7 @@ function compiled(device: Device, key: string, source: string, length: number): 
       ...(device.async ? { asyncMode: true } : {}),
       ...(device.async && device.poolSize !== undefined ? { poolSize: device.poolSize } : {}),
     };
-    kernel = device.gpu.createKernel(source, settings);
+    kernel = device.gpu.createKernel(device.mode === 'webgpu' ? withRuntimeNonFinite(source) : source, settings);
     (kernel as unknown as { firstCall: boolean }).firstCall = true;
     cache.set(key, kernel);
     device.kernelsCompiled++;
@@ -157,10 +157,21 @@ function compiled(device: Device, key: string, source: string, length: number): 
   return kernel;
 }
 
+/**
+ * WGSL evaluates constant expressions as it compiles and refuses those without a finite value ("'0.0 /
+ * 0.0' cannot be represented as 'abstract-float'"), so the NaN and ±Infinity literals of codegen.ts
+ * (x / 0.0) cannot reach a WGSL compiler as they are. On webgpu they divide by a zero known only at run
+ * time (the thread number minus itself), which the GPU computes as IEEE division: NaN, +∞ or −∞.
+ */
+function withRuntimeNonFinite(source: string): string {
+  return source.replace(/\((-?[01])\.0 \/ 0\.0\)/g, '($1.0 / (this.thread.x - this.thread.x))');
+}
+
 function invoke(device: Device, kernel: IKernelRunShortcut, args: unknown[], op: string): Tile {
   const marked = kernel as unknown as { firstCall: boolean };
   const started = marked.firstCall ? performance.now() : 0;
   let result: unknown;
+  device.dispatches++;
   try {
     result = (kernel as unknown as (...a: unknown[]) => unknown)(...args);
   } catch (error) {
@@ -177,6 +188,7 @@ async function invokeAsync(device: Device, kernel: IKernelRunShortcut, args: unk
   marked.firstCall = false;
   const started = first ? performance.now() : 0;
   let result: unknown;
+  device.dispatches++;
   try {
     // The call itself happens now, synchronously: GPU.js samples the arguments at call time.
     result = await (kernel as unknown as (...a: unknown[]) => Promise<unknown>)(...args);

@@ -198,7 +198,12 @@ export class GpuStorage implements Storage {
         `async contract (mode '${this.device.label}'); read it with \`await tensor.data()\`, not dataSync() or item()`);
     }
     if (this.failure !== undefined) throw this.failure;
-    return this.download(this.tiles.map((tile) => (tile instanceof Float32Array ? tile : (tile.toArray() as Float32Array))));
+    const values = this.tiles.map((tile) => (tile instanceof Float32Array ? tile : tile.toArray() as Float32Array | Promise<Float32Array>));
+    if (values.some((v) => v instanceof Promise)) {
+      throw new Error(`gpu: the result of '${this.origin}' (${this.length} elements) is in WebGPU buffers (mode '${this.device.label}'), ` +
+        'which are read back only asynchronously; read it with `await tensor.data()`, not dataSync() or item()');
+    }
+    return this.download(values as Float32Array[]);
   }
 
   /**

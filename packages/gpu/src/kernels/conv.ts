@@ -10,6 +10,9 @@
  *                        [0, OH) (and likewise ox): the outputs whose window read x[n, iy, ix, c]
  *   dw[ky, kx, c, f]  = Σ_{n, oy, ox} x[n, oy·sh + ky − pt, ox·sw + kx − pl, c] · dy[n, oy, ox, f]
  *
+ * On webgpu with the WGSL matmul the three become matrix products over im2col patches instead
+ * (conv-im2col.ts); these kernels stay the reference and the path of every other mode.
+ *
  * dw sums over every output position, a long loop for few threads; it is computed per sample
  * first ([N, kh, kw, C, F], N times the threads) and the N partial filters are then summed.
  */
@@ -18,6 +21,7 @@ import type { GpuContext } from '../context.js';
 import { idiv, sumOver, unravel, within } from '../codegen.js';
 import { reduce } from './reduce.js';
 import { launchOnContiguous } from './elementwise.js';
+import { conv2dBackpropFilterIm2col, conv2dBackpropInputIm2col, conv2dIm2col, im2colApplies } from './conv-im2col.js';
 
 type Read = (name: string, position: string) => string;
 
@@ -27,6 +31,7 @@ function geometryKey(i: Conv2DInfo): string {
 }
 
 export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, info: Conv2DInfo): Tensor {
+  if (im2colApplies(ctx, x, info)) return conv2dIm2col(ctx, x, w, info);
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: F } = info;
   const KH = info.filterHeight, KW = info.filterWidth;
   const body = (read: Read) => [
@@ -42,6 +47,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, info: Conv2DInfo):
 }
 
 export function conv2dBackpropInput(ctx: GpuContext, dy: Tensor, w: Tensor, info: Conv2DInfo): Tensor {
+  if (im2colApplies(ctx, dy, info)) return conv2dBackpropInputIm2col(ctx, dy, w, info);
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: F } = info;
   const sh = info.strideHeight, sw = info.strideWidth, KW = info.filterWidth;
   const body = (read: Read) => [
@@ -60,6 +66,7 @@ export function conv2dBackpropInput(ctx: GpuContext, dy: Tensor, w: Tensor, info
 }
 
 export function conv2dBackpropFilter(ctx: GpuContext, x: Tensor, dy: Tensor, info: Conv2DInfo): Tensor {
+  if (im2colApplies(ctx, x, info)) return conv2dBackpropFilterIm2col(ctx, x, dy, info);
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: F } = info;
   const KH = info.filterHeight, KW = info.filterWidth;
   // One partial filter per sample: dwₙ[ky, kx, c, f] = Σ_{oy, ox} x[n, …] · dy[n, oy, ox, f]

@@ -6,6 +6,9 @@
  * which the texture cache serves together; the CPU's packing and register tiles (cpu/gemm-js.ts)
  * have no equivalent to write here — the shader compiler and the hardware schedule the work.
  *
+ * On webgpu a hand-written WGSL kernel with shared-memory blocks (matmul-wgsl.ts) takes over: GPU.js's
+ * kernel language cannot express those. This kernel stays the reference, and the path of every other mode.
+ *
  * A and B are read through their strides, so the transposed views of a backward pass
  * (dA = dC·Bᵀ, dB = Aᵀ·dC) cost no copy, and broadcast batch axes have stride 0.
  */
@@ -14,11 +17,13 @@ import type { Tensor } from '@gradlab/tensor';
 import { launch, storageOf } from '../context.js';
 import type { GpuContext } from '../context.js';
 import { unravel } from '../codegen.js';
+import { matmulWgsl, wgslMatmulApplies } from './matmul-wgsl.js';
 
 /** How many k steps one loop iteration does: fewer loop branches, four independent products. */
 const UNROLL = 4;
 
 export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, outShape: number[]): Tensor {
+  if (wgslMatmulApplies(ctx, a, b, outShape)) return matmulWgsl(ctx, a, b, outShape);
   const rank = outShape.length;
   const [M, N] = [outShape[rank - 2], outShape[rank - 1]];
   const K = a.shape[a.rank - 1];

@@ -54,12 +54,18 @@ export function batchNormBackward(ctx: GpuContext, dy0: Tensor, xHat0: Tensor, i
   const gx = rows(ctx, 'bn-gx', shape, { g: [dy, 'full'], h: [xHat, 'full'] }, 'g * h');
   const sumGx = reduce(ctx, 'sum', gx, [0]);                                                    // Σ_r dy·x̂
   const count = mask === null ? null : reduce(ctx, 'sum', mask.reshape([M, 1]), [0, 1]);
-  const inputs: Inputs = { g: [dy, 'full'], h: [xHat, 'full'], sg: [sumG, 'col'], sgx: [sumGx, 'col'], s: [invstd, 'col'], w: [gamma, 'col'] };
-  if (mask !== null && count !== null) { inputs.m = [mask, 'row']; inputs.n = [count, 'one']; }
-  const weight = mask === null ? '' : 'm * ';
-  const n = mask === null ? literal(M) : 'n';
-  const dx = rows(ctx, 'bn-dx', shape, inputs, `w * s * (g - ${weight}sg / ${n} - ${weight}h * sgx / ${n})`);
-  free([...temps, gx, ...(count ? [count] : [])]);
+  const sums: Inputs = { g: [dy, 'full'], h: [xHat, 'full'], sg: [sumG, 'col'], sgx: [sumGx, 'col'] };
+  let dx: Tensor;
+  if (mask === null || count === null) {
+    dx = rows(ctx, 'bn-dx', shape, { ...sums, s: [invstd, 'col'], w: [gamma, 'col'] }, `w * s * (g - sg / ${literal(M)} - h * sgx / ${literal(M)})`);
+  } else {
+    // γ·invstd first (one [1, C] kernel): the masked dx kernel then reads 7 inputs, not 8, which a WebGPU
+    // device allows (8 storage buffers per shader by default, one of them the output).
+    const scale = rows(ctx, 'bn-ws', [1, C], { w: [gamma, 'col'], s: [invstd, 'col'] }, 'w * s');
+    dx = rows(ctx, 'bn-dx', shape, { ...sums, ws: [scale, 'col'], m: [mask, 'row'], n: [count, 'one'] }, 'ws * (g - m * sg / n - m * h * sgx / n)');
+    temps.push(count, scale);
+  }
+  free([...temps, gx]);
   return { dx: dx.reshape(dy0.shape), dGamma: sumGx.reshape([C]), dBeta: sumG.reshape([C]) };
 }
 

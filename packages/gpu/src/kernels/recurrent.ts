@@ -3,8 +3,8 @@
  * device kernels, and the whole sequence as a loop over time of a few device ops per step, so that
  * nothing leaves the device:
  *
- *   z = xw_t + b + h·U                      (a slice, two adds, a matmul)
- *   gates, c, tanh c, h = cell(z, c_prev)   (lstmCellForward below)
+ *   h·U, then the gates of z = xw_t + b + h·U   (a matmul, then one kernel: cellFromParts below)
+ *   c, tanh c, h = cell(gates, c_prev)          (three kernels: cellFromGates)
  *   padded rows keep h and c                (where, with the step's column of the mask)
  *
  * and backward, from the last step to the first:
@@ -49,8 +49,42 @@ export function lstmCellForward(ctx: GpuContext, z0: Tensor, cPrev0: Tensor, act
   }
   const gates = launch(ctx, 'float32', [B, 4 * u], {
     op: 'lstm-gates', key: `${B},${u},${activation}`, inputs: { z: storageOf(z) }, uniforms: { zOffset: z.offset },
-    body: (read) => [gateIndex(u), `  const v = ${read('z', 'o + zOffset')};`, `  return k == 2 ? ${tanh('v')} : ${GATE[activation].value('v')};`].join('\n'),
+    body: (read) => [gateIndex(u), `  const v = ${read('z', 'o + zOffset')};`, `  return ${gateValue(activation, 'v')};`].join('\n'),
   });
+  const cell = cellFromGates(ctx, gates, cPrev, B, u);
+  free(temps);
+  return cell;
+}
+
+/** Gate k's nonlinearity of the pre-activation `v`: tanh for the candidate c̃ (k = 2), else σ. */
+const gateValue = (activation: RecurrentActivation, v: string) => `k == 2 ? ${tanh(v)} : ${GATE[activation].value(v)}`;
+
+/**
+ * The sequence's step: the gates straight from the parts of z = xw_t + b + h·U, in one kernel (a slice,
+ * two adds and the nonlinearities would be three), then the cell. `xwT` is step t's [B, 4u] view of xw,
+ * read through its strides; `hU` is h·U, contiguous.
+ */
+function cellFromParts(ctx: GpuContext, xwT: Tensor, bias: Tensor, hU: Tensor, cPrev0: Tensor, B: number, u: number, activation: RecurrentActivation) {
+  const temps: Tensor[] = [];
+  const { x: cPrev } = matrix(ctx, 'lstmSequenceForward', cPrev0, temps); // the first step's zeros may be a broadcast view
+  const [sb, sj] = xwT.strides;
+  const gates = launch(ctx, 'float32', [B, 4 * u], {
+    op: 'lstm-gates-parts', key: `${B},${u},${activation}|${sb},${sj}|${bias.strides[0]}`,
+    inputs: { x: storageOf(xwT), w: storageOf(bias), m: storageOf(hU) },
+    uniforms: { xOffset: xwT.offset, wOffset: bias.offset, mOffset: hU.offset },
+    body: (read) => [
+      gateIndex(u),
+      `  const v = ${read('x', `xOffset + b * ${sb} + j * ${sj}`)} + ${read('w', `wOffset + j * ${bias.strides[0]}`)} + ${read('m', 'mOffset + o')};`,
+      `  return ${gateValue(activation, 'v')};`,
+    ].join('\n'),
+  });
+  const cell = cellFromGates(ctx, gates, cPrev, B, u);
+  free(temps);
+  return cell;
+}
+
+/** c = f·cPrev + i·c̃, tanh c and h = o·tanh c from the gates [B, 4u] (cPrev contiguous [B, u]). */
+function cellFromGates(ctx: GpuContext, gates: Tensor, cPrev: Tensor, B: number, u: number) {
   const gate = (k: number, read: (n: string, p: string) => string) => read('g', `b * ${4 * u} + jj + ${k * u}`);
   const perUnit = (op: string, inputs: Record<string, Tensor>, expr: (read: (n: string, p: string) => string) => string) =>
     launch(ctx, 'float32', [B, u], {
@@ -58,11 +92,9 @@ export function lstmCellForward(ctx: GpuContext, z0: Tensor, cPrev0: Tensor, act
       uniforms: Object.fromEntries(Object.entries(inputs).map(([n, t]) => [`${n}Offset`, t.offset])),
       body: (read) => [`  const b = ${idiv('o', u)};`, `  const jj = o - b * ${u};`, `  return ${expr(read)};`].join('\n'),
     });
-  // c = f·cPrev + i·c̃
   const c = perUnit('lstm-c', { g: gates, p: cPrev }, (read) => `${gate(1, read)} * ${read('p', 'o + pOffset')} + ${gate(0, read)} * ${gate(2, read)}`);
   const tanhC = rows(ctx, 'lstm-tanhc', [B, u], { cv: [c, 'full'] }, tanh('cv'));
   const h = perUnit('lstm-h', { g: gates, t: tanhC }, (read) => `${gate(3, read)} * ${read('t', 'o')}`);
-  free(temps);
   return { h, c, gates, tanhC };
 }
 
@@ -74,24 +106,22 @@ export function lstmCellBackward(ctx: GpuContext, dh0: Tensor, dc0: Tensor, gate
   const { x: g } = matrix(ctx, 'lstmCellBackward', gates, temps);
   const { x: tanhC } = matrix(ctx, 'lstmCellBackward', tanhC0, temps); // a step's slice of the saved sequence: read from 0
   const gate = (k: number, read: (n: string, p: string) => string) => read('g', `b * ${4 * u} + jj + ${k * u}`);
-  // dcTotal = dc + dh·o·(1 − tanh²c): the gradient reaching c from h and from the next step
-  const dct = launch(ctx, 'float32', [B, u], {
-    op: 'lstm-dct', key: `${B},${u}`,
-    inputs: { g: storageOf(g), dh: storageOf(dh), dc: storageOf(dc), t: storageOf(tanhC) },
-    uniforms: { dhOffset: dh.offset, dcOffset: dc.offset },
-    body: (read) => [`  const b = ${idiv('o', u)};`, `  const jj = o - b * ${u};`, `  const t = ${read('t', 'o')};`,
-      `  return ${read('dc', 'o + dcOffset')} + ${read('dh', 'o + dhOffset')} * ${gate(3, read)} * (1.0 - t * t);`].join('\n'),
-  });
+  // dcTotal = dc + dh·o·(1 − tanh²c), the gradient reaching c from h and from the next step, is written
+  // into both kernels below rather than computed by a third: one dispatch fewer per step of the sequence.
+  const dcTotal = (read: (n: string, p: string) => string) => {
+    const at = `b * ${u} + jj`;
+    return `(${read('dc', `${at} + dcOffset`)} + ${read('dh', `${at} + dhOffset`)} * ${gate(3, read)} * (1.0 - ${read('t', at)} * ${read('t', at)}))`;
+  };
   // dz per gate: i: dct·c̃·σ′(i)   f: dct·cPrev·σ′(f)   c̃: dct·i·(1−c̃²)   o: dh·tanh c·σ′(o)
   const slope = GATE[activation].slope;
   const dz = launch(ctx, 'float32', [B, 4 * u], {
     op: 'lstm-dz', key: `${B},${u},${activation}`,
-    inputs: { g: storageOf(g), d: storageOf(dct), dh: storageOf(dh), t: storageOf(tanhC), p: storageOf(cPrev) },
-    uniforms: { dhOffset: dh.offset, pOffset: cPrev.offset },
+    inputs: { g: storageOf(g), dc: storageOf(dc), dh: storageOf(dh), t: storageOf(tanhC), p: storageOf(cPrev) },
+    uniforms: { dhOffset: dh.offset, dcOffset: dc.offset, pOffset: cPrev.offset },
     body: (read) => [
       gateIndex(u),
       `  const i = ${gate(0, read)};`, `  const f = ${gate(1, read)};`, `  const cc = ${gate(2, read)};`, `  const og = ${gate(3, read)};`,
-      `  const d = ${read('d', `b * ${u} + jj`)};`,
+      `  const d = ${dcTotal(read)};`,
       `  if (k == 0) { return d * cc * ${slope('i')}; }`,
       `  if (k == 1) { return d * ${read('p', `b * ${u} + jj + pOffset`)} * ${slope('f')}; }`,
       '  if (k == 2) { return d * i * (1.0 - cc * cc); }',
@@ -100,10 +130,12 @@ export function lstmCellBackward(ctx: GpuContext, dh0: Tensor, dc0: Tensor, gate
   });
   // dcPrev = dcTotal·f
   const dcPrev = launch(ctx, 'float32', [B, u], {
-    op: 'lstm-dcprev', key: `${B},${u}`, inputs: { g: storageOf(g), d: storageOf(dct) },
-    body: (read) => [`  const b = ${idiv('o', u)};`, `  const jj = o - b * ${u};`, `  return ${read('d', 'o')} * ${gate(1, read)};`].join('\n'),
+    op: 'lstm-dcprev', key: `${B},${u}`,
+    inputs: { g: storageOf(g), dc: storageOf(dc), dh: storageOf(dh), t: storageOf(tanhC) },
+    uniforms: { dhOffset: dh.offset, dcOffset: dc.offset },
+    body: (read) => [`  const b = ${idiv('o', u)};`, `  const jj = o - b * ${u};`, `  return ${dcTotal(read)} * ${gate(1, read)};`].join('\n'),
   });
-  free([...temps, dct]);
+  free(temps);
   return { dz: dz.reshape(gates.shape), dcPrev: dcPrev.reshape(cPrev0.shape) };
 }
 
@@ -125,7 +157,9 @@ export function lstmSequenceForward(ctx: GpuContext, xw: Tensor, U: Tensor, bias
   for (let k = 0; k < T; k++) {
     const t = options.goBackwards ? T - 1 - k : k;
     hPrev[t] = h; cPrev[t] = c;
-    const step = lstmCellForward(ctx, xw.slice([null, t]).add(bias).add(h.matmul(U)), c, options.recurrentActivation ?? 'sigmoid');
+    const hU = h.matmul(U);
+    const step = cellFromParts(ctx, xw.slice([null, t]), bias, hU, c, B, u, options.recurrentActivation ?? 'sigmoid');
+    hU.storage.dispose();
     gates[t] = step.gates; tanhC[t] = step.tanhC;
     const real = mask?.slice([null, [t, t + 1]]) ?? null; // [B, 1], broadcast over the units
     h = real ? where(real, step.h, h) : step.h;

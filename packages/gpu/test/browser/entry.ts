@@ -17,7 +17,7 @@ interface ModeReport { mode: string; available: boolean; reason: string; results
 async function webgpuReport(): Promise<{ available: boolean; reason: string }> {
   if (!GPU.isWebGPUSupported) return { available: false, reason: 'navigator.gpu is missing' };
   const available = await GPU.isWebGPUAvailable();
-  return { available, reason: available ? 'an adapter answered (gradlab\'s backend is synchronous and does not use it yet)' : 'navigator.gpu exists but requestAdapter() gave no adapter' };
+  return { available, reason: available ? 'an adapter answered (browser-webgpu.test.ts runs the backend on it)' : 'navigator.gpu exists but requestAdapter() gave no adapter' };
 }
 
 function train(mode: GpuMode): ModeReport['training'] {

@@ -162,6 +162,8 @@ export function allChecks(): Check[] {
     add({ name: `matmul ${name}`, tol: SUMS, float: true, inputs: () => [randn(a, 50), randn(b, 51)], run: f, tiled });
   mm('[17,33] @ [33,9]', [17, 33], [33, 9], undefined, true);
   mm('[64,128] @ [128,48]', [64, 128], [128, 48]);
+  // more than one 128×128 block of C each way, and a k that is not a multiple of 8 (webgpu's WGSL kernel)
+  mm('[150,45] @ [45,260]', [150, 45], [45, 260]);
   mm('batched [3,17,33] @ [3,33,9]', [3, 17, 33], [3, 33, 9]);
   mm('batched [2,9,11] @ [2,11,7]', [2, 9, 11], [2, 11, 7], undefined, true);
   mm('broadcast batch [2,1,5,7] @ [3,7,4]', [2, 1, 5, 7], [3, 7, 4]);
@@ -299,22 +301,44 @@ export function allChecks(): Check[] {
  * float64 arithmetic throughout), which is how the cpu backend is held to the suite itself.
  */
 export function runCheck(check: Check, backend: string, reference: 'cpu' | 'float64' = 'cpu'): CheckResult {
+  const { expected, actual } = runOnBoth(check, backend, reference);
+  return describeMismatch(check, backend, expected, actual) ?? compareValues(check, expected.dataSync(), actual.dataSync());
+}
+
+/**
+ * runCheck for a backend under GPU.js's asynchronous contract (webgpu, webasm-async), whose results
+ * are pending when the op returns: the values are awaited instead of read synchronously.
+ */
+export async function runCheckAsync(check: Check, backend: string): Promise<CheckResult> {
+  const { expected, actual } = runOnBoth(check, backend, 'cpu');
+  return describeMismatch(check, backend, expected, actual) ?? compareValues(check, expected.dataSync(), await actual.data());
+}
+
+function runOnBoth(check: Check, backend: string, reference: 'cpu' | 'float64'): { expected: Tensor; actual: Tensor } {
   const inputs = check.inputs();
   T.setBackend('cpu');
   const expected = reference === 'cpu' ? check.run(...inputs)
     : check.run(...inputs.map((x) => (x.dtype === 'float32' ? x.astype('float64') : x))).astype('float32');
   T.setBackend(backend);
-  let actual: Tensor;
   try {
-    actual = check.run(...inputs.map((x) => x.contiguousOn(backend)));
+    return { expected, actual: check.run(...inputs.map((x) => x.contiguousOn(backend))) };
   } finally {
     T.setBackend('cpu');
   }
-  const fail = (detail: string): CheckResult => ({ name: check.name, ok: false, maxError: Infinity, tol: check.tol, detail });
-  if (actual.backend !== backend && expected.dtype !== 'float64') return fail(`result lives on '${actual.backend}', not '${backend}'`);
-  if (!T.shapesEqual(actual.shape, expected.shape)) return fail(`shape ${T.formatShape(actual.shape)} vs ${T.formatShape(expected.shape)}`);
-  if (actual.dtype !== expected.dtype) return fail(`dtype ${actual.dtype} vs ${expected.dtype}`);
-  const e = expected.dataSync(), a = actual.dataSync();
+}
+
+const failure = (check: Check, detail: string): CheckResult => ({ name: check.name, ok: false, maxError: Infinity, tol: check.tol, detail });
+
+/** Where the result is, its shape or its dtype is wrong: the failure; else null. */
+function describeMismatch(check: Check, backend: string, expected: Tensor, actual: Tensor): CheckResult | null {
+  if (actual.backend !== backend && expected.dtype !== 'float64') return failure(check, `result lives on '${actual.backend}', not '${backend}'`);
+  if (!T.shapesEqual(actual.shape, expected.shape)) return failure(check, `shape ${T.formatShape(actual.shape)} vs ${T.formatShape(expected.shape)}`);
+  if (actual.dtype !== expected.dtype) return failure(check, `dtype ${actual.dtype} vs ${expected.dtype}`);
+  return null;
+}
+
+/** Element by element: |a − e| ≤ atol + rtol·|e| (NaN must meet NaN). */
+function compareValues(check: Check, e: ArrayLike<number>, a: ArrayLike<number>): CheckResult {
   let maxError = 0, worst = -1;
   for (let i = 0; i < e.length; i++) {
     if (Number.isNaN(e[i]) && Number.isNaN(a[i])) continue;
