@@ -11,8 +11,17 @@
  *     a = splat(A[r, t])                         (one float copied into all four lanes)
  *     C[r, 0:4] += a·b0;  C[r, 4:8] += a·b1
  *
- * That is 8·MR multiply-adds for MR + 8 floats loaded. With MR = 6 the tile uses 12 registers for C, 2
- * for B and 1 for A: 15 of the 16 vector registers V8 uses on x64, so nothing spills to the stack.
+ * That is 8·MR multiply-adds for MR + 8 floats loaded. MR = 4: the tile holds C in 8 registers, B in 2
+ * and the splat of A in 1, 11 of the 15 vector registers V8 hands out on x64 (it keeps xmm15 as
+ * scratch). A 6×8 tile (12 + 3 = 15 registers, 1.5× the work per load) looks better on paper and is
+ * what this kernel used first, but V8's register allocator then spills accumulators to the stack
+ * around the loop's back edge (its wasm loop unrolling makes two copies of the body; `node
+ * --print-wasm-code` shows the vmovups to and from [rbp-…]), and every spill puts a store and a load
+ * into the accumulator's dependency chain. Measured on the kernel alone (AMD EPYC Zen 5 at ~3.1 GHz,
+ * whose 2 FMA pipes peak at 16 flops a cycle, ~51 GFLOPS, which a loop of 12 independent FMAs reaches):
+ * 6×8 ran at ~36 GFLOPS, 5×8 at ~27, 3×8 at ~34, 4×8 at ~44; unrolling k by hand (2 or 4 steps a
+ * trip) made every tile slower, again by spilling. Eight accumulators are just enough to hide the FMA
+ * latency (4 cycles × 2 pipes).
  *
  * Two variants. Plain SIMD has no fused multiply-add, so each += is f32x4.mul then f32x4.add: two
  * instructions on the same two arithmetic ports, which caps a 2.8 GHz core at ~22 GFLOPS. Relaxed SIMD's
@@ -24,10 +33,14 @@
  * One exported call does a whole (mc × nc) block (the loops over panels and slivers run inside
  * WebAssembly, so JavaScript calls it once per block, not once per tile):
  *
- *   block(a, b, c, slivers, panels, kc, ldc)
+ *   block(a, b, c, slivers, panels, kc, ldc, load)
  *     for each of `panels` B panels (kc×8 floats, k-major, at b, b + kc·32, …)
  *       for each of `slivers` A slivers (kc×MR floats, k-major, at a, a + kc·MR·4, …)
- *         write the MR×8 tile into C at c + (sliver·MR)·ldc + panel·32   (ldc in bytes; overwrite)
+ *         write the MR×8 tile into C at c + (sliver·MR)·ldc + panel·32   (ldc in bytes)
+ *
+ * With load = 0 the tile overwrites C; with load = 1 the accumulators start from the tile already in C
+ * instead of from zero, so C keeps a running sum across k blocks without a pass in JavaScript (gemm-f32.ts
+ * keeps C in the kernel's memory until its last k block is done).
  *
  * All pointers are byte addresses in the instance's own memory, which the caller fills (packing).
  */
@@ -35,8 +48,8 @@ import { Code, I32, Op, Simd, V128, moduleBytes } from './assembler.js';
 
 /** Columns of the register tile: two f32x4 vectors. */
 export const WASM_NR = 8;
-/** Rows of the register tile. */
-export const WASM_MR = 6;
+/** Rows of the register tile (why 4, not 6: see above). */
+export const WASM_MR = 4;
 
 /** The parts of WebAssembly's memory object used here (the ES2022 typings do not declare WebAssembly). */
 export interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
@@ -51,19 +64,19 @@ interface WasmApi {
 /** What a compiled kernel offers: its memory (grow it as needed) and the block function. */
 export interface GemmKernel {
   memory: WasmMemory;
-  block(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number): void;
+  block(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number, load: number): void;
 }
 
 /** The block function, for a tile of `mr` rows (parameter and local numbers are below); `fused`: FMA. */
 function blockFunction(mr: number, fused: boolean): Code {
   // parameters
-  const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6;
+  const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6, load = 7;
   // i32 locals
-  const panel = 7, sliver = 8, ap = 9, bp = 10, t = 11, aSliver = 12, cTile = 13, row = 14;
-  const sliverBytes = 15, panelBytes = 16;
+  const panel = 8, sliver = 9, ap = 10, bp = 11, t = 12, aSliver = 13, cTile = 14, row = 15;
+  const sliverBytes = 16, panelBytes = 17;
   // v128 locals: the accumulators acc(r, half), then b0, b1 and the splat of A
-  const acc = (r: number, half: number) => 17 + 2 * r + half;
-  const b0 = 17 + 2 * mr, b1 = b0 + 1, aSplat = b0 + 2;
+  const acc = (r: number, half: number) => 18 + 2 * r + half;
+  const b0 = 18 + 2 * mr, b1 = b0 + 1, aSplat = b0 + 2;
 
   const f = new Code();
   f.get(kc).i32(mr * 4).op(Op.i32Mul).set(sliverBytes);
@@ -72,7 +85,17 @@ function blockFunction(mr: number, fused: boolean): Code {
   f.countdown(panel, () => {
     f.get(a).set(aSliver).get(c).set(cTile).get(slivers).set(sliver);
     f.countdown(sliver, () => {
-      for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.zero().set(acc(r, h));
+      // the accumulators start at zero, or at the tile already in C (load = 1)
+      f.ifElse(load, () => {
+        f.get(cTile).set(row);
+        for (let r = 0; r < mr; r++) {
+          f.get(row).mem(Simd.v128Load, 4, 0).set(acc(r, 0));
+          f.get(row).mem(Simd.v128Load, 4, 16).set(acc(r, 1));
+          if (r < mr - 1) f.get(row).get(ldc).op(Op.i32Add).set(row);
+        }
+      }, () => {
+        for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.zero().set(acc(r, h));
+      });
       f.get(aSliver).set(ap).get(b).set(bp).get(kc).set(t);
       f.countdown(t, () => {
         f.get(bp).mem(Simd.v128Load, 4, 0).set(b0);
@@ -109,7 +132,7 @@ function blockFunction(mr: number, fused: boolean): Code {
 /** The module's bytes: one memory and the `block` function for WASM_MR-row tiles (`fused`: with FMA). */
 export function gemmModuleBytes(mr = WASM_MR, fused = false): Uint8Array {
   return moduleBytes([{
-    name: 'block', params: 7,
+    name: 'block', params: 8,
     locals: [{ count: 10, type: I32 }, { count: 2 * mr + 3, type: V128 }],
     code: blockFunction(mr, fused),
   }], 1);
