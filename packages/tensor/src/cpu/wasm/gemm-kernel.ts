@@ -33,7 +33,7 @@
  * One exported call does a whole (mc × nc) block (the loops over panels and slivers run inside
  * WebAssembly, so JavaScript calls it once per block, not once per tile):
  *
- *   block(a, b, c, slivers, panels, kc, ldc, load)
+ *   block(a, b, c, slivers, panels, kc, ldc, load)            (blockDirect: A unpacked, see below)
  *     for each of `panels` B panels (kc×8 floats, k-major, at b, b + kc·32, …)
  *       for each of `slivers` A slivers (kc×MR floats, k-major, at a, a + kc·MR·4, …)
  *         write the MR×8 tile into C at c + (sliver·MR)·ldc + panel·32   (ldc in bytes)
@@ -61,25 +61,41 @@ interface WasmApi {
   Instance: new (module: object) => { exports: Record<string, unknown> };
 }
 
-/** What a compiled kernel offers: its memory (grow it as needed) and the block function. */
+/** What a compiled kernel offers: its memory (grow it as needed) and the two block functions. */
 export interface GemmKernel {
   memory: WasmMemory;
+  /** A from packed slivers (kc×MR floats, k-major). */
   block(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number, load: number): void;
+  /** A read in place: row-major, `lda` bytes from one row to the next (slivers MR rows apart). */
+  blockDirect(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number, load: number, lda: number): void;
 }
 
-/** The block function, for a tile of `mr` rows (parameter and local numbers are below); `fused`: FMA. */
-function blockFunction(mr: number, fused: boolean): Code {
+/**
+ * A block function, for a tile of `mr` rows (parameter and local numbers are below); `fused`: FMA.
+ * `direct`: A is not packed but read where it lies, row r of a sliver at its own pointer: the splat
+ * loads then walk mr rows side by side, 4 bytes a step (the hardware prefetcher follows mr streams
+ * easily), which spares the packing copy when A is already row-major in the kernel's memory.
+ */
+function blockFunction(mr: number, fused: boolean, direct = false): Code {
   // parameters
-  const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6, load = 7;
+  const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6, load = 7, lda = 8;
   // i32 locals
-  const panel = 8, sliver = 9, ap = 10, bp = 11, t = 12, aSliver = 13, cTile = 14, row = 15;
-  const sliverBytes = 16, panelBytes = 17;
+  const first = direct ? 9 : 8;
+  const panel = first, sliver = first + 1, ap = first + 2, bp = first + 3, t = first + 4, aSliver = first + 5;
+  const cTile = first + 6, row = first + 7, sliverBytes = first + 8, panelBytes = first + 9;
+  const rowPtr = (r: number) => first + 10 + r; // direct only: where row r of the sliver starts
+  const firstVector = first + 10 + (direct ? mr : 0);
   // v128 locals: the accumulators acc(r, half), then b0, b1 and the splat of A
-  const acc = (r: number, half: number) => 18 + 2 * r + half;
-  const b0 = 18 + 2 * mr, b1 = b0 + 1, aSplat = b0 + 2;
+  const acc = (r: number, half: number) => firstVector + 2 * r + half;
+  const b0 = firstVector + 2 * mr, b1 = b0 + 1, aSplat = b0 + 2;
+  // A[r, t] of the current sliver: at ap + 4r (packed), or at rowPtr(r) + ap (direct, ap = 4t)
+  const loadA = (r: number) => direct
+    ? f.get(rowPtr(r)).get(ap).op(Op.i32Add).mem(Simd.v128Load32Splat, 2, 0)
+    : f.get(ap).mem(Simd.v128Load32Splat, 2, 4 * r);
 
   const f = new Code();
-  f.get(kc).i32(mr * 4).op(Op.i32Mul).set(sliverBytes);
+  if (direct) f.get(lda).i32(mr).op(Op.i32Mul).set(sliverBytes);
+  else f.get(kc).i32(mr * 4).op(Op.i32Mul).set(sliverBytes);
   f.get(kc).i32(WASM_NR * 4).op(Op.i32Mul).set(panelBytes);
   f.get(panels).set(panel);
   f.countdown(panel, () => {
@@ -96,22 +112,29 @@ function blockFunction(mr: number, fused: boolean): Code {
       }, () => {
         for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.zero().set(acc(r, h));
       });
-      f.get(aSliver).set(ap).get(b).set(bp).get(kc).set(t);
+      if (direct) {
+        f.get(aSliver).set(rowPtr(0));
+        for (let r = 1; r < mr; r++) f.get(rowPtr(r - 1)).get(lda).op(Op.i32Add).set(rowPtr(r));
+        f.i32(0).set(ap);
+      } else {
+        f.get(aSliver).set(ap);
+      }
+      f.get(b).set(bp).get(kc).set(t);
       f.countdown(t, () => {
         f.get(bp).mem(Simd.v128Load, 4, 0).set(b0);
         f.get(bp).mem(Simd.v128Load, 4, 16).set(b1);
         for (let r = 0; r < mr; r++) {
           // acc(r,0) += splat(A[r]) * b0; acc(r,1) += splat(A[r]) * b1
           if (fused) { // relaxed_madd(a, b, c) = a·b + c
-            f.get(ap).mem(Simd.v128Load32Splat, 2, 4 * r).tee(aSplat).get(b0).get(acc(r, 0)).simd(Simd.f32x4RelaxedMadd).set(acc(r, 0));
+            loadA(r).tee(aSplat).get(b0).get(acc(r, 0)).simd(Simd.f32x4RelaxedMadd).set(acc(r, 0));
             f.get(aSplat).get(b1).get(acc(r, 1)).simd(Simd.f32x4RelaxedMadd).set(acc(r, 1));
           } else {
-            f.get(acc(r, 0)).get(ap).mem(Simd.v128Load32Splat, 2, 4 * r).tee(aSplat).get(b0)
-              .simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 0));
+            f.get(acc(r, 0));
+            loadA(r).tee(aSplat).get(b0).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 0));
             f.get(acc(r, 1)).get(aSplat).get(b1).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 1));
           }
         }
-        f.addTo(ap, mr * 4).addTo(bp, WASM_NR * 4);
+        f.addTo(ap, direct ? 4 : mr * 4).addTo(bp, WASM_NR * 4);
       });
       // store the tile, row by row
       f.get(cTile).set(row);
@@ -129,13 +152,12 @@ function blockFunction(mr: number, fused: boolean): Code {
   return f;
 }
 
-/** The module's bytes: one memory and the `block` function for WASM_MR-row tiles (`fused`: with FMA). */
+/** The module's bytes: one memory, `block` and `blockDirect` for `mr`-row tiles (`fused`: with FMA). */
 export function gemmModuleBytes(mr = WASM_MR, fused = false): Uint8Array {
-  return moduleBytes([{
-    name: 'block', params: 8,
-    locals: [{ count: 10, type: I32 }, { count: 2 * mr + 3, type: V128 }],
-    code: blockFunction(mr, fused),
-  }], 1);
+  return moduleBytes([
+    { name: 'block', params: 8, locals: [{ count: 10, type: I32 }, { count: 2 * mr + 3, type: V128 }], code: blockFunction(mr, fused) },
+    { name: 'blockDirect', params: 9, locals: [{ count: 10 + mr, type: I32 }, { count: 2 * mr + 3, type: V128 }], code: blockFunction(mr, fused, true) },
+  ], 1);
 }
 
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
@@ -198,7 +220,7 @@ export function createGemmKernel(): GemmKernel | null {
   if (compiled === undefined) compiled = compile();
   if (!compiled || !wasm) return null;
   const instance = new wasm.Instance(compiled.module).exports as unknown as GemmKernel;
-  return { memory: instance.memory, block: instance.block };
+  return { memory: instance.memory, block: instance.block, blockDirect: instance.blockDirect };
 }
 
 /** The variant this thread compiled ('fused' or 'plain'), or null before the first kernel / without SIMD. */
