@@ -3,13 +3,13 @@ import type { Tensor } from '@gradlab/tensor';
 import { gemm, gemmKernel, setGemmKernel } from '../src/cpu/gemm';
 import { rowMajor, transposed } from '../src/cpu/pack';
 import type { MatrixRef } from '../src/cpu/pack';
-import { parallelGemm, threadPoolActive, PARALLEL_MIN_WORK } from '../src/cpu/threads';
+import { parallelGemm, threadPoolActive, parallelMinWork, setParallelMinWork } from '../src/cpu/threads';
 import { sleb, uleb } from '../src/cpu/wasm/assembler';
 import { gemmKernelVariant, gemmModuleBytes, WASM_MR } from '../src/cpu/wasm/gemm-kernel';
 
 const sqrt = Math.sqrt, abs = Math.abs; // hoisted: global Math lookups are slow inside jest's sandbox
 
-afterAll(() => { setGemmKernel('wasm'); setNumThreads(1); });
+afterAll(() => { setGemmKernel('wasm'); setNumThreads(1); setParallelMinWork(null); });
 
 /** Random float32 numbers (standard normal). */
 function values(length: number, seed: number): Float32Array {
@@ -147,11 +147,12 @@ describe('float32 gemm on the WebAssembly SIMD kernel', () => {
 });
 
 describe('float32 gemm on two threads, each with its own WebAssembly kernel', () => {
-  beforeAll(() => { setGemmKernel('wasm'); setNumThreads(2); });
+  // the shapes are below the default threshold: lower it so that they are split
+  beforeAll(() => { setGemmKernel('wasm'); setNumThreads(2); setParallelMinWork(1 << 18); });
 
   const cases: Array<[string, number, number, number]> = [['row bands', 150, 70, 61], ['column bands', 4, 300, 260]];
   it.each(cases)('%s: [%i,%i] @ [%i,·], plain and accumulating', (_, m, k, n) => {
-    expect(m * n * k).toBeGreaterThanOrEqual(PARALLEL_MIN_WORK);
+    expect(m * n * k).toBeGreaterThanOrEqual(parallelMinWork(true));
     const a = rowMajor(values(m * k, 8), k), b = transposed(rowMajor(values(n * k, 9), k));
     const start = values(m * n, 10);
     const c = new Float32Array(m * n);
