@@ -39,14 +39,16 @@ function rowsPerChunk(info: Conv2DInfo): number {
 }
 
 /**
- * Walk rows row0 … row0+rowCount−1 of the patch matrix in order, one run of entries at a time:
- * `visit(at, pixel, count)` says that the `count` entries from `at` hold x[pixel … pixel+count−1], or,
- * where pixel is −1, padding zeros; row i of the walk starts at i·rowStride (rowStride ≥ kh·kw·C). A
- * window row (one ky) is at most three runs: the columns left of the image, the columns inside it
- * (consecutive pixels, so in NHWC one contiguous stretch of x, channels included) and the columns
- * right of it.
+ * Rows row0 … row0+rowCount−1 of the patch matrix, row i at cols[at0 + i·rowStride …] (rowStride ≥
+ * kh·kw·C), moved between the image and cols: `gather` copies the image into cols (im2col), else each
+ * entry of cols is added back onto the pixel it came from (col2im, for gradients). A window row (one
+ * ky) is at most three runs: the columns left of the image, the columns inside it (consecutive pixels,
+ * so in NHWC one contiguous stretch of the image, channels included) and the columns right of it. The
+ * padding runs are zeros in cols, and have no pixel to send a gradient to.
+ * One loop for both directions, without a callback per run: with C = 3 a run is only 9 numbers long,
+ * and a call for each cost as much as the copying.
  */
-function walkWindows(info: Conv2DInfo, row0: number, rowCount: number, rowStride: number, visit: (at: number, pixel: number, count: number) => void): void {
+function moveWindows(info: Conv2DInfo, row0: number, rowCount: number, image: TypedArray, cols: TypedArray, at0: number, rowStride: number, gather: boolean): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
   const rowLength = KW * C;
   for (let i = 0; i < rowCount; i++) {
@@ -57,24 +59,26 @@ function walkWindows(info: Conv2DInfo, row0: number, rowCount: number, rowStride
     const y0 = oy * info.strideHeight - info.padTop;
     const x0 = ox * info.strideWidth - info.padLeft;
     const kxStart = Math.max(0, -x0), kxEnd = Math.min(KW, W - x0); // the window's columns inside the image
-    let at = i * rowStride;
+    const inside = (kxEnd - kxStart) * C;
+    let at = at0 + i * rowStride;
     for (let ky = 0; ky < KH; ky++, at += rowLength) {
       const iy = y0 + ky;
-      if (iy < 0 || iy >= H || kxStart >= kxEnd) { visit(at, -1, rowLength); continue; }
-      if (kxStart > 0) visit(at, -1, kxStart * C);
-      visit(at + kxStart * C, ((n * H + iy) * W + x0 + kxStart) * C, (kxEnd - kxStart) * C);
-      if (kxEnd < KW) visit(at + kxEnd * C, -1, (KW - kxEnd) * C);
+      if (iy < 0 || iy >= H || kxStart >= kxEnd) { if (gather) cols.fill(0, at, at + rowLength); continue; }
+      const from = at + kxStart * C, pixel = ((n * H + iy) * W + x0 + kxStart) * C;
+      if (gather) {
+        if (kxStart > 0) cols.fill(0, at, from);
+        for (let k = 0; k < inside; k++) cols[from + k] = image[pixel + k];
+        if (kxEnd < KW) cols.fill(0, from + inside, at + rowLength);
+      } else {
+        for (let k = 0; k < inside; k++) image[pixel + k] += cols[from + k];
+      }
     }
   }
 }
 
 /** Fill cols[at0 …] with rows row0 … row0+rowCount−1 of the patch matrix of x, one row every rowStride. */
 function im2col(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, cols: TypedArray, at0 = 0, rowStride = patchMatrix(info).patch): void {
-  walkWindows(info, row0, rowCount, rowStride, (at, pixel, count) => {
-    const to = at0 + at;
-    if (pixel < 0) cols.fill(0, to, to + count);
-    else for (let k = 0; k < count; k++) cols[to + k] = x[pixel + k];
-  });
+  moveWindows(info, row0, rowCount, x, cols, at0, rowStride, true);
 }
 
 /**
@@ -82,11 +86,7 @@ function im2col(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number,
  * dcols from at0, one every rowStride.
  */
 function col2im(dcols: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, dx: TypedArray, at0 = 0, rowStride = patchMatrix(info).patch): void {
-  walkWindows(info, row0, rowCount, rowStride, (at, pixel, count) => {
-    if (pixel < 0) return; // these entries multiplied padding zeros: no input to send them to
-    const from = at0 + at;
-    for (let k = 0; k < count; k++) dx[pixel + k] += dcols[from + k];
-  });
+  moveWindows(info, row0, rowCount, dx, dcols, at0, rowStride, false);
 }
 
 /** True when the patch matrix is x itself: a 1×1 filter that visits every pixel once. */
