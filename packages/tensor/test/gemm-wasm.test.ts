@@ -6,6 +6,7 @@ import type { MatrixRef } from '../src/cpu/pack';
 import { parallelGemm, threadPoolActive, parallelMinWork, setParallelMinWork } from '../src/cpu/threads';
 import { sleb, uleb } from '../src/cpu/wasm/assembler';
 import { gemmKernelVariant, gemmModuleBytes, WASM_MR } from '../src/cpu/wasm/gemm-kernel';
+import { whileBIsConstant } from '../src/cpu/wasm/gemm-f32';
 
 const sqrt = Math.sqrt, abs = Math.abs; // hoisted: global Math lookups are slow inside jest's sandbox
 
@@ -127,6 +128,32 @@ describe('float32 gemm on the WebAssembly SIMD kernel', () => {
     const c = Float32Array.from(start);
     gemm(m, n, k, a, b, c, 0, true);
     expectProduct(m, n, k, a, b, c, start);
+  });
+
+  it('inside whileBIsConstant, packs a constant B once and still multiplies by any other B correctly', () => {
+    const m = 9, k = 37, n = 45;
+    const u = rowMajor(values(k * n, 20), n), other = rowMajor(values(k * n, 21), n);
+    const a = [1, 2, 3].map((seed) => rowMajor(values(m * k, 30 + seed), k));
+    const c = new Float32Array(m * n);
+    whileBIsConstant(u.data, () => {
+      // u, another B (which overwrites the packed copy), u again, u through a fresh MatrixRef
+      for (const [ai, b] of [[a[0], u], [a[1], other], [a[2], u], [a[0], { ...u }]] as const) {
+        gemm(m, n, k, ai, b, c);
+        expectProduct(m, n, k, ai, b, c);
+      }
+    });
+    // the packed copy really is reused: a change the caller promised not to make goes unseen inside the scope
+    const before = Float32Array.from(u.data as Float32Array);
+    whileBIsConstant(u.data, () => {
+      gemm(m, n, k, a[0], u, c);
+      (u.data as Float32Array)[0] += 1;
+      gemm(m, n, k, a[0], u, c);
+    });
+    expectProduct(m, n, k, a[0], rowMajor(before, n), c);
+    // outside the scope a changed u is packed again
+    (u.data as Float32Array)[0] += 1;
+    gemm(m, n, k, a[0], u, c);
+    expectProduct(m, n, k, a[0], u, c);
   });
 
   it('gives batched matmul the same results as the JS kernel (GRADLAB_GEMM=js), to float32 precision', () => {

@@ -88,6 +88,31 @@ function ready(): GemmKernel | null {
 /** Whether this thread can run the WebAssembly SIMD kernel (it is made on the first call). */
 export function wasmGemmAvailable(): boolean { return ready() !== null; }
 
+/**
+ * B packed once for many products. An LSTM multiplies by the same recurrent weights U at every time
+ * step; packing U (u·4u numbers) again for each [B, u]·[u, 4u] step cost about as much as the step's
+ * arithmetic. Inside whileBIsConstant(data, fn) the caller promises that the numbers of `data` do not
+ * change, so a block of B read from `data` that is already in B_PACK (same array, offset, strides and
+ * block) is not packed again. Any other packing overwrites B_PACK and forgets it.
+ */
+let constantB: unknown = null;
+let packedB: { b: MatrixRef; k0: number; kc: number; j0: number; nc: number } | null = null;
+
+export function whileBIsConstant<T>(data: unknown, fn: () => T): T {
+  const outer = constantB;
+  constantB = data;
+  try { return fn(); } finally { constantB = outer; packedB = null; }
+}
+
+/** Pack B[k0:k0+kc, j0:j0+nc] into B_PACK, unless (inside whileBIsConstant) it is there already. */
+function packBOnce(b: MatrixRef, k0: number, kc: number, j0: number, nc: number, into: Float32Array): void {
+  const p = packedB;
+  if (p && b.data === constantB && p.b.data === b.data && p.b.offset === b.offset && p.b.rowStride === b.rowStride &&
+      p.b.colStride === b.colStride && p.k0 === k0 && p.kc === kc && p.j0 === j0 && p.nc === nc) return;
+  packB32(b, k0, kc, j0, nc, into);
+  packedB = b.data === constantB ? { b: { ...b }, k0, kc, j0, nc } : null;
+}
+
 /** A row-major float32 A that can be copied in by rows (colStride 1). */
 function isRowMajor32(a: MatrixRef): boolean {
   return a.data instanceof Float32Array && a.colStride === 1;
@@ -129,7 +154,7 @@ export function gemmFloat32(
       if (accumulate) copyRows(out!, at, n, cBand, 0, ldc, mb, nc);
       for (let k0 = 0; k0 < k; k0 += KC) {
         const kc = k - k0 < KC ? k - k0 : KC;
-        packB32(b, k0, kc, j0, nc, bPack);
+        packBOnce(b, k0, kc, j0, nc, bPack);
         const load = accumulate || k0 > 0 ? 1 : 0;
         for (let i0 = 0; i0 < mb; i0 += MC) {
           const mc = mb - i0 < MC ? mb - i0 : MC;
