@@ -3,7 +3,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/test'],
+  roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/test', '<rootDir>/docs/exercises'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
@@ -15,6 +15,8 @@ module.exports = {
     // import.meta (ES modules only) locates the gemm worker; under jest a CommonJS twin does.
     '^\\./worker-url\\.js$': '<rootDir>/test/support/worker-url.cjs',
     '^\\./module-url\\.js$': '<rootDir>/test/support/gpu-module-url.cjs',
+    // h5wasm is ES modules only; its IIFE bundle, wrapped as CommonJS, stands in under jest.
+    '^h5wasm$': '<rootDir>/test/support/h5wasm.cjs',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -140,11 +140,11 @@ for (const mode of modes) {
       const [B, u] = [3, 4];
       const z = T.randn([B, 4 * u], { seed: 10 }).mul(2), cPrev = T.randn([B, u], { seed: 11 });
       const dh = T.randn([B, u], { seed: 12 }), dc = T.randn([B, u], { seed: 13 });
-      const out = gpu.lstmCellForward!(on(z), on(cPrev));
+      const out = gpu.lstmCellForward!(on(z), on(cPrev), 'sigmoid');
       const ref = lstmRef(f64(z), f64(cPrev), B, u);
       close(arr(out.h), ref.h, FORWARD);
       close(arr(out.c), ref.c, FORWARD);
-      const back = gpu.lstmCellBackward!(on(dh), on(dc), out.gates, out.tanhC, on(cPrev));
+      const back = gpu.lstmCellBackward!(on(dh), on(dc), out.gates, out.tanhC, on(cPrev), 'sigmoid');
       const loss = (zs: Float64Array, cs: Float64Array) => { const r = lstmRef(zs, cs, B, u); return dot(r.h, f64(dh)) + dot(r.c, f64(dc)); };
       close(arr(back.dz), numericGrad((zs) => loss(zs, f64(cPrev)), f64(z)), BACKWARD);
       close(arr(back.dcPrev), numericGrad((cs) => loss(f64(z), cs), f64(cPrev)), BACKWARD);

@@ -58,5 +58,14 @@ export { encodeSafetensors, decodeSafetensors } from './formats/safetensors.js';
 /** TensorFlow.js's Layers format (formats/tfjs.ts). */
 export { toTfjsArtifacts, fromTfjsArtifacts, tfjsModelJson } from './formats/tfjs.js';
 export type { TfjsArtifacts, TfjsWeightSpec } from './formats/tfjs.js';
+/** TF.js's model.json and weight shards, from and to files, URLs and IO handlers (formats/tfjs-files.ts). */
+export { loadTfjsModel, saveTfjsModel } from './formats/tfjs-files.js';
+/** Keras 3's .keras and .weights.h5 (formats/keras.ts; HDF5 through the optional h5wasm package). */
+export { loadKerasModel, loadKerasWeights } from './formats/keras.js';
+export type { KerasLoadOptions } from './formats/keras.js';
+export type { H5wasmModule } from './formats/hdf5.js';
+export type { FileSource } from './formats/read-file.js';
+/** ONNX export of a Sequential model's inference graph (formats/onnx.ts; also model.exportOnnx(path)). */
+export { exportOnnx } from './formats/onnx.js';
 export * as data from './data/index.js';
 export { Dataset } from './data/dataset.js';

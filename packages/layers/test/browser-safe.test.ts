@@ -59,5 +59,11 @@ test('a layer refuses an option it does not know, naming it and the options it t
   expect(() => core.layers.Dense(10, { activaton: 'relu' } as never)).toThrow(/^dense(_\d+)? \(Dense\): unknown option 'activaton' \(known: name, inputShape, units, activation, useBias, kernelInitializer, biasInitializer\)$/);
   expect(() => core.layers.LSTM(4, { returnSequence: true } as never)).toThrow("unknown option 'returnSequence'");
   expect(() => core.layers.MaxPooling2D({ pool_size: 2 } as never)).toThrow("unknown option 'pool_size'");
+  expect(() => core.layers.Flatten({ dataFormat: 'channels_first' } as never)).toThrow(/^flatten(_\d+)? \(Flatten\): unknown option 'dataFormat' \(known: name, inputShape\)$/);
+  expect(() => core.layers.Bidirectional(core.layers.LSTM(4), { merge_mode: 'sum' } as never))
+    .toThrow(/^bidirectional(_\d+)? \(Bidirectional\): unknown option 'merge_mode' \(known: name, inputShape, mergeMode\)$/);
+  // a saved Bidirectional (its wrapped layer inside the config) still loads
+  const bi = core.layers.Bidirectional(core.layers.LSTM(4), { mergeMode: 'sum' });
+  expect((core.models.layerFromConfig({ className: 'Bidirectional', config: bi.getConfig() }) as typeof bi).mergeMode).toBe('sum');
   expect(core.layers.Dense(10, { activation: 'relu', inputShape: [3] }).getConfig().activation).toBe('relu');
 });

@@ -2,13 +2,15 @@
  * A naive LSTM in float64 on plain arrays, written from the equations (Keras's gate order i, f, c, o)
  * and Keras's masking rule, independently of the library's loops. Tests compare the layers with it.
  *
- *   z = x_t·W + h·U + b;  i = σ(z_i), f = σ(z_f), c̃ = tanh(z_c), o = σ(z_o)
+ *   z = x_t·W + h·U + b;  i = σ(z_i), f = σ(z_f), c̃ = tanh(z_c), o = σ(z_o)   (σ: `gate`, the sigmoid by default)
  *   c = f·c + i·c̃;  h = o·tanh(c);   at a masked step h, c and the output stay as they were
  *   (or, with zeroOutputForMask, the output is 0 there).
  */
 export type Matrix = number[][];
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+/** TF.js 4.22's hardSigmoid (tfjs-layers backend/tfjs_backend.ts): clipByValue(0.2·x + 0.5, 0, 1). */
+export const hardSigmoid = (v: number) => Math.min(1, Math.max(0, 0.2 * v + 0.5));
 
 export interface ReferenceRun {
   /** outputs[b][k]: the output after processing step k (processing order) */
@@ -22,7 +24,7 @@ export interface ReferenceRun {
  * goBackwards reads t = T−1 … 0; outputs stay in processing order, as Keras returns them.
  */
 export function referenceLstm(x: number[][][], W: Matrix, U: Matrix, bias: number[], mask: number[][] | null, goBackwards = false,
-  zeroOutputForMask = false): ReferenceRun {
+  zeroOutputForMask = false, gate: (v: number) => number = sigmoid): ReferenceRun {
   const u = U.length;
   const outputs: number[][][] = [];
   const hs: number[][] = [], cs: number[][] = [];
@@ -39,8 +41,8 @@ export function referenceLstm(x: number[][][], W: Matrix, U: Matrix, bias: numbe
         for (let r = 0; r < u; r++) s += h[r] * U[r][j];
         return s;
       });
-      const cNew = c.map((cj, j) => sigmoid(z[u + j]) * cj + sigmoid(z[j]) * Math.tanh(z[2 * u + j]));
-      h = cNew.map((cj, j) => sigmoid(z[3 * u + j]) * Math.tanh(cj));
+      const cNew = c.map((cj, j) => gate(z[u + j]) * cj + gate(z[j]) * Math.tanh(z[2 * u + j]));
+      h = cNew.map((cj, j) => gate(z[3 * u + j]) * Math.tanh(cj));
       c = cNew;
       seq.push([...h]);
     }

@@ -7,7 +7,7 @@ const { lstmCell, lstmCellComposite, lstmSequence } = F;
 const cellBoth = (xz: Variable, h: Variable, c: Variable, U: Variable) => { const s = lstmCell(xz, h, c, U); return F.concat([s.h, s.c], 1); };
 import { resetLayerNames } from '../src/layer';
 import { layerFromConfig } from '../src/models/save';
-import { referenceLstm, pseudoRandom, maxAbsDiff } from './lstm-reference';
+import { referenceLstm, pseudoRandom, maxAbsDiff, hardSigmoid } from './lstm-reference';
 import type { Matrix } from './lstm-reference';
 
 const f64 = (values: number[] | Matrix | number[][][]) => tensor(values, { dtype: 'float64' });
@@ -304,5 +304,76 @@ describe('backpropagation through time', () => {
     const xw = new Variable(zeros([B, T, 4 * u], 'float64'), { requiresGrad: true });
     const direct = lstmSequence(xw, layer.recurrentKernel!, layer.bias!, { mask: null, goBackwards: false, returnSequences: false, returnState: true, timeAligned: false, zeroOutputForMask: false });
     expect(direct.shape).toEqual([B, 3, u]); // last output, then h and c
+  });
+});
+
+describe("recurrentActivation: 'hardSigmoid' (TF.js's default)", () => {
+  const [B, T, nIn, u] = [2, 4, 3, 2];
+  // large weights, so that some gates saturate (0 or 1, slope 0) and others do not (slope 0.2)
+  const w = { W: pseudoRandom(nIn, 4 * u, 61, 2.5), U: pseudoRandom(u, 4 * u, 62, 2), b: pseudoRandom(1, 4 * u, 63, 1)[0] };
+  const { x, mask } = batch(B, T, nIn, 64, [4, 2]);
+  const hard = { recurrentActivation: 'hardSigmoid' } as const;
+
+  it('gives the outputs of the plain float64 reference, with gates both saturated and not', () => {
+    const layer = lstmWith(u, nIn, w, { ...hard, returnSequences: true });
+    const ref = referenceLstm(x, w.W, w.U, w.b, mask, false, false, hardSigmoid);
+    expect(maxAbsDiff(layer.apply(f64(x), { mask: tensor(mask!) }).toArray(), ref.outputs)).toBeLessThan(1e-14);
+    // the sigmoid's reference differs: the activation is really used
+    expect(maxAbsDiff(ref.outputs, referenceLstm(x, w.W, w.U, w.b, mask).outputs)).toBeGreaterThan(1e-3);
+    const z = f64(x).reshape([B * T, nIn]).matmul(f64(w.W)).add(f64(w.b)).toArray() as number[][];
+    const gates = z.flat().map(hardSigmoid);
+    expect(gates.some((g) => g === 0 || g === 1)).toBe(true);
+    expect(gates.some((g) => g > 0 && g < 1)).toBe(true);
+  });
+
+  it('the fused cell agrees with the composite cell (0.2·z + 0.5 clipped, from primitives) forward and backward', () => {
+    const make = () => [f64(pseudoRandom(3, 4 * u, 65, 4)), f64(pseudoRandom(3, u, 66)), f64(pseudoRandom(3, u, 67)), f64(pseudoRandom(u, 4 * u, 68))]
+      .map((t) => new Variable(t, { requiresGrad: true }));
+    const a = make(), b = make();
+    const fused = lstmCell(a[0], a[1], a[2], a[3], 'hardSigmoid');
+    const composite = lstmCellComposite(b[0], b[1], b[2], b[3], 'hardSigmoid');
+    expect(maxAbsDiff(fused.h.toArray(), composite.h.toArray())).toBeLessThan(1e-14);
+    expect(maxAbsDiff(fused.c.toArray(), composite.c.toArray())).toBeLessThan(1e-14);
+    const loss = (s: { h: Variable; c: Variable }) => s.h.mul(f64(pseudoRandom(3, u, 69))).sum().add(s.c.mul(f64(pseudoRandom(3, u, 70))).sum());
+    loss(fused).backward();
+    loss(composite).backward();
+    for (let k = 0; k < 4; k++) expect(maxAbsDiff(a[k].grad!.toArray(), b[k].grad!.toArray())).toBeLessThan(1e-13);
+  });
+
+  it('passes gradcheck for the fused cell and for a whole masked LSTM', () => {
+    const cell = (xz: Variable, h: Variable, c: Variable, U: Variable) => { const s = lstmCell(xz, h, c, U, 'hardSigmoid'); return F.concat([s.h, s.c], 1); };
+    gradcheck(cell, [f64(pseudoRandom(3, 4 * u, 71, 4)), f64(pseudoRandom(3, u, 72)), f64(pseudoRandom(3, u, 73)), f64(pseudoRandom(u, 4 * u, 74))]
+      .map((t) => new Variable(t, { requiresGrad: true })));
+    for (const args of [{ ...hard, returnSequences: true }, { ...hard, returnSequences: true, goBackwards: true, unroll: true }]) {
+      const layer = lstmWith(u, nIn, w, args);
+      const report = gradcheck((xv: Variable, W: Variable, U: Variable, b: Variable) => {
+        layer.kernel = W; layer.recurrentKernel = U; layer.bias = b;
+        return layer.apply(xv, { mask: tensor(mask!) });
+      }, [f64(x), f64(w.W), f64(w.U), f64(w.b)]);
+      expect(report.checked).toBe(B * T * nIn + nIn * 4 * u + u * 4 * u + 4 * u);
+    }
+  });
+
+  it('the one-node sequence and the unrolled cells agree, values and gradients', () => {
+    const run = (unroll: boolean) => {
+      const layer = lstmWith(u, nIn, w, { ...hard, returnSequences: true, unroll });
+      const xv = new Variable(f64(x), { requiresGrad: true });
+      layer.apply(xv, { mask: tensor(mask!) }).mul(f64(Array.from({ length: B }, (_, b) => pseudoRandom(T, u, 75 + b)))).sum().backward();
+      return [xv, ...layer.parameters()].map((p) => p.grad!.toArray());
+    };
+    const fused = run(false), unrolled = run(true);
+    fused.forEach((g, k) => expect(maxAbsDiff(g, unrolled[k])).toBeLessThan(1e-13));
+  });
+
+  it("is saved in the config, read back, and an unknown activation is refused naming the layer", () => {
+    const layer = new LSTM(3, { recurrentActivation: 'hard_sigmoid' });
+    expect(layer.recurrentActivation).toBe('hardSigmoid');
+    expect(layer.getConfig()).toMatchObject({ recurrentActivation: 'hardSigmoid' });
+    expect((layerFromConfig({ className: 'LSTM', config: layer.getConfig() }) as LSTM).recurrentActivation).toBe('hardSigmoid');
+    expect(new LSTM(3).getConfig()).not.toHaveProperty('recurrentActivation');
+    expect(() => new LSTM(3, { recurrentActivation: 'tanh' as never })).toThrow(/lstm_\d+ \(LSTM\).*recurrentActivation "tanh" is not one of 'sigmoid', 'hardSigmoid'/);
+    const v = (rows: number, cols: number) => new Variable(zeros([rows, cols], 'float64'));
+    expect(() => lstmCell(v(1, 4), v(1, 1), v(1, 1), v(1, 4), 'relu' as never))
+      .toThrow(/lstmCell: recurrentActivation "relu"/);
   });
 });

@@ -75,6 +75,13 @@ export interface LossKernels {
   sigmoidCrossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; sigmoid: Tensor };
 }
 
+/**
+ * The activation of the LSTM's gates i, f and o (Keras's and TF.js's `recurrentActivation`):
+ *   'sigmoid'      σ(z) = 1 / (1 + e^(−z))             (Keras's default)
+ *   'hardSigmoid'  clip(0.2·z + 0.5, 0, 1)              (TF.js's default; its slope is 0.2 inside (0, 1), 0 outside)
+ */
+export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
+
 /** How the LSTM sequence kernels read and write a sequence (see ops/recurrent.ts). */
 export interface LstmSequenceOptions {
   /** [B, T], 1 for real steps and 0 for padding; null: every step is real. */
@@ -89,6 +96,8 @@ export interface LstmSequenceOptions {
   timeAligned: boolean;
   /** Keras's zero_output_for_mask: a padded step outputs zeros instead of repeating the previous output. */
   zeroOutputForMask: boolean;
+  /** The gates' activation; 'sigmoid' when absent. */
+  recurrentActivation?: RecurrentActivation;
 }
 
 /** What an LSTM sequence's backward needs from its forward, time-major: gates [T, B, 4u], the rest [T, B, u]. */
@@ -97,15 +106,16 @@ export interface LstmSequenceSaved { gates: Tensor; hPrev: Tensor; cPrev: Tensor
 export interface RecurrentKernels {
   /**
    * The LSTM cell's gate arithmetic (gate order i, f, c̃, o): z [B, 4u] pre-activations, cPrev [B, u]:
-   *   gates = (σ(z_i), σ(z_f), tanh(z_c), σ(z_o)) [B, 4u],  c = f·cPrev + i·c̃,  tanhC = tanh(c),  h = o·tanhC.
+   *   gates = (σ(z_i), σ(z_f), tanh(z_c), σ(z_o)) [B, 4u],  c = f·cPrev + i·c̃,  tanhC = tanh(c),  h = o·tanhC,
+   * σ being the `activation` (RecurrentActivation).
    */
-  lstmCellForward(z: Tensor, cPrev: Tensor): { h: Tensor; c: Tensor; gates: Tensor; tanhC: Tensor };
+  lstmCellForward(z: Tensor, cPrev: Tensor, activation: RecurrentActivation): { h: Tensor; c: Tensor; gates: Tensor; tanhC: Tensor };
   /**
    * Backward of lstmCellForward from dh and dc (the gradient reaching c from the next step):
-   *   dc_t = dc + dh·o·(1 − tanh²c);  dz = (dc_t·c̃·i(1−i), dc_t·cPrev·f(1−f), dc_t·i·(1−c̃²), dh·tanh c·o(1−o));
-   *   dcPrev = dc_t·f.
+   *   dc_t = dc + dh·o·(1 − tanh²c);  dz = (dc_t·c̃·σ′_i, dc_t·cPrev·σ′_f, dc_t·i·(1−c̃²), dh·tanh c·σ′_o);
+   *   dcPrev = dc_t·f,  where σ′ from the gate's value s is s(1−s) for the sigmoid, 0.2 (0 < s < 1) or 0 for hardSigmoid.
    */
-  lstmCellBackward(dh: Tensor, dc: Tensor, gates: Tensor, tanhC: Tensor, cPrev: Tensor): { dz: Tensor; dcPrev: Tensor };
+  lstmCellBackward(dh: Tensor, dc: Tensor, gates: Tensor, tanhC: Tensor, cPrev: Tensor, activation: RecurrentActivation): { dz: Tensor; dcPrev: Tensor };
   /**
    * The whole recurrence over xw = x·W [B, T, 4u] with recurrent kernel U [u, 4u] and bias [4u]:
    * per step z = xw_t + b + h·U, then the cell. The output [B, R, u] holds the outputs (all T steps, or

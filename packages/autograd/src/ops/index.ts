@@ -18,4 +18,4 @@ export { batchNorm, batchNormComposite, groupNorm, groupNormComposite, layerNorm
 export type { BatchNormResult } from './normalization.js';
 export { softmaxCrossEntropy, softmaxCrossEntropyComposite, sigmoidCrossEntropy, sigmoidCrossEntropyComposite } from './losses.js';
 export { lstmCell, lstmCellComposite, lstmSequence } from './recurrent.js';
-export type { LstmSequenceOptions } from './recurrent.js';
+export type { LstmSequenceOptions, RecurrentActivation } from './recurrent.js';

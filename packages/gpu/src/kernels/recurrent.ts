@@ -17,14 +17,20 @@
  * @gradlab/tensor's backend.ts and docs/lstm.md.
  */
 import { Tensor, formatShape, stack, where } from '@gradlab/tensor';
-import type { LstmSequenceOptions, LstmSequenceSaved } from '@gradlab/tensor';
+import type { LstmSequenceOptions, LstmSequenceSaved, RecurrentActivation } from '@gradlab/tensor';
 import { launch, storageOf } from '../context.js';
 import type { GpuContext } from '../context.js';
 import { idiv } from '../codegen.js';
 import { UNARY } from './elementwise.js';
 import { free, matrix, rows } from './matrix.js';
 
-const sigmoid = UNARY.sigmoid, tanh = UNARY.tanh;
+const tanh = UNARY.tanh;
+
+/** The gates' activation σ as kernel code, and its derivative from σ's value s (as the CPU kernel's gateValue and gateSlope). */
+const GATE: Record<RecurrentActivation, { value: (x: string) => string; slope: (s: string) => string }> = {
+  sigmoid: { value: UNARY.sigmoid, slope: (s) => `${s} * (1.0 - ${s})` },
+  hardSigmoid: { value: (x) => `Math.min(1.0, Math.max(0.0, 0.2 * ${x} + 0.5))`, slope: (s) => `(${s} > 0.0 && ${s} < 1.0 ? 0.2 : 0.0)` },
+};
 
 // ---- the LSTM cell --------------------------------------------------------------------------------
 
@@ -33,7 +39,7 @@ function gateIndex(u: number): string {
   return [`  const b = ${idiv('o', 4 * u)};`, `  const j = o - b * ${4 * u};`, `  const k = ${idiv('j', u)};`, `  const jj = j - k * ${u};`].join('\n');
 }
 
-export function lstmCellForward(ctx: GpuContext, z0: Tensor, cPrev0: Tensor) {
+export function lstmCellForward(ctx: GpuContext, z0: Tensor, cPrev0: Tensor, activation: RecurrentActivation) {
   const temps: Tensor[] = [];
   const { x: z, M: B, C: four } = matrix(ctx, 'lstmCellForward', z0, temps);
   const u = four / 4;
@@ -42,8 +48,8 @@ export function lstmCellForward(ctx: GpuContext, z0: Tensor, cPrev0: Tensor) {
     throw new Error(`lstmCellForward: z ${formatShape(z0.shape)} must be [B, 4u] and cPrev ${formatShape(cPrev0.shape)} [B, u]`);
   }
   const gates = launch(ctx, 'float32', [B, 4 * u], {
-    op: 'lstm-gates', key: `${B},${u}`, inputs: { z: storageOf(z) }, uniforms: { zOffset: z.offset },
-    body: (read) => [gateIndex(u), `  const v = ${read('z', 'o + zOffset')};`, `  return k == 2 ? ${tanh('v')} : ${sigmoid('v')};`].join('\n'),
+    op: 'lstm-gates', key: `${B},${u},${activation}`, inputs: { z: storageOf(z) }, uniforms: { zOffset: z.offset },
+    body: (read) => [gateIndex(u), `  const v = ${read('z', 'o + zOffset')};`, `  return k == 2 ? ${tanh('v')} : ${GATE[activation].value('v')};`].join('\n'),
   });
   const gate = (k: number, read: (n: string, p: string) => string) => read('g', `b * ${4 * u} + jj + ${k * u}`);
   const perUnit = (op: string, inputs: Record<string, Tensor>, expr: (read: (n: string, p: string) => string) => string) =>
@@ -60,7 +66,7 @@ export function lstmCellForward(ctx: GpuContext, z0: Tensor, cPrev0: Tensor) {
   return { h, c, gates, tanhC };
 }
 
-export function lstmCellBackward(ctx: GpuContext, dh0: Tensor, dc0: Tensor, gates: Tensor, tanhC0: Tensor, cPrev0: Tensor) {
+export function lstmCellBackward(ctx: GpuContext, dh0: Tensor, dc0: Tensor, gates: Tensor, tanhC0: Tensor, cPrev0: Tensor, activation: RecurrentActivation) {
   const temps: Tensor[] = [];
   const { x: dh, M: B, C: u } = matrix(ctx, 'lstmCellBackward', dh0, temps);
   const { x: dc } = matrix(ctx, 'lstmCellBackward', dc0, temps);
@@ -76,19 +82,20 @@ export function lstmCellBackward(ctx: GpuContext, dh0: Tensor, dc0: Tensor, gate
     body: (read) => [`  const b = ${idiv('o', u)};`, `  const jj = o - b * ${u};`, `  const t = ${read('t', 'o')};`,
       `  return ${read('dc', 'o + dcOffset')} + ${read('dh', 'o + dhOffset')} * ${gate(3, read)} * (1.0 - t * t);`].join('\n'),
   });
-  // dz per gate: i: dct·c̃·i(1−i)   f: dct·cPrev·f(1−f)   c̃: dct·i·(1−c̃²)   o: dh·tanh c·o(1−o)
+  // dz per gate: i: dct·c̃·σ′(i)   f: dct·cPrev·σ′(f)   c̃: dct·i·(1−c̃²)   o: dh·tanh c·σ′(o)
+  const slope = GATE[activation].slope;
   const dz = launch(ctx, 'float32', [B, 4 * u], {
-    op: 'lstm-dz', key: `${B},${u}`,
+    op: 'lstm-dz', key: `${B},${u},${activation}`,
     inputs: { g: storageOf(g), d: storageOf(dct), dh: storageOf(dh), t: storageOf(tanhC), p: storageOf(cPrev) },
     uniforms: { dhOffset: dh.offset, pOffset: cPrev.offset },
     body: (read) => [
       gateIndex(u),
       `  const i = ${gate(0, read)};`, `  const f = ${gate(1, read)};`, `  const cc = ${gate(2, read)};`, `  const og = ${gate(3, read)};`,
       `  const d = ${read('d', `b * ${u} + jj`)};`,
-      '  if (k == 0) { return d * cc * i * (1.0 - i); }',
-      `  if (k == 1) { return d * ${read('p', `b * ${u} + jj + pOffset`)} * f * (1.0 - f); }`,
+      `  if (k == 0) { return d * cc * ${slope('i')}; }`,
+      `  if (k == 1) { return d * ${read('p', `b * ${u} + jj + pOffset`)} * ${slope('f')}; }`,
       '  if (k == 2) { return d * i * (1.0 - cc * cc); }',
-      `  return ${read('dh', `b * ${u} + jj + dhOffset`)} * ${read('t', `b * ${u} + jj`)} * og * (1.0 - og);`,
+      `  return ${read('dh', `b * ${u} + jj + dhOffset`)} * ${read('t', `b * ${u} + jj`)} * ${slope('og')};`,
     ].join('\n'),
   });
   // dcPrev = dcTotal·f
@@ -118,7 +125,7 @@ export function lstmSequenceForward(ctx: GpuContext, xw: Tensor, U: Tensor, bias
   for (let k = 0; k < T; k++) {
     const t = options.goBackwards ? T - 1 - k : k;
     hPrev[t] = h; cPrev[t] = c;
-    const step = lstmCellForward(ctx, xw.slice([null, t]).add(bias).add(h.matmul(U)), c);
+    const step = lstmCellForward(ctx, xw.slice([null, t]).add(bias).add(h.matmul(U)), c, options.recurrentActivation ?? 'sigmoid');
     gates[t] = step.gates; tanhC[t] = step.tanhC;
     const real = mask?.slice([null, [t, t + 1]]) ?? null; // [B, 1], broadcast over the units
     h = real ? where(real, step.h, h) : step.h;
@@ -147,7 +154,7 @@ export function lstmSequenceBackward(ctx: GpuContext, dy: Tensor, saved: LstmSeq
       const dOut = dy.slice([null, row]);
       dh = dh.add(real && options.zeroOutputForMask ? where(real, dOut, 0) : dOut); // a zeroed output passes no gradient
     }
-    const back = lstmCellBackward(ctx, dh, dc, saved.gates.slice([t]), saved.tanhC.slice([t]), saved.cPrev.slice([t]));
+    const back = lstmCellBackward(ctx, dh, dc, saved.gates.slice([t]), saved.tanhC.slice([t]), saved.cPrev.slice([t]), options.recurrentActivation ?? 'sigmoid');
     dz[t] = real ? where(real, back.dz, 0) : back.dz;
     const dhPrev = dz[t].matmul(UT);
     dh = real ? where(real, dhPrev, dh) : dhPrev;

@@ -9,20 +9,20 @@
  * Layers: Dense, Activation, Flatten, Dropout, Conv2D, MaxPooling2D, AveragePooling2D,
  * BatchNormalization, LSTM and Embedding. Weights are in the same layout in both libraries (a Dense
  * kernel [in, out], a Conv2D kernel [kh, kw, in, out], LSTM gates i, f, c, o), so they are copied as
- * they are, matched by name (layer/weight). An LSTM with TF.js's default recurrentActivation
- * 'hardSigmoid' is refused on import: gradlab's LSTM uses the sigmoid (Keras's default) only.
+ * they are, matched by name (layer/weight). An LSTM's recurrentActivation, TF.js's default 'hardSigmoid'
+ * (written 'hard_sigmoid' in model.json) or 'sigmoid', travels both ways; any other is refused.
  */
 import { allocate, fromTypedArray, sizeOf } from '@gradlab/tensor';
 import type { DType } from '@gradlab/tensor';
 import type { Layer } from '../layer.js';
 import { layerFromConfig } from '../layers/registry.js';
 import type { Sequential } from '../models/sequential.js';
+import { gradlabLayerConfig } from './keras-config.js';
 
 export interface TfjsWeightSpec { name: string; shape: number[]; dtype: 'float32' | 'int32' }
 export interface TfjsArtifacts { modelTopology: Record<string, unknown>; weightSpecs: TfjsWeightSpec[]; weightData: ArrayBuffer; format?: string; generatedBy?: string }
 
 const snake = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-const camel = (key: string): string => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const pair = (v: unknown): unknown => (typeof v === 'number' ? [v, v] : v);
 
 /** gradlab's weight names and TF.js's (the part after "layer/"). */
@@ -47,7 +47,10 @@ function kerasConfig(layer: Layer): Record<string, unknown> {
     case 'Conv2D': return { ...out, data_format: 'channels_last', dilation_rate: [1, 1] };
     case 'MaxPooling2D': case 'AveragePooling2D': return { ...out, strides: out.strides ?? out.pool_size, data_format: 'channels_last' };
     case 'BatchNormalization': { const { fused: _fused, ...bn } = out; return { ...bn, axis: -1 }; }
-    case 'LSTM': return { ...out, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true };
+    case 'LSTM': {
+      const recurrent = (layer as unknown as { recurrentActivation: string }).recurrentActivation;
+      return { ...out, activation: 'tanh', recurrent_activation: recurrent === 'hardSigmoid' ? 'hard_sigmoid' : recurrent, use_bias: true };
+    }
     default: return out;
   }
 }
@@ -82,37 +85,13 @@ export function tfjsModelJson(artifacts: TfjsArtifacts, weightsFile: string): st
   });
 }
 
-/** A TF.js Keras layer config as gradlab's: camelCase keys, input shape without the batch axis, refusing what gradlab cannot run. */
-function gradlabConfig(className: string, config: Record<string, unknown>, where: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) out[camel(key)] = value;
-  const batchShape = (out.batchInputShape ?? null) as unknown[] | null;
-  if (batchShape) out.inputShape = batchShape.slice(1);
-  if (className === 'LSTM') {
-    const recurrent = String(out.recurrentActivation ?? 'hardSigmoid');
-    if (!['sigmoid'].includes(recurrent)) {
-      throw new Error(`fromTfjsArtifacts: ${where} has recurrentActivation '${recurrent}'; gradlab's LSTM uses 'sigmoid' only (create the TF.js LSTM with recurrentActivation: 'sigmoid')`);
-    }
-    if (out.activation !== undefined && out.activation !== 'tanh') throw new Error(`fromTfjsArtifacts: ${where} has activation '${String(out.activation)}'; gradlab's LSTM uses 'tanh'`);
-    if (out.useBias === false) throw new Error(`fromTfjsArtifacts: ${where} has useBias false; gradlab's LSTM always has a bias`);
-    delete out.activation; // checked above: gradlab's LSTM takes neither option
-    delete out.useBias;
-  }
-  if ((className === 'Conv2D' || className.endsWith('Pooling2D')) && out.dataFormat !== undefined && out.dataFormat !== 'channels_last') {
-    throw new Error(`fromTfjsArtifacts: ${where} has dataFormat '${String(out.dataFormat)}'; gradlab is channels_last`);
-  }
-  const keep = ['name', 'inputShape', 'units', 'activation', 'useBias', 'rate', 'filters', 'kernelSize', 'strides', 'padding', 'poolSize',
-    'momentum', 'epsilon', 'center', 'scale', 'returnSequences', 'returnState', 'goBackwards', 'unitForgetBias', 'inputDim', 'outputDim', 'maskZero'];
-  return Object.fromEntries(Object.entries(out).filter(([k, v]) => keep.includes(k) && v !== null && v !== undefined));
-}
-
 /** A gradlab Sequential from TF.js's ModelArtifacts (tf.io.withSaveHandler gives them; or model.json's fields and its weight shards joined). */
 export function fromTfjsArtifacts(artifacts: TfjsArtifacts): Sequential {
   const topology = (artifacts.modelTopology.model_config ?? artifacts.modelTopology) as { class_name?: string; config?: { name?: string; layers?: Array<{ class_name: string; config: Record<string, unknown> }> } };
   if (topology.class_name !== 'Sequential' || !Array.isArray(topology.config?.layers)) {
     throw new Error(`fromTfjsArtifacts: the topology is a ${String(topology.class_name)}; gradlab loads Sequential models`);
   }
-  const saved = topology.config!.layers!.map((l, i) => ({ className: l.class_name, config: gradlabConfig(l.class_name, l.config, `layer #${i} '${String(l.config.name)}' (${l.class_name})`) }));
+  const saved = topology.config!.layers!.map((l, i) => gradlabLayerConfig(l, `layer #${i} '${String(l.config.name)}' (${l.class_name})`, 'fromTfjsArtifacts', 'tfjs'));
   const model = layerFromConfig({ className: 'Sequential', config: { name: topology.config!.name, layers: saved } }) as Sequential;
   if (!model.built) throw new Error('fromTfjsArtifacts: the first layer has no batch_input_shape, so the weights cannot be placed');
   let offset = 0;

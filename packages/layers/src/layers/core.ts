@@ -97,6 +97,11 @@ export class Activation extends Layer {
 export class Flatten extends Layer {
   /** The name saved files record (a minifier renames the class itself). */
   static readonly className = 'Flatten';
+  constructor(args: LayerArgs = {}) {
+    super(args);
+    checkLayerArgs(this, args, []); // Keras's dataFormat, say, is refused by name rather than ignored
+  }
+
   call(x: Variable): Variable { return x.reshape([x.shape[0], -1]); }
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
     const rest = inputShape.slice(1);

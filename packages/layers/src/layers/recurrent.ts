@@ -1,6 +1,7 @@
 /**
  * LSTM, as Keras's: inputs [batch, time, features]; weights kernel W [in, 4u], recurrentKernel U [u, 4u],
- * bias b [4u], gates in the order i, f, c, o; σ for the gates, tanh for the cell (docs/lstm.md).
+ * bias b [4u], gates in the order i, f, c, o; σ for the gates (the sigmoid, or TF.js's default hardSigmoid
+ * with `recurrentActivation: 'hardSigmoid'`), tanh for the cell (docs/lstm.md).
  *
  * How a call runs (the speed comes from the split):
  *   1. x·W for ALL time steps at once: one [B·T, in] @ [in, 4u] matmul, through the engine;
@@ -15,7 +16,8 @@
  * zeroOutputForMask the output is 0 there instead, as in Keras's Bidirectional).
  */
 import { Variable, F } from '@gradlab/autograd';
-import { Tensor, concat, ones, zeros, formatShape } from '@gradlab/tensor';
+import { Tensor, concat, ones, zeros, formatShape, RECURRENT_ACTIVATIONS } from '@gradlab/tensor';
+import type { RecurrentActivation } from '@gradlab/tensor';
 import { Layer, layerError, formatSymbolicShape, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getInitializer } from '../initializers.js';
@@ -41,6 +43,11 @@ export interface LSTMArgs extends LayerArgs {
    * (the state is carried either way). Default false; Bidirectional sets it to returnSequences, as Keras.
    */
   zeroOutputForMask?: boolean;
+  /**
+   * The gates' activation: 'sigmoid' (Keras's default, and gradlab's) or 'hardSigmoid', clip(0.2·z + 0.5, 0, 1)
+   * (TF.js's default; the snake_case 'hard_sigmoid' of Keras files is accepted too).
+   */
+  recurrentActivation?: RecurrentActivation | 'hard_sigmoid';
 }
 
 /** What `callWithState` returns: Keras's [output, h, c]. */
@@ -70,6 +77,7 @@ export class LSTM extends Layer {
   readonly unitForgetBias: boolean;
   readonly unroll: boolean;
   readonly zeroOutputForMask: boolean;
+  readonly recurrentActivation: RecurrentActivation;
   private readonly args: LSTMArgs;
   kernel?: Variable;
   recurrentKernel?: Variable;
@@ -77,7 +85,7 @@ export class LSTM extends Layer {
 
   constructor(units: number, args: LSTMArgs = {}) {
     super(args);
-    checkLayerArgs(this, args, ['units', 'returnSequences', 'returnState', 'goBackwards', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'unitForgetBias', 'unroll', 'zeroOutputForMask']);
+    checkLayerArgs(this, args, ['units', 'returnSequences', 'returnState', 'goBackwards', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'unitForgetBias', 'unroll', 'zeroOutputForMask', 'recurrentActivation']);
     if (!Number.isInteger(units) || units <= 0) throw layerError(this, `units must be a positive integer, got ${units}`);
     this.units = units;
     this.returnSequences = args.returnSequences ?? false;
@@ -86,6 +94,11 @@ export class LSTM extends Layer {
     this.unitForgetBias = args.unitForgetBias ?? true;
     this.unroll = args.unroll ?? false;
     this.zeroOutputForMask = args.zeroOutputForMask ?? false;
+    const activation = args.recurrentActivation === 'hard_sigmoid' ? 'hardSigmoid' : args.recurrentActivation ?? 'sigmoid';
+    if (!RECURRENT_ACTIVATIONS.includes(activation)) {
+      throw layerError(this, `recurrentActivation ${JSON.stringify(args.recurrentActivation)} is not one of ${RECURRENT_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`);
+    }
+    this.recurrentActivation = activation;
     this.args = args;
     for (const init of [args.kernelInitializer, args.recurrentInitializer, args.biasInitializer]) {
       if (init !== undefined) getInitializer(init, this.name); // a typo fails here, not at the first call
@@ -151,7 +164,7 @@ export class LSTM extends Layer {
     // 2. the recurrence (it adds the bias on the way): one node
     const y = F.lstmSequence(xw, U, b, {
       mask, goBackwards: this.goBackwards, returnSequences: this.returnSequences, returnState: options.withState,
-      timeAligned: options.timeAligned, zeroOutputForMask: this.zeroOutputForMask,
+      timeAligned: options.timeAligned, zeroOutputForMask: this.zeroOutputForMask, recurrentActivation: this.recurrentActivation,
     });
     const nOut = this.returnSequences ? T : 1;
     if (!options.withState) return { output: this.returnSequences ? y : y.reshape([B, u]), h: null, c: null };
@@ -170,7 +183,7 @@ export class LSTM extends Layer {
     const outputs: Variable[] = [];
     for (let k = 0; k < T; k++) {
       const t = this.goBackwards ? T - 1 - k : k;
-      const next = F.lstmCell(xz.slice([null, t]), h, c, U);
+      const next = F.lstmCell(xz.slice([null, t]), h, c, U, this.recurrentActivation);
       if (options.mask) {
         const real = options.mask.slice([null, [t, t + 1]]); // [B, 1], broadcast over the units
         h = F.where(real, next.h, h);
@@ -208,6 +221,7 @@ export class LSTM extends Layer {
       ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, returnState: this.returnState,
       goBackwards: this.goBackwards, unitForgetBias: this.unitForgetBias, ...initializers,
       ...(this.unroll ? { unroll: true } : {}), ...(this.zeroOutputForMask ? { zeroOutputForMask: true } : {}),
+      ...(this.recurrentActivation !== 'sigmoid' ? { recurrentActivation: this.recurrentActivation } : {}),
     };
   }
 

@@ -12,7 +12,7 @@
  */
 import { Variable, F } from '@gradlab/autograd';
 import type { Tensor } from '@gradlab/tensor';
-import { Layer, layerError } from '../layer.js';
+import { Layer, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { LSTM } from './recurrent.js';
 import { layerFromConfig, registerLayer } from './registry.js';
@@ -43,6 +43,7 @@ export class Bidirectional extends Layer {
     // The input shape may be given to the wrapper or (as Keras also accepts) to the wrapped layer.
     super({ ...args, inputShape: args.inputShape ?? layer?.batchInputShape?.slice(1) });
     if (!(layer instanceof LSTM)) throw layerError(this, 'wraps a recurrent layer (LSTM)');
+    checkLayerArgs(this, args, ['mergeMode']);
     this.mergeMode = args.mergeMode ?? 'concat';
     if (!MERGE_MODES.includes(this.mergeMode)) {
       throw layerError(this, `unknown mergeMode '${this.mergeMode}' (known: ${MERGE_MODES.join(', ')})`);
@@ -116,7 +117,8 @@ export class Bidirectional extends Layer {
 }
 
 registerLayer('Bidirectional', (config) => {
-  const inner = layerFromConfig(config.layer as { className: string; config: Record<string, unknown> });
+  const { layer, ...args } = config;
+  const inner = layerFromConfig(layer as { className: string; config: Record<string, unknown> });
   if (!(inner instanceof LSTM)) throw new Error(`Bidirectional: cannot wrap a saved ${inner.className}; it wraps an LSTM`);
-  return new Bidirectional(inner, config as BidirectionalArgs);
+  return new Bidirectional(inner, args as BidirectionalArgs);
 });

@@ -18,6 +18,7 @@ import { Embedding } from '../layers/embedding.js';
 import type { BatchExpectations } from './check-batch.js';
 import { layerFromConfig, registerLayer } from '../layers/registry.js';
 import { Model } from './model.js';
+import { exportOnnx, saveOnnx } from '../formats/onnx.js';
 
 export { Model } from './model.js';
 export type { CompileArgs, EvaluateOptions, FitOptions, TrainingConfig } from './model.js';
@@ -47,6 +48,11 @@ export class Sequential extends Model {
     if (this.layers.length === 1 && layer.batchInputShape) this.build(layer.batchInputShape);
     else if (this.built) this.buildLayer(layer, this.outputShapes[this.outputShapes.length - 1] ?? this.builtInputShape!);
     return this;
+  }
+
+  /** The inference graph as an ONNX file (formats/onnx.ts): its bytes, also written to `path` when given (Node). */
+  async exportOnnx(path?: string): Promise<Uint8Array> {
+    return path === undefined ? exportOnnx(this) : saveOnnx(this, path);
   }
 
   private buildLayer(layer: Layer, inputShape: SymbolicShape): void {

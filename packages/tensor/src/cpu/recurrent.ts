@@ -2,7 +2,7 @@
  * The CPU's LSTM kernels (RecurrentKernels in ../backend.ts), gate order i, f, c̃, o as Keras:
  *
  *   z  = x_t·W + b + h_prev·U                 4u pre-activations, [z_i | z_f | z_c | z_o]
- *   i  = σ(z_i)   f = σ(z_f)   c̃ = tanh(z_c)   o = σ(z_o)
+ *   i  = σ(z_i)   f = σ(z_f)   c̃ = tanh(z_c)   o = σ(z_o)     σ: the sigmoid, or TF.js's hardSigmoid
  *   c  = f ⊙ c_prev + i ⊙ c̃
  *   h  = o ⊙ tanh(c)
  *
@@ -12,16 +12,27 @@
  * the composite reference built from autograd primitives is in @gradlab/layers (layers/lstm-cell.ts).
  */
 import type { Tensor } from '../tensor.js';
-import type { LstmSequenceOptions, LstmSequenceSaved } from '../backend.js';
+import type { LstmSequenceOptions, LstmSequenceSaved, RecurrentActivation } from '../backend.js';
 import { allocate } from '../dtype.js';
 import type { TypedArray } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
 import { whileBIsConstant } from './wasm/gemm-f32.js';
 
-const { exp, tanh } = Math;
+const { exp, tanh, min, max } = Math;
 
-/** σ(x) = 1 / (1 + e^(−x)); e^(−x) overflows to ∞ for very negative x, which gives 0 as it should. */
-const sigmoid = (x: number): number => 1 / (1 + exp(-x));
+/**
+ * The gates' activation σ and its derivative written from σ's value s (all that backward keeps), for
+ * `hard` false: the sigmoid, 1 / (1 + e^(−x)) (e^(−x) overflows to ∞ for very negative x, which gives 0
+ * as it should), σ′ = s(1 − s); for `hard` true: TF.js's hardSigmoid (tfjs-layers 4.22,
+ * backend/tfjs_backend.ts), clip(0.2·x + 0.5, 0, 1), whose slope is 0.2 where the line is not clipped
+ * and 0 where it is (at the two corners, x = ±2.5, we take 0). One function with a flag rather than
+ * two objects: the call stays monomorphic, so the engine inlines it in the hot loops below.
+ */
+const gateValue = (hard: boolean, x: number): number => (hard ? min(1, max(0, 0.2 * x + 0.5)) : 1 / (1 + exp(-x)));
+const gateSlope = (hard: boolean, s: number): number => (hard ? (s > 0 && s < 1 ? 0.2 : 0) : s * (1 - s));
+
+/** The flag for an activation name (checked by the front end, ops/recurrent.ts). */
+const isHard = (name: RecurrentActivation | undefined): boolean => name === 'hardSigmoid';
 
 // ---- one row of the cell: forward and backward side by side -------------------------------------------
 
@@ -30,13 +41,13 @@ const sigmoid = (x: number): number => 1 / (1 + exp(-x));
  * is what backward needs. Reads c_prev at cPrev[cp], writes c at c[co] (which may be the same place:
  * each element is read before it is written), tanh(c) at tanhC[tc] and h at h[ho].
  */
-function cellForwardRow(u: number, gates: TypedArray, g: number, cPrev: TypedArray, cp: number,
+function cellForwardRow(hard: boolean, u: number, gates: TypedArray, g: number, cPrev: TypedArray, cp: number,
   c: TypedArray, co: number, tanhC: TypedArray, tc: number, h: TypedArray, ho: number): void {
   for (let j = 0; j < u; j++) {
-    const i = sigmoid(gates[g + j]);
-    const f = sigmoid(gates[g + u + j]);
+    const i = gateValue(hard, gates[g + j]);
+    const f = gateValue(hard, gates[g + u + j]);
     const cc = tanh(gates[g + 2 * u + j]);
-    const o = sigmoid(gates[g + 3 * u + j]);
+    const o = gateValue(hard, gates[g + 3 * u + j]);
     gates[g + j] = i; gates[g + u + j] = f; gates[g + 2 * u + j] = cc; gates[g + 3 * u + j] = o;
     const cNew = f * cPrev[cp + j] + i * cc;
     const t = tanh(cNew);
@@ -50,13 +61,13 @@ function cellForwardRow(u: number, gates: TypedArray, g: number, cPrev: TypedArr
  * Backward of one row. dh and dc are the gradients reaching this step's h and c (from the output and
  * from the next step). c reaches the loss directly and through h = o ⊙ tanh(c), so first
  *   dc_t = dc + dh ⊙ o ⊙ (1 − tanh²c)
- * then each gate's gradient, times its activation's derivative (σ′ = σ(1 − σ), tanh′ = 1 − tanh²):
- *   dz_i = dc_t ⊙ c̃ ⊙ i(1 − i)          dz_f = dc_t ⊙ c_prev ⊙ f(1 − f)
- *   dz_c = dc_t ⊙ i ⊙ (1 − c̃²)          dz_o = dh ⊙ tanh c ⊙ o(1 − o)
+ * then each gate's gradient, times its activation's derivative (σ′(i) = i(1 − i) for the sigmoid, tanh′ = 1 − tanh²):
+ *   dz_i = dc_t ⊙ c̃ ⊙ σ′(i)             dz_f = dc_t ⊙ c_prev ⊙ σ′(f)
+ *   dz_c = dc_t ⊙ i ⊙ (1 − c̃²)          dz_o = dh ⊙ tanh c ⊙ σ′(o)
  *   dc_prev = dc_t ⊙ f                  (dh_prev = dz·Uᵀ is left to the caller: it mixes the row's units)
  * Writes dz at dz[zo] and dc_prev at dcPrev[po] (which may be dc itself: read before written).
  */
-function cellBackwardRow(u: number, gates: TypedArray, g: number, cPrev: TypedArray, cp: number,
+function cellBackwardRow(hard: boolean, u: number, gates: TypedArray, g: number, cPrev: TypedArray, cp: number,
   tanhC: TypedArray, tc: number, dh: TypedArray, dho: number, dc: TypedArray, dco: number,
   dz: TypedArray, zo: number, dcPrev: TypedArray, po: number): void {
   for (let j = 0; j < u; j++) {
@@ -64,32 +75,32 @@ function cellBackwardRow(u: number, gates: TypedArray, g: number, cPrev: TypedAr
     const t = tanhC[tc + j];
     const dhj = dh[dho + j];
     const dct = dc[dco + j] + dhj * o * (1 - t * t);
-    dz[zo + j] = dct * cc * i * (1 - i);
-    dz[zo + u + j] = dct * cPrev[cp + j] * f * (1 - f);
+    dz[zo + j] = dct * cc * gateSlope(hard, i);
+    dz[zo + u + j] = dct * cPrev[cp + j] * gateSlope(hard, f);
     dz[zo + 2 * u + j] = dct * i * (1 - cc * cc);
-    dz[zo + 3 * u + j] = dhj * t * o * (1 - o);
+    dz[zo + 3 * u + j] = dhj * t * gateSlope(hard, o);
     dcPrev[po + j] = dct * f;
   }
 }
 
 // ---- one step over the batch ---------------------------------------------------------------------------
 
-export function lstmCellForward(z: Tensor, cPrev: Tensor) {
-  const [B, n] = z.shape, u = n / 4;
+export function lstmCellForward(z: Tensor, cPrev: Tensor, activation: RecurrentActivation) {
+  const [B, n] = z.shape, u = n / 4, hard = isHard(activation);
   const gates = contiguousData(z).slice(); // activated in place
   const cp = contiguousData(cPrev);
   const c = allocate(z.dtype, B * u), tanhC = allocate(z.dtype, B * u), h = allocate(z.dtype, B * u);
-  for (let b = 0; b < B; b++) cellForwardRow(u, gates, b * n, cp, b * u, c, b * u, tanhC, b * u, h, b * u);
+  for (let b = 0; b < B; b++) cellForwardRow(hard, u, gates, b * n, cp, b * u, c, b * u, tanhC, b * u, h, b * u);
   return { h: cpuTensor(h, [B, u]), c: cpuTensor(c, [B, u]), gates: cpuTensor(gates, [B, n]), tanhC: cpuTensor(tanhC, [B, u]) };
 }
 
-export function lstmCellBackward(dh: Tensor, dc: Tensor, gates: Tensor, tanhC: Tensor, cPrev: Tensor) {
-  const [B, u] = tanhC.shape;
+export function lstmCellBackward(dh: Tensor, dc: Tensor, gates: Tensor, tanhC: Tensor, cPrev: Tensor, activation: RecurrentActivation) {
+  const [B, u] = tanhC.shape, hard = isHard(activation);
   const g = contiguousData(gates), t = contiguousData(tanhC), cp = contiguousData(cPrev);
   const dhv = contiguousData(dh), dcv = contiguousData(dc);
   const dz = allocate(gates.dtype, B * 4 * u), dcPrev = allocate(gates.dtype, B * u);
   for (let b = 0; b < B; b++) {
-    cellBackwardRow(u, g, b * 4 * u, cp, b * u, t, b * u, dhv, b * u, dcv, b * u, dz, b * 4 * u, dcPrev, b * u);
+    cellBackwardRow(hard, u, g, b * 4 * u, cp, b * u, t, b * u, dhv, b * u, dcv, b * u, dz, b * 4 * u, dcPrev, b * u);
   }
   return { dz: cpuTensor(dz, [B, 4 * u]), dcPrev: cpuTensor(dcPrev, [B, u]) };
 }
@@ -133,7 +144,7 @@ function addRow(dst: TypedArray, dAt: number, src: TypedArray, sAt: number, u: n
 }
 
 export function lstmSequenceForward(xw: Tensor, U: Tensor, bias: Tensor, options: LstmSequenceOptions) {
-  const [B, T, n] = xw.shape, u = n / 4, dtype = xw.dtype;
+  const [B, T, n] = xw.shape, u = n / 4, dtype = xw.dtype, hard = isHard(options.recurrentActivation);
   const mask = maskBytes(options.mask);
   const x = contiguousData(xw), bv = contiguousData(bias);
   const gates = allocate(dtype, T * B * n);  // step t's row b at (t·B + b)·4u: z, then the activated gates
@@ -154,7 +165,7 @@ export function lstmSequenceForward(xw: Tensor, U: Tensor, bias: Tensor, options
       if (mask !== null && mask[b * T + t] === 0) continue;
       const g = at * n, xo = (b * T + t) * n;
       for (let j = 0; j < n; j++) gates[g + j] = x[xo + j] + bv[j] + hU[b * n + j];
-      cellForwardRow(u, gates, g, c, b * u, c, b * u, tanhC, at * u, h, b * u);
+      cellForwardRow(hard, u, gates, g, c, b * u, c, b * u, tanhC, at * u, h, b * u);
     }
     const row = outputRow(options, k, t, T);
     for (let b = 0; row >= 0 && b < B; b++) {
@@ -176,7 +187,7 @@ export function lstmSequenceForward(xw: Tensor, U: Tensor, bias: Tensor, options
 }
 
 export function lstmSequenceBackward(dy: Tensor, saved: LstmSequenceSaved, U: Tensor, options: LstmSequenceOptions) {
-  const [T, B, u] = saved.hPrev.shape, n = 4 * u, dtype = saved.gates.dtype;
+  const [T, B, u] = saved.hPrev.shape, n = 4 * u, dtype = saved.gates.dtype, hard = isHard(options.recurrentActivation);
   const gates = contiguousData(saved.gates), cPrev = contiguousData(saved.cPrev), tanhC = contiguousData(saved.tanhC);
   const UT = U.T.contiguous(); // Uᵀ, laid out once for the T products dz·Uᵀ
   const mask = maskBytes(options.mask);
@@ -198,7 +209,7 @@ export function lstmSequenceBackward(dy: Tensor, saved: LstmSequenceSaved, U: Te
       const padded = mask !== null && mask[b * T + t] === 0;
       if (row >= 0 && !(padded && options.zeroOutputForMask)) addRow(dh, b * u, d, (b * R + row) * u, u);
       if (padded) continue; // dh and dc pass through
-      cellBackwardRow(u, gates, at * n, cPrev, at * u, tanhC, at * u, dh, b * u, dc, b * u, dzTime, at * n, dc, b * u);
+      cellBackwardRow(hard, u, gates, at * n, cPrev, at * u, tanhC, at * u, dh, b * u, dc, b * u, dzTime, at * n, dc, b * u);
     }
     // dh_prev = dz_t·Uᵀ for the real rows; a padded row keeps its dh (h was copied through the step)
     const dhPrev = cpuTensor(dzTime.subarray(t * B * n, (t + 1) * B * n), [B, n]).matmul(UT).dataSync();

@@ -250,18 +250,22 @@ export function allChecks(): Check[] {
     inputs: () => [randn([4, 6], 109).mul(15), uniform([4, 6], 0, 1, 110)],
     run: (z, t) => { const o = T.sigmoidCrossEntropy(z, t); return flat(o.loss, o.sigmoid); } });
   const [B, Tn, u] = [3, 5, 2];
-  add({ name: 'fused: lstmCellForward and lstmCellBackward', tol: FUSED, float: true, tiled: true,
-    inputs: () => [randn([B, 4 * u], 111).mul(2), randn([B, u], 112), randn([B, u], 113), randn([B, u], 114)],
-    run: (z, c, dh, dc) => {
-      const o = T.lstmCellForward(z, c);
-      const d = T.lstmCellBackward(dh, dc, o.gates, o.tanhC, c);
-      return flat(o.h, o.c, o.gates, o.tanhC, d.dz, d.dcPrev);
-    } });
+  for (const activation of ['sigmoid', 'hardSigmoid'] as const) {
+    // z up to about ±6: hardSigmoid's gates are clipped (0 or 1) in some places and on its line in others
+    add({ name: `fused: lstmCellForward and lstmCellBackward, ${activation}`, tol: FUSED, float: true, tiled: true,
+      inputs: () => [randn([B, 4 * u], 111).mul(2), randn([B, u], 112), randn([B, u], 113), randn([B, u], 114)],
+      run: (z, c, dh, dc) => {
+        const o = T.lstmCellForward(z, c, activation);
+        const d = T.lstmCellBackward(dh, dc, o.gates, o.tanhC, c, activation);
+        return flat(o.h, o.c, o.gates, o.tanhC, d.dz, d.dcPrev);
+      } });
+  }
   const lengths = () => T.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], { dtype: 'int32' });
   const sequences: [string, Omit<T.LstmSequenceOptions, 'mask'>, boolean][] = [
     ['last output', { goBackwards: false, returnSequences: false, returnState: false, timeAligned: false, zeroOutputForMask: false }, false],
     ['masked, goBackwards, every output, states', { goBackwards: true, returnSequences: true, returnState: true, timeAligned: false, zeroOutputForMask: false }, true],
     ['masked, time-aligned, zeros at padding (Bidirectional)', { goBackwards: true, returnSequences: true, returnState: false, timeAligned: true, zeroOutputForMask: true }, true],
+    ['masked, states, hardSigmoid gates', { goBackwards: false, returnSequences: true, returnState: true, timeAligned: false, zeroOutputForMask: false, recurrentActivation: 'hardSigmoid' }, true],
   ];
   for (const [name, options, masked] of sequences) {
     add({ name: `fused: lstmSequenceForward and lstmSequenceBackward, ${name}`, tol: FUSED, float: true, tiled: masked,
