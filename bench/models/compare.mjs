@@ -142,7 +142,8 @@ function tables() {
 
 if (!saved) report.machine.loadavg_at_end = loadAverage();
 const when = report.config.date ? `${report.config.date.slice(0, 16).replace('T', ' ')} UTC` : 'date not recorded';
-const markdown = `## gradlab against TF.js, jax-js and PyTorch (${when}, ${report.machine.name ?? machineName()})\n\n` +
+const title = parts.every((p) => p === 'scaling') ? 'gradlab: cost against batch size and sequence length' : 'gradlab against TF.js, jax-js and PyTorch';
+const markdown = `## ${title} (${when}, ${report.machine.name ?? machineName()})\n\n` +
   `Load average at start ${report.machine.loadavg_at_start.join(' / ')}, at end ${report.machine.loadavg_at_end.join(' / ')} (1 / 5 / 15 min, ${report.machine.cores} cores).\n\n${tables()}`;
 report.markdown = markdown;
 console.error(markdown);
