@@ -19,6 +19,7 @@
 // Run: pnpm run bench:models (builds first), or after a build:
 //   node bench/models/bench-models.mjs [--models image,speech,text] [--steps 5] [--warmup 2]
 //     [--backends gradlab,tfjs-wasm,tfjs-cpu] [--phases train,predict] [--tfjs-cpu-image-train] [--no-save]
+//     [--batch 32] [--seq T] (T: the sequence length of the speech and text models, 50 and 40 by default)
 // The JSON is also saved as bench/results/<date>-<machine>/models.json unless --no-save.
 // --tfjs-cpu-image-train includes TensorFlow.js's CPU backend training the image model, off by default:
 // it takes about 100 s per step.
@@ -32,7 +33,7 @@ import { Worker } from 'node:worker_threads';
 import { describeMachine, finish, loadAverage, median, round as roundTo } from '../lib/timing.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BATCH = 32;
+const BATCH = 32; // --batch changes it
 const ALL_MODELS = ['image', 'speech', 'text'];
 const ALL_BACKENDS = ['gradlab', 'tfjs-wasm', 'tfjs-cpu'];
 const ALL_PHASES = ['train', 'predict'];
@@ -49,7 +50,7 @@ const mb = (bytes) => round(bytes / 2 ** 20, 1);
 const load1 = () => loadAverage()[0];
 
 function parseFlags(argv) {
-  const flags = { models: ALL_MODELS, backends: ALL_BACKENDS, phases: ALL_PHASES, steps: 5, warmup: 2, budgetS: 90, tfjsCpuImageTrain: false, child: null };
+  const flags = { models: ALL_MODELS, backends: ALL_BACKENDS, phases: ALL_PHASES, steps: 5, warmup: 2, budgetS: 90, tfjsCpuImageTrain: false, child: null, batch: BATCH, seq: null };
   const list = (value, allowed, name) => {
     const items = value.split(',').map((s) => s.trim()).filter(Boolean);
     for (const item of items) if (!allowed.includes(item)) throw new Error(`bench-models: --${name} ${item}: expected some of ${allowed.join(',')}`);
@@ -71,12 +72,14 @@ function parseFlags(argv) {
       case '--steps': flags.steps = count(value(), 'steps', 1); break;
       case '--warmup': flags.warmup = count(value(), 'warmup', 0); break;
       case '--budget-s': flags.budgetS = count(value(), 'budget-s', 1); break;
+      case '--batch': flags.batch = count(value(), 'batch', 1); break;
+      case '--seq': flags.seq = count(value(), 'seq', 1); break;
       case '--tfjs-cpu-image-train': flags.tfjsCpuImageTrain = true; break;
       case '--no-save': break; // read by finish()
       case '--child': flags.child = JSON.parse(value()); break;
       case '--help': case '-h':
         console.error('usage: node bench/models/bench-models.mjs [--models image,speech,text] [--steps N] [--warmup N] ' +
-          '[--backends gradlab,tfjs-wasm,tfjs-cpu] [--phases train,predict] [--budget-s S] [--tfjs-cpu-image-train] [--no-save]');
+          '[--backends gradlab,tfjs-wasm,tfjs-cpu] [--phases train,predict] [--budget-s S] [--tfjs-cpu-image-train] [--batch N] [--seq T] [--no-save]');
         process.exit(0);
         break;
       default: throw new Error(`bench-models: unknown flag ${arg} (try --help)`);
@@ -121,13 +124,13 @@ function heapSampler() {
 }
 
 /** Prepare model and batch for `backend`; returns { run } where run() performs one step of `phase`. */
-async function prepare(modelName, backend, phase, heap) {
+async function prepare(modelName, backend, phase, heap, batch, seq) {
   if (backend === 'gradlab') {
     const { buildGradlabModel, gradlabBatch } = await import('./models-gradlab.mjs');
     const { Variable, setSeed } = await import('gradlab');
     setSeed(1);
     const model = buildGradlabModel(modelName);
-    const { x, y } = gradlabBatch(modelName, BATCH);
+    const { x, y } = gradlabBatch(modelName, batch, seq);
     // Sample the heap at the start of backward, when the forward graph is complete and alive.
     const backward = Variable.prototype.backward;
     Variable.prototype.backward = function (...args) { heap.sample(); return backward.apply(this, args); };
@@ -138,20 +141,20 @@ async function prepare(modelName, backend, phase, heap) {
   const { loadTfjs, buildTfjsModel, tfjsBatch } = await import('./models-tfjs.mjs');
   const tf = await loadTfjs(backend);
   const model = buildTfjsModel(tf, modelName);
-  const { x, y } = tfjsBatch(tf, modelName, BATCH);
+  const { x, y } = tfjsBatch(tf, modelName, batch, seq);
   return phase === 'train'
     ? { run: async () => { await model.trainOnBatch(x, y); } }
     : { run: async () => { const out = model.predict(x); out.dataSync(); out.dispose(); } };
 }
 
-async function runChild({ model, backend, phase, steps, warmup, budgetS }) {
+async function runChild({ model, backend, phase, steps, warmup, budgetS, batch = BATCH, seq = null }) {
   console.log = console.error; // stdout is the parent's; libraries' chatter goes to stderr
   const sampler = startRssSampler();
   const heap = heapSampler();
   const loadStart = load1();
   const result = { loadavg_1min: { start: loadStart } };
   try {
-    const { run } = await prepare(model, backend, phase, heap);
+    const { run } = await prepare(model, backend, phase, heap, batch, seq);
     heap.sample();
     result.rss_after_build_mb = mb(process.memoryUsage.rss());
     // Warm-up steps are not measured (V8 optimises a function only after it has run a while; TensorFlow.js
@@ -244,7 +247,7 @@ async function runParent(flags) {
   const report = {
     machine: describeMachine(),
     config: {
-      batch: BATCH, steps: flags.steps, warmup: flags.warmup, budget_s_per_measurement: flags.budgetS, models: flags.models, backends: flags.backends, phases: flags.phases,
+      batch: flags.batch, seq: flags.seq ?? 'speech 50, text 40', steps: flags.steps, warmup: flags.warmup, budget_s_per_measurement: flags.budgetS, models: flags.models, backends: flags.backends, phases: flags.phases,
       tfjs_cpu_image_train: flags.tfjsCpuImageTrain, gradlab: gradlabVersion, gradlab_source: gitDescription(),
       gradlab_threads: typeof gradlab.numThreads === 'function' ? gradlab.numThreads() : 1, tfjs: tfjsVersion,
       tfjs_wasm: 'SIMD, 1 thread', optimizer: 'Adam (lr 1e-3, β1 0.9, β2 0.999, ε 1e-7)',
@@ -259,14 +262,14 @@ async function runParent(flags) {
   try {
     for (const model of flags.models) {
       const { MODELS } = await import('./models-gradlab.mjs');
-      const entry = { input: [BATCH, ...MODELS[model].input], loss: MODELS[model].loss, params: MODELS[model].params };
+      const entry = { input: [flags.batch, ...(flags.seq && model !== 'image' ? [flags.seq, ...MODELS[model].input.slice(1)] : MODELS[model].input)], loss: MODELS[model].loss, params: MODELS[model].params };
       for (const backend of flags.backends) {
         entry[backend] = {};
         for (const phase of flags.phases) {
           const reason = skipReason(model, backend, phase, flags);
           if (reason) { entry[backend][phase] = { skipped: reason }; continue; }
           console.error(`${model} / ${backend} / ${phase} (load ${load1()})`);
-          entry[backend][phase] = runInChild({ model, backend, phase, steps: flags.steps, warmup: flags.warmup, budgetS: flags.budgetS }, resultDir);
+          entry[backend][phase] = runInChild({ model, backend, phase, steps: flags.steps, warmup: flags.warmup, budgetS: flags.budgetS, batch: flags.batch, seq: flags.seq }, resultDir);
         }
       }
       const byWall = ratiosAndTargets(model, entry, 'wall_ms'), byCpu = ratiosAndTargets(model, entry, 'cpu_ms');

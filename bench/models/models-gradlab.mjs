@@ -46,10 +46,12 @@ export function buildGradlabModel(name) {
 
 /**
  * One batch of plain arrays, the same for both frameworks: x ~ N(0, 1) and labels in [0, classes).
- * Seeded, so every run and every framework sees the same numbers.
+ * Seeded, so every run and every framework sees the same numbers. `steps` replaces the sequence length
+ * of the recurrent models (speech 50, text 40; their layers accept any length).
  */
-export function makeBatch(name, batch, seed = 1) {
-  const { input, classes } = MODELS[name];
+export function makeBatch(name, batch, seed = 1, steps = null) {
+  const { classes } = MODELS[name];
+  const input = steps && name !== 'image' ? [steps, ...MODELS[name].input.slice(1)] : MODELS[name].input;
   const rng = new Random(seed);
   const x = new Float32Array(batch * input.reduce((a, b) => a * b, 1));
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
@@ -59,7 +61,7 @@ export function makeBatch(name, batch, seed = 1) {
 }
 
 /** The batch as gradlab tensors (labels as int32 class indices, as the layers tests pass them). */
-export function gradlabBatch(name, batch) {
-  const { x, xShape, labels } = makeBatch(name, batch);
+export function gradlabBatch(name, batch, steps = null) {
+  const { x, xShape, labels } = makeBatch(name, batch, 1, steps);
   return { x: fromTypedArray(x, xShape), y: fromTypedArray(labels, [batch]) };
 }

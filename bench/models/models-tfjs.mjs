@@ -65,7 +65,7 @@ export function buildTfjsModel(tf, name) {
 }
 
 /** The shared batch as tfjs tensors; labels as float32 [batch, 1], which both of its losses accept. */
-export function tfjsBatch(tf, name, batch) {
-  const { x, xShape, labels } = makeBatch(name, batch);
+export function tfjsBatch(tf, name, batch, steps = null) {
+  const { x, xShape, labels } = makeBatch(name, batch, 1, steps);
   return { x: tf.tensor(x, xShape, 'float32'), y: tf.tensor(Float32Array.from(labels), [batch, 1], 'float32') };
 }

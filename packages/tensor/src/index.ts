@@ -27,7 +27,7 @@ export * from './ops/conv.js';
 export * from './ops/pool.js';
 export * from './ops/join.js';
 export * from './ops/indexing.js';
-export { setNumThreads, numThreads, shutdownThreads, startThreads } from './cpu/threads.js';
+export { setNumThreads, numThreads, shutdownThreads, startThreads, setParallelMinWork, parallelMinWork } from './cpu/threads.js';
 export { setGemmKernel, gemmKernel } from './cpu/gemm.js';
 export * from './ops/normalization.js';
 export * from './ops/losses.js';

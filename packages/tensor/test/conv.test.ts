@@ -71,6 +71,12 @@ describe('conv2d forward', () => {
     expectClose(y.dataSync(), naiveConv(x.dataSync(), [3, 60, 60, 3], w.dataSync(), [3, 3, 3, 2], 1, 1, 'same').y, 1e-5);
   });
 
+  it('float32: spans several bands of the WebAssembly kernel\'s memory (10 800 rows of 27 × 32 filters: 9 216 a band)', () => {
+    const x = randn([3, 60, 60, 3], { seed: 13 }), w = randn([3, 3, 3, 32], { seed: 14 });
+    const y = conv2d(x, w, { padding: 'same' });
+    expectClose(y.dataSync(), naiveConv(x.dataSync(), [3, 60, 60, 3], w.dataSync(), [3, 3, 3, 32], 1, 1, 'same').y, 1e-5);
+  });
+
   it('accepts strided views and keeps float64', () => {
     const xBase = randn([2, 3, 6, 5], { seed: 5, dtype: 'float64' });
     const x = xBase.transpose([0, 2, 3, 1]);         // [2, 6, 5, 3], not contiguous
@@ -104,6 +110,23 @@ describe('conv2d gradients (float64, against finite differences of the forward)'
     const dw = conv2dBackpropFilter(x, dy, ws, opts);
     expect(dw.shape).toEqual(ws);
     expectClose(dw.dataSync(), numeric(w, (wp) => loss(x, wp)), 1e-8);
+  });
+
+  it('float32 input gradient over several bands of dcols (1 152 rows of 288 entries: 1 008 a band) matches direct loops', () => {
+    const xs: Shape4 = [2, 26, 26, 32], ws: Shape4 = [3, 3, 32, 8];
+    const w = randn(ws, { seed: 15 });
+    const dy = randn([2, 24, 24, 8], { seed: 16 });
+    const dx = conv2dBackpropInput(dy, w, xs, { padding: 'valid' });
+    // dx[n, oy+ky, ox+kx, c] = Σ dy[n, oy, ox, f] · w[ky, kx, c, f], in float64
+    const dys = dy.dataSync(), wv = w.dataSync(), ref = new Float64Array(2 * 26 * 26 * 32);
+    for (let n = 0; n < 2; n++) for (let oy = 0; oy < 24; oy++) for (let ox = 0; ox < 24; ox++) for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+      for (let c = 0; c < 32; c++) {
+        let s = 0;
+        for (let f = 0; f < 8; f++) s += dys[((n * 24 + oy) * 24 + ox) * 8 + f] * wv[((ky * 3 + kx) * 32 + c) * 8 + f];
+        ref[((n * 26 + oy + ky) * 26 + ox + kx) * 32 + c] += s;
+      }
+    }
+    expectClose(dx.dataSync(), ref, 1e-5);
   });
 
   it('backprop kernels agree with the adjoint identity over several chunks (float32)', () => {

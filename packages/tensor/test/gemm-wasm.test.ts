@@ -3,13 +3,14 @@ import type { Tensor } from '@gradlab/tensor';
 import { gemm, gemmKernel, setGemmKernel } from '../src/cpu/gemm';
 import { rowMajor, transposed } from '../src/cpu/pack';
 import type { MatrixRef } from '../src/cpu/pack';
-import { parallelGemm, threadPoolActive, PARALLEL_MIN_WORK } from '../src/cpu/threads';
+import { parallelGemm, threadPoolActive, parallelMinWork, setParallelMinWork } from '../src/cpu/threads';
 import { sleb, uleb } from '../src/cpu/wasm/assembler';
-import { gemmKernelVariant, gemmModuleBytes } from '../src/cpu/wasm/gemm-kernel';
+import { gemmKernelVariant, gemmModuleBytes, WASM_MR } from '../src/cpu/wasm/gemm-kernel';
+import { whileBIsConstant } from '../src/cpu/wasm/gemm-f32';
 
 const sqrt = Math.sqrt, abs = Math.abs; // hoisted: global Math lookups are slow inside jest's sandbox
 
-afterAll(() => { setGemmKernel('wasm'); setNumThreads(1); });
+afterAll(() => { setGemmKernel('wasm'); setNumThreads(1); setParallelMinWork(null); });
 
 /** Random float32 numbers (standard normal). */
 function values(length: number, seed: number): Float32Array {
@@ -57,9 +58,10 @@ describe('the two kernel variants, called directly on packed blocks', () => {
     expect(gemmKernelVariant()).toBe(process.env.GRADLAB_GEMM_FMA === '0' ? 'plain' : 'fused');
   });
 
-  for (const fused of [false, true]) {
-    it(`${fused ? 'fused' : 'plain'}: block() writes every 6×8 tile of A·B for 2 slivers × 3 panels, kc 37`, () => {
-      const kc = 37, slivers = 2, panels = 3, mr = 6, nr = 8;
+  // the tile in use (WASM_MR rows) and the 6-row one it replaced (the generator takes any height)
+  for (const [fused, load, mr] of [[false, 0, WASM_MR], [true, 0, WASM_MR], [false, 1, WASM_MR], [true, 1, WASM_MR], [true, 1, 6]] as const) {
+    it(`${fused ? 'fused' : 'plain'}: block() ${load ? 'adds' : 'writes'} every ${mr}×8 tile of A·B for 2 slivers × 3 panels, kc 37`, () => {
+      const kc = 37, slivers = 2, panels = 3, nr = 8, m0 = slivers * mr, n0 = panels * nr;
       const module = new WebAssembly.Module(new Uint8Array(gemmModuleBytes(mr, fused)));
       const { memory, block } = new WebAssembly.Instance(module).exports as unknown as {
         memory: WebAssembly.Memory; block: (...args: number[]) => void;
@@ -71,14 +73,16 @@ describe('the two kernel variants, called directly on packed blocks', () => {
       heap.set(packedA, 0);
       heap.set(packedB, aFloats);
       const cAt = aFloats + bFloats;
-      block(0, 4 * aFloats, 4 * cAt, slivers, panels, kc, 4 * ldc);
+      const start = values(m0 * n0, 5);
+      heap.set(start, aFloats + bFloats);
+      block(0, 4 * aFloats, 4 * cAt, slivers, panels, kc, 4 * ldc, load);
       // Packed layouts (pack.ts): A sliver s holds A[s·mr + r, t] at s·kc·mr + t·mr + r; B panel p holds
       // B[t, p·nr + j] at p·kc·nr + t·nr + j; C is row-major with row length ldc.
       const m = slivers * mr, n = panels * nr;
       const a = new Float32Array(m * kc), b = new Float32Array(kc * n);
       for (let s = 0; s < slivers; s++) for (let t = 0; t < kc; t++) for (let r = 0; r < mr; r++) a[(s * mr + r) * kc + t] = packedA[s * kc * mr + t * mr + r];
       for (let p = 0; p < panels; p++) for (let t = 0; t < kc; t++) for (let j = 0; j < nr; j++) b[t * n + p * nr + j] = packedB[p * kc * nr + t * nr + j];
-      expectProduct(m, n, kc, rowMajor(a, kc), rowMajor(b, n), heap.slice(cAt, cAt + m * n));
+      expectProduct(m, n, kc, rowMajor(a, kc), rowMajor(b, n), heap.slice(cAt, cAt + m * n), load ? start : undefined);
     });
   }
 });
@@ -90,9 +94,12 @@ describe('float32 gemm on the WebAssembly SIMD kernel', () => {
     expect(gemmKernel()).toBe('wasm');
   });
 
-  // 6×8 tiles, k blocks of 256, row blocks of 72 and column blocks of 1024: shapes on and off every edge.
+  // 4×8 tiles, k blocks of 256, row blocks of 72, bands of 288 rows and column blocks of 1024: shapes on
+  // and off every edge.
   const shapes: Array<[number, number, number]> = [
     [1, 1, 1], [37, 53, 61], [6, 8, 8], [5, 7, 9], [13, 300, 17], [73, 257, 9], [3, 5, 1030], [145, 40, 70],
+    // more rows than one band of C (288) and several k blocks: the band is summed in the kernel's memory
+    [295, 520, 13], [577, 3, 20],
   ];
   it.each(shapes)('M=%i K=%i N=%i matches the float64 triple loop', (m, k, n) => {
     const a = rowMajor(values(m * k, m + 7 * k), k), b = rowMajor(values(k * n, n + 3 * k), n);
@@ -114,6 +121,41 @@ describe('float32 gemm on the WebAssembly SIMD kernel', () => {
     expect(c.subarray(0, m * n).every((x) => x === 5) && c.subarray(2 * m * n).every((x) => x === 5)).toBe(true);
   });
 
+  it('accumulates over several bands and k blocks, reading A and B transposed (the packers\' other loop order)', () => {
+    const m = 293, k = 530, n = 21;
+    const a = transposed(rowMajor(values(k * m, 11), m)), b = transposed(rowMajor(values(n * k, 12), k));
+    const start = values(m * n, 13);
+    const c = Float32Array.from(start);
+    gemm(m, n, k, a, b, c, 0, true);
+    expectProduct(m, n, k, a, b, c, start);
+  });
+
+  it('inside whileBIsConstant, packs a constant B once and still multiplies by any other B correctly', () => {
+    const m = 9, k = 37, n = 45;
+    const u = rowMajor(values(k * n, 20), n), other = rowMajor(values(k * n, 21), n);
+    const a = [1, 2, 3].map((seed) => rowMajor(values(m * k, 30 + seed), k));
+    const c = new Float32Array(m * n);
+    whileBIsConstant(u.data, () => {
+      // u, another B (which overwrites the packed copy), u again, u through a fresh MatrixRef
+      for (const [ai, b] of [[a[0], u], [a[1], other], [a[2], u], [a[0], { ...u }]] as const) {
+        gemm(m, n, k, ai, b, c);
+        expectProduct(m, n, k, ai, b, c);
+      }
+    });
+    // the packed copy really is reused: a change the caller promised not to make goes unseen inside the scope
+    const before = Float32Array.from(u.data as Float32Array);
+    whileBIsConstant(u.data, () => {
+      gemm(m, n, k, a[0], u, c);
+      (u.data as Float32Array)[0] += 1;
+      gemm(m, n, k, a[0], u, c);
+    });
+    expectProduct(m, n, k, a[0], rowMajor(before, n), c);
+    // outside the scope a changed u is packed again
+    (u.data as Float32Array)[0] += 1;
+    gemm(m, n, k, a[0], u, c);
+    expectProduct(m, n, k, a[0], u, c);
+  });
+
   it('gives batched matmul the same results as the JS kernel (GRADLAB_GEMM=js), to float32 precision', () => {
     const x = randn([3, 2, 19, 33], { seed: 4 }), w = randn([2, 33, 27], { seed: 5 });
     const run = (name: 'wasm' | 'js'): Tensor => { setGemmKernel(name); return matmul(x, w); };
@@ -132,11 +174,12 @@ describe('float32 gemm on the WebAssembly SIMD kernel', () => {
 });
 
 describe('float32 gemm on two threads, each with its own WebAssembly kernel', () => {
-  beforeAll(() => { setGemmKernel('wasm'); setNumThreads(2); });
+  // the shapes are below the default threshold: lower it so that they are split
+  beforeAll(() => { setGemmKernel('wasm'); setNumThreads(2); setParallelMinWork(1 << 18); });
 
   const cases: Array<[string, number, number, number]> = [['row bands', 150, 70, 61], ['column bands', 4, 300, 260]];
   it.each(cases)('%s: [%i,%i] @ [%i,·], plain and accumulating', (_, m, k, n) => {
-    expect(m * n * k).toBeGreaterThanOrEqual(PARALLEL_MIN_WORK);
+    expect(m * n * k).toBeGreaterThanOrEqual(parallelMinWork(true));
     const a = rowMajor(values(m * k, 8), k), b = transposed(rowMajor(values(n * k, 9), k));
     const start = values(m * n, 10);
     const c = new Float32Array(m * n);

@@ -1,9 +1,9 @@
 import { randn, setNumThreads } from '@gradlab/tensor';
-import { band, parallelGemm, threadPoolActive, PARALLEL_MIN_WORK } from '../src/cpu/threads';
+import { band, parallelGemm, threadPoolActive, parallelMinWork, setParallelMinWork } from '../src/cpu/threads';
 import { gemm } from '../src/cpu/gemm';
 import { rowMajor, transposed } from '../src/cpu/pack';
 
-afterAll(() => setNumThreads(1));
+afterAll(() => { setNumThreads(1); setParallelMinWork(null); });
 
 describe('band', () => {
   it('splits 0…total into consecutive aligned pieces that cover it exactly', () => {
@@ -23,7 +23,8 @@ describe('band', () => {
 });
 
 describe('parallelGemm on two threads equals the single-threaded gemm', () => {
-  beforeAll(() => setNumThreads(2));
+  // the test shapes are far below the default threshold: lower it so that they are split
+  beforeAll(() => { setNumThreads(2); setParallelMinWork(1 << 18); });
 
   const cases: Array<[string, number, number, number]> = [
     ['row bands (tall A)', 200, 96, 64],
@@ -32,7 +33,7 @@ describe('parallelGemm on two threads equals the single-threaded gemm', () => {
   ];
   for (const [name, m, k, n] of cases) {
     it(`${name}: [${m},${k}] @ [${k},${n}], plain, accumulating and through a transposed view`, () => {
-      expect(m * n * k).toBeGreaterThanOrEqual(PARALLEL_MIN_WORK);
+      expect(m * n * k).toBeGreaterThanOrEqual(parallelMinWork(true));
       const a = randn([m, k], { seed: m, dtype: 'float64' }).dataSync();
       const bT = randn([n, k], { seed: n, dtype: 'float64' }).dataSync(); // B stored transposed
       const start = randn([m, n], { seed: 3, dtype: 'float64' }).dataSync();
@@ -57,5 +58,22 @@ describe('parallelGemm on two threads equals the single-threaded gemm', () => {
     for (let i = 0; i < m * n; i++) expect(c[i]).toBe(7);
     for (let i = 0; i < m * n; i++) expect(Math.abs(c[m * n + i] - ref[i])).toBeLessThan(1e-9);
     for (let i = 2 * m * n; i < 3 * m * n; i++) expect(c[i]).toBe(7);
+  });
+});
+
+describe('the split threshold', () => {
+  afterAll(() => setParallelMinWork(null));
+
+  it('keeps float32 products up to 256³ on one thread by default, and lower for the JavaScript kernel', () => {
+    setParallelMinWork(null);
+    expect(parallelMinWork(true)).toBeGreaterThan(256 ** 3);
+    expect(parallelMinWork(false)).toBeLessThan(parallelMinWork(true));
+    setParallelMinWork(1000);
+    expect(parallelMinWork(true)).toBe(1000);
+  });
+
+  it('refuses a bad threshold, naming the function', () => {
+    expect(() => setParallelMinWork(-1)).toThrow(/setParallelMinWork.*-1/);
+    expect(() => setParallelMinWork(1.5)).toThrow(/setParallelMinWork/);
   });
 });

@@ -13,13 +13,22 @@
  *
  * The patch matrix is kh·kw times larger than the input, so it is built for a chunk of rows at a time
  * (about CHUNK_ELEMENTS numbers), which also keeps it in cache while gemm reads it.
+ *
+ * Float32 on the WebAssembly kernel (wasm/gemm-f32.ts) goes further, an "implicit gemm": the forward
+ * pass hands the gemm an ARows that writes each band of patch rows straight into the kernel's memory,
+ * where the kernel reads them in place (no patch matrix in JavaScript, no packing of A: for the first
+ * layer of an image model, K = 3·3·3 = 27, those copies cost more than the arithmetic); the input
+ * gradient takes each band of dcols where the kernel left it and col2im's it from there (a CRows).
+ * The filter gradient, colsᵀ·dy, needs the patch matrix transposed and keeps the chunked path.
  */
 import type { Backend, Conv2DInfo } from '../backend.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
 import { rowMajor, transposed } from './pack.js';
+import { useWasmGemm } from './gemm.js';
 import { parallelGemm } from './threads.js';
+import { gemmFloat32, WASM_GEMM_NC } from './wasm/gemm-f32.js';
 
 const CHUNK_ELEMENTS = 1 << 18;
 
@@ -30,47 +39,54 @@ function rowsPerChunk(info: Conv2DInfo): number {
 }
 
 /**
- * Walk rows row0 … row0+rowCount−1 of the patch matrix in order, one run of entries at a time:
- * `visit(at, pixel, count)` says that the `count` entries from `at` in the chunk hold x[pixel …
- * pixel+count−1], or, where pixel is −1, padding zeros. A window row (one ky) is at most three runs:
- * the columns left of the image, the columns inside it (consecutive pixels, so in NHWC one contiguous
- * stretch of x, channels included) and the columns right of it.
+ * Rows row0 … row0+rowCount−1 of the patch matrix, row i at cols[at0 + i·rowStride …] (rowStride ≥
+ * kh·kw·C), moved between the image and cols: `gather` copies the image into cols (im2col), else each
+ * entry of cols is added back onto the pixel it came from (col2im, for gradients). A window row (one
+ * ky) is at most three runs: the columns left of the image, the columns inside it (consecutive pixels,
+ * so in NHWC one contiguous stretch of the image, channels included) and the columns right of it. The
+ * padding runs are zeros in cols, and have no pixel to send a gradient to.
+ * One loop for both directions, without a callback per run: with C = 3 a run is only 9 numbers long,
+ * and a call for each cost as much as the copying.
  */
-function walkWindows(info: Conv2DInfo, row0: number, rowCount: number, visit: (at: number, pixel: number, count: number) => void): void {
+function moveWindows(info: Conv2DInfo, row0: number, rowCount: number, image: TypedArray, cols: TypedArray, at0: number, rowStride: number, gather: boolean): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
   const rowLength = KW * C;
-  let at = 0;
-  for (let row = row0; row < row0 + rowCount; row++) {
+  for (let i = 0; i < rowCount; i++) {
+    const row = row0 + i;
     const n = Math.floor(row / (OH * OW));
     const oy = Math.floor(row / OW) % OH;
     const ox = row % OW;
     const y0 = oy * info.strideHeight - info.padTop;
     const x0 = ox * info.strideWidth - info.padLeft;
     const kxStart = Math.max(0, -x0), kxEnd = Math.min(KW, W - x0); // the window's columns inside the image
+    const inside = (kxEnd - kxStart) * C;
+    let at = at0 + i * rowStride;
     for (let ky = 0; ky < KH; ky++, at += rowLength) {
       const iy = y0 + ky;
-      if (iy < 0 || iy >= H || kxStart >= kxEnd) { visit(at, -1, rowLength); continue; }
-      if (kxStart > 0) visit(at, -1, kxStart * C);
-      visit(at + kxStart * C, ((n * H + iy) * W + x0 + kxStart) * C, (kxEnd - kxStart) * C);
-      if (kxEnd < KW) visit(at + kxEnd * C, -1, (KW - kxEnd) * C);
+      if (iy < 0 || iy >= H || kxStart >= kxEnd) { if (gather) cols.fill(0, at, at + rowLength); continue; }
+      const from = at + kxStart * C, pixel = ((n * H + iy) * W + x0 + kxStart) * C;
+      if (gather) {
+        if (kxStart > 0) cols.fill(0, at, from);
+        for (let k = 0; k < inside; k++) cols[from + k] = image[pixel + k];
+        if (kxEnd < KW) cols.fill(0, from + inside, at + rowLength);
+      } else {
+        for (let k = 0; k < inside; k++) image[pixel + k] += cols[from + k];
+      }
     }
   }
 }
 
-/** Fill cols[0 : rowCount·patch] with rows row0 … row0+rowCount−1 of the patch matrix of x. */
-function im2col(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, cols: TypedArray): void {
-  walkWindows(info, row0, rowCount, (at, pixel, count) => {
-    if (pixel < 0) cols.fill(0, at, at + count);
-    else for (let k = 0; k < count; k++) cols[at + k] = x[pixel + k];
-  });
+/** Fill cols[at0 …] with rows row0 … row0+rowCount−1 of the patch matrix of x, one row every rowStride. */
+function im2col(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, cols: TypedArray, at0 = 0, rowStride = patchMatrix(info).patch): void {
+  moveWindows(info, row0, rowCount, x, cols, at0, rowStride, true);
 }
 
-/** The reverse of im2col for gradients: dx[pixel each entry was copied from] += dcols[entry]. */
-function col2im(dcols: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, dx: TypedArray): void {
-  walkWindows(info, row0, rowCount, (at, pixel, count) => {
-    if (pixel < 0) return; // these entries multiplied padding zeros: no input to send them to
-    for (let k = 0; k < count; k++) dx[pixel + k] += dcols[at + k];
-  });
+/**
+ * The reverse of im2col for gradients: dx[pixel each entry was copied from] += dcols[entry], rows of
+ * dcols from at0, one every rowStride.
+ */
+function col2im(dcols: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, dx: TypedArray, at0 = 0, rowStride = patchMatrix(info).patch): void {
+  moveWindows(info, row0, rowCount, dx, dcols, at0, rowStride, false);
 }
 
 /** True when the patch matrix is x itself: a 1×1 filter that visits every pixel once. */
@@ -86,13 +102,21 @@ function patchMatrix(info: Conv2DInfo): { rows: number; patch: number; F: number
 /**
  * The patch matrix a chunk of rows at a time, in one buffer that every chunk reuses:
  * step(row0, count, cols) with cols[0 : count·patch] free for rows row0 … row0+count−1.
+ * The float32 buffer is also kept from one call to the next: a fresh megabyte costs its page faults
+ * on first touch (several ms on a virtual machine), every call.
  */
 function byChunks(info: Conv2DInfo, dtype: DType, step: (row0: number, count: number, cols: TypedArray) => void): void {
   const { rows, patch } = patchMatrix(info);
   const chunk = rowsPerChunk(info);
-  const cols = allocate(dtype, Math.min(chunk, rows) * patch);
+  const size = Math.min(chunk, rows) * patch;
+  let cols: TypedArray;
+  if (dtype === 'float32') {
+    if (scratch.length < size) scratch = new Float32Array(Math.max(size, CHUNK_ELEMENTS));
+    cols = scratch;
+  } else cols = allocate(dtype, size);
   for (let row0 = 0; row0 < rows; row0 += chunk) step(row0, Math.min(chunk, rows - row0), cols);
 }
+let scratch = new Float32Array(0);
 
 /** y = cols · W, chunk by chunk of rows. */
 export const conv2d: Backend['conv2d'] = (x, filter, info) => {
@@ -100,7 +124,10 @@ export const conv2d: Backend['conv2d'] = (x, filter, info) => {
   const xs = contiguousData(x), w = rowMajor(contiguousData(filter), F);
   const y = allocate(x.dtype, rows * F);
   if (isPointwise(info)) parallelGemm(rows, F, patch, rowMajor(xs, patch), w, y);
-  else byChunks(info, x.dtype, (row0, count, cols) => {
+  else if (y instanceof Float32Array && useWasmGemm()) {
+    // implicit gemm: the patch rows are written straight into the WebAssembly kernel's memory
+    gemmFloat32(rows, F, patch, { fill: (row0, count, dest, at) => im2col(xs, info, row0, count, dest, at) }, w, y);
+  } else byChunks(info, x.dtype, (row0, count, cols) => {
     im2col(xs, info, row0, count, cols);
     parallelGemm(count, F, patch, rowMajor(cols, patch), w, y, row0 * F);
   });
@@ -113,7 +140,10 @@ export const conv2dBackpropInput: Backend['conv2dBackpropInput'] = (dy, filter, 
   const dys = contiguousData(dy), wT = transposed(rowMajor(contiguousData(filter), F));
   const dx = allocate(dy.dtype, info.batch * info.inHeight * info.inWidth * info.inChannels);
   if (isPointwise(info)) parallelGemm(rows, patch, F, rowMajor(dys, F), wT, dx);
-  else byChunks(info, dy.dtype, (row0, count, dcols) => {
+  else if (dx instanceof Float32Array && useWasmGemm() && patch <= WASM_GEMM_NC) {
+    // dcols never leaves the WebAssembly kernel's memory: col2im reads each band of it there
+    gemmFloat32(rows, patch, F, rowMajor(dys, F), wT, { take: (row0, count, band, at, ldc) => col2im(band, info, row0, count, dx, at, ldc) });
+  } else byChunks(info, dy.dtype, (row0, count, dcols) => {
     parallelGemm(count, patch, F, rowMajor(dys, F, row0 * F), wT, dcols);
     col2im(dcols, info, row0, count, dx);
   });

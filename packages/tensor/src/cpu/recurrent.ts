@@ -16,6 +16,7 @@ import type { LstmSequenceOptions, LstmSequenceSaved, RecurrentActivation } from
 import { allocate } from '../dtype.js';
 import type { TypedArray } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
+import { whileBIsConstant } from './wasm/gemm-f32.js';
 
 const { exp, tanh, min, max } = Math;
 
@@ -153,7 +154,8 @@ export function lstmSequenceForward(xw: Tensor, U: Tensor, bias: Tensor, options
   const h = allocate(dtype, B * u), c = allocate(dtype, B * u); // the running state, zeros at first
   const { nOut, R } = outputRows(options, T);
   const out = allocate(dtype, B * R * u);
-  for (let k = 0; k < T; k++) {
+  // U is packed for the float32 kernel once, not at every step (see whileBIsConstant)
+  whileBIsConstant(U.storage.read(), () => { for (let k = 0; k < T; k++) {
     const t = options.goBackwards ? T - 1 - k : k;
     const hU = cpuTensor(h, [B, u]).matmul(U).dataSync(); // h·U for the whole batch
     for (let b = 0; b < B; b++) {
@@ -170,7 +172,7 @@ export function lstmSequenceForward(xw: Tensor, U: Tensor, bias: Tensor, options
       if (options.zeroOutputForMask && mask !== null && mask[b * T + t] === 0) continue; // the row stays 0
       copyRow(out, (b * R + row) * u, h, b * u, u);
     }
-  }
+  } });
   if (options.returnState) {
     for (let b = 0; b < B; b++) {
       copyRow(out, (b * R + nOut) * u, h, b * u, u);
@@ -199,7 +201,7 @@ export function lstmSequenceBackward(dy: Tensor, saved: LstmSequenceSaved, U: Te
       addRow(dc, b * u, d, (b * R + nOut + 1) * u, u);
     }
   }
-  for (let k = T - 1; k >= 0; k--) {
+  whileBIsConstant(UT.storage.read(), () => { for (let k = T - 1; k >= 0; k--) {
     const t = options.goBackwards ? T - 1 - k : k;
     const row = outputRow(options, k, t, T);
     for (let b = 0; b < B; b++) {
@@ -214,7 +216,7 @@ export function lstmSequenceBackward(dy: Tensor, saved: LstmSequenceSaved, U: Te
     for (let b = 0; b < B; b++) {
       if (mask === null || mask[b * T + t] !== 0) copyRow(dh, b * u, dhPrev, b * u, u);
     }
-  }
+  } });
   const dz = cpuTensor(dzTime, [T, B, n]);
   return {
     dxw: dz.transpose([1, 0, 2]).contiguous(),

@@ -11,7 +11,8 @@
  * Synchronisation: no messages per call. A shared Int32Array holds the job; the main thread bumps a
  * generation counter and wakes the workers with Atomics.notify, computes its own band, then sleeps in
  * Atomics.wait until every worker has stored the generation in its "done" slot. The whole exchange
- * costs tens of microseconds, so only gemms above PARALLEL_MIN_WORK multiply-adds are split.
+ * costs tens of microseconds, and the copies in and out grow with m·k + k·n + m·n, so only gemms of at
+ * least parallelMinWork() multiply-adds are split (see there for the figures behind it).
  *
  * Float32 products on the WebAssembly kernel (wasm/gemm-f32.ts) travel as float32, in float32 views of
  * the same shared buffers; every worker has its own instance of the kernel.
@@ -31,8 +32,29 @@ import type { MatrixRef } from './pack.js';
 import { gemmWorkerUrl } from './worker-url.js';
 import { envVar } from '../env.js';
 
-/** Below this many multiply-adds a gemm takes well under a millisecond: not worth waking a worker. */
-export const PARALLEL_MIN_WORK = 1 << 18;
+/**
+ * The smallest gemm (in multiply-adds) worth splitting, for the float32 WebAssembly kernel: 2²⁶, about
+ * 406³, ~2 ms of one core at ~40 GFLOPS. Below it the copies into shared memory and the worker's
+ * wake-up cost more than the second core gives back: on the 2-core development machine at load < 1,
+ * two threads ran a 256³ product (2²⁴) 2.8× slower than one, were level at 512³ and 1.4× faster at
+ * 1024³ (issue 13), and an LSTM step's [32,128]@[128,512] (2.1 M) took 2.18 ms of CPU on two threads
+ * against 1.35 ms on one (bench/models/RESULTS.md).
+ */
+export const PARALLEL_MIN_WORK = 1 << 26;
+/** The same for the float64 JavaScript kernel, ~10× slower a multiply-add: 2²², ~2 ms of one core. */
+export const PARALLEL_MIN_WORK_JS = 1 << 22;
+let minWorkOverride: number | null = null;
+
+/** The smallest gemm (multiply-adds) that is split between threads, for float32 (WebAssembly) or other. */
+export function parallelMinWork(float32Wasm: boolean): number {
+  return minWorkOverride ?? (float32Wasm ? PARALLEL_MIN_WORK : PARALLEL_MIN_WORK_JS);
+}
+
+/** Override the split threshold (tests and benchmarks of the threaded path); null restores the default. */
+export function setParallelMinWork(work: number | null): void {
+  if (work !== null && !(Number.isInteger(work) && work >= 0)) throw new Error(`setParallelMinWork: expected a non-negative integer or null, got ${work}`);
+  minWorkOverride = work;
+}
 
 /** Layout of the shared control block (Int32Array slots). Worker w reports in Done + w. */
 export const Slot = { Generation: 0, Stop: 1, M: 2, N: 3, K: 4, Split: 5, Threads: 6, Float32: 7, Done: 8, Ready: 16 } as const;
@@ -194,7 +216,8 @@ export function band(total: number, threads: number, t: number, align: number): 
  */
 export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, c: TypedArray, cOffset = 0, accumulate = false): void {
   const threads = requestedThreads;
-  if (threads <= 1 || m * n * k < PARALLEL_MIN_WORK || poolFailed) return gemm(m, n, k, a, b, c, cOffset, accumulate);
+  const small = m * n * k < parallelMinWork(c instanceof Float32Array && useWasmGemm());
+  if (threads <= 1 || small || poolFailed) return gemm(m, n, k, a, b, c, cOffset, accumulate);
   pool ??= startPool(threads - 1);
   if (!pool) return gemm(m, n, k, a, b, c, cOffset, accumulate);
   const p = pool;

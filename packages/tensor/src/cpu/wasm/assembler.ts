@@ -15,7 +15,7 @@ export const V128 = 0x7b;
 
 /** Plain opcodes (one byte each). */
 export const Op = {
-  block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, br: 0x0c, brIf: 0x0d, end: 0x0b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Const: 0x41, i32Eqz: 0x45, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32Shl: 0x74,
 } as const;
@@ -97,6 +97,14 @@ export class Code {
     this.bytes.push(Op.loop, EMPTY);
     body(this);
     this.get(counter).i32(1).op(Op.i32Sub).tee(counter).op(Op.brIf).imm(0);
+    return this.op(Op.end);
+  }
+  /** `if (local !== 0) { then } else { otherwise }`, leaving nothing on the stack. */
+  ifElse(condition: number, then: (code: this) => void, otherwise: (code: this) => void): this {
+    this.get(condition).op(Op.if).op(EMPTY);
+    then(this);
+    this.op(Op.else);
+    otherwise(this);
     return this.op(Op.end);
   }
   private imm(value: number): this { this.bytes.push(...uleb(value)); return this; }

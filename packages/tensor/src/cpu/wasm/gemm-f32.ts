@@ -1,38 +1,71 @@
 /**
  * Float32 gemm on the WebAssembly SIMD kernel (gemm-kernel.ts): C[m×n] (+)= A[m×k]·B[k×n].
  *
- * The blocking is gemm-js.ts's (Goto & van de Geijn), with the packed blocks in the kernel's memory:
+ * The blocking is gemm-js.ts's (Goto & van de Geijn), with the operands in the kernel's memory and C
+ * computed one band of rows at a time:
  *
- *   for each block of NC columns of B
- *     for each block of KC steps of k
- *       pack B[k0:k0+KC, j0:j0+NC] as float32 panels of 8 columns   → memory at B_AT
- *       for each block of MC rows of A
- *         pack A[i0:i0+MC, k0:k0+KC] as float32 slivers of MR rows  → memory at A_AT
- *         block(…): every MR×8 tile of this MC×NC block of C       → memory at C_AT
- *         C[i0:i0+MC, j0:j0+NC] (+)= that block                     (in JavaScript)
+ *   for each band of rows of C (as many as fit: ≤ C_FLOATS numbers, and for a direct A ≤ A_FLOATS)
+ *     direct A: copy the band's rows of A in, row-major (one memcpy when A is contiguous)  → A_BAND
+ *     accumulating: copy the band's C in, so the kernel adds to it                        → C_BAND
+ *     for each block of NC columns of B
+ *       for each block of KC steps of k
+ *         pack B[k0:k0+KC, j0:j0+NC] as float32 panels of 8 columns                       → B_PACK
+ *         for each block of MC rows of the band
+ *           packed A: pack A[i0:i0+MC, k0:k0+KC] as slivers of MR rows                  → A_PACK
+ *           every MR×8 tile of this MC×NC block of C, adding to what the earlier k blocks left
+ *           there (load = 1) or overwriting it (the first k block of a plain product)
+ *     copy the band of C out (one memcpy when C's rows are as long as the band's)
+ *
+ * "Direct" A: a row-major A (or rows that a caller writes itself: an `ARows`, which is how conv.ts
+ * lays out its patch matrix straight into the kernel's memory) is read by `blockDirect` where it lies,
+ * MR rows side by side, so it is copied once, by memcpy, instead of being packed by a JavaScript loop
+ * for every block of columns. Other strides (a transposed A) are packed (pack-f32.ts). B is always
+ * packed: its panels are read kc·8 floats at a time, over and over, and must sit in L1.
+ *
+ * C is written by the kernel into the band and leaves it once, after the band's last k block, with a
+ * memcpy when its rows are contiguous; or it is handed to a `CRows` (conv.ts's col2im reads it there).
+ * For a narrow C (conv layers: 32 or 64 filters) a band holds thousands of rows, so the per-band costs
+ * (packing B, one call per MC rows) vanish.
  *
  * Sums are float32 here, where the JavaScript kernel sums in float64: see docs/tensor.md for what that
  * does to precision. Which float32 products come here is gemm.ts's choice (GRADLAB_GEMM=js, or
  * setGemmKernel('js'), sends them to the JavaScript kernel).
  */
-import { packA, packB } from '../pack.js';
 import type { MatrixRef } from '../pack.js';
 import { createGemmKernel, WASM_MR as MR, WASM_NR as NR } from './gemm-kernel.js';
 import type { GemmKernel } from './gemm-kernel.js';
+import { packA32, packB32 } from './pack-f32.js';
 
 const KC = 256;   // k steps per block: a B panel (KC·8 floats = 8 KiB) stays in L1
-const MC = 72;    // rows of A per block, a multiple of MR: packedA is 72 KiB, in L2
-const NC = 1024;  // columns of B per block: packedB ≤ 1 MiB, the C block ≤ 288 KiB
+const MC = 72;    // rows of A per block, a multiple of MR (4): a packed A block is 72 KiB, in L2
+const NC = 1024;  // columns of B per block: packed B ≤ 1 MiB
+/** The widest C that a CRows output can take (its rows are handed over whole, one block of columns). */
+export const WASM_GEMM_NC = NC;
+const C_FLOATS = 288 * NC;   // the band of C: 1.2 MiB (288 rows of 1024, or 9216 rows of 32)
+const A_FLOATS = 1 << 19;    // the band of a direct A: 2 MiB (A is packed instead when MC rows do not fit)
 
-// Byte addresses of the three buffers in the kernel's memory (fixed: sized for the largest blocks).
-const A_AT = 0;
-const B_AT = A_AT + MC * KC * 4;
-const C_AT = B_AT + NC * KC * 4;
-const BYTES = C_AT + MC * NC * 4;
+// Byte addresses of the buffers in the kernel's memory (fixed: sized for the largest blocks).
+const A_PACK = 0;
+const B_PACK = A_PACK + MC * KC * 4;
+const C_BAND = B_PACK + NC * KC * 4;
+const A_BAND = C_BAND + C_FLOATS * 4;
+const BYTES = A_BAND + A_FLOATS * 4;
+
+/** Rows of A that the caller writes into the kernel's memory itself (conv.ts: patch rows). */
+export interface ARows {
+  /** Write rows row0 … row0+count−1 of A (k numbers each, row-major) into dest from destAt. */
+  fill(row0: number, count: number, dest: Float32Array, destAt: number): void;
+}
+
+/** Rows of C that the caller takes from the kernel's memory itself (conv.ts: col2im). */
+export interface CRows {
+  /** Rows row0 … row0+count−1 of C, n numbers each, are band[bandAt + i·ldc …] (read them now). */
+  take(row0: number, count: number, band: Float32Array, bandAt: number, ldc: number): void;
+}
 
 /** This thread's kernel instance (undefined: not made yet; null: no WebAssembly SIMD here). */
 let kernel: GemmKernel | null | undefined;
-let views: { a: Float32Array; b: Float32Array; c: Float32Array } | undefined;
+let views: { aPack: Float32Array; bPack: Float32Array; cBand: Float32Array; aBand: Float32Array } | undefined;
 
 function ready(): GemmKernel | null {
   if (kernel === undefined) {
@@ -42,9 +75,10 @@ function ready(): GemmKernel | null {
       if (missing > 0) kernel.memory.grow(Math.ceil(missing / 65536));
       const buffer = kernel.memory.buffer;
       views = {
-        a: new Float32Array(buffer, A_AT, MC * KC),
-        b: new Float32Array(buffer, B_AT, NC * KC),
-        c: new Float32Array(buffer, C_AT, MC * NC),
+        aPack: new Float32Array(buffer, A_PACK, MC * KC),
+        bPack: new Float32Array(buffer, B_PACK, NC * KC),
+        cBand: new Float32Array(buffer, C_BAND, C_FLOATS),
+        aBand: new Float32Array(buffer, A_BAND, A_FLOATS),
       };
     }
   }
@@ -54,40 +88,103 @@ function ready(): GemmKernel | null {
 /** Whether this thread can run the WebAssembly SIMD kernel (it is made on the first call). */
 export function wasmGemmAvailable(): boolean { return ready() !== null; }
 
-/** C (+)= A·B in float32 on the WebAssembly kernel; C is row-major m×n at cOffset. */
+/**
+ * B packed once for many products. An LSTM multiplies by the same recurrent weights U at every time
+ * step; packing U (u·4u numbers) again for each [B, u]·[u, 4u] step cost about as much as the step's
+ * arithmetic. Inside whileBIsConstant(data, fn) the caller promises that the numbers of `data` do not
+ * change, so a block of B read from `data` that is already in B_PACK (same array, offset, strides and
+ * block) is not packed again. Any other packing overwrites B_PACK and forgets it.
+ */
+let constantB: unknown = null;
+let packedB: { b: MatrixRef; k0: number; kc: number; j0: number; nc: number } | null = null;
+
+export function whileBIsConstant<T>(data: unknown, fn: () => T): T {
+  const outer = constantB;
+  constantB = data;
+  try { return fn(); } finally { constantB = outer; packedB = null; }
+}
+
+/** Pack B[k0:k0+kc, j0:j0+nc] into B_PACK, unless (inside whileBIsConstant) it is there already. */
+function packBOnce(b: MatrixRef, k0: number, kc: number, j0: number, nc: number, into: Float32Array): void {
+  const p = packedB;
+  if (p && b.data === constantB && p.b.data === b.data && p.b.offset === b.offset && p.b.rowStride === b.rowStride &&
+      p.b.colStride === b.colStride && p.k0 === k0 && p.kc === kc && p.j0 === j0 && p.nc === nc) return;
+  packB32(b, k0, kc, j0, nc, into);
+  packedB = b.data === constantB ? { b: { ...b }, k0, kc, j0, nc } : null;
+}
+
+/** A row-major float32 A that can be copied in by rows (colStride 1). */
+function isRowMajor32(a: MatrixRef): boolean {
+  return a.data instanceof Float32Array && a.colStride === 1;
+}
+
+/**
+ * C (+)= A·B in float32 on the WebAssembly kernel. A is a MatrixRef or rows the caller writes (ARows);
+ * C is a row-major m×n Float32Array at cOffset, or rows the caller takes (CRows, not accumulating).
+ */
 export function gemmFloat32(
-  m: number, n: number, k: number, a: MatrixRef, b: MatrixRef,
-  c: Float32Array, cOffset = 0, accumulate = false,
+  m: number, n: number, k: number, a: MatrixRef | ARows, b: MatrixRef,
+  c: Float32Array | CRows, cOffset = 0, accumulate = false,
 ): void {
   const kern = ready();
   if (!kern || !views) throw new Error('gemmFloat32: WebAssembly SIMD is not available');
   if (m === 0 || n === 0) return;
-  if (k === 0) { if (!accumulate) c.fill(0, cOffset, cOffset + m * n); return; }
-  const { a: packedA, b: packedB, c: block } = views;
-  for (let j0 = 0; j0 < n; j0 += NC) {
-    const nc = n - j0 < NC ? n - j0 : NC;
-    const panels = Math.ceil(nc / NR);
-    const ldc = panels * NR; // the C block's row length in floats
-    for (let k0 = 0; k0 < k; k0 += KC) {
-      const kc = k - k0 < KC ? k - k0 : KC;
-      packB(b, k0, kc, j0, nc, packedB, NR);
-      // the first k block overwrites C (unless accumulating), later ones add to it
-      const add = accumulate || k0 > 0;
-      for (let i0 = 0; i0 < m; i0 += MC) {
-        const mc = m - i0 < MC ? m - i0 : MC;
-        packA(a, i0, mc, k0, kc, packedA, MR);
-        kern.block(A_AT, B_AT, C_AT, Math.ceil(mc / MR), panels, kc, ldc * 4);
-        addBlock(block, ldc, mc, nc, c, cOffset + i0 * n + j0, n, add);
+  const out = c instanceof Float32Array ? c : null;
+  if (!out && (accumulate || n > NC)) throw new Error(`gemmFloat32: a CRows output cannot accumulate or be wider than ${NC} (n = ${n})`);
+  // k = 0: C = 0 (a CRows output would only be handed zeros: there is nothing to give it)
+  if (k === 0) { if (out && !accumulate) out.fill(0, cOffset, cOffset + m * n); return; }
+  const { aPack, bPack, cBand, aBand } = views;
+  const matrix = 'fill' in a ? null : a;
+  const direct = (!matrix || isRowMajor32(matrix)) && k * MC <= A_FLOATS;
+  if (!direct && !matrix) throw new Error(`gemmFloat32: rows of A with k = ${k} do not fit the kernel's memory`);
+  const ncMax = Math.ceil(Math.min(n, NC) / NR) * NR;
+  let bandRows = Math.floor(C_FLOATS / ncMax / MC) * MC;
+  if (direct) bandRows = Math.min(bandRows, Math.floor(A_FLOATS / k / MC) * MC);
+  for (let i1 = 0; i1 < m; i1 += bandRows) {
+    const mb = m - i1 < bandRows ? m - i1 : bandRows;
+    if (direct) {
+      if (matrix) copyRows(matrix.data as Float32Array, matrix.offset + i1 * matrix.rowStride, matrix.rowStride, aBand, 0, k, mb, k);
+      else (a as ARows).fill(i1, mb, aBand, 0);
+    }
+    for (let j0 = 0; j0 < n; j0 += NC) {
+      const nc = n - j0 < NC ? n - j0 : NC;
+      const panels = Math.ceil(nc / NR);
+      const ldc = panels * NR; // the band's row length in floats
+      const at = cOffset + i1 * n + j0;
+      if (accumulate) copyRows(out!, at, n, cBand, 0, ldc, mb, nc);
+      for (let k0 = 0; k0 < k; k0 += KC) {
+        const kc = k - k0 < KC ? k - k0 : KC;
+        packBOnce(b, k0, kc, j0, nc, bPack);
+        const load = accumulate || k0 > 0 ? 1 : 0;
+        for (let i0 = 0; i0 < mb; i0 += MC) {
+          const mc = mb - i0 < MC ? mb - i0 : MC;
+          const slivers = Math.ceil(mc / MR), cAt = C_BAND + i0 * ldc * 4;
+          if (direct) kern.blockDirect(A_BAND + (i0 * k + k0) * 4, B_PACK, cAt, slivers, panels, kc, ldc * 4, load, k * 4);
+          else {
+            packA32(matrix!, i1 + i0, mc, k0, kc, aPack, MR);
+            kern.block(A_PACK, B_PACK, cAt, slivers, panels, kc, ldc * 4, load);
+          }
+        }
       }
+      if (out) copyRows(cBand, 0, ldc, out, at, n, mb, nc);
+      else (c as CRows).take(i1, mb, cBand, 0, ldc);
     }
   }
 }
 
-/** C[0:rows, 0:cols] (+)= the block (row length ldc), C at `at` with row length n. */
-function addBlock(block: Float32Array, ldc: number, rows: number, cols: number, c: Float32Array, at: number, n: number, add: boolean): void {
+/**
+ * Copy `rows` rows of `cols` numbers from one row-major matrix into another: one memcpy
+ * (TypedArray.set) when both are contiguous, else a memcpy per long row, or a plain loop for short
+ * ones, where making the subarray would cost more than the copy.
+ */
+function copyRows(from: Float32Array, fromAt: number, fromStride: number, to: Float32Array, toAt: number, toStride: number, rows: number, cols: number): void {
+  if (fromStride === cols && toStride === cols) {
+    to.set(from.subarray(fromAt, fromAt + rows * cols), toAt);
+    return;
+  }
   for (let i = 0; i < rows; i++) {
-    const from = i * ldc, to = at + i * n;
-    if (add) for (let j = 0; j < cols; j++) c[to + j] += block[from + j];
-    else for (let j = 0; j < cols; j++) c[to + j] = block[from + j];
+    const src = fromAt + i * fromStride, dst = toAt + i * toStride;
+    if (cols >= 128) to.set(from.subarray(src, src + cols), dst);
+    else for (let j = 0; j < cols; j++) to[dst + j] = from[src + j];
   }
 }

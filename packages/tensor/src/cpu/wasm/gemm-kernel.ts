@@ -11,8 +11,17 @@
  *     a = splat(A[r, t])                         (one float copied into all four lanes)
  *     C[r, 0:4] += a·b0;  C[r, 4:8] += a·b1
  *
- * That is 8·MR multiply-adds for MR + 8 floats loaded. With MR = 6 the tile uses 12 registers for C, 2
- * for B and 1 for A: 15 of the 16 vector registers V8 uses on x64, so nothing spills to the stack.
+ * That is 8·MR multiply-adds for MR + 8 floats loaded. MR = 4: the tile holds C in 8 registers, B in 2
+ * and the splat of A in 1, 11 of the 15 vector registers V8 hands out on x64 (it keeps xmm15 as
+ * scratch). A 6×8 tile (12 + 3 = 15 registers, 1.5× the work per load) looks better on paper and is
+ * what this kernel used first, but V8's register allocator then spills accumulators to the stack
+ * around the loop's back edge (its wasm loop unrolling makes two copies of the body; `node
+ * --print-wasm-code` shows the vmovups to and from [rbp-…]), and every spill puts a store and a load
+ * into the accumulator's dependency chain. Measured on the kernel alone (AMD EPYC Zen 5 at ~3.1 GHz,
+ * whose 2 FMA pipes peak at 16 flops a cycle, ~51 GFLOPS, which a loop of 12 independent FMAs reaches):
+ * 6×8 ran at ~36 GFLOPS, 5×8 at ~27, 3×8 at ~34, 4×8 at ~44; unrolling k by hand (2 or 4 steps a
+ * trip) made every tile slower, again by spilling. Eight accumulators are just enough to hide the FMA
+ * latency (4 cycles × 2 pipes).
  *
  * Two variants. Plain SIMD has no fused multiply-add, so each += is f32x4.mul then f32x4.add: two
  * instructions on the same two arithmetic ports, which caps a 2.8 GHz core at ~22 GFLOPS. Relaxed SIMD's
@@ -24,10 +33,14 @@
  * One exported call does a whole (mc × nc) block (the loops over panels and slivers run inside
  * WebAssembly, so JavaScript calls it once per block, not once per tile):
  *
- *   block(a, b, c, slivers, panels, kc, ldc)
+ *   block(a, b, c, slivers, panels, kc, ldc, load)            (blockDirect: A unpacked, see below)
  *     for each of `panels` B panels (kc×8 floats, k-major, at b, b + kc·32, …)
  *       for each of `slivers` A slivers (kc×MR floats, k-major, at a, a + kc·MR·4, …)
- *         write the MR×8 tile into C at c + (sliver·MR)·ldc + panel·32   (ldc in bytes; overwrite)
+ *         write the MR×8 tile into C at c + (sliver·MR)·ldc + panel·32   (ldc in bytes)
+ *
+ * With load = 0 the tile overwrites C; with load = 1 the accumulators start from the tile already in C
+ * instead of from zero, so C keeps a running sum across k blocks without a pass in JavaScript (gemm-f32.ts
+ * keeps C in the kernel's memory until its last k block is done).
  *
  * All pointers are byte addresses in the instance's own memory, which the caller fills (packing).
  */
@@ -35,8 +48,8 @@ import { Code, I32, Op, Simd, V128, moduleBytes } from './assembler.js';
 
 /** Columns of the register tile: two f32x4 vectors. */
 export const WASM_NR = 8;
-/** Rows of the register tile. */
-export const WASM_MR = 6;
+/** Rows of the register tile (why 4, not 6: see above). */
+export const WASM_MR = 4;
 
 /** The parts of WebAssembly's memory object used here (the ES2022 typings do not declare WebAssembly). */
 export interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
@@ -48,47 +61,80 @@ interface WasmApi {
   Instance: new (module: object) => { exports: Record<string, unknown> };
 }
 
-/** What a compiled kernel offers: its memory (grow it as needed) and the block function. */
+/** What a compiled kernel offers: its memory (grow it as needed) and the two block functions. */
 export interface GemmKernel {
   memory: WasmMemory;
-  block(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number): void;
+  /** A from packed slivers (kc×MR floats, k-major). */
+  block(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number, load: number): void;
+  /** A read in place: row-major, `lda` bytes from one row to the next (slivers MR rows apart). */
+  blockDirect(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number, load: number, lda: number): void;
 }
 
-/** The block function, for a tile of `mr` rows (parameter and local numbers are below); `fused`: FMA. */
-function blockFunction(mr: number, fused: boolean): Code {
+/**
+ * A block function, for a tile of `mr` rows (parameter and local numbers are below); `fused`: FMA.
+ * `direct`: A is not packed but read where it lies, row r of a sliver at its own pointer: the splat
+ * loads then walk mr rows side by side, 4 bytes a step (the hardware prefetcher follows mr streams
+ * easily), which spares the packing copy when A is already row-major in the kernel's memory.
+ */
+function blockFunction(mr: number, fused: boolean, direct = false): Code {
   // parameters
-  const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6;
+  const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6, load = 7, lda = 8;
   // i32 locals
-  const panel = 7, sliver = 8, ap = 9, bp = 10, t = 11, aSliver = 12, cTile = 13, row = 14;
-  const sliverBytes = 15, panelBytes = 16;
+  const first = direct ? 9 : 8;
+  const panel = first, sliver = first + 1, ap = first + 2, bp = first + 3, t = first + 4, aSliver = first + 5;
+  const cTile = first + 6, row = first + 7, sliverBytes = first + 8, panelBytes = first + 9;
+  const rowPtr = (r: number) => first + 10 + r; // direct only: where row r of the sliver starts
+  const firstVector = first + 10 + (direct ? mr : 0);
   // v128 locals: the accumulators acc(r, half), then b0, b1 and the splat of A
-  const acc = (r: number, half: number) => 17 + 2 * r + half;
-  const b0 = 17 + 2 * mr, b1 = b0 + 1, aSplat = b0 + 2;
+  const acc = (r: number, half: number) => firstVector + 2 * r + half;
+  const b0 = firstVector + 2 * mr, b1 = b0 + 1, aSplat = b0 + 2;
+  // A[r, t] of the current sliver: at ap + 4r (packed), or at rowPtr(r) + ap (direct, ap = 4t)
+  const loadA = (r: number) => direct
+    ? f.get(rowPtr(r)).get(ap).op(Op.i32Add).mem(Simd.v128Load32Splat, 2, 0)
+    : f.get(ap).mem(Simd.v128Load32Splat, 2, 4 * r);
 
   const f = new Code();
-  f.get(kc).i32(mr * 4).op(Op.i32Mul).set(sliverBytes);
+  if (direct) f.get(lda).i32(mr).op(Op.i32Mul).set(sliverBytes);
+  else f.get(kc).i32(mr * 4).op(Op.i32Mul).set(sliverBytes);
   f.get(kc).i32(WASM_NR * 4).op(Op.i32Mul).set(panelBytes);
   f.get(panels).set(panel);
   f.countdown(panel, () => {
     f.get(a).set(aSliver).get(c).set(cTile).get(slivers).set(sliver);
     f.countdown(sliver, () => {
-      for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.zero().set(acc(r, h));
-      f.get(aSliver).set(ap).get(b).set(bp).get(kc).set(t);
+      // the accumulators start at zero, or at the tile already in C (load = 1)
+      f.ifElse(load, () => {
+        f.get(cTile).set(row);
+        for (let r = 0; r < mr; r++) {
+          f.get(row).mem(Simd.v128Load, 4, 0).set(acc(r, 0));
+          f.get(row).mem(Simd.v128Load, 4, 16).set(acc(r, 1));
+          if (r < mr - 1) f.get(row).get(ldc).op(Op.i32Add).set(row);
+        }
+      }, () => {
+        for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.zero().set(acc(r, h));
+      });
+      if (direct) {
+        f.get(aSliver).set(rowPtr(0));
+        for (let r = 1; r < mr; r++) f.get(rowPtr(r - 1)).get(lda).op(Op.i32Add).set(rowPtr(r));
+        f.i32(0).set(ap);
+      } else {
+        f.get(aSliver).set(ap);
+      }
+      f.get(b).set(bp).get(kc).set(t);
       f.countdown(t, () => {
         f.get(bp).mem(Simd.v128Load, 4, 0).set(b0);
         f.get(bp).mem(Simd.v128Load, 4, 16).set(b1);
         for (let r = 0; r < mr; r++) {
           // acc(r,0) += splat(A[r]) * b0; acc(r,1) += splat(A[r]) * b1
           if (fused) { // relaxed_madd(a, b, c) = a·b + c
-            f.get(ap).mem(Simd.v128Load32Splat, 2, 4 * r).tee(aSplat).get(b0).get(acc(r, 0)).simd(Simd.f32x4RelaxedMadd).set(acc(r, 0));
+            loadA(r).tee(aSplat).get(b0).get(acc(r, 0)).simd(Simd.f32x4RelaxedMadd).set(acc(r, 0));
             f.get(aSplat).get(b1).get(acc(r, 1)).simd(Simd.f32x4RelaxedMadd).set(acc(r, 1));
           } else {
-            f.get(acc(r, 0)).get(ap).mem(Simd.v128Load32Splat, 2, 4 * r).tee(aSplat).get(b0)
-              .simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 0));
+            f.get(acc(r, 0));
+            loadA(r).tee(aSplat).get(b0).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 0));
             f.get(acc(r, 1)).get(aSplat).get(b1).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 1));
           }
         }
-        f.addTo(ap, mr * 4).addTo(bp, WASM_NR * 4);
+        f.addTo(ap, direct ? 4 : mr * 4).addTo(bp, WASM_NR * 4);
       });
       // store the tile, row by row
       f.get(cTile).set(row);
@@ -106,13 +152,12 @@ function blockFunction(mr: number, fused: boolean): Code {
   return f;
 }
 
-/** The module's bytes: one memory and the `block` function for WASM_MR-row tiles (`fused`: with FMA). */
+/** The module's bytes: one memory, `block` and `blockDirect` for `mr`-row tiles (`fused`: with FMA). */
 export function gemmModuleBytes(mr = WASM_MR, fused = false): Uint8Array {
-  return moduleBytes([{
-    name: 'block', params: 7,
-    locals: [{ count: 10, type: I32 }, { count: 2 * mr + 3, type: V128 }],
-    code: blockFunction(mr, fused),
-  }], 1);
+  return moduleBytes([
+    { name: 'block', params: 8, locals: [{ count: 10, type: I32 }, { count: 2 * mr + 3, type: V128 }], code: blockFunction(mr, fused) },
+    { name: 'blockDirect', params: 9, locals: [{ count: 10 + mr, type: I32 }, { count: 2 * mr + 3, type: V128 }], code: blockFunction(mr, fused, true) },
+  ], 1);
 }
 
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
@@ -175,7 +220,7 @@ export function createGemmKernel(): GemmKernel | null {
   if (compiled === undefined) compiled = compile();
   if (!compiled || !wasm) return null;
   const instance = new wasm.Instance(compiled.module).exports as unknown as GemmKernel;
-  return { memory: instance.memory, block: instance.block };
+  return { memory: instance.memory, block: instance.block, blockDirect: instance.blockDirect };
 }
 
 /** The variant this thread compiled ('fused' or 'plain'), or null before the first kernel / without SIMD. */
