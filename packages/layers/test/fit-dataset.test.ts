@@ -1,5 +1,5 @@
 /** fit, evaluate and predict on datasets, and fit's Keras options: validation, steps, initialEpoch, weights. */
-import { Tensor, fromTypedArray, gather, tensor } from '@gradlab/tensor';
+import { Random, Tensor, fromTypedArray, gather, tensor } from '@gradlab/tensor';
 import { asVariable } from '@gradlab/autograd';
 import { callbacks, layers } from '@gradlab/layers';
 import { Sequential } from '../src/models/sequential.js';
@@ -34,6 +34,32 @@ test('fit on a dataset trains exactly as fit on the same batches as tensors', as
   expect(hb.history.loss).toEqual(ha.history.loss);
   expect(values(b)).toEqual(values(a));
   expect(hb.params).toEqual({ epochs: 2, steps: 4, verbose: 0 });
+});
+
+/** Epoch k's batches of a per-epoch "augmentation": the rows in an order drawn from a generator seeded by k. */
+function epochBatches(x: Tensor, y: Tensor, epoch: number): Batch[] {
+  const order = Int32Array.from({ length: x.shape[0] }, (_, i) => i);
+  new Random(7 + epoch).shuffle(order);
+  const batches: Batch[] = [];
+  for (let start = 0; start < order.length; start += 8) {
+    const rows = fromTypedArray(order.slice(start, start + 8), [8]);
+    batches.push({ x: gather(x, rows, 0), y: gather(y, rows, 0) });
+  }
+  return batches;
+}
+
+test('fit reads a fromGenerator dataset once per epoch, passing the epoch as the iteration number', async () => {
+  const { x, y } = data(32);
+  const seen: number[] = [];
+  const augmented = Dataset.fromGenerator(function* (epoch) { seen.push(epoch); yield* epochBatches(x, y, epoch); });
+  const m = compiled();
+  const h = await m.fit(augmented, { epochs: 3, verbose: 0 });
+  expect(seen).toEqual([0, 1, 2]);
+  expect(h.history.loss).toHaveLength(3);
+  // The same batches, made by hand epoch by epoch (plain SGD keeps no state between fits), give the same weights.
+  const byHand = compiled();
+  for (let epoch = 0; epoch < 3; epoch++) await byHand.fit(Dataset.fromArray(epochBatches(x, y, epoch)), { epochs: 1, verbose: 0 });
+  expect(values(m)).toEqual(values(byHand));
 });
 
 test('evaluate agrees between tensors, a dataset and the loss computed by hand (the drift the examples had)', async () => {
