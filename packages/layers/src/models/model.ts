@@ -36,6 +36,7 @@ import type { Callback, Logs } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
 import type { ProgressOutput } from './progress.js';
 import { loadWeights, saveModel } from './save.js';
+import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
 import { lookup } from '../lookup.js';
 
@@ -534,8 +535,11 @@ export class Model extends Layer {
     this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
   }
 
-  /** Write model.json (topology, training config, weights manifest) and weights.bin into dir. */
-  save(destination: string | IOHandler): Promise<void> { return saveModel(this, destination); }
+  /**
+   * Write model.json (topology, training config, weights manifest) and the weights file where
+   * `destination` says, with the optimizer's state unless { includeOptimizer: false } (Keras's default).
+   */
+  save(destination: string | IOHandler, options?: SaveOptions): Promise<void> { return saveModel(this, destination, options); }
   /** Load weights saved by save() into this model (same architecture). */
   loadWeights(from: string | IOHandler): Promise<void> { return loadWeights(this, from); }
 }
