@@ -222,3 +222,18 @@ test('a callback that stops training at the first batch still ends the epoch (an
   expect(h.epoch).toEqual([0]);
   expect(closed).toBe(true);
 });
+
+test('fit, evaluate and predict refuse option names they do not know, naming them (and Keras spellings get a hint)', async () => {
+  const { x, y } = data(8);
+  const m = compiled();
+  const ds = Dataset.fromTensorSlices(x, y).batch(4);
+  await expect(m.fit(x, y, { epoch: 5 } as never)).rejects.toThrow(/fit: unknown option 'epoch'; fit knows epochs, batchSize, .*callbacks, verbose, output/);
+  await expect(m.fit(ds, { batch_size: 4, validation_data: ds } as never)).rejects.toThrow(
+    "fit: unknown options 'batch_size' (gradlab spells it 'batchSize'), 'validation_data' (gradlab spells it 'validationData')");
+  await expect(m.fit(x, y, 5 as never)).rejects.toThrow('fit: options must be an object ({ epochs, batchSize, … }), got 5');
+  await expect(m.evaluate(x, y, { verbose: 0 } as never)).rejects.toThrow("evaluate: unknown option 'verbose'; evaluate knows batchSize, steps");
+  await expect(m.evaluate(ds, { batchsize: 4 } as never)).rejects.toThrow("evaluate: unknown option 'batchsize'");
+  await expect(m.predict(x, { batch_size: 4 } as never)).rejects.toThrow("predict: unknown option 'batch_size' (gradlab spells it 'batchSize')");
+  // Known names still pass.
+  await expect(m.evaluate(x, y, { batchSize: 4, steps: 1 })).resolves.toHaveLength(2);
+});

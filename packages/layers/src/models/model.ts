@@ -39,6 +39,7 @@ import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
 import { lookup } from '../lookup.js';
+import { optionProblem } from './options.js';
 
 export interface CompileArgs {
   /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
@@ -92,6 +93,13 @@ export interface EvaluateOptions {
   /** Evaluate at most this many batches. Default: all. */
   steps?: number;
 }
+
+/** The option names fit, evaluate and predict know; any other is refused, naming it (optionProblem). */
+const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
+  'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'validationSteps', 'stepsPerEpoch',
+  'initialEpoch', 'classWeight', 'sampleWeight', 'callbacks', 'verbose', 'output',
+];
+const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps'];
 
 const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optimizer> = { SGD, Adam, AdamW, RMSprop };
 
@@ -219,6 +227,11 @@ export class Model extends Layer {
   }
 
   /** batchSize 0 or −1 would never advance through the rows, and 1.5 or NaN would lose some. */
+  private checkOptions(op: string, options: unknown, known: readonly string[]): void {
+    const problem = optionProblem(op, options, known);
+    if (problem) throw layerError(this, problem);
+  }
+
   private checkBatchSize(op: string, batchSize: number): void {
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw layerError(this, `${op}: batchSize must be a positive integer, got ${batchSize}`);
   }
@@ -314,7 +327,9 @@ export class Model extends Layer {
   fit(dataset: Dataset<Batch>, options?: FitOptions): Promise<History>;
   async fit(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const fromDataset = x instanceof Dataset;
-    const options = (fromDataset ? yOrOptions as FitOptions | undefined : maybeOptions) ?? {};
+    const given = fromDataset && !(yOrOptions instanceof Tensor) ? yOrOptions : maybeOptions;
+    this.checkOptions('fit', given, FIT_OPTIONS);
+    const options = (given as FitOptions | undefined) ?? {};
     const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [], initialEpoch = 0 } = options;
     this.requireCompiled();
     this.checkBatchSize('fit', batchSize);
@@ -455,11 +470,13 @@ export class Model extends Layer {
   async evaluate(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
     if (x instanceof Dataset) {
+      this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
       const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
       return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
     }
     const y = yOrOptions;
     if (!(y instanceof Tensor)) throw layerError(this, `evaluate: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
+    this.checkOptions('evaluate', maybeOptions, EVALUATE_OPTIONS);
     const options = maybeOptions ?? {};
     this.checkData('evaluate', x, y);
     const batchSize = options.batchSize ?? 32;
@@ -470,6 +487,7 @@ export class Model extends Layer {
 
   /** The model's outputs for every row of x (or every batch of a dataset), in inference mode, without a graph. */
   async predict(x: Tensor | Variable | Dataset<Batch>, options: { batchSize?: number; steps?: number } = {}): Promise<Tensor> {
+    this.checkOptions('predict', options, EVALUATE_OPTIONS);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
     const outputs: Tensor[] = [];
