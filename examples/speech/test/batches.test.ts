@@ -74,7 +74,7 @@ describe('augmentedTraining', () => {
         const y = b.y!.dataSync();
         const mask = b.mask!.dataSync();
         const time = b.x.shape[1];
-        y.forEach((label, i) => { out[label] = mask.subarray(i * time, (i + 1) * time).reduce((s, v) => s + v, 0); });
+        y.forEach((label, i) => { out[label] = Array.from(mask.subarray(i * time, (i + 1) * time)).reduce((s, v) => s + v, 0); });
       }
       return out;
     };

@@ -136,9 +136,20 @@ export class Model extends Layer {
   loss?: Loss;
   metrics: Metric[] = [];
 
-  constructor(args: LayerArgs = {}) {
+  /** What `new Model({ inputs, outputs })` makes: a functional model (functional.ts sets it when it loads). */
+  static makeFunctional?: (args: { inputs: unknown; outputs: unknown; name?: string }) => Model;
+
+  /**
+   * `new Model()` in a subclass (the subclassing API); `new Model({ inputs, outputs })` gives a
+   * functional model, as Keras's keras.Model(inputs=…, outputs=…) does.
+   */
+  constructor(args: LayerArgs & { inputs?: unknown; outputs?: unknown } = {}) {
     super(args);
     this.supportsMasking = true;
+    if (new.target === Model && args && (args.inputs !== undefined || args.outputs !== undefined)) {
+      if (!Model.makeFunctional) throw new Error('new Model({ inputs, outputs }): the functional API is not loaded (import models from @gradlab/layers)');
+      return Model.makeFunctional(args as { inputs: unknown; outputs: unknown; name?: string });
+    }
   }
 
   /**
