@@ -105,15 +105,32 @@ test('fit on a dataset lowers the loss; evaluate and predict work; a shared laye
   expect((await m.predict(ds)).shape).toEqual([48, 2]);
 });
 
-test('summary lists every layer with its output shape and parameters', () => {
+test('summary lists every layer with its output shape, parameters and what it is connected to, as Keras prints a functional model', () => {
   const { model } = residual();
-  const lines: string[] = [];
-  model.summary({ printFn: (l) => lines.push(l) });
-  const text = lines.join('\n');
-  expect(text).toMatch(/input_layer\S* \(InputLayer\)\s+\(None, 3\)\s+0/);
-  expect(text).toMatch(/add\S* \(Add\)\s+\(None, 8\)\s+0/);
-  expect(text).toMatch(/\(Dense\)\s+\(None, 2\)\s+18/);
+  const printed: string[] = [];
+  model.summary({ printFn: (l) => printed.push(l) });
+  const text = printed.join('\n');
+  const lines = text.split('\n');
+  expect(text).toMatch(/input_layer\S* \(InputLayer\)\s+\(None, 3\)\s+0\s+\[\]/);
+  expect(text).toMatch(/\(Dense\)\s+\(None, 2\)\s+18\s+\['add\S*\[0\]\[0\]'\]/);
   expect(text).toMatch(/Total params: 122/); // 3·8+8 + 8·8+8 + 8·2+2
+  expect(lines[1]).toBe('_'.repeat(98)); // Keras's width for a functional model, with a fourth column
+  expect(lines[2]).toMatch(/^ Layer \(type\)\s+Output Shape\s+Param #\s+Connected to\s*$/);
+  // The Add row names both its inputs: the first Dense's output and the second's.
+  const names = model.layers.map((l) => l.name);
+  const addRow = lines.find((l) => l.includes('(Add)'))!;
+  expect(addRow).toContain(`['${names[1]}[0][0]',`);
+  expect(lines[lines.indexOf(addRow) + 1]).toContain(`'${names[2]}[0][0]']`); // wrapped after "'," as Keras does
+
+  // A shared layer: 'multiple' output shapes, and each call's input, the second call's being the first call's output.
+  setSeed(1);
+  const x = layers.Input({ shape: [4], name: 'x_in' });
+  const shared = layers.Dense(4, { name: 'shared' });
+  const m = models.model({ inputs: x, outputs: shared.apply(shared.apply(x)) });
+  const rowsOf = m.summary({ printFn: () => undefined }).split('\n');
+  const sharedRow = rowsOf.find((l) => l.startsWith(' shared (Dense)'))!;
+  expect(sharedRow).toMatch(/^ shared \(Dense\)\s+multiple\s+20\s+\['x_in\[0\]\[0\]',\s*$/);
+  expect(rowsOf[rowsOf.indexOf(sharedRow) + 1].trim()).toBe("'shared[0][0]']");
 });
 
 test('save and load: the loaded model is functional, predicts the same, and resumes training alike', async () => {

@@ -169,9 +169,18 @@ export class Functional extends Model {
     };
   }
 
-  /** Each layer's output shape (a shared layer's first call's). */
-  protected override layerOutputShapes(): SymbolicShape[] {
-    return this.layers.map((layer) => this.nodes.find((n) => n.layer === layer)!.shape);
+  /** Each layer's output shape; null ('multiple', as Keras prints it) for a layer called more than once. */
+  protected override layerOutputShapes(): Array<SymbolicShape | null> {
+    return this.layers.map((layer) => {
+      const calls = this.nodes.filter((n) => n.layer === layer);
+      return calls.length === 1 ? calls[0].shape : null;
+    });
+  }
+
+  /** Keras's 'layer[call][tensor]' for every input of every call of each layer (call: which call of that layer made the input). */
+  protected override layerConnections(): string[][] {
+    const callOf = this.nodes.map((n, i) => this.nodes.slice(0, i).filter((m) => m.layer === n.layer).length);
+    return this.layers.map((layer) => this.nodes.flatMap((n) => (n.layer === layer ? n.inputs.map((k) => `${this.nodes[k].layer.name}[${callOf[k]}][0]`) : [])));
   }
 
   /** The layers, and the graph as [layer index, [input node indices]] per node (node 0: the input). */

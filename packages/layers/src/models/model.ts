@@ -522,8 +522,10 @@ export class Model extends Layer {
 
   // ---- summary, config, save ---------------------------------------------------------------------
 
-  /** Each tracked layer's output shape when the model knows it (Sequential does), else null. */
-  protected layerOutputShapes(): SymbolicShape[] | null { return null; }
+  /** Each tracked layer's output shape when the model knows it (Sequential does), else null (per layer: 'multiple'). */
+  protected layerOutputShapes(): Array<SymbolicShape | null> | null { return null; }
+  /** A functional model's summary column "Connected to": each layer's calls' inputs; null for other models. */
+  protected layerConnections(): string[][] | null { return null; }
 
   /**
    * Print Keras's summary table (through printFn, default console.log) and return it as a string. A
@@ -534,10 +536,12 @@ export class Model extends Layer {
       throw layerError(this, 'this model has not yet been built; give the first layer an inputShape, or call the model on a batch of data');
     }
     const shapes = this.layerOutputShapes();
+    const connections = this.layerConnections();
     const rows = this.layers.map((layer, i) => ({
       layer: `${layer.name} (${layer.className})`,
-      outputShape: shapes ? formatSymbolicShape(shapes[i]) : 'multiple',
+      outputShape: shapes?.[i] ? formatSymbolicShape(shapes[i]!) : 'multiple',
       params: layer.countParams().total,
+      ...(connections ? { connectedTo: connections[i] } : {}),
     }));
     const text = formatSummary(this.name, rows, this.countParams()).join('\n');
     (options.printFn ?? console.log)(text);
