@@ -109,3 +109,22 @@ describe('a damaged or crafted optimizer section is refused, naming the slot', (
     await expect(load(dir)).rejects.toThrow('an optimizer section needs the trainingConfig that rebuilds its optimizer');
   });
 });
+
+test('loadWeights reads the weights only, unless { includeOptimizer: true } (what BackupAndRestore resumes with)', async () => {
+  const first = compiled(new Adam({ lr: 0.01 }));
+  await first.fit(x, y, { ...FIT, epochs: 2 });
+  await first.save(dir);
+  const weightsOnly = compiled(new Adam({ lr: 0.01 }));
+  await weightsOnly.loadWeights(dir);
+  expect(values(weightsOnly)).toEqual(values(first));
+  expect(weightsOnly.optimizer!.iterations).toBe(0);
+  const both = compiled(new Adam({ lr: 0.01 }));
+  await both.loadWeights(dir, { includeOptimizer: true });
+  expect(both.optimizer!.iterations).toBe(6);
+  await both.fit(x, y, { ...FIT, epochs: 1 });
+  await first.fit(x, y, { ...FIT, epochs: 1 });
+  expect(values(both)).toEqual(values(first));
+  await expect(compiled(new RMSprop()).loadWeights(dir, { includeOptimizer: true })).rejects.toThrow(/cannot restore the optimizer's state: RMSprop: loadState: the state is Adam's/);
+  await expect(model(8, 3).loadWeights(dir, { includeOptimizer: true })).rejects.toThrow(/loadWeights with includeOptimizer needs a compiled model/);
+  await expect(first.loadWeights(dir, { optimizer: true } as never)).rejects.toThrow("loadWeights: unknown option 'optimizer' (known: includeOptimizer)");
+});

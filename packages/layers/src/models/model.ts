@@ -573,6 +573,6 @@ export class Model extends Layer {
    * `destination` says, with the optimizer's state unless { includeOptimizer: false } (Keras's default).
    */
   save(destination: string | IOHandler, options?: SaveOptions): Promise<void> { return saveModel(this, destination, options); }
-  /** Load weights saved by save() into this model (same architecture). */
-  loadWeights(from: string | IOHandler): Promise<void> { return loadWeights(this, from); }
+  /** Load weights saved by save() into this model (same architecture); { includeOptimizer: true } restores the optimizer's state too. */
+  loadWeights(from: string | IOHandler, options?: SaveOptions): Promise<void> { return loadWeights(this, from, options); }
 }

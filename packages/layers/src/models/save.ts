@@ -60,13 +60,13 @@ export interface SaveOptions {
   includeOptimizer?: boolean;
 }
 
-/** Refuse a save option gradlab does not know, naming it (a misspelt includeOptimizer would be ignored). */
-function checkSaveOptions(options: SaveOptions): void {
-  if (typeof options !== 'object' || options === null) throw new Error(`save: options must be an object such as { includeOptimizer: false }, got ${String(options)}`);
+/** Refuse an option of save or loadWeights gradlab does not know, naming it (a misspelt includeOptimizer would be ignored). */
+function checkSaveOptions(op: string, options: SaveOptions): void {
+  if (typeof options !== 'object' || options === null) throw new Error(`${op}: options must be an object such as { includeOptimizer: false }, got ${String(options)}`);
   const unknown = Object.keys(options).filter((k) => k !== 'includeOptimizer');
-  if (unknown.length) throw new Error(`save: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: includeOptimizer)`);
+  if (unknown.length) throw new Error(`${op}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: includeOptimizer)`);
   if (options.includeOptimizer !== undefined && typeof options.includeOptimizer !== 'boolean') {
-    throw new Error(`save: includeOptimizer must be true or false, got ${String(options.includeOptimizer)}`);
+    throw new Error(`${op}: includeOptimizer must be true or false, got ${String(options.includeOptimizer)}`);
   }
 }
 
@@ -77,7 +77,7 @@ function checkSaveOptions(options: SaveOptions): void {
 const pendingSaves = new Map<string, Promise<void>>();
 
 export function saveModel(model: Model, destination: string | IOHandler, options: SaveOptions = {}): Promise<void> {
-  try { checkSaveOptions(options); } catch (error) { return Promise.reject(error); } // save() reports by its promise, always
+  try { checkSaveOptions('save', options); } catch (error) { return Promise.reject(error); } // save() reports by its promise, always
   if (typeof destination !== 'string') return writeModel(model, destination, options);
   const previous = pendingSaves.get(destination) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => writeModel(model, destination, options));
@@ -219,13 +219,22 @@ async function loading<T>(from: string | IOHandler, attempt: (source: IOHandler)
   }
 }
 
-/** Load the weights saved at `from` (a folder, 'indexeddb://…', a URL, a handler) into a model of the same architecture (Keras's load_weights). */
-export function loadWeights(model: Model, from: string | IOHandler): Promise<void> {
+/**
+ * Load the weights saved at `from` (a folder, 'indexeddb://…', a URL, a handler) into a model of the
+ * same architecture (Keras's load_weights). With { includeOptimizer: true } the optimizer's state saved
+ * with them goes into the model's compiled optimizer too (BackupAndRestore resumes this way).
+ */
+export function loadWeights(model: Model, from: string | IOHandler, options: SaveOptions = {}): Promise<void> {
+  try { checkSaveOptions('loadWeights', options); } catch (error) { return Promise.reject(error); }
   return loading(from, async (source) => {
     const file = await readModelFile(source);
     const shape = file.model.buildInputShape;
     if (!model.built && shape) buildWithin(file, source.where(MODEL_FILE), () => model.build(shape));
-    await fillWeights(model, file, source);
+    if (options.includeOptimizer && file.optimizer && !model.optimizer) {
+      throw new Error(`models.load: ${source.where(MODEL_FILE)}: loadWeights with includeOptimizer needs a compiled model to put the optimizer's state in`);
+    }
+    const weights = await fillWeights(model, file, source);
+    if (options.includeOptimizer && file.optimizer) restoreOptimizer(model, file.optimizer, weights, source.where(file.weights.file));
   });
 }
 
