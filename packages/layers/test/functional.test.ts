@@ -167,6 +167,7 @@ test('what the functional API refuses, and says why', () => {
   expect(() => models.model({ inputs: x, outputs: [a, a] })).toThrow(/2 outputs given/);
   expect(() => models.model({ inputs: x, outputs: layers.Dense(2).apply(other) })).toThrow(/the output depends on the input 'input_layer\S*' \(None, 3\), which is not the model's input/);
   expect(() => models.model({ inputs: other, outputs: a })).toThrow(/depends on the input/);
+  expect(() => models.model({ inputs: x, outputs: x })).toThrow('models.model: the output is the input itself; apply at least one layer between them');
   expect(() => layers.add([a, layers.Dense(5).apply(x)])).toThrow(/add\S* \(Add\): inputs must all have one shape, got \(None, 4\), \(None, 5\)/);
   expect(() => layers.concatenate([layers.Input({ shape: [2, 3] }), layers.Input({ shape: [4, 5] })])).toThrow(/inputs must agree on every axis but -1/);
   expect(() => new Add().apply([a])).toThrow(/needs at least 2 inputs, got 1/);

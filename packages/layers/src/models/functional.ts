@@ -97,6 +97,7 @@ export class Functional extends Model {
     if (unknown.length) throw new Error(`models.model: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: inputs, outputs, name)`);
     const input = single('inputs', args.inputs);
     const output = single('outputs', args.outputs);
+    if (input === output) throw new Error('models.model: the output is the input itself; apply at least one layer between them');
     this.nodes = graphOf(input, output);
     for (const node of this.nodes) if (!this.layers.includes(node.layer)) this.track(node.layer); // a shared layer once
     this.inputShape = input.shape;
