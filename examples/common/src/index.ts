@@ -4,5 +4,3 @@ export * from './progress.js';
 export * from './results.js';
 export * from './plot.js';
 export * from './epochs.js';
-/** The speech example's own loop (per-epoch augmentation); image and text train with model.fit. */
-export * from './loop.js';

@@ -3,10 +3,8 @@
  * and the confusion matrix (row: the digit said, column: the digit recognised), as the results file and
  * docs/examples.md report them.
  */
-import { fromTypedArray, noGrad } from 'gradlab';
 import type { models } from 'gradlab';
-import { forward } from '@gradlab/example-common';
-import { padBatch } from './corpus.js';
+import { fixedBatches } from './batches.js';
 import type { Example } from './corpus.js';
 import { DIGITS } from './synth.js';
 
@@ -19,24 +17,19 @@ export interface Evaluation {
   confusion: number[][];
 }
 
-/** The recognised digit of every example, in batches of sequences of similar length. */
-export function predictDigits(model: models.Sequential, examples: readonly Example[], bands: number, batchSize = 64): Int32Array {
+/**
+ * The recognised digit of every example (model.predict, in inference mode), in batches of utterances
+ * of similar length so that little is padded.
+ */
+export async function predictDigits(model: models.Model, examples: readonly Example[], batchSize = 64): Promise<Int32Array> {
   const order = Int32Array.from(examples.keys()).sort((a, b) => examples[a].frames - examples[b].frames);
+  const out = await (await model.predict(fixedBatches(examples, batchSize, order))).data();
+  const classes = out.length / examples.length;
   const predicted = new Int32Array(examples.length);
-  noGrad(() => {
-    for (let start = 0; start < order.length; start += batchSize) {
-      const rows = order.slice(start, start + batchSize);
-      const b = padBatch(examples, rows, bands);
-      const out = forward(model, {
-        x: fromTypedArray(b.x, [b.batch, b.time, b.bands]), mask: fromTypedArray(b.mask, [b.batch, b.time]), y: fromTypedArray(b.labels, [b.batch]),
-      }, false).output.dataSync();
-      const classes = out.length / b.batch;
-      rows.forEach((row, i) => {
-        let best = 0;
-        for (let c = 1; c < classes; c++) if (out[i * classes + c] > out[i * classes + best]) best = c;
-        predicted[row] = best;
-      });
-    }
+  order.forEach((row, i) => {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (out[i * classes + c] > out[i * classes + best]) best = c;
+    predicted[row] = best;
   });
   return predicted;
 }

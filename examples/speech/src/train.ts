@@ -6,20 +6,21 @@
  *   pnpm example:speech --quick     # CI: a small corpus, fails below 50% accuracy on the unseen voices
  *
  * Synthesises the corpus on first use (cached under ~/.cache/gradlab/speech, or $GRADLAB_CACHE/speech),
- * computes the features in TypeScript (pipeline.ts), trains with fresh augmentation every epoch
- * (augment.ts) and masks over the padding, judges the model on four test sets, writes
+ * computes the features in TypeScript (pipeline.ts), trains with model.fit on a dataset that renders
+ * fresh augmentation every epoch (augment.ts, batches.ts) and masks over the padding, judges the model on four test sets, writes
  * runs/speech/speech.json and speech.svg (--out docs/results for the docs' table), saves the model, loads it back and recognises one utterance.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Random, fromTypedArray, models, useBackend, setSeed } from 'gradlab';
+import { Random, callbacks, fromTypedArray, models, useBackend, setSeed } from 'gradlab';
 import {
-  ProgressBar, bucketedOrder, describeMachine, fitSource, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, stepDecay, usage,
+  EpochRecorder, ProgressBar, describeMachine, learningCurves, meanEpochCpuSeconds, meanEpochSeconds, parseCli, saveRun, stepDecay, usage,
 } from '@gradlab/example-common';
-import type { BatchSource, CliSpec, RunResults } from '@gradlab/example-common';
-import { addNoise, augmentWave, padSilence, specAugment, speechPower } from './augment.js';
-import { bandStatistics, normalize, padBatch, planCorpus, voicesOf } from './corpus.js';
+import type { CliSpec, RunResults } from '@gradlab/example-common';
+import { addNoise, padSilence, speechPower } from './augment.js';
+import { augmentedTraining, fixedBatches } from './batches.js';
+import { bandStatistics, normalize, planCorpus, voicesOf } from './corpus.js';
 import type { Example, PlannedUtterance, Split } from './corpus.js';
 import { predictDigits, summarise } from './evaluate.js';
 import type { Evaluation } from './evaluate.js';
@@ -65,44 +66,6 @@ const spec: CliSpec<Extra> = {
 
 const SILENCE_TEST_SECONDS = 0.5;
 const NOISE_TEST_SNR_DB = 20;
-
-function batchOf(examples: readonly Example[], rows: ArrayLike<number>) {
-  const b = padBatch(examples, rows, BANDS);
-  return { x: fromTypedArray(b.x, [b.batch, b.time, b.bands]), mask: fromTypedArray(b.mask, [b.batch, b.time]), y: fromTypedArray(b.labels, [b.batch]) };
-}
-
-/** Padded, masked batches of fixed examples. */
-const fixedSource = (examples: readonly Example[]): BatchSource => ({ size: examples.length, batch: (rows) => batchOf(examples, rows) });
-
-/**
- * The training set, heard anew every epoch: epochOrder (called once at the start of each epoch) renders
- * every utterance afresh — augmentWave, the features, normalisation, SpecAugment — from a generator
- * seeded by the seed and the epoch, then orders the epoch in batches of similar lengths.
- */
-function augmentedSource(waves: readonly Float32Array[], labels: readonly number[], stats: { mean: Float32Array; std: Float32Array }, seed: number, timing: number[]): BatchSource {
-  const extractors = extractorsByWarp();
-  let epoch = 0;
-  let examples: Example[] = [];
-  return {
-    size: waves.length,
-    batch: (rows) => batchOf(examples, rows),
-    epochOrder(rng: Random, batchSize: number) {
-      const started = Date.now();
-      const aug = new Random(seed * 1000 + ++epoch);
-      const bar = new ProgressBar(`augment ${epoch}`, waves.length);
-      examples = waves.map((wave, i) => {
-        const { samples, warp } = augmentWave(wave, aug);
-        const e = normalize(speechFeatures(samples, extractors(warp), labels[i]), stats);
-        specAugment(e.features, e.frames, BANDS, aug);
-        bar.tick();
-        return e;
-      });
-      bar.done();
-      timing.push((Date.now() - started) / 1000);
-      return bucketedOrder(examples.map((e) => e.frames), batchSize, rng);
-    },
-  };
-}
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
@@ -168,7 +131,6 @@ async function main(): Promise<void> {
   const model = buildModel(BANDS);
   model.summary();
   const counts = model.countParams();
-  const augmentSeconds: number[] = [];
   type Evaluations = Record<'test' | 'synthTest' | 'silenceNoiseTest' | 'flite', Evaluation & { description: string }>;
   const results: RunResults & { evaluations?: Partial<Evaluations>; details?: string; load?: string[] } = {
     example: 'speech',
@@ -204,35 +166,39 @@ async function main(): Promise<void> {
   const load = (): string => `${os.loadavg()[0].toFixed(2)} (1-min load, ${os.cpus().length} cores)`;
 
   const started = Date.now();
-  const train = augmentedSource(trainIdx.map((i) => waves[i]), trainIdx.map((i) => plan[i].digit), stats, s.seed, augmentSeconds);
-  results.epochs = await fitSource(model, train, {
-    epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, recalibrateBatches: s.recalibrate, learningRate: stepDecay(s.lr, s.lrDecay), validation: val.length ? fixedSource(val) : undefined,
-    onEpochEnd: (record) => {
-      results.epochs.push(record);
-      results.secondsPerEpoch = meanEpochSeconds(results.epochs);
-      results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
-      results.data.augmentSecondsPerEpoch = augmentSeconds.reduce((a, b) => a + b, 0) / augmentSeconds.length;
-      results.load!.push(`epoch ${record.epoch}: ${load()}`);
-      save();
-    },
+  const train = augmentedTraining(trainIdx.map((i) => waves[i]), trainIdx.map((i) => plan[i].digit), stats, {
+    seed: s.seed, batchSize: s.batchSize, onRendered: (epoch, seconds) => console.log(`augmented epoch ${epoch + 1}'s ${trainIdx.length} utterances in ${seconds.toFixed(1)} s`),
+  });
+  const recorder = new EpochRecorder((record, all) => {
+    results.epochs = [...all];
+    results.secondsPerEpoch = meanEpochSeconds(results.epochs);
+    results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
+    results.data.augmentSecondsPerEpoch = train.augmentSeconds.reduce((a, b) => a + b, 0) / train.augmentSeconds.length;
+    results.load!.push(`epoch ${record.epoch}: ${load()}`);
+    save();
+  });
+  const fitCallbacks: callbacks.Callback[] = [new callbacks.LearningRateScheduler(stepDecay(s.lr, s.lrDecay)), recorder];
+  if (s.recalibrate > 0) fitCallbacks.unshift(new callbacks.BatchNormRecalibration(train.latest, s.recalibrate));
+  await model.fit(train.data, {
+    epochs: s.epochs, callbacks: fitCallbacks, validationData: val.length ? fixedBatches(val, s.batchSize) : undefined,
   });
   results.totalSeconds = (Date.now() - started) / 1000;
   results.secondsPerEpoch = meanEpochSeconds(results.epochs); // 0 when no epoch ran (--epochs 0)
   results.cpuSecondsPerEpoch = meanEpochCpuSeconds(results.epochs);
 
   // 4. Judge: per voice, with confusion matrices.
-  const judge = (examples: Example[], idx: number[], description: string): Evaluation & { description: string } => {
-    const predicted = predictDigits(model, examples, BANDS);
+  const judge = async (examples: Example[], idx: number[], description: string): Promise<Evaluation & { description: string }> => {
+    const predicted = await predictDigits(model, examples);
     const ev = summarise(examples.map((e) => e.label), predicted, idx.map((i) => `${plan[i].engine}:${plan[i].variant}`));
     console.log(`${description}: ${pct(ev.accuracy)} of ${ev.examples}`);
     return { ...ev, description };
   };
   const evaluations: Partial<Evaluations> = {
-    test: judge(test, testIdx, 'unseen espeak-ng speakers (clean or white noise at 30/20/10 dB)'),
-    synthTest: judge(synthTest, synthIdx, 'held-out synthesisers: classic eSpeak and Festival HTS slt (same noise levels)'),
-    silenceNoiseTest: judge(testHard, testIdx, `unseen espeak-ng speakers with 0–${SILENCE_TEST_SECONDS} s silence each side and white noise at ${NOISE_TEST_SNR_DB} dB SNR`),
+    test: await judge(test, testIdx, 'unseen espeak-ng speakers (clean or white noise at 30/20/10 dB)'),
+    synthTest: await judge(synthTest, synthIdx, 'held-out synthesisers: classic eSpeak and Festival HTS slt (same noise levels)'),
+    silenceNoiseTest: await judge(testHard, testIdx, `unseen espeak-ng speakers with 0–${SILENCE_TEST_SECONDS} s silence each side and white noise at ${NOISE_TEST_SNR_DB} dB SNR`),
   };
-  if (flite.length) evaluations.flite = judge(flite, fliteIdx, 'Flite, never used for training, validation or settings (same noise levels)');
+  if (flite.length) evaluations.flite = await judge(flite, fliteIdx, 'Flite, never used for training, validation or settings (same noise levels)');
   results.evaluations = evaluations;
   const headline = [evaluations.test!, evaluations.synthTest!, evaluations.silenceNoiseTest!];
   results.test = { loss: NaN, accuracy: evaluations.test!.accuracy, examples: test.length };
@@ -244,7 +210,7 @@ async function main(): Promise<void> {
   results.details = renderDetails(evaluations);
   save(true);
   console.log(`targets ${pct(results.target.accuracy)} on each of the three: ${results.target.reached ? 'reached' : 'NOT reached'}`);
-  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU) plus ` +
+  console.log(`${results.secondsPerEpoch.toFixed(1)} s per epoch (${results.cpuSecondsPerEpoch.toFixed(1)} s of CPU), of which ` +
     `${(results.data.augmentSecondsPerEpoch as number).toFixed(1)} s of augmentation; results in ${resultsFile}, curves in ${plotFile}`);
 
   // 5. Save, load back, recognise one test utterance (one sequence: no padding, so no mask needed).

@@ -24,7 +24,7 @@ export interface CallbackModel {
   loadStateDict(state: Map<string, Tensor>): void;
   optimizer?: { lr: number };
   save?(dir: string): Promise<void>;
-  loadWeights?(dir: string): Promise<void>;
+  loadWeights?(dir: string, options?: { includeOptimizer?: boolean }): Promise<void>;
   /** Set in onTrainBegin to make fit start at this epoch (BackupAndRestore). */
   resumeEpoch?: number;
   layers?: readonly Module[];

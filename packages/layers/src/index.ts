@@ -20,6 +20,9 @@ import { LSTM } from './layers/recurrent.js';
 import type { LSTMArgs, LSTMResult, LSTMRunOptions } from './layers/recurrent.js';
 import { Bidirectional } from './layers/wrappers.js';
 import type { BidirectionalArgs, BidirectionalResult, MergeMode } from './layers/wrappers.js';
+import { Add, Concatenate, Input, InputLayer } from './layers/merge.js';
+import type { ConcatenateArgs, InputArgs } from './layers/merge.js';
+import type { SymbolicTensor } from './symbolic.js';
 import type { ActivationName } from './activations.js';
 import type { LayerArgs } from './layer.js';
 
@@ -27,6 +30,9 @@ export { Module } from './module.js';
 export { Layer, resetLayerNames, formatSymbolicShape } from './layer.js';
 export type { LayerArgs, CallOptions, SymbolicShape } from './layer.js';
 export { Dense, Activation, Flatten, Dropout, Conv2D, MaxPooling2D, AveragePooling2D, Embedding, BatchNormalization, LayerNormalization, GroupNormalization, LSTM, Bidirectional };
+export { Add, Concatenate, InputLayer };
+export { SymbolicTensor } from './symbolic.js';
+export type { ConcatenateArgs, InputArgs };
 export type { LSTMArgs, LSTMResult, LSTMRunOptions, BidirectionalArgs, BidirectionalResult, MergeMode };
 export type { DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, EmbeddingArgs, BatchNormalizationArgs, LayerNormalizationArgs, GroupNormalizationArgs, ActivationName };
 export * as initializers from './initializers.js';
@@ -46,6 +52,15 @@ export const layers = {
   GroupNormalization: (args?: GroupNormalizationArgs) => new GroupNormalization(args),
   LSTM: (units: number, args?: LSTMArgs) => new LSTM(units, args),
   Bidirectional: (layer: LSTM, args?: BidirectionalArgs) => new Bidirectional(layer, args),
+  // The functional API (models/functional.ts): an input, and the merge layers with Keras's helpers.
+  Input: (args: InputArgs) => Input(args),
+  input: (args: InputArgs) => Input(args),
+  Add: (args?: LayerArgs) => new Add(args),
+  Concatenate: (args?: ConcatenateArgs) => new Concatenate(args),
+  /** Keras's keras.layers.add([a, b]): an Add layer applied to the list. */
+  add: (inputs: SymbolicTensor[], args?: LayerArgs): SymbolicTensor => new Add(args).apply(inputs),
+  /** Keras's keras.layers.concatenate([a, b], axis): a Concatenate layer applied to the list. */
+  concatenate: (inputs: SymbolicTensor[], args?: ConcatenateArgs): SymbolicTensor => new Concatenate(args).apply(inputs),
 };
 
 export * as models from './models/index.js';

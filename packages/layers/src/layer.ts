@@ -8,6 +8,7 @@
 import { Variable, asVariable } from '@gradlab/autograd';
 import type { Tensor } from '@gradlab/tensor';
 import { Module } from './module.js';
+import { SymbolicTensor } from './symbolic.js';
 
 export type SymbolicShape = ReadonlyArray<number | null>;
 
@@ -85,14 +86,64 @@ export abstract class Layer extends Module {
    */
   computeMask(input: Variable, mask: Tensor | null): Tensor | null { return this.supportsMasking ? mask : null; }
 
-  /** Build if needed, then call: how models run a layer. Accepts a Tensor or a Variable. */
-  apply(x: Variable | Tensor, options: CallOptions = {}): Variable {
-    const input = asVariable(x);
+  /** Whether the layer takes a list of inputs (merge layers: Add, Concatenate) rather than one. */
+  readonly takesList: boolean = false;
+
+  /** A merge layer's forward computation on its list of inputs (layers that take one input never get a list). */
+  callList(xs: Variable[], options: CallOptions): Variable {
+    void xs; void options;
+    throw layerError(this, 'this layer takes one input, not a list');
+  }
+
+  /** A merge layer's output shape for its inputs' shapes. */
+  computeOutputShapeList(shapes: SymbolicShape[]): SymbolicShape {
+    void shapes;
+    throw layerError(this, 'this layer takes one input, not a list');
+  }
+
+  /**
+   * Build if needed, then call: how models run a layer. Accepts a Tensor or a Variable; a merge layer
+   * a list of them. Given a symbolic tensor (or a merge layer a list of them: the functional API), it
+   * builds for its shape and returns the symbolic output, remembering this call (symbolic.ts).
+   */
+  apply(x: Variable | Tensor | Array<Variable | Tensor>, options?: CallOptions): Variable;
+  apply(x: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor;
+  apply(x: Variable | Tensor | SymbolicTensor | Array<Variable | Tensor | SymbolicTensor>, options: CallOptions = {}): Variable | SymbolicTensor {
+    const list = Array.isArray(x) ? x : null;
+    if (list && !this.takesList) throw layerError(this, `takes one input, got a list of ${list.length}`);
+    if (!list && this.takesList) throw layerError(this, 'takes a list of inputs (e.g. [a, b])');
+    const symbolic = (list ?? [x]).filter((t) => t instanceof SymbolicTensor);
+    if (symbolic.length > 0) {
+      if (symbolic.length !== (list ?? [x]).length) throw layerError(this, 'cannot mix symbolic tensors (from layers.Input) with values in one call');
+      return this.applySymbolic(symbolic as SymbolicTensor[]);
+    }
+    if (list) {
+      const inputs = list.map((t) => asVariable(t as Variable | Tensor));
+      if (!this.built) this.build([null, ...inputs[0].shape.slice(1)]);
+      return this.callList(inputs, { training: options.training ?? this.training, mask: options.mask ?? null });
+    }
+    const input = asVariable(x as Variable | Tensor);
     if (!this.built) this.build([null, ...input.shape.slice(1)]);
     if (options.mask && !this.supportsMasking) {
       throw new Error(`${this.name} (${this.className}): received a mask but this layer does not support masking`);
     }
     return this.call(input, { training: options.training ?? this.training, mask: options.mask ?? null });
+  }
+
+  /** The functional API's call: build for the input's shape, and return the output's shape as a symbolic tensor. */
+  private applySymbolic(inputs: SymbolicTensor[]): SymbolicTensor {
+    const shapes = inputs.map((t) => t.shape);
+    if (this.takesList) {
+      const shape = this.computeOutputShapeList(shapes); // checks the shapes agree before anything is built
+      if (!this.built) this.build(shapes[0]);
+      return new SymbolicTensor(shape, this, inputs);
+    }
+    const [shape] = shapes;
+    if (this.built && this.builtInputShape && !shapesCompatible(this.builtInputShape, shape)) {
+      throw layerError(this, `was built for inputs ${formatSymbolicShape(this.builtInputShape)} and cannot take ${formatSymbolicShape(shape)} (a shared layer takes one shape)`);
+    }
+    if (!this.built) this.build(shape);
+    return new SymbolicTensor(this.computeOutputShape(shape), this, inputs);
   }
 
   /** Constructor arguments that rebuild this layer (save/load writes them as JSON). */
@@ -106,6 +157,11 @@ export abstract class Layer extends Module {
 /** Throw an error that names the layer and shows the shape it got and what it expected. */
 export function layerError(layer: Layer, message: string): Error {
   return new Error(`${layer.name} (${layer.className}): ${message}`);
+}
+
+/** Whether two symbolic shapes can be the same shape (null matches any size). */
+export function shapesCompatible(a: SymbolicShape, b: SymbolicShape): boolean {
+  return a.length === b.length && a.every((d, i) => d === null || b[i] === null || d === b[i]);
 }
 
 /** `[null,28,28,1]` → `(None, 28, 28, 1)`: how Keras prints shapes in summary(). */

@@ -37,7 +37,9 @@ test("gradlab's static imports reach no Node built-in; the folder handler is the
 
 test('every registered layer class, and every optimizer, carries its saved name itself', () => {
   const classes = (Object.values(core) as unknown[]).filter((v): v is { className: string } => typeof v === 'function' && Object.prototype.hasOwnProperty.call(v, 'className'));
-  expect(classes.map((c) => c.className).sort()).toEqual(registeredLayers().filter((n) => n !== 'Sequential').sort());
+  expect(classes.map((c) => c.className).sort()).toEqual(registeredLayers().filter((n) => n !== 'Sequential' && n !== 'Functional').sort());
+  // The two model classes live in `models`.
+  expect([core.models.Sequential.className, core.models.Functional.className]).toEqual(['Sequential', 'Functional']);
   expect([SGD, Adam, RMSprop].map((c) => new c().className)).toEqual(['SGD', 'Adam', 'RMSprop']);
   // A renamed class (what a minifier does) keeps its saved name.
   class Qt extends Adam {}

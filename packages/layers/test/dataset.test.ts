@@ -31,6 +31,30 @@ test('sources: tensor slices, arrays, range, sync and async generators and itera
   expect(() => Dataset.fromGenerator(5 as never)).toThrow(/fromGenerator: expected a function/);
 });
 
+test('fromGenerator: the function gets the iteration number, so a seeded generator makes each iteration anew and reproducibly', async () => {
+  const calls: number[] = [];
+  // Three "augmented" values per iteration, drawn from a generator seeded by the iteration.
+  const make = (): Dataset<number> => Dataset.fromGenerator(function* (iteration) {
+    calls.push(iteration);
+    const rng = new Random(100 + iteration);
+    for (let i = 0; i < 3; i++) yield rng.uniform(0, 1);
+  });
+  const ds = make();
+  const first = [await ds.toArray(), await ds.toArray(), await ds.toArray()];
+  expect(calls).toEqual([0, 1, 2]);
+  // Each iteration's values are those of a generator seeded with 100 + its number, computed here apart.
+  const expected = [0, 1, 2].map((k) => { const r = new Random(100 + k); return [r.uniform(0, 1), r.uniform(0, 1), r.uniform(0, 1)]; });
+  expect(first).toEqual(expected);
+  expect(first[0]).not.toEqual(first[1]);
+  // A second dataset from the same function starts again at iteration 0: the same run, the same values.
+  const again = make();
+  expect([await again.toArray(), await again.toArray(), await again.toArray()]).toEqual(first);
+  // Derived datasets read the source once per their own iteration.
+  const mapped = make().map((v) => 2 * v);
+  await mapped.toArray();
+  expect(await mapped.toArray()).toEqual(expected[1].map((v) => 2 * v));
+});
+
 test('map, filter, take, skip, repeat: order and sizes', async () => {
   const ds = Dataset.range(6);
   expect(await ds.map((v, i) => v * 10 + i).toArray()).toEqual([0, 11, 22, 33, 44, 55]);

@@ -1,5 +1,5 @@
 /** fit, evaluate and predict on datasets, and fit's Keras options: validation, steps, initialEpoch, weights. */
-import { Tensor, fromTypedArray, gather, tensor } from '@gradlab/tensor';
+import { Random, Tensor, fromTypedArray, gather, tensor } from '@gradlab/tensor';
 import { asVariable } from '@gradlab/autograd';
 import { callbacks, layers } from '@gradlab/layers';
 import { Sequential } from '../src/models/sequential.js';
@@ -34,6 +34,32 @@ test('fit on a dataset trains exactly as fit on the same batches as tensors', as
   expect(hb.history.loss).toEqual(ha.history.loss);
   expect(values(b)).toEqual(values(a));
   expect(hb.params).toEqual({ epochs: 2, steps: 4, verbose: 0 });
+});
+
+/** Epoch k's batches of a per-epoch "augmentation": the rows in an order drawn from a generator seeded by k. */
+function epochBatches(x: Tensor, y: Tensor, epoch: number): Batch[] {
+  const order = Int32Array.from({ length: x.shape[0] }, (_, i) => i);
+  new Random(7 + epoch).shuffle(order);
+  const batches: Batch[] = [];
+  for (let start = 0; start < order.length; start += 8) {
+    const rows = fromTypedArray(order.slice(start, start + 8), [8]);
+    batches.push({ x: gather(x, rows, 0), y: gather(y, rows, 0) });
+  }
+  return batches;
+}
+
+test('fit reads a fromGenerator dataset once per epoch, passing the epoch as the iteration number', async () => {
+  const { x, y } = data(32);
+  const seen: number[] = [];
+  const augmented = Dataset.fromGenerator(function* (epoch) { seen.push(epoch); yield* epochBatches(x, y, epoch); });
+  const m = compiled();
+  const h = await m.fit(augmented, { epochs: 3, verbose: 0 });
+  expect(seen).toEqual([0, 1, 2]);
+  expect(h.history.loss).toHaveLength(3);
+  // The same batches, made by hand epoch by epoch (plain SGD keeps no state between fits), give the same weights.
+  const byHand = compiled();
+  for (let epoch = 0; epoch < 3; epoch++) await byHand.fit(Dataset.fromArray(epochBatches(x, y, epoch)), { epochs: 1, verbose: 0 });
+  expect(values(m)).toEqual(values(byHand));
 });
 
 test('evaluate agrees between tensors, a dataset and the loss computed by hand (the drift the examples had)', async () => {
@@ -195,4 +221,19 @@ test('a callback that stops training at the first batch still ends the epoch (an
   const h = await m.fit(batches, { epochs: 3, verbose: 0, callbacks: [stop] });
   expect(h.epoch).toEqual([0]);
   expect(closed).toBe(true);
+});
+
+test('fit, evaluate and predict refuse option names they do not know, naming them (and Keras spellings get a hint)', async () => {
+  const { x, y } = data(8);
+  const m = compiled();
+  const ds = Dataset.fromTensorSlices(x, y).batch(4);
+  await expect(m.fit(x, y, { epoch: 5 } as never)).rejects.toThrow(/fit: unknown option 'epoch'; fit knows epochs, batchSize, .*callbacks, verbose, output/);
+  await expect(m.fit(ds, { batch_size: 4, validation_data: ds } as never)).rejects.toThrow(
+    "fit: unknown options 'batch_size' (gradlab spells it 'batchSize'), 'validation_data' (gradlab spells it 'validationData')");
+  await expect(m.fit(x, y, 5 as never)).rejects.toThrow('fit: options must be an object ({ epochs, batchSize, … }), got 5');
+  await expect(m.evaluate(x, y, { verbose: 0 } as never)).rejects.toThrow("evaluate: unknown option 'verbose'; evaluate knows batchSize, steps");
+  await expect(m.evaluate(ds, { batchsize: 4 } as never)).rejects.toThrow("evaluate: unknown option 'batchsize'");
+  await expect(m.predict(x, { batch_size: 4 } as never)).rejects.toThrow("predict: unknown option 'batch_size' (gradlab spells it 'batchSize')");
+  // Known names still pass.
+  await expect(m.evaluate(x, y, { batchSize: 4, steps: 1 })).resolves.toHaveLength(2);
 });

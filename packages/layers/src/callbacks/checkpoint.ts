@@ -6,13 +6,12 @@
  *                     to a folder named by a template: 'ckpt/epoch-{epoch:02d}-{val_loss:.3f}'.
  *   BackupAndRestore: keep the last finished epoch in backupDir; a run that was interrupted (killed,
  *                     crashed) and is started again with the same callback resumes after that epoch with
- *                     its weights and its optimizer's state (Adam's moments and step count). The backup
- *                     is removed when training completes (deleteCheckpoint).
+ *                     its weights and its optimizer's state (Adam's moments and step count), both in
+ *                     the saved model (model.save keeps the optimizer's state). The backup is removed
+ *                     when training completes (deleteCheckpoint).
  */
 import type { Callback, CallbackModel, Logs } from '../callbacks.js';
 import { Monitor } from './monitor.js';
-import { readOptimizerState, writeOptimizerState } from './optimizer-file.js';
-import type { OptimizerState } from '../optimizers/optimizer.js';
 import type { MonitorMode } from './monitor.js';
 import { nodeFiles } from './node-files.js';
 
@@ -119,10 +118,7 @@ export class BackupAndRestore implements Callback {
     const state = await this.readState();
     if (!state) return;
     const folder = path.join(this.backupDir, state.folder);
-    await model.loadWeights(folder);
-    const optimizerState = await readOptimizerState(folder);
-    const optimizer = model.optimizer as (CallbackModel['optimizer'] & { loadState?(s: OptimizerState): void }) | undefined;
-    if (optimizerState && optimizer?.loadState) optimizer.loadState(optimizerState);
+    await model.loadWeights(folder, { includeOptimizer: true });
     model.resumeEpoch = state.epoch + 1;
   }
 
@@ -133,9 +129,7 @@ export class BackupAndRestore implements Callback {
   async onEpochEnd(epoch: number): Promise<void> {
     const { fs, path } = await nodeFiles();
     const folder = `epoch-${epoch}`;
-    await saver('BackupAndRestore', this.model)(path.join(this.backupDir, folder));
-    const optimizer = this.model?.optimizer as (CallbackModel['optimizer'] & { state?(): OptimizerState }) | undefined;
-    if (optimizer?.state) await writeOptimizerState(path.join(this.backupDir, folder), optimizer.state());
+    await saver('BackupAndRestore', this.model)(path.join(this.backupDir, folder)); // the weights and the optimizer's state
     const previous = await this.readState();
     const temporary = path.join(this.backupDir, `${STATE_FILE}.tmp-${process.pid}`);
     await fs.writeFile(temporary, JSON.stringify({ epoch, folder } satisfies BackupState));

@@ -22,8 +22,11 @@ import { batchBounds } from './bounds.js';
 
 type AnyIterator<T> = Iterator<T> | AsyncIterator<T>;
 type Source<T> = () => AnyIterator<T>;
-/** What fromGenerator accepts: a function giving a generator, an iterator or an iterable (sync or async). */
-export type GeneratorSource<T> = () => AnyIterator<T> | Iterable<T> | AsyncIterable<T>;
+/**
+ * What fromGenerator accepts: a function giving a generator, an iterator or an iterable (sync or async).
+ * It is called once per iteration with the iteration's number: 0 the first time, then 1, 2, …
+ */
+export type GeneratorSource<T> = (iteration: number) => AnyIterator<T> | Iterable<T> | AsyncIterable<T>;
 
 function argumentError(op: string, what: string): Error { return new Error(`Dataset.${op}: ${what}`); }
 
@@ -119,11 +122,21 @@ export class Dataset<T> implements AsyncIterable<T> {
 
   /**
    * The elements a function's generator or iterator yields, sync or async (tf.data's from_generator,
-   * TF.js's tf.data.generator). The function is called again for each iteration (each epoch).
+   * TF.js's tf.data.generator). The function is called again for each iteration, with the number of
+   * that iteration (0, 1, 2, …). fit reads its training dataset once per epoch, so a generator that
+   * seeds its randomness with the number makes each epoch's elements anew and reproducibly — fresh
+   * augmentation every epoch, the same in every run:
+   *
+   *   Dataset.fromGenerator(function* (epoch) { const rng = new Random(seed + epoch); … yield augment(e, rng); })
+   *
+   * (tf.data would write a map with a random op and a seed; here the generator owns its generator.)
+   * The count is the dataset's own: anything else that reads the same dataset (a second fit, a callback
+   * iterating it) advances it too.
    */
   static fromGenerator<T>(make: GeneratorSource<T>): Dataset<T> {
     if (typeof make !== 'function') throw argumentError('fromGenerator', `expected a function returning a generator, got ${String(make)}`);
-    return new Dataset<T>(() => toIterator(make()));
+    let iteration = 0;
+    return new Dataset<T>(() => toIterator(make(iteration++)));
   }
 
   // ---- transforms -------------------------------------------------------------------------------

@@ -7,8 +7,8 @@
  * A `checksum` (CRC-32 of the rest of the file, as compact JSON) catches an edit or a damaged byte that
  * still parses, such as a changed epsilon; a file edited on purpose loads once its checksum is deleted.
  */
-import { bytesPerElement, isDType, sizeOf } from '@gradlab/tensor';
-import type { DType } from '@gradlab/tensor';
+import { allocate, bytesPerElement, fromTypedArray, isDType, sizeOf } from '@gradlab/tensor';
+import type { DType, Tensor } from '@gradlab/tensor';
 import type { SymbolicShape } from '../layer.js';
 import type { TrainingConfig } from './sequential.js';
 
@@ -24,32 +24,47 @@ export function freshId(): string {
 }
 
 export const FORMAT = 'gradlab-model';
-export const FORMAT_VERSION = 1;
+/** 2: the optional `optimizer` section (the optimizer's state, after the weights in the weights file). Version 1 files load unchanged. */
+export const FORMAT_VERSION = 2;
 export const MODEL_FILE = 'model.json';
 /** model.json larger than this is refused before it is read: a real one holds a topology and a manifest. */
 export const MAX_MODEL_FILE_BYTES = 64 * 1024 * 1024;
 
-export interface WeightEntry {
+export interface WeightEntry extends StoredTensor {
   /** The layer's name and class, its position in the model, and the weight's name inside the layer. */
   layer: string;
   layerClass: string;
   layerIndex: number;
   name: string;
-  shape: number[];
-  dtype: DType;
-  offset: number;
-  byteLength: number;
-  crc32: number;
 }
 
 export interface SavedLayer { className: string; config: Record<string, unknown> }
+
+/** One optimizer slot: its parameter as the weights manifest names it (layer position, weight name), the slot's name. */
+export interface SlotEntry extends StoredTensor {
+  layerIndex: number;
+  /** The parameter's name inside its layer ('kernel', 'forward.kernel'). */
+  weight: string;
+  /** The optimizer's name for the slot ('m', 'v', 'velocity', …). */
+  slot: string;
+}
+
+/** The optimizer's state (saved-optimizer.ts): its class, step count and slots. */
+export interface OptimizerSection {
+  className: string;
+  iterations: number;
+  slots: SlotEntry[];
+}
 
 export interface ModelFile {
   format: typeof FORMAT;
   formatVersion: number;
   model: SavedLayer & { buildInputShape: SymbolicShape | null };
   trainingConfig: TrainingConfig | null;
+  /** byteLength: the whole weights file (the optimizer's slots, when saved, follow the weights). */
   weights: { file: string; byteLength: number; entries: WeightEntry[] };
+  /** Version 2: the optimizer's state, when saved with it (model.save's includeOptimizer, default true). */
+  optimizer?: OptimizerSection;
   /** CRC-32 of the file's JSON without this field (absent in files written before it existed). */
   checksum?: number;
 }
@@ -102,6 +117,57 @@ function checkSavedLayer(saved: unknown, where: string, fail: (message: string) 
   (layers as unknown[]).forEach((layer, i) => checkSavedLayer(layer, `${where}.config.layers[${i}]`, fail));
 }
 
+/** What every tensor stored in the weights file has (a weight, an optimizer slot): its bytes' place, shape, dtype and checksum. */
+export interface StoredTensor { shape: number[]; dtype: DType; offset: number; byteLength: number; crc32: number }
+
+/**
+ * Check a stored tensor's fields: counts, a 32-bit checksum, a known dtype, a byte length equal to its
+ * shape times its dtype's size, and a byte range inside the weights. `what` describes it in messages
+ * once its shape is known to be valid.
+ */
+export function checkStoredTensor(e: Record<string, unknown>, where: string, what: () => string, weightsBytes: number, fail: (message: string) => never): void {
+  for (const key of ['offset', 'byteLength'] as const) {
+    if (!isCount(e[key])) fail(`${where}.${key} must be a non-negative integer, got ${JSON.stringify(e[key])}`);
+  }
+  if (!(isCount(e.crc32) && e.crc32 <= 0xffffffff)) fail(`${where}.crc32 must be a 32-bit unsigned integer, got ${JSON.stringify(e.crc32)}`);
+  if (!isDType(e.dtype)) fail(`${where}.dtype must be float32, float64 or int32, got ${JSON.stringify(e.dtype)}`);
+  if (!Array.isArray(e.shape) || !e.shape.every(isCount)) fail(`${where}.shape must be an array of non-negative integers, got ${JSON.stringify(e.shape)}`);
+  const t = e as unknown as StoredTensor;
+  const expected = sizeOf(t.shape) * bytesPerElement(t.dtype);
+  if (expected !== t.byteLength) fail(`${what()} ${t.dtype} takes ${expected} bytes, but its byteLength is ${t.byteLength}`);
+  if (t.offset + t.byteLength > weightsBytes) fail(`${what()} lies at bytes ${t.offset}–${t.offset + t.byteLength}, beyond the ${weightsBytes} bytes of the weights`);
+}
+
+/** A stored tensor's values from the weights file's bytes, after checking their checksum (`what` names it in the error). */
+export function tensorFromBytes(buffer: Uint8Array, e: StoredTensor, file: string, what: string): Tensor {
+  const bytes = buffer.subarray(e.offset, e.offset + e.byteLength);
+  if (crc32(bytes) !== e.crc32) {
+    throw new Error(`models.load: ${file} does not match model.json: the bytes of ${what} fail their checksum ` +
+      '(the file is damaged, or comes from another save)');
+  }
+  const values = allocate(e.dtype, sizeOf(e.shape));
+  new Uint8Array(values.buffer).set(bytes);
+  return fromTypedArray(values, e.shape);
+}
+
+/** `optimizer slot 'm' of layer #0 weight 'kernel' [3,8]`, for error messages. */
+export const describeSlot = (e: SlotEntry): string => `optimizer slot '${e.slot}' of layer #${e.layerIndex} weight '${e.weight}' [${e.shape.join(',')}]`;
+
+function checkOptimizerSection(section: unknown, weightsBytes: number, fail: (message: string) => never): void {
+  if (!isObject(section) || typeof section.className !== 'string' || !Array.isArray(section.slots)) {
+    fail('optimizer must be { className: string, iterations: number, slots: array }');
+  }
+  const s = section as unknown as OptimizerSection;
+  if (!isCount(s.iterations)) fail(`optimizer.iterations must be a non-negative integer, got ${JSON.stringify(s.iterations)}`);
+  s.slots.forEach((e, k) => {
+    const where = `optimizer.slots[${k}]`;
+    if (!isObject(e)) fail(`${where} must be an object`);
+    for (const key of ['weight', 'slot'] as const) if (typeof e[key] !== 'string') fail(`${where}.${key} must be a string, got ${JSON.stringify(e[key])}`);
+    if (!isCount(e.layerIndex)) fail(`${where}.layerIndex must be a non-negative integer, got ${JSON.stringify(e.layerIndex)}`);
+    checkStoredTensor(e as unknown as Record<string, unknown>, where, () => describeSlot(e), weightsBytes, fail);
+  });
+}
+
 function checkEntry(e: unknown, k: number, weightsBytes: number, fail: (message: string) => never): void {
   const where = `weights.entries[${k}]`;
   if (!isObject(e)) fail(`${where} must be an object`);
@@ -109,19 +175,8 @@ function checkEntry(e: unknown, k: number, weightsBytes: number, fail: (message:
   for (const key of ['layer', 'layerClass', 'name'] as const) {
     if (typeof entry[key] !== 'string') fail(`${where}.${key} must be a string, got ${JSON.stringify(entry[key])}`);
   }
-  for (const key of ['layerIndex', 'offset', 'byteLength'] as const) {
-    if (!isCount(entry[key])) fail(`${where}.${key} must be a non-negative integer, got ${JSON.stringify(entry[key])}`);
-  }
-  if (!(isCount(entry.crc32) && entry.crc32 <= 0xffffffff)) fail(`${where}.crc32 must be a 32-bit unsigned integer, got ${JSON.stringify(entry.crc32)}`);
-  if (!isDType(entry.dtype)) fail(`${where}.dtype must be float32, float64 or int32, got ${JSON.stringify(entry.dtype)}`);
-  if (!Array.isArray(entry.shape) || !entry.shape.every(isCount)) fail(`${where}.shape must be an array of non-negative integers, got ${JSON.stringify(entry.shape)}`);
-  const expected = sizeOf(entry.shape) * bytesPerElement(entry.dtype);
-  if (expected !== entry.byteLength) {
-    fail(`${describeEntry(entry)} ${entry.dtype} takes ${expected} bytes, but its byteLength is ${entry.byteLength}`);
-  }
-  if (entry.offset + entry.byteLength > weightsBytes) {
-    fail(`${describeEntry(entry)} lies at bytes ${entry.offset}–${entry.offset + entry.byteLength}, beyond the ${weightsBytes} bytes of the weights`);
-  }
+  if (!isCount(entry.layerIndex)) fail(`${where}.layerIndex must be a non-negative integer, got ${JSON.stringify(entry.layerIndex)}`);
+  checkStoredTensor(e as Record<string, unknown>, where, () => describeEntry(entry), weightsBytes, fail);
 }
 
 /**
@@ -160,5 +215,9 @@ export function parseModelFile(text: string, file: string): ModelFile {
   if (!isCount(weights.byteLength)) fail(`weights.byteLength must be a non-negative integer, got ${JSON.stringify(weights.byteLength)}`);
   if (!Array.isArray(weights.entries)) fail('weights.entries must be an array');
   weights.entries.forEach((e, k) => checkEntry(e, k, weights.byteLength, fail));
+  if (parsed.optimizer !== undefined) {
+    if (!isObject(parsed.trainingConfig)) fail('an optimizer section needs the trainingConfig that rebuilds its optimizer, and there is none');
+    checkOptimizerSection(parsed.optimizer, weights.byteLength, fail);
+  }
   return parsed as unknown as ModelFile;
 }

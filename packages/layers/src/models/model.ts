@@ -36,8 +36,10 @@ import type { Callback, Logs } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
 import type { ProgressOutput } from './progress.js';
 import { loadWeights, saveModel } from './save.js';
+import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
 import { lookup } from '../lookup.js';
+import { optionProblem } from './options.js';
 
 export interface CompileArgs {
   /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
@@ -92,6 +94,13 @@ export interface EvaluateOptions {
   steps?: number;
 }
 
+/** The option names fit, evaluate and predict know; any other is refused, naming it (optionProblem). */
+const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
+  'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'validationSteps', 'stepsPerEpoch',
+  'initialEpoch', 'classWeight', 'sampleWeight', 'callbacks', 'verbose', 'output',
+];
+const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps'];
+
 const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optimizer> = { SGD, Adam, AdamW, RMSprop };
 
 export { batchBounds } from './fit-data.js';
@@ -127,9 +136,20 @@ export class Model extends Layer {
   loss?: Loss;
   metrics: Metric[] = [];
 
-  constructor(args: LayerArgs = {}) {
+  /** What `new Model({ inputs, outputs })` makes: a functional model (functional.ts sets it when it loads). */
+  static makeFunctional?: (args: { inputs: unknown; outputs: unknown; name?: string }) => Model;
+
+  /**
+   * `new Model()` in a subclass (the subclassing API); `new Model({ inputs, outputs })` gives a
+   * functional model, as Keras's keras.Model(inputs=…, outputs=…) does.
+   */
+  constructor(args: LayerArgs & { inputs?: unknown; outputs?: unknown } = {}) {
     super(args);
     this.supportsMasking = true;
+    if (new.target === Model && args && (args.inputs !== undefined || args.outputs !== undefined)) {
+      if (!Model.makeFunctional) throw new Error('new Model({ inputs, outputs }): the functional API is not loaded (import models from @gradlab/layers)');
+      return Model.makeFunctional(args as { inputs: unknown; outputs: unknown; name?: string });
+    }
   }
 
   /**
@@ -218,6 +238,11 @@ export class Model extends Layer {
   }
 
   /** batchSize 0 or −1 would never advance through the rows, and 1.5 or NaN would lose some. */
+  private checkOptions(op: string, options: unknown, known: readonly string[]): void {
+    const problem = optionProblem(op, options, known);
+    if (problem) throw layerError(this, problem);
+  }
+
   private checkBatchSize(op: string, batchSize: number): void {
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw layerError(this, `${op}: batchSize must be a positive integer, got ${batchSize}`);
   }
@@ -313,7 +338,9 @@ export class Model extends Layer {
   fit(dataset: Dataset<Batch>, options?: FitOptions): Promise<History>;
   async fit(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const fromDataset = x instanceof Dataset;
-    const options = (fromDataset ? yOrOptions as FitOptions | undefined : maybeOptions) ?? {};
+    const given = fromDataset && !(yOrOptions instanceof Tensor) ? yOrOptions : maybeOptions;
+    this.checkOptions('fit', given, FIT_OPTIONS);
+    const options = (given as FitOptions | undefined) ?? {};
     const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [], initialEpoch = 0 } = options;
     this.requireCompiled();
     this.checkBatchSize('fit', batchSize);
@@ -454,11 +481,13 @@ export class Model extends Layer {
   async evaluate(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
     if (x instanceof Dataset) {
+      this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
       const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
       return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
     }
     const y = yOrOptions;
     if (!(y instanceof Tensor)) throw layerError(this, `evaluate: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
+    this.checkOptions('evaluate', maybeOptions, EVALUATE_OPTIONS);
     const options = maybeOptions ?? {};
     this.checkData('evaluate', x, y);
     const batchSize = options.batchSize ?? 32;
@@ -469,6 +498,7 @@ export class Model extends Layer {
 
   /** The model's outputs for every row of x (or every batch of a dataset), in inference mode, without a graph. */
   async predict(x: Tensor | Variable | Dataset<Batch>, options: { batchSize?: number; steps?: number } = {}): Promise<Tensor> {
+    this.checkOptions('predict', options, EVALUATE_OPTIONS);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
     const outputs: Tensor[] = [];
@@ -492,8 +522,10 @@ export class Model extends Layer {
 
   // ---- summary, config, save ---------------------------------------------------------------------
 
-  /** Each tracked layer's output shape when the model knows it (Sequential does), else null. */
-  protected layerOutputShapes(): SymbolicShape[] | null { return null; }
+  /** Each tracked layer's output shape when the model knows it (Sequential does), else null (per layer: 'multiple'). */
+  protected layerOutputShapes(): Array<SymbolicShape | null> | null { return null; }
+  /** A functional model's summary column "Connected to": each layer's calls' inputs; null for other models. */
+  protected layerConnections(): string[][] | null { return null; }
 
   /**
    * Print Keras's summary table (through printFn, default console.log) and return it as a string. A
@@ -504,10 +536,12 @@ export class Model extends Layer {
       throw layerError(this, 'this model has not yet been built; give the first layer an inputShape, or call the model on a batch of data');
     }
     const shapes = this.layerOutputShapes();
+    const connections = this.layerConnections();
     const rows = this.layers.map((layer, i) => ({
       layer: `${layer.name} (${layer.className})`,
-      outputShape: shapes ? formatSymbolicShape(shapes[i]) : 'multiple',
+      outputShape: shapes?.[i] ? formatSymbolicShape(shapes[i]!) : 'multiple',
       params: layer.countParams().total,
+      ...(connections ? { connectedTo: connections[i] } : {}),
     }));
     const text = formatSummary(this.name, rows, this.countParams()).join('\n');
     (options.printFn ?? console.log)(text);
@@ -534,8 +568,11 @@ export class Model extends Layer {
     this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
   }
 
-  /** Write model.json (topology, training config, weights manifest) and weights.bin into dir. */
-  save(destination: string | IOHandler): Promise<void> { return saveModel(this, destination); }
-  /** Load weights saved by save() into this model (same architecture). */
-  loadWeights(from: string | IOHandler): Promise<void> { return loadWeights(this, from); }
+  /**
+   * Write model.json (topology, training config, weights manifest) and the weights file where
+   * `destination` says, with the optimizer's state unless { includeOptimizer: false } (Keras's default).
+   */
+  save(destination: string | IOHandler, options?: SaveOptions): Promise<void> { return saveModel(this, destination, options); }
+  /** Load weights saved by save() into this model (same architecture); { includeOptimizer: true } restores the optimizer's state too. */
+  loadWeights(from: string | IOHandler, options?: SaveOptions): Promise<void> { return loadWeights(this, from, options); }
 }

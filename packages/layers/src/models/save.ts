@@ -6,7 +6,8 @@
  *                     configuration (loss, metrics, optimizer), a manifest of the weights (for each one
  *                     its layer, name, shape, dtype, byte offset and length, and a CRC-32 checksum), the
  *                     name of the weights file, and a checksum of model.json's own content;
- *   weights-<id>.bin  every weight's values back to back, little-endian, in manifest order. (Files saved
+ *   weights-<id>.bin  every weight's values back to back, little-endian, in manifest order, then the
+ *                     optimizer's slots when it is saved too (saved-optimizer.ts). (Files saved
  *                     before saves became atomic call it weights.bin; model.json names it either way.)
  *
  * In a folder, a save commits with one rename, of model.json, so a crash leaves the old model or the
@@ -22,12 +23,13 @@
  * Layers are rebuilt through the layer registry (layers/registry.ts, className → fromConfig): each layer
  * module calls registerLayer for its classes, and every layer must be constructible from its own getConfig().
  */
-import { allocate, formatShape, fromTypedArray, sizeOf, withAllocationBudget } from '@gradlab/tensor';
+import { formatShape, withAllocationBudget } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
 import type { Layer } from '../layer.js';
 import { layerFromConfig } from '../layers/registry.js';
 import { Model } from './model.js';
-import { FORMAT, FORMAT_VERSION, MAX_MODEL_FILE_BYTES, MODEL_FILE, crc32, describeEntry, freshId, parseModelFile, sealModelFile } from './model-file.js';
+import { FORMAT, FORMAT_VERSION, MAX_MODEL_FILE_BYTES, MODEL_FILE, crc32, describeEntry, freshId, parseModelFile, sealModelFile, tensorFromBytes } from './model-file.js';
+import { optimizerSection, restoreOptimizer } from './saved-optimizer.js';
 import type { ModelFile, SavedLayer, WeightEntry } from './model-file.js';
 import { resolveHandler } from './io.js';
 import type { IOHandler } from './io.js';
@@ -49,23 +51,43 @@ function weightsOf(model: Model): Array<{ layer: Layer; index: number; name: str
   return model.layers.flatMap((layer, index) => [...layer.stateDict()].map(([name, value]) => ({ layer, index, name, value })));
 }
 
+export interface SaveOptions {
+  /**
+   * Save the optimizer's state (step count, Adam's moments, …) with the model, so that fit on the loaded
+   * model resumes exactly (Keras's include_optimizer). Default true; false saves the weights and the
+   * training configuration only, and a loaded model's optimizer starts afresh.
+   */
+  includeOptimizer?: boolean;
+}
+
+/** Refuse an option of save or loadWeights gradlab does not know, naming it (a misspelt includeOptimizer would be ignored). */
+function checkSaveOptions(op: string, options: SaveOptions): void {
+  if (typeof options !== 'object' || options === null) throw new Error(`${op}: options must be an object such as { includeOptimizer: false }, got ${String(options)}`);
+  const unknown = Object.keys(options).filter((k) => k !== 'includeOptimizer');
+  if (unknown.length) throw new Error(`${op}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: includeOptimizer)`);
+  if (options.includeOptimizer !== undefined && typeof options.includeOptimizer !== 'boolean') {
+    throw new Error(`${op}: includeOptimizer must be true or false, got ${String(options.includeOptimizer)}`);
+  }
+}
+
 /** Write model.json and its weights where `destination` says (a folder, created if needed, 'indexeddb://…'), as one atomic step. */
 // Saves to one destination run one after another in the order they were called, so the last call wins:
 // the queue is joined before the first await, since awaits (reading weights, importing the file handler,
 // creating the folder) finish in no fixed order. files.ts's lock then keeps other processes out.
 const pendingSaves = new Map<string, Promise<void>>();
 
-export function saveModel(model: Model, destination: string | IOHandler): Promise<void> {
-  if (typeof destination !== 'string') return writeModel(model, destination);
+export function saveModel(model: Model, destination: string | IOHandler, options: SaveOptions = {}): Promise<void> {
+  try { checkSaveOptions('save', options); } catch (error) { return Promise.reject(error); } // save() reports by its promise, always
+  if (typeof destination !== 'string') return writeModel(model, destination, options);
   const previous = pendingSaves.get(destination) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(() => writeModel(model, destination));
+  const run = previous.catch(() => undefined).then(() => writeModel(model, destination, options));
   pendingSaves.set(destination, run);
   const forget = (): void => { if (pendingSaves.get(destination) === run) pendingSaves.delete(destination); };
   run.then(forget, forget);
   return run;
 }
 
-async function writeModel(model: Model, destination: string | IOHandler): Promise<void> {
+async function writeModel(model: Model, destination: string | IOHandler, options: SaveOptions): Promise<void> {
   if (!model.built) {
     throw new Error(`save: model '${model.name}' is not built yet (no weights); give the first layer an inputShape or call the model on data first`);
   }
@@ -80,6 +102,8 @@ async function writeModel(model: Model, destination: string | IOHandler): Promis
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
+  const optimizer = (options.includeOptimizer ?? true) ? await optimizerSection(model, offset) : null;
+  for (const bytes of optimizer?.bytes ?? []) { chunks.push(bytes); offset += bytes.byteLength; }
   const weights = new Uint8Array(offset);
   let at = 0;
   for (const chunk of chunks) { weights.set(chunk, at); at += chunk.byteLength; }
@@ -91,6 +115,7 @@ async function writeModel(model: Model, destination: string | IOHandler): Promis
     model: { className: model.className, config: model.getConfig(), buildInputShape: model.builtInputShape ?? null },
     trainingConfig: model.trainingConfig(),
     weights: { file: weightsFile, byteLength: offset, entries },
+    ...(optimizer ? { optimizer: optimizer.section } : {}),
   });
   await handler.save!({ modelJson: `${JSON.stringify(file, null, 1)}\n`, weightsFile, weights }, `save (model '${model.name}')`);
 }
@@ -154,8 +179,8 @@ function matchManifest(model: Model, file: ModelFile, source: string): string[] 
   return names;
 }
 
-/** The weights file's values by manifest entry, after checking its size and every checksum. */
-async function readWeights(source: IOHandler, manifest: ModelFile['weights']): Promise<Tensor[]> {
+/** The weights file's bytes, and its values by manifest entry, after checking its size and every checksum. */
+async function readWeights(source: IOHandler, manifest: ModelFile['weights']): Promise<{ buffer: Uint8Array; values: Tensor[] }> {
   const buffer = await source.readWeights!(manifest.file, (size, file) => {
     if (size === manifest.byteLength) return;
     const short = manifest.entries.find((e) => e.offset + e.byteLength > size);
@@ -164,23 +189,15 @@ async function readWeights(source: IOHandler, manifest: ModelFile['weights']): P
       `(${size < manifest.byteLength ? 'truncated' : 'not the weights of this model.json'})${what}`);
   });
   const file = source.where(manifest.file);
-  return manifest.entries.map((e) => {
-    const bytes = buffer.subarray(e.offset, e.offset + e.byteLength);
-    if (crc32(bytes) !== e.crc32) {
-      throw new Error(`models.load: ${file} does not match model.json: the bytes of ${describeEntry(e)} fail their checksum ` +
-        '(the file is damaged, or comes from another save)');
-    }
-    const values = allocate(e.dtype, sizeOf(e.shape));
-    new Uint8Array(values.buffer).set(bytes);
-    return fromTypedArray(values, e.shape);
-  });
+  return { buffer, values: manifest.entries.map((e) => tensorFromBytes(buffer, e, file, describeEntry(e))) };
 }
 
-/** Check the saved weights against `model`, read them, and load them all at once. */
-async function fillWeights(model: Model, file: ModelFile, source: IOHandler): Promise<void> {
+/** Check the saved weights against `model`, read them, and load them all at once. Resolves to the weights file's bytes. */
+async function fillWeights(model: Model, file: ModelFile, source: IOHandler): Promise<Uint8Array> {
   const names = matchManifest(model, file, source.where(file.weights.file));
-  const values = await readWeights(source, file.weights);
+  const { buffer, values } = await readWeights(source, file.weights);
   model.loadStateDict(new Map(names.map((name, k) => [name, values[k]])));
+  return buffer;
 }
 
 /**
@@ -202,17 +219,29 @@ async function loading<T>(from: string | IOHandler, attempt: (source: IOHandler)
   }
 }
 
-/** Load the weights saved at `from` (a folder, 'indexeddb://…', a URL, a handler) into a model of the same architecture (Keras's load_weights). */
-export function loadWeights(model: Model, from: string | IOHandler): Promise<void> {
+/**
+ * Load the weights saved at `from` (a folder, 'indexeddb://…', a URL, a handler) into a model of the
+ * same architecture (Keras's load_weights). With { includeOptimizer: true } the optimizer's state saved
+ * with them goes into the model's compiled optimizer too (BackupAndRestore resumes this way).
+ */
+export function loadWeights(model: Model, from: string | IOHandler, options: SaveOptions = {}): Promise<void> {
+  try { checkSaveOptions('loadWeights', options); } catch (error) { return Promise.reject(error); }
   return loading(from, async (source) => {
     const file = await readModelFile(source);
     const shape = file.model.buildInputShape;
     if (!model.built && shape) buildWithin(file, source.where(MODEL_FILE), () => model.build(shape));
-    await fillWeights(model, file, source);
+    if (options.includeOptimizer && file.optimizer && !model.optimizer) {
+      throw new Error(`models.load: ${source.where(MODEL_FILE)}: loadWeights with includeOptimizer needs a compiled model to put the optimizer's state in`);
+    }
+    const weights = await fillWeights(model, file, source);
+    if (options.includeOptimizer && file.optimizer) restoreOptimizer(model, file.optimizer, weights, source.where(file.weights.file));
   });
 }
 
-/** Rebuild the model saved at `from`: its layers, its weights and (if it was compiled) its training setup. */
+/**
+ * Rebuild the model saved at `from`: its layers, its weights and (if it was compiled) its training setup,
+ * with the optimizer's state when it was saved with it, so that fit resumes where the saved model stopped.
+ */
 export function load(from: string | IOHandler): Promise<Model> {
   return loading(from, loadOnce);
 }
@@ -227,7 +256,7 @@ async function loadOnce(source: IOHandler): Promise<Model> {
     if (!built.built && shape) built.build(shape);
     return built;
   });
-  await fillWeights(model, file, source);
+  const weights = await fillWeights(model, file, source);
   if (file.trainingConfig) {
     try {
       model.compileFromConfig(file.trainingConfig);
@@ -235,5 +264,6 @@ async function loadOnce(source: IOHandler): Promise<Model> {
       throw new Error(`models.load: ${where}: cannot restore its training configuration: ${(error as Error).message}`);
     }
   }
+  if (file.optimizer) restoreOptimizer(model, file.optimizer, weights, source.where(file.weights.file));
   return model;
 }

@@ -12,8 +12,8 @@ import { Variable, asVariable } from '@gradlab/autograd';
 import type { Tensor } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
-import { isRegressionLoss, lossFromName } from '../losses.js';
 import type { Loss } from '../losses.js';
+import { fusedLoss, logitsOf } from './logits.js';
 import { Embedding } from '../layers/embedding.js';
 import type { BatchExpectations } from './check-batch.js';
 import { layerFromConfig, registerLayer } from '../layers/registry.js';
@@ -23,12 +23,6 @@ import { exportOnnx, saveOnnx } from '../formats/onnx.js';
 export { Model } from './model.js';
 export type { CompileArgs, EvaluateOptions, FitOptions, TrainingConfig } from './model.js';
 export { batchBounds } from './fit-data.js';
-
-/** The function giving a layer's pre-activation output, if it has one (Dense, Conv2D and Activation do). */
-function logitsOf(layer: Layer): ((x: Variable) => Variable) | null {
-  const l = layer as Layer & { preActivation?: (x: Variable) => Variable };
-  return typeof l.preActivation === 'function' ? (x) => l.preActivation!(x) : null;
-}
 
 export class Sequential extends Model {
   /** The name saved files record (a minifier renames the class itself). */
@@ -93,18 +87,10 @@ export class Sequential extends Model {
 
   // ---- the loss, and what the data must satisfy ------------------------------------------------
 
-  /** The loss with fromLogits when the last layer's softmax/sigmoid can be folded into it; else null. */
-  private fusedLoss(loss: Loss): Loss | null {
-    const last = this.layers[this.layers.length - 1] as Layer & { activationName?: string };
-    if (loss.fromLogits || loss.kind === null || !last || !logitsOf(last)) return null;
-    const wanted = loss.kind === 'binary_crossentropy' ? 'sigmoid' : isRegressionLoss(loss.kind) ? null : 'softmax';
-    return wanted !== null && last.activationName === wanted ? lossFromName(loss.kind, { fromLogits: true }) : null;
-  }
-
   /** The last layer's logits and the fused loss when they apply (see the top of this file), else call(). */
   protected override forwardForLoss(x: Variable, options: CallOptions): { pred: Variable; loss: Loss } {
     const compiled = this.requireCompiled().loss;
-    const fused = this.fusedLoss(compiled);
+    const fused = fusedLoss(this.layers[this.layers.length - 1], compiled);
     if (!fused) return { pred: this.call(x, options), loss: compiled };
     const hidden = this.runLayers(x, options, this.layers.length - 1);
     const last = this.layers[this.layers.length - 1];

@@ -1,0 +1,229 @@
+/**
+ * The functional API (Keras's keras.Model(inputs, outputs), TF.js's tf.model): a model made from the
+ * symbolic tensors that layers return when called on an `Input` (symbolic.ts), so a model need not be
+ * a stack: a branch that skips layers and is added back (a residual connection), two towers concatenated,
+ * one layer applied twice with the same weights (a shared layer).
+ *
+ *   const x = layers.Input({ shape: [16] });
+ *   const h = layers.Dense(32, { activation: 'relu' }).apply(x);
+ *   const r = layers.add([h, layers.Dense(32, { activation: 'relu' }).apply(h)]);
+ *   const model = models.model({ inputs: x, outputs: layers.Dense(3, { activation: 'softmax' }).apply(r) });
+ *
+ * The graph is kept as nodes in an order where every node comes after its inputs (node 0 is the input):
+ * call() runs them in that order, passing masks along as Sequential does (a merge layer passes on a
+ * mask its inputs share). It is the same Model as Sequential's, so compile, fit, evaluate, predict,
+ * summary, save and load work unchanged; like Sequential, training folds an output softmax into the loss.
+ *
+ * One input and one output: fit, evaluate and predict take one x and one y, so a graph with several of
+ * either is refused when the model is made (inside the graph, branches and merges are free).
+ */
+import { Variable, asVariable } from '@gradlab/autograd';
+import { formatShape } from '@gradlab/tensor';
+import type { Tensor } from '@gradlab/tensor';
+import { Layer, formatSymbolicShape, layerError, shapesCompatible } from '../layer.js';
+import type { CallOptions, SymbolicShape } from '../layer.js';
+import type { Loss } from '../losses.js';
+import { Embedding } from '../layers/embedding.js';
+import { InputLayer, Merge } from '../layers/merge.js';
+import { layerFromConfig, registerLayer } from '../layers/registry.js';
+import { SymbolicTensor } from '../symbolic.js';
+import type { BatchExpectations } from './check-batch.js';
+import { fusedLoss, logitsOf } from './logits.js';
+import { Model } from './model.js';
+
+export interface FunctionalArgs {
+  /** The model's input: what `layers.Input({ shape })` returned (or a list holding it). */
+  inputs: SymbolicTensor | SymbolicTensor[];
+  /** The model's output: the symbolic tensor of its last layer call (or a list holding it). */
+  outputs: SymbolicTensor | SymbolicTensor[];
+  name?: string;
+}
+
+/** One layer call of the graph: the layer (its index in model.layers) and its inputs (indices of earlier nodes). */
+interface GraphNode { layer: Layer; inputs: number[]; shape: SymbolicShape }
+
+/** The one symbolic tensor of an `inputs`/`outputs` argument. */
+function single(what: 'inputs' | 'outputs', given: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+  const list = Array.isArray(given) ? given : [given];
+  if (list.length !== 1) {
+    throw new Error(`models.model: ${list.length} ${what} given; this version takes one input and one output (fit, evaluate and predict ` +
+      'take one x and one y). Inside the graph, branches and merge layers (add, concatenate) are free');
+  }
+  if (!(list[0] instanceof SymbolicTensor)) {
+    throw new Error(`models.model: ${what} must be a symbolic tensor (from layers.Input, or a layer applied to one), got ${String(list[0])}`);
+  }
+  return list[0];
+}
+
+/** The graph from `input` to `output`, as nodes each after its inputs (node 0 the input, the last node the output). */
+function graphOf(input: SymbolicTensor, output: SymbolicTensor): GraphNode[] {
+  if (!(input.layer instanceof InputLayer)) throw new Error(`models.model: inputs must come from layers.Input, got the output of ${input.layer.name} (${input.layer.className})`);
+  const index = new Map<SymbolicTensor, number>();
+  const nodes: GraphNode[] = [];
+  const visiting = new Set<SymbolicTensor>();
+  const visit = (t: SymbolicTensor): number => {
+    const known = index.get(t);
+    if (known !== undefined) return known;
+    if (visiting.has(t)) throw new Error('models.model: the graph has a cycle'); // cannot be built through apply, but a crafted file could try
+    visiting.add(t);
+    if (t.inputs.length === 0 && t !== input) {
+      throw new Error(`models.model: the output depends on the input '${t.layer.name}' ${formatSymbolicShape(t.shape)}, which is not the model's input`);
+    }
+    const inputs = t.inputs.map(visit);
+    visiting.delete(t);
+    index.set(t, nodes.length);
+    nodes.push({ layer: t.layer, inputs, shape: t.shape });
+    return nodes.length - 1;
+  };
+  visit(output);
+  // Every path back from the output ends at the input (any other leaf threw), so the first node visit()
+  // finished is the input: node 0.
+  if (!index.has(input)) throw new Error(`models.model: the output does not depend on the input '${input.layer.name}'`);
+  return nodes;
+}
+
+export class Functional extends Model {
+  /** The name saved files record (a minifier renames the class itself). */
+  static readonly className = 'Functional';
+  private readonly nodes: GraphNode[];
+  /** The shape of the model's input (batch axis null). */
+  readonly inputShape: SymbolicShape;
+  readonly outputShape: SymbolicShape;
+
+  constructor(args: FunctionalArgs) {
+    super({ name: args?.name });
+    if (typeof args !== 'object' || args === null) throw new Error(`models.model: expected { inputs, outputs }, got ${String(args)}`);
+    const unknown = Object.keys(args).filter((k) => !['inputs', 'outputs', 'name'].includes(k));
+    if (unknown.length) throw new Error(`models.model: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: inputs, outputs, name)`);
+    const input = single('inputs', args.inputs);
+    const output = single('outputs', args.outputs);
+    if (input === output) throw new Error('models.model: the output is the input itself; apply at least one layer between them');
+    this.nodes = graphOf(input, output);
+    for (const node of this.nodes) if (!this.layers.includes(node.layer)) this.track(node.layer); // a shared layer once
+    this.inputShape = input.shape;
+    this.outputShape = output.shape;
+    this.build(input.shape);
+  }
+
+  /** Every layer was built when it was applied to its symbolic input; this records the model's input shape. */
+  override build(inputShape: SymbolicShape): void {
+    if (!shapesCompatible(inputShape, this.inputShape)) {
+      throw layerError(this, `was made for inputs ${formatSymbolicShape(this.inputShape)}, not ${formatSymbolicShape(inputShape)}`);
+    }
+    this.builtInputShape = this.inputShape;
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
+    this.build(inputShape);
+    return this.outputShape;
+  }
+
+  /**
+   * Run the nodes in order, each on its inputs' values and masks. With `logits`, the output node stops
+   * at its layer's pre-activation output (see forwardForLoss).
+   */
+  private run(x: Variable, options: CallOptions, logits: ((x: Variable) => Variable) | null = null): Variable {
+    if (!shapesCompatible(this.inputShape, x.shape)) {
+      throw layerError(this, `expects inputs ${formatSymbolicShape(this.inputShape)}, got ${formatShape(x.shape)}`);
+    }
+    const values: Variable[] = [x];
+    const masks: Array<Tensor | null> = [options.mask ?? null];
+    const training = options.training;
+    for (let i = 1; i < this.nodes.length; i++) {
+      const { layer, inputs } = this.nodes[i];
+      const ins = inputs.map((k) => values[k]);
+      const inMasks = inputs.map((k) => masks[k]);
+      if (layer.takesList) {
+        values.push(layer.apply(ins, { training }));
+        masks.push(Merge.mergedMask(inMasks));
+        continue;
+      }
+      const [value] = ins;
+      const [mask] = inMasks;
+      values.push(logits && i === this.nodes.length - 1 ? logits(value) : layer.apply(value, { training, mask }));
+      masks.push(layer.computeMask(value, mask));
+    }
+    return values[values.length - 1];
+  }
+
+  override call(x: Variable, options: CallOptions = {}): Variable { return this.run(asVariable(x), options); }
+
+  private get outputLayer(): Layer { return this.nodes[this.nodes.length - 1].layer; }
+
+  /** As Sequential: the output layer's logits and the fused loss when its softmax/sigmoid folds into the loss. */
+  protected override forwardForLoss(x: Variable, options: CallOptions): { pred: Variable; loss: Loss } {
+    const compiled = this.requireCompiled().loss;
+    const output = this.outputLayer;
+    const fused = output.takesList ? null : fusedLoss(output, compiled);
+    if (!fused) return { pred: this.call(x, options), loss: compiled };
+    return { pred: this.run(asVariable(x), options, logitsOf(output)!), loss: fused };
+  }
+
+  protected override dataExpectations(x: Tensor): Omit<BatchExpectations, 'model'> {
+    this.build([null, ...x.shape.slice(1)]);
+    const classes = this.outputShape[this.outputShape.length - 1];
+    const embedding = this.nodes.find((n) => n.inputs.includes(0) && n.layer instanceof Embedding)?.layer as Embedding | undefined;
+    return {
+      classes: this.loss?.kind === 'sparse_categorical_crossentropy' && typeof classes === 'number' ? classes : null,
+      embedding: embedding ? { name: embedding.name, inputDim: embedding.inputDim } : null,
+    };
+  }
+
+  /** Each layer's output shape; null ('multiple', as Keras prints it) for a layer called more than once. */
+  protected override layerOutputShapes(): Array<SymbolicShape | null> {
+    return this.layers.map((layer) => {
+      const calls = this.nodes.filter((n) => n.layer === layer);
+      return calls.length === 1 ? calls[0].shape : null;
+    });
+  }
+
+  /** Keras's 'layer[call][tensor]' for every input of every call of each layer (call: which call of that layer made the input). */
+  protected override layerConnections(): string[][] {
+    const callOf = this.nodes.map((n, i) => this.nodes.slice(0, i).filter((m) => m.layer === n.layer).length);
+    return this.layers.map((layer) => this.nodes.flatMap((n) => (n.layer === layer ? n.inputs.map((k) => `${this.nodes[k].layer.name}[${callOf[k]}][0]`) : [])));
+  }
+
+  /** The layers, and the graph as [layer index, [input node indices]] per node (node 0: the input). */
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), nodes: this.nodes.map((n) => [this.layers.indexOf(n.layer), n.inputs]) };
+  }
+}
+
+/** Keras's keras.Model(inputs=…, outputs=…), TF.js's tf.model({ inputs, outputs }). */
+export function model(args: FunctionalArgs): Functional { return new Functional(args); }
+
+/**
+ * Rebuild a saved functional model. The config comes from a file, so every index is checked: node 0 is
+ * the InputLayer and no other node is; each node names a saved layer and only earlier nodes as inputs;
+ * every layer is used. The layers are then applied again to symbolic tensors, which rebuilds the graph.
+ */
+function fromConfig(config: Record<string, unknown>): Functional {
+  const fail = (message: string): never => { throw new Error(`a Functional model's config: ${message}`); };
+  const saved = (config.layers as Array<{ className: string; config: Record<string, unknown> }> | undefined) ?? [];
+  const nodes = config.nodes;
+  if (!Array.isArray(nodes) || nodes.length < 2) fail('nodes must be an array of at least 2 [layer, inputs] pairs');
+  const list = nodes as unknown[];
+  list.forEach((n, i) => {
+    const ok = Array.isArray(n) && n.length === 2 && Number.isSafeInteger(n[0]) && n[0] >= 0 && n[0] < saved.length && Array.isArray(n[1]) &&
+      (n[1] as unknown[]).every((k) => Number.isSafeInteger(k) && (k as number) >= 0 && (k as number) < i) && (i === 0) === (n[1].length === 0);
+    if (!ok) fail(`nodes[${i}] must be [a layer index below ${saved.length}, ${i === 0 ? 'no inputs' : `input node indices below ${i}`}], got ${JSON.stringify(n)}`);
+  });
+  const pairs = list as Array<[number, number[]]>;
+  const used = new Set(pairs.map(([l]) => l));
+  if (used.size !== saved.length) fail(`${saved.length} layers but the nodes use ${used.size} of them`);
+  const layers = saved.map((s) => layerFromConfig(s));
+  const input = layers[pairs[0][0]];
+  if (!(input instanceof InputLayer)) fail(`node 0 must be an InputLayer, got ${input.className}`);
+  if (pairs.slice(1).some(([l]) => layers[l] instanceof InputLayer)) fail('only node 0 may be an InputLayer');
+  const tensors: SymbolicTensor[] = [new SymbolicTensor((input as InputLayer).batchShape, input, [])];
+  for (const [l, inputs] of pairs.slice(1)) {
+    const layer = layers[l];
+    const ins = inputs.map((k) => tensors[k]);
+    tensors.push(layer.takesList ? layer.apply(ins) : (ins.length === 1 ? layer.apply(ins[0]) : fail(`layer '${layer.name}' takes one input, the config gives ${ins.length}`)));
+  }
+  return new Functional({ inputs: tensors[0], outputs: tensors[tensors.length - 1], name: config.name as string | undefined });
+}
+
+registerLayer('Functional', fromConfig);
+Model.makeFunctional = (args) => new Functional(args as unknown as FunctionalArgs);

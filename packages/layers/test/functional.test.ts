@@ -1,0 +1,201 @@
+/**
+ * The functional API: Input, layers applied to symbolic tensors, merge layers (Add, Concatenate), and a
+ * model from inputs and outputs that computes what its layers compute by hand, trains like Sequential,
+ * prints its summary, and saves and loads.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Variable, asVariable, noGrad } from '@gradlab/autograd';
+import { fromTypedArray, setSeed, tensor } from '@gradlab/tensor';
+import { layers, models, Dataset, Add, Concatenate, SymbolicTensor } from '@gradlab/layers';
+import { Model } from '../src/models/model.js';
+import { Functional } from '../src/models/functional.js';
+import { Sequential } from '../src/models/sequential.js';
+import { SGD } from '../src/optimizers/index.js';
+import { data, rewriteManifest, values } from './save-helpers.js';
+
+let dir: string;
+beforeEach(async () => { dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gradlab-functional-')); });
+afterEach(async () => { await fs.rm(dir, { recursive: true, force: true }); });
+
+const rows = (t: { dataSync(): ArrayLike<number> }): number[] => Array.from(t.dataSync());
+
+/** x → Dense(8, relu) = h → h + Dense(8, tanh)(h) → Dense(2, softmax): a residual block. */
+function residual(seed = 1): { model: Functional; dense: Array<ReturnType<typeof layers.Dense>> } {
+  setSeed(seed);
+  const x = layers.Input({ shape: [3] });
+  const d1 = layers.Dense(8, { activation: 'relu' });
+  const d2 = layers.Dense(8, { activation: 'tanh' });
+  const d3 = layers.Dense(2, { activation: 'softmax' });
+  const h = d1.apply(x);
+  const out = d3.apply(layers.add([h, d2.apply(h)]));
+  return { model: models.model({ inputs: x, outputs: out }), dense: [d1, d2, d3] };
+}
+
+test('layers applied to an Input give symbolic tensors with their shapes, and build at once', () => {
+  const x = layers.Input({ shape: [5, 4] });
+  expect(x).toBeInstanceOf(SymbolicTensor);
+  expect(x.shape).toEqual([null, 5, 4]);
+  const d = layers.Dense(6);
+  const y = d.apply(x);
+  expect(y.shape).toEqual([null, 5, 6]);
+  expect(d.built).toBe(true);
+  expect(layers.concatenate([y, layers.Dense(2).apply(x)]).shape).toEqual([null, 5, 8]);
+  expect(layers.concatenate([y, y], { axis: 1 }).shape).toEqual([null, 10, 6]);
+  expect(layers.add([y, layers.Dense(6).apply(x)]).shape).toEqual([null, 5, 6]);
+});
+
+test('a residual model computes what its layers compute by hand', async () => {
+  const { model, dense: [d1, d2, d3] } = residual();
+  const x = tensor([[1, -2, 0.5], [0, 1, 2], [3, 0, -1]]);
+  const byHand = noGrad(() => {
+    const h = d1.apply(asVariable(x));
+    return d3.apply(h.add(d2.apply(h))).data;
+  });
+  expect(rows(await model.predict(x))).toEqual(rows(byHand));
+  expect(model.className).toBe('Functional');
+  expect(model.layers.map((l) => l.className)).toEqual(['InputLayer', 'Dense', 'Dense', 'Add', 'Dense']);
+});
+
+test('new Model({ inputs, outputs }) is the same functional model (Keras\'s keras.Model(inputs, outputs))', async () => {
+  setSeed(2);
+  const x = layers.Input({ shape: [3] });
+  const d = layers.Dense(2, { activation: 'softmax' });
+  const m = new Model({ inputs: x, outputs: d.apply(x) });
+  expect(m).toBeInstanceOf(Functional);
+  const input = tensor([[1, 2, 3]]);
+  expect(rows(await m.predict(input))).toEqual(rows(noGrad(() => d.apply(asVariable(input)).data)));
+});
+
+test('a chain made with the functional API trains exactly as the same layers in a Sequential (the softmax folded into the loss alike)', async () => {
+  const { x, y } = data(32);
+  setSeed(5);
+  const seq = new Sequential([layers.Dense(8, { activation: 'relu', inputShape: [3] }), layers.Dense(2, { activation: 'softmax' })]);
+  setSeed(5);
+  const input = layers.Input({ shape: [3] });
+  const fn = models.model({ inputs: input, outputs: layers.Dense(2, { activation: 'softmax' }).apply(layers.Dense(8, { activation: 'relu' }).apply(input)) });
+  expect(values(fn)).toEqual(values(seq));
+  for (const m of [seq, fn]) m.compile({ optimizer: new SGD({ lr: 0.1 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const hs = await seq.fit(x, y, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
+  const hf = await fn.fit(x, y, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
+  expect(hf.history.loss).toEqual(hs.history.loss);
+  expect(values(fn)).toEqual(values(seq));
+  expect(await fn.evaluate(x, y)).toEqual(await seq.evaluate(x, y));
+  // Labels out of range are refused as for Sequential: the functional model knows its number of classes.
+  await expect(fn.fit(x, fromTypedArray(new Int32Array(32).fill(2), [32]), { verbose: 0 })).rejects.toThrow(/label 2 .* outside the valid range \[0, 2\)/);
+});
+
+test('fit on a dataset lowers the loss; evaluate and predict work; a shared layer counts its weights once', async () => {
+  const { x, y } = data(48);
+  setSeed(3);
+  const input = layers.Input({ shape: [3] });
+  const shared = layers.Dense(3, { activation: 'tanh' });
+  const twice = shared.apply(shared.apply(input)); // the same weights, applied twice
+  const out = layers.Dense(2, { activation: 'softmax' }).apply(layers.concatenate([twice, layers.Dense(4, { activation: 'relu' }).apply(input)]));
+  const m = models.model({ inputs: input, outputs: out });
+  expect(m.layers.filter((l) => l === shared)).toHaveLength(1);
+  expect(m.countParams().total).toBe((3 * 3 + 3) + (3 * 4 + 4) + (7 * 2 + 2));
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const ds = Dataset.fromTensorSlices(x, y).batch(16);
+  const h = await m.fit(ds, { epochs: 8, verbose: 0 });
+  expect(h.history.loss[7]).toBeLessThan(h.history.loss[0]);
+  const [loss] = await m.evaluate(ds);
+  expect(Number.isFinite(loss)).toBe(true);
+  expect((await m.predict(ds)).shape).toEqual([48, 2]);
+});
+
+test('summary lists every layer with its output shape, parameters and what it is connected to, as Keras prints a functional model', () => {
+  const { model } = residual();
+  const printed: string[] = [];
+  model.summary({ printFn: (l) => printed.push(l) });
+  const text = printed.join('\n');
+  const lines = text.split('\n');
+  expect(text).toMatch(/input_layer\S* \(InputLayer\)\s+\(None, 3\)\s+0\s+\[\]/);
+  expect(text).toMatch(/\(Dense\)\s+\(None, 2\)\s+18\s+\['add\S*\[0\]\[0\]'\]/);
+  expect(text).toMatch(/Total params: 122/); // 3·8+8 + 8·8+8 + 8·2+2
+  expect(lines[1]).toBe('_'.repeat(98)); // Keras's width for a functional model, with a fourth column
+  expect(lines[2]).toMatch(/^ Layer \(type\)\s+Output Shape\s+Param #\s+Connected to\s*$/);
+  // The Add row names both its inputs: the first Dense's output and the second's.
+  const names = model.layers.map((l) => l.name);
+  const addRow = lines.find((l) => l.includes('(Add)'))!;
+  expect(addRow).toContain(`['${names[1]}[0][0]',`);
+  expect(lines[lines.indexOf(addRow) + 1]).toContain(`'${names[2]}[0][0]']`); // wrapped after "'," as Keras does
+
+  // A shared layer: 'multiple' output shapes, and each call's input, the second call's being the first call's output.
+  setSeed(1);
+  const x = layers.Input({ shape: [4], name: 'x_in' });
+  const shared = layers.Dense(4, { name: 'shared' });
+  const m = models.model({ inputs: x, outputs: shared.apply(shared.apply(x)) });
+  const rowsOf = m.summary({ printFn: () => undefined }).split('\n');
+  const sharedRow = rowsOf.find((l) => l.startsWith(' shared (Dense)'))!;
+  expect(sharedRow).toMatch(/^ shared \(Dense\)\s+multiple\s+20\s+\['x_in\[0\]\[0\]',\s*$/);
+  expect(rowsOf[rowsOf.indexOf(sharedRow) + 1].trim()).toBe("'shared[0][0]']");
+});
+
+test('save and load: the loaded model is functional, predicts the same, and resumes training alike', async () => {
+  const { x, y } = data(24);
+  const { model } = residual(4);
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  await model.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
+  await model.save(dir);
+  const loaded = await models.load(dir);
+  expect(loaded).toBeInstanceOf(Functional);
+  expect(rows(await loaded.predict(x))).toEqual(rows(await model.predict(x)));
+  await model.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 });
+  await loaded.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 });
+  expect(values(loaded)).toEqual(values(model));
+});
+
+test('a crafted graph in a saved file is refused with a load error naming the node', async () => {
+  const { model } = residual();
+  await model.save(dir);
+  await rewriteManifest(dir, (f) => { (f.model.config.nodes as unknown[][])[2] = [2, [5]]; });
+  await expect(models.load(dir)).rejects.toThrow(/models\.load: .*nodes\[2\] must be \[a layer index below 5, input node indices below 2\], got \[2,\[5\]\]/);
+  await rewriteManifest(dir, (f) => { const n = f.model.config.nodes as unknown[][]; n[2] = [2, [1]]; n[0] = [1, []]; n[1] = [0, [0]]; });
+  await expect(models.load(dir)).rejects.toThrow(/models\.load: .*node 0 must be an InputLayer, got Dense/);
+  await rewriteManifest(dir, (f) => { (f.model.config.nodes as unknown[][]).pop(); });
+  await expect(models.load(dir)).rejects.toThrow(/models\.load: .*5 layers but the nodes use 4 of them/);
+});
+
+test('what the functional API refuses, and says why', () => {
+  const x = layers.Input({ shape: [3] });
+  const other = layers.Input({ shape: [3] });
+  const d = layers.Dense(4);
+  const a = d.apply(x);
+  expect(() => models.model({ inputs: [x, other], outputs: a })).toThrow(/2 inputs given; this version takes one input and one output/);
+  expect(() => models.model({ inputs: x, outputs: [a, a] })).toThrow(/2 outputs given/);
+  expect(() => models.model({ inputs: x, outputs: layers.Dense(2).apply(other) })).toThrow(/the output depends on the input 'input_layer\S*' \(None, 3\), which is not the model's input/);
+  expect(() => models.model({ inputs: other, outputs: a })).toThrow(/depends on the input/);
+  expect(() => models.model({ inputs: x, outputs: x })).toThrow('models.model: the output is the input itself; apply at least one layer between them');
+  expect(() => layers.add([a, layers.Dense(5).apply(x)])).toThrow(/add\S* \(Add\): inputs must all have one shape, got \(None, 4\), \(None, 5\)/);
+  expect(() => layers.concatenate([layers.Input({ shape: [2, 3] }), layers.Input({ shape: [4, 5] })])).toThrow(/inputs must agree on every axis but -1/);
+  expect(() => new Add().apply([a])).toThrow(/needs at least 2 inputs, got 1/);
+  expect(() => d.apply([a, a])).toThrow(/takes one input, got a list of 2/);
+  expect(() => new Concatenate().apply(a)).toThrow(/takes a list of inputs/);
+  expect(() => d.apply(layers.Input({ shape: [7] }))).toThrow(/was built for inputs \(None, 3\) and cannot take \(None, 7\)/);
+  expect(() => layers.Input({ shape: [0] })).toThrow(/shape must list positive integers/);
+  expect(() => layers.Input({ shape: [3], dtype: 'int32' } as never)).toThrow("Input: unknown option 'dtype' (known: shape, name)");
+  const m = models.model({ inputs: x, outputs: a });
+  expect(() => m.call(asVariable(tensor([[1, 2]])))).toThrow(/expects inputs \(None, 3\), got \[1,2\]/);
+  // Merge layers eagerly, on values: Add sums, Concatenate joins.
+  const p = new Variable(tensor([[1, 2]]));
+  const q = new Variable(tensor([[10, 20]]));
+  expect(rows(new Add().apply([p, q]).data)).toEqual([11, 22]);
+  expect(rows(new Concatenate().apply([p, q]).data)).toEqual([1, 2, 10, 20]);
+});
+
+test('masks flow through the graph as through Sequential: Embedding(maskZero) → LSTM gives the same outputs either way', async () => {
+  setSeed(9);
+  const input = layers.Input({ shape: [null] }); // sequences of any length
+  const embed = layers.Embedding(10, 4, { maskZero: true });
+  const lstm = layers.LSTM(3);
+  const dense = layers.Dense(2, { activation: 'softmax' });
+  const fn = models.model({ inputs: input, outputs: dense.apply(lstm.apply(embed.apply(input))) });
+  const seq = new Sequential([embed, lstm, dense]); // the same layer objects
+  const ids = tensor([[3, 4, 0, 0, 0], [1, 2, 3, 4, 5]]);
+  const out = rows(await fn.predict(ids));
+  expect(out).toEqual(rows(await seq.predict(ids)));
+  // The padding is masked: the first row equals the same ids without the padding.
+  expect(out.slice(0, 2)).toEqual(rows(await fn.predict(tensor([[3, 4]]))));
+});
