@@ -39,7 +39,7 @@ export function formatValue(x: number | null, unit: Unit): string {
 
 /** A spread in its unit: a fraction's spread in percentage points. */
 export function formatSpread(sd: number, unit: Unit): string {
-  if (unit === 'pct') return `${num(100 * sd, 2)} points`;
+  if (unit === 'pct') return `${num(100 * sd, 2)} point${Math.abs(100 * sd) === 1 ? '' : 's'}`;
   return formatValue(sd, unit);
 }
 
@@ -89,11 +89,11 @@ export function verdictsOverSeeds(runs: ReadonlyArray<readonly Check[]>): Verdic
     const gap = a.mean - b.mean - margin;
     const spread = Math.max(a.sd, b.sd);
     const holds = runs.length > 1 ? gap > spread : same[0].holds;
-    const marginText = margin ? ` beyond a margin of ${formatSpread(margin, unit)}` : '';
+    const gapText = margin ? `gap less the margin of ${formatSpread(margin, unit)}` : 'gap';
     return {
       name: c.name, robust: c.robust, gap, spread, holds, seeds: runs.length,
       heldIn: same.filter((x) => x.holds).length,
-      detail: `${formatMean(a, unit)} vs ${formatMean(b, unit)}; gap ${formatSpread(gap, unit)}${marginText} against a spread of ${formatSpread(spread, unit)}`,
+      detail: `${formatMean(a, unit)} vs ${formatMean(b, unit)}; ${gapText} ${formatSpread(gap, unit)}, spread ${formatSpread(spread, unit)}`,
     };
   });
 }

@@ -51,11 +51,15 @@ export const convergence = defineExperiment<Settings, Figures>({
     'over a fixed probe batch of test images, computed as in training (BN with the probe\'s batch statistics).',
 
   notes: [
-    '**What differs from the paper.** Ioffe and Szegedy train for 50,000 steps; these runs stop at 3,000 (a run of 3,000 steps ' +
-      'takes about 3 minutes of CPU, and every setting here is run over several seeds); the longer run below goes further, with one seed. ' +
+    '**What differs from the paper.** Ioffe and Szegedy train for 50,000 steps; these runs stop at 3,000, so that every setting can be ' +
+      'run over several seeds in the time this lab has (the commands above give each run\'s time); the longer run below goes further, with one seed. ' +
       'The paper\'s input is "a 28x28 binary image"; here the pixels are grey levels x/255 in [0, 1], not binarised. The paper does not give its learning rate; 0.5 is this lab\'s choice, ' +
       'the same for both networks. At test time the paper\'s BN uses population statistics (its Algorithm 2: the means and variances of many training mini-batches, averaged after training); ' +
       'here inference uses the moving averages gathered during training (Keras\'s momentum 0.99). Experiment 5 compares the two on a ReLU network.',
+    'The last check measures the article\'s own words, that BN keeps the input of every layer in a stable distribution. It does ' +
+      '(the median of a sigmoid\'s input wanders far less with BN), but that is not evidence that this is *why* BN helps: Santurkar et al. (2018) ' +
+      'added noise after every BN layer, making the distributions move more than without BN, and the networks still trained about as well as ' +
+      'with plain BN. [from-the-article.md](from-the-article.md#what-bn-does-the-articles-claim-and-what-later-work-found) sets out their findings.',
   ],
 
   async run(ctx: LabContext): Promise<Measured<Settings, Figures>> {

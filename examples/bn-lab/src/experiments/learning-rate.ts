@@ -27,6 +27,13 @@ export const learningRate = defineExperiment<Settings, Figures>({
     'with BatchNormalization before each ReLU or without; plain SGD, batches of 60, the same number of steps at every learning rate. ' +
     'A run diverges when its loss becomes NaN, infinite or larger than 100 × ln 10; it is then stopped and scored as chance (10%).',
 
+  notes: [
+    'Two ways to fail are told apart here. Without BN a too-large rate makes the loss **diverge**: the weights grow, the logits with them, ' +
+      'and the loss overflows. With BN each hidden layer\'s output is renormalised at every step, so growing weights do not make the ' +
+      'activations grow with them; a run can then **fail without diverging**: the loss stays finite while test accuracy ends near chance (below 20% counts as ' +
+      'failed). "BN never diverged" is therefore not "BN trained at every rate"; the table gives both.',
+  ],
+
   async run(ctx: LabContext): Promise<Measured<Settings, Figures>> {
     const size = ctx.quick
       ? { rates: [0.1, 1, 3], steps: 150, learnsAt: 0.7 }
@@ -62,8 +69,10 @@ export const learningRate = defineExperiment<Settings, Figures>({
     const quantities: Quantity[] = [
       { name: `learning rates reaching ${pct(settings.learnsAt)}, with BN`, value: learns.batch.length, unit: 'count' },
       { name: `learning rates reaching ${pct(settings.learnsAt)}, without BN`, value: learns.none.length, unit: 'count' },
-      { name: 'learning rates at which training fails, with BN', value: fails.batch.length, unit: 'count' },
-      { name: 'learning rates at which training fails, without BN', value: fails.none.length, unit: 'count' },
+      { name: 'learning rates at which the loss diverges, with BN', value: diverges.batch.length, unit: 'count' },
+      { name: 'learning rates at which the loss diverges, without BN', value: diverges.none.length, unit: 'count' },
+      { name: `learning rates at which training fails (diverges or ends below ${pct(CHANCE_BAND)}), with BN`, value: fails.batch.length, unit: 'count' },
+      { name: `learning rates at which training fails (diverges or ends below ${pct(CHANCE_BAND)}), without BN`, value: fails.none.length, unit: 'count' },
       ...settings.rates.flatMap((lr, i) => [
         { name: `test accuracy at lr ${num(lr)}, with BN`, value: scored(results.batch[i]), unit: 'pct' as const },
         { name: `test accuracy at lr ${num(lr)}, without BN`, value: scored(results.none[i]), unit: 'pct' as const },
