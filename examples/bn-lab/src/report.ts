@@ -141,7 +141,7 @@ function overSeeds(records: readonly ExperimentRecord[], analyses: readonly Anal
     '|---|---|---|',
     ...quantities.map((q) => `| ${q.name} | ${formatMean(q.spread, q.unit)}${q.spread.n < n ? ` (${n - q.spread.n} of ${n}: never)` : ''} | ${q.values.map((v) => formatValue(v, q.unit)).join(', ')} |`),
     '',
-    `A check holds over the seeds only where the mean gap between its two figures exceeds the seed-to-seed spread (the larger standard deviation of the two); ` +
+    `A check holds over the seeds only where the mean gap between its two figures, less its margin where it has one, exceeds the seed-to-seed spread (the larger standard deviation of the two); ` +
       '"held in" counts the seeds in which it held on its own.',
     '',
     `| check | asserted in CI (\`--quick\`) | over ${n} seeds | held in | figures |`,

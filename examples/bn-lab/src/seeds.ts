@@ -39,6 +39,7 @@ export function formatValue(x: number | null, unit: Unit): string {
 
 /** A spread in its unit: a fraction's spread in percentage points. */
 export function formatSpread(sd: number, unit: Unit): string {
+  if (Math.abs(sd) < 1e-9) sd = 0; // rounding noise of a mean of equal values
   if (unit === 'pct') return `${num(100 * sd, 2)} point${Math.abs(100 * sd) === 1 ? '' : 's'}`;
   return formatValue(sd, unit);
 }
@@ -65,7 +66,7 @@ export function quantitiesOverSeeds(runs: ReadonlyArray<readonly Quantity[]>): Q
 export interface VerdictOverSeeds {
   name: string;
   robust: boolean;
-  /** Mean of a − b − margin over the seeds. */
+  /** Mean of a − b − margin over the seeds: the check holds where this exceeds the spread. */
   gap: number;
   /** The larger seed-to-seed standard deviation of a and b. */
   spread: number;
@@ -89,11 +90,11 @@ export function verdictsOverSeeds(runs: ReadonlyArray<readonly Check[]>): Verdic
     const gap = a.mean - b.mean - margin;
     const spread = Math.max(a.sd, b.sd);
     const holds = runs.length > 1 ? gap > spread : same[0].holds;
-    const gapText = margin ? `gap less the margin of ${formatSpread(margin, unit)}` : 'gap';
+    const marginText = margin ? ` (margin ${formatSpread(margin, unit)})` : '';
     return {
       name: c.name, robust: c.robust, gap, spread, holds, seeds: runs.length,
       heldIn: same.filter((x) => x.holds).length,
-      detail: `${formatMean(a, unit)} vs ${formatMean(b, unit)}; ${gapText} ${formatSpread(gap, unit)}, spread ${formatSpread(spread, unit)}`,
+      detail: `${formatMean(a, unit)} vs ${formatMean(b, unit)}; gap ${formatSpread(a.mean - b.mean, unit)}${marginText}, spread ${formatSpread(spread, unit)}`,
     };
   });
 }

@@ -59,11 +59,13 @@ export const initialisation = defineExperiment<Settings, Figures>({
       'kernel W by s multiplies the unit\'s mean and standard deviation by s and leaves x̂ — and the loss — unchanged: L(sW) = L(W) ' +
       '(up to BN\'s ε). Differentiating both sides gives ∇L(sW) = ∇L(W)/s: the larger the kernel, the smaller its gradient. One SGD ' +
       'step on V = sW is V − η∇L(V) = s·(W − (η/s²)∇L(W)), so measured in the kernel\'s own scale the step is that of learning rate η/s². ' +
-      'At ×100 with η = 0.1 that is 10⁻⁵: the hidden kernels hardly move (the figures below give how far, relative to their size), and ' +
-      'freezing them at their random start gives about the same accuracy. What the BN network learns at ×100 is learnt by BN\'s γ and β, ' +
-      'the biases and the output layer, on top of fixed random features of the image — a network that still learns, but not the one ' +
-      'trained at ×1. (At ×0.01 the effective rate is 1000 times η instead; but because L(sW) = L(W) the gradient is orthogonal to W, so ' +
-      'every step lengthens W, and the effective rate falls by itself.)',
+      'At ×100 with η = 0.1 that is 10⁻⁵: the hidden kernels hardly move (the last rows of the table give how far, relative to their size, ' +
+      'against ×1), and freezing them at their random start gives about the same accuracy. What the BN network learns at ×100 is learnt by BN\'s ' +
+      'γ and β, the biases and the output layer, on top of fixed random features of the image — a network that still learns, but not the one ' +
+      'trained at ×1. Scale invariance shows once more in the frozen networks: at ×1 and at ×100 they are the same random kernels, one 100 times ' +
+      'the other, which BN makes the same network (up to its ε), and they score the same. ' +
+      '(At ×0.01 the effective rate is 10⁴ times η instead; but because L(sW) = L(W) the gradient is orthogonal to W, so every step lengthens W, ' +
+      'and the effective rate falls by itself.)',
   ],
 
   async run(ctx: LabContext): Promise<Measured<Settings, Figures>> {

@@ -83,8 +83,10 @@ export const placement = defineExperiment<Settings, Figures>({
     const checks: Check[] = [
       check('both placements train the network (above 80%)', { a: Math.min(...finals('before'), ...finals('after')), b: 0.8, unit: 'pct' },
         `${summary('before')} before, ${summary('after')} after`, true),
-      check('BN before the activation does better than after it (the ResNet placement)', { a: mean(finals('before')), b: mean(finals('after')), unit: 'pct' },
+      check(`BN before the activation does better than after it at the end (the article: it "improves the model's results")`, { a: mean(finals('before')), b: mean(finals('after')), unit: 'pct' },
         `${num(100 * gap, 2)} points`),
+      check(`BN before the activation is ahead after ${at[early]} steps (the article: it "speeds up convergence")`,
+        { a: meanCurve('before')[early], b: meanCurve('after')[early], unit: 'pct' }, `${pct(meanCurve('before')[early])} vs ${pct(meanCurve('after')[early])}`),
       check('BN before the activation beats no BN', { a: mean(finals('before')), b: mean(finals('none')), unit: 'pct' }, `${summary('before')} vs ${summary('none')}`),
       check('BN after the activation beats no BN', { a: mean(finals('after')), b: mean(finals('none')), unit: 'pct' }, `${summary('after')} vs ${summary('none')}`),
     ];
