@@ -122,11 +122,11 @@ export const convergence = defineExperiment<Settings, Figures>({
         { a: orPast(reach[1].none), b: orPast(reach[1].batch), unit: 'steps' },
         `${reached(reach[1].batch)} with BN, ${reached(reach[1].none)} without`, true),
       check('with BN the test accuracy at the end is higher (mean of the last five checkpoints)',
-        { a: end.batch, b: end.none, unit: 'pct' }, `${pct(end.batch)} vs ${pct(end.none)}`),
+        { a: end.batch, b: end.none, unit: 'pct' }, `${pct(end.batch)} vs ${pct(end.none)}`, true),
       check('with BN the test accuracy at the end is higher by more than a point (mean of the last five checkpoints)',
         { a: end.batch, b: end.none, margin: 0.01, unit: 'pct' }, `${pct(end.batch)} vs ${pct(end.none)}`),
       check('the sigmoid input\'s median drifts less with BN', { a: drifts.none, b: drifts.batch, unit: 'number' },
-        `${num(drifts.batch)} vs ${num(drifts.none)} widths`),
+        `${num(drifts.batch)} vs ${num(drifts.none)} widths`, true),
     ];
     const quantities: Quantity[] = [
       ...reach.flatMap((r) => [
