@@ -235,7 +235,9 @@ export function renderReport(all: readonly ExperimentRuns[], long: ExperimentRec
     '**Seeds.** One run can show a difference that the next seed reverses, so every experiment that trains is run at full size with ' +
       'several seeds (a seed fixes the initial weights and the order of the batches; both networks of a comparison get the same ones), ' +
       'and the page gives each figure as mean ± spread over the seeds (the sample standard deviation). A check "holds" only where the gap ' +
-      'between its two figures exceeds that spread. Experiment 6 measures time and memory, not learning; it is one run.',
+      'between its two figures exceeds that spread. Every run is at the full size its "Settings" line gives (none was cut short), with the ' +
+      'seeds its commands list: five for experiments 1, 2 and 7, whose verdicts are the closest, three for 3, 4 and 5. Experiment 6 measures time ' +
+      'and memory, not learning; it is one run.',
     '',
     '```sh',
     'pnpm bn-lab all --seed 2  # every experiment at the size below, one seed, into docs/bn-lab/seed-2/',

@@ -40,7 +40,10 @@ export function formatValue(x: number | null, unit: Unit): string {
 /** A spread in its unit: a fraction's spread in percentage points. */
 export function formatSpread(sd: number, unit: Unit): string {
   if (Math.abs(sd) < 1e-9) sd = 0; // rounding noise of a mean of equal values
-  if (unit === 'pct') return `${num(100 * sd, 2)} point${Math.abs(100 * sd) === 1 ? '' : 's'}`;
+  if (unit === 'pct') {
+    const points = num(100 * sd, 2);
+    return `${points} point${points === '1' || points === '-1' ? '' : 's'}`;
+  }
   return formatValue(sd, unit);
 }
 
