@@ -112,7 +112,7 @@ function commands(records: readonly ExperimentRecord[]): string[] {
 function singleRun(record: ExperimentRecord, analysis: Analysis): string[] {
   const failing = analysis.checks.filter((c) => !c.holds);
   return [
-    '**What the figures show** (one run: these figures do not vary with the seed in a way that matters, or there is one seed only).',
+    `**What the figures show** (one run, seed ${record.seed}).`,
     '',
     ...analysis.findings.map((f) => `- ${f}`),
     '',
