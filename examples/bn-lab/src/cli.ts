@@ -24,7 +24,7 @@ ${EXPERIMENTS.map((e) => `  ${String(e.number).padEnd(2)} ${e.id.padEnd(14)} ${e
   --quick     CI size (minutes, not tens of minutes); fails if a robust direction check fails
   --seed N    seed of the weights and the batch order (default 1)
   --steps N   training steps for experiment 1 (convergence) instead of its full 3,000 (the longer run
-              in docs/bn-lab.md: --steps 20000 --out docs/bn-lab/long)
+              in docs/bn-lab.md: --steps 50000 --out docs/bn-lab/long)
   --out DIR   where the JSON and SVG files go (default docs/bn-lab/seed-N, or .tmp/bn-lab with --quick)`;
 
 async function main(argv: string[]): Promise<number> {

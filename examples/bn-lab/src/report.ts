@@ -160,8 +160,10 @@ function longRun(record: ExperimentRecord, analysis: Analysis): string[] {
   return [
     `### A longer run: ${s.steps.toLocaleString('en-US')} steps, seed ${record.seed}`,
     '',
-    'The same set-up run longer, to see whether the gap at the end of training that the paper shows appears. One seed only ' +
-      '(a run this long takes the time given below), so it shows what one run does, not a verdict.',
+    'The same set-up run as long as the paper\'s (50,000 steps there), to see whether the gap at the end of training that the paper ' +
+      'shows appears. One seed only (a run this long takes the time given below), so it shows what one run does, not a verdict. ' +
+      `Its ${(record.settings as { every: number }).every.toLocaleString('en-US')}-step checkpoints are too coarse for the steps-to-threshold ` +
+      'figures (the runs above measure those every 150 steps); what it adds is the end of training.',
     '',
     '```sh',
     `${record.command} --out docs/${recordDir(record, true)}    # took ${formatDuration(record.seconds)} (${formatDuration(record.cpuSeconds)} of CPU) on ${record.date.slice(0, 10)}`,
