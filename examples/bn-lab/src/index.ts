@@ -6,4 +6,5 @@ export * from './memory.js';
 export * from './bars.js';
 export * from './lab.js';
 export { EXPERIMENTS, findExperiment } from './experiments/index.js';
-export { renderReport, readRecords, writeReport, refresh } from './report.js';
+export { renderReport, readRuns, readLongRun, writeReport, refresh } from './report.js';
+export * from './seeds.js';

@@ -14,6 +14,8 @@ import type { Digits } from './mnist.js';
 export interface LabContext {
   /** CI size: a few hundred steps per run instead of thousands. */
   quick: boolean;
+  /** Training steps instead of the experiment's full size (`--steps`; only experiment 1 takes it). */
+  steps?: number;
   seed: number;
   train: Digits;
   /** The test set (all 10,000, or the first few thousand in quick mode). */
@@ -29,7 +31,21 @@ export interface Check {
   detail: string;
   /** Robust checks must hold in --quick runs (CI fails otherwise); the others are reported only. */
   robust: boolean;
+  /**
+   * The check as a comparison "a − b > margin", so that runs with several seeds can be judged together
+   * (seeds.ts): the verdict over seeds holds only where the mean gap exceeds the seed-to-seed spread.
+   */
+  compare: Comparison;
 }
+
+/** How a figure is written: a fraction as a percentage, a step count, a plain number, … */
+export type Unit = 'pct' | 'steps' | 'count' | 'ms' | 'KiB' | 'number';
+
+/** The numbers behind a check: it holds when a − b > margin (margin 0 when left out). */
+export interface Comparison { a: number; b: number; margin?: number; unit: Unit }
+
+/** One figure of a run, reported over seeds as mean ± spread (null: not reached, diverged, …). */
+export interface Quantity { name: string; value: number | null; unit: Unit }
 
 /** What a run measured: its settings and raw figures (written to the JSON as they are). */
 export interface Measured<S, F> { settings: S; figures: F }
@@ -39,12 +55,14 @@ export interface Analysis {
   /** Sentences with the numbers in them. */
   findings: string[];
   checks: Check[];
+  /** The figures a report over several seeds tabulates (mean ± spread); the findings are one run's sentences. */
+  quantities: Quantity[];
   /** The plot: a line chart (examples/common) or an SVG document made otherwise (bars.ts). */
   chart: Chart | { svg: string };
 }
 
 export interface Claim {
-  /** The article's sentence (../shared/seed/). */
+  /** The article's sentence (docs/article/batch-normalization-article.zh.txt). */
   zh: string;
   en: string;
 }
@@ -56,6 +74,8 @@ interface About {
   claim: Claim;
   /** How the experiment is set up, one paragraph for the report. */
   method: string;
+  /** Paragraphs that explain what the figures mean (the same for every run), for the report. */
+  notes?: string[];
 }
 
 /** An experiment as written: typed settings S and figures F. */
@@ -97,7 +117,9 @@ export interface ExperimentRecord extends Measured<unknown, unknown> {
 /** The SVG text of an analysis's chart. */
 export const chartSvg = (chart: Analysis['chart']): string => ('svg' in chart ? chart.svg : svgChart(chart));
 
-export const commandFor = (id: string, quick: boolean): string => `pnpm bn-lab ${id}${quick ? ' --quick' : ''}`;
+/** The command that reruns a run: `pnpm bn-lab convergence --seed 2`, `… --quick` (the CI size, seed 1). */
+export const commandFor = (id: string, quick: boolean, seed = 1, steps?: number): string =>
+  `pnpm bn-lab ${id}${quick ? ' --quick' : ''}${seed !== 1 || (!quick && steps === undefined) ? ` --seed ${seed}` : ''}${steps !== undefined ? ` --steps ${steps}` : ''}`;
 
 /** Run one experiment and write its JSON and SVG into `out`. */
 export async function runExperiment(exp: Experiment, ctx: LabContext, out: string): Promise<ExperimentRecord> {
@@ -113,7 +135,7 @@ export async function runExperiment(exp: Experiment, ctx: LabContext, out: strin
     title: exp.title,
     claim: exp.claim,
     method: exp.method,
-    command: commandFor(exp.id, ctx.quick),
+    command: commandFor(exp.id, ctx.quick, ctx.seed, ctx.steps),
     quick: ctx.quick,
     seed: ctx.seed,
     settings: measured.settings,
@@ -141,3 +163,8 @@ export const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toF
 export const steps = (n: number | null): string => (n === null || !Number.isFinite(n) ? 'never' : n.toLocaleString('en-US'));
 /** 0.0012345 → "0.00123", 3 → "3". */
 export const num = (x: number, digits = 3): string => (Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : String(x));
+
+/** A check from its comparison: it holds when a − b > margin. */
+export function check(name: string, compare: Comparison, detail: string, robust = false): Check {
+  return { name, holds: compare.a - compare.b > (compare.margin ?? 0), robust, detail, compare };
+}

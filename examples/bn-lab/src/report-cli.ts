@@ -1,4 +1,4 @@
-/** pnpm bn-lab:report — write docs/bn-lab.md and redraw docs/bn-lab/*.svg from docs/bn-lab/*.json. */
+/** pnpm bn-lab:report — write docs/bn-lab.md and redraw the SVGs from the runs in docs/bn-lab/seed-N/ and docs/bn-lab/long/. */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeReport } from './report.js';

@@ -6,8 +6,8 @@
  */
 import { optimizers } from 'gradlab';
 import type { Series } from '@gradlab/example-common';
-import type { Analysis, Check, LabContext, Measured } from '../lab.js';
-import { defineExperiment, num, pct, steps as stepsText } from '../lab.js';
+import type { Analysis, Check, LabContext, Measured, Quantity } from '../lab.js';
+import { check, defineExperiment, num, pct, steps as stepsText } from '../lab.js';
 import { BatchStream, batchOf } from '../mnist.js';
 import { describeNet, lastActivationIndex, mlp } from '../nets.js';
 import type { NetSpec, Norm } from '../nets.js';
@@ -50,10 +50,24 @@ export const convergence = defineExperiment<Settings, Figures>({
     '(moving statistics) at every checkpoint; the percentiles are those of the input of the first sigmoid of the last hidden layer ' +
     'over a fixed probe batch of test images, computed as in training (BN with the probe\'s batch statistics).',
 
+  notes: [
+    '**What differs from the paper.** Ioffe and Szegedy train for 50,000 steps; these runs stop at 3,000, so that every setting can be ' +
+      'run over several seeds in the time this lab has (the commands above give each run\'s time); the longer run below goes further, with one seed. ' +
+      'The paper\'s input is "a 28x28 binary image"; here the pixels are grey levels x/255 in [0, 1], not binarised. The paper does not give its learning rate; 0.5 is this lab\'s choice, ' +
+      'the same for both networks. At test time the paper\'s BN uses population statistics (its Algorithm 2: the means and variances of many training mini-batches, averaged after training); ' +
+      'here inference uses the moving averages gathered during training (Keras\'s momentum 0.99). Experiment 5 compares the two on a ReLU network.',
+    'The last check measures the article\'s own words, that BN keeps the input of every layer in a stable distribution. It does ' +
+      '(the median of a sigmoid\'s input wanders far less with BN), but that is not evidence that this is *why* BN helps: Santurkar et al. (2018) ' +
+      'added noise after every BN layer, making the distributions move more than without BN, and the networks still trained about as well as ' +
+      'with plain BN. [from-the-article.md](from-the-article.md#what-bn-does-the-articles-claim-and-what-later-work-found) sets out their findings.',
+  ],
+
   async run(ctx: LabContext): Promise<Measured<Settings, Figures>> {
     const size = ctx.quick
       ? { steps: 300, every: 50, probe: 500, thresholds: [0.5, 0.7, 0.8] }
       : { steps: 3000, every: 150, probe: 1000, thresholds: [0.85, 0.9, 0.95] };
+    // --steps N: a longer (or shorter) run of the same set-up, still with 20 checkpoints.
+    if (ctx.steps !== undefined) Object.assign(size, { steps: ctx.steps, every: Math.max(1, Math.round(ctx.steps / 20)) });
     const nets: Record<string, string> = {};
     const settings: Settings = { ...size, lr: 0.5, std: 0.1, batchSize: 60, testExamples: ctx.test.count, seed: ctx.seed, optimizer: 'SGD', networks: nets };
     const probe = batchOf(ctx.test, Int32Array.from({ length: settings.probe }, (_, i) => i)).x;
@@ -101,12 +115,31 @@ export const convergence = defineExperiment<Settings, Figures>({
         `its 15–85% range goes from [${num(curves.none.p15[0])}, ${num(curves.none.p85[0])}] to [${num(curves.none.p15[at.length - 1])}, ${num(curves.none.p85[at.length - 1])}] without BN ` +
         `and from [${num(curves.batch.p15[0])}, ${num(curves.batch.p85[0])}] to [${num(curves.batch.p15[at.length - 1])}, ${num(curves.batch.p85[at.length - 1])}] with BN.`,
     ];
+    // A run that never reaches the threshold counts as one checkpoint past its end (an underestimate).
+    const orPast = (n: number | null) => n ?? settings.steps + settings.every;
     const checks: Check[] = [
-      { name: `with BN the network reaches ${pct(reach[1].threshold)} test accuracy in fewer steps`, holds: faster(reach[1]), robust: true,
-        detail: `${reached(reach[1].batch)} with BN, ${reached(reach[1].none)} without` },
-      { name: 'with BN the test accuracy at the end is higher by more than a point (mean of the last five checkpoints)', holds: end.batch > end.none + 0.01, robust: true,
-        detail: `${pct(end.batch)} vs ${pct(end.none)}` },
-      { name: 'the sigmoid input\'s median drifts less with BN', holds: drifts.batch < drifts.none, robust: false, detail: `${num(drifts.batch)} vs ${num(drifts.none)} widths` },
+      check(`with BN the network reaches ${pct(reach[1].threshold)} test accuracy in fewer steps`,
+        { a: orPast(reach[1].none), b: orPast(reach[1].batch), unit: 'steps' },
+        `${reached(reach[1].batch)} with BN, ${reached(reach[1].none)} without`, true),
+      check('with BN the test accuracy at the end is higher (mean of the last five checkpoints)',
+        { a: end.batch, b: end.none, unit: 'pct' }, `${pct(end.batch)} vs ${pct(end.none)}`, true),
+      check('with BN the test accuracy at the end is higher by more than a point (mean of the last five checkpoints)',
+        { a: end.batch, b: end.none, margin: 0.01, unit: 'pct' }, `${pct(end.batch)} vs ${pct(end.none)}`),
+      check('the sigmoid input\'s median drifts less with BN', { a: drifts.none, b: drifts.batch, unit: 'number' },
+        `${num(drifts.batch)} vs ${num(drifts.none)} widths`, true),
+    ];
+    const quantities: Quantity[] = [
+      ...reach.flatMap((r) => [
+        { name: `steps to ${pct(r.threshold)} test accuracy, with BN`, value: r.batch, unit: 'steps' as const },
+        { name: `steps to ${pct(r.threshold)} test accuracy, without BN`, value: r.none, unit: 'steps' as const },
+      ]),
+      { name: `test accuracy after ${stepsText(settings.steps)} steps, with BN`, value: final.batch, unit: 'pct' },
+      { name: `test accuracy after ${stepsText(settings.steps)} steps, without BN`, value: final.none, unit: 'pct' },
+      { name: 'mean of the last five checkpoints, with BN', value: end.batch, unit: 'pct' },
+      { name: 'mean of the last five checkpoints, without BN', value: end.none, unit: 'pct' },
+      { name: 'with BN minus without, last five checkpoints (points)', value: 100 * (end.batch - end.none), unit: 'number' },
+      { name: 'how far the sigmoid input\'s median wanders (widths p85 − p15), with BN', value: drifts.batch, unit: 'number' },
+      { name: 'how far the sigmoid input\'s median wanders (widths p85 − p15), without BN', value: drifts.none, unit: 'number' },
     ];
 
     const pctSeries = (c: Curves): Series[] => [
@@ -120,6 +153,7 @@ export const convergence = defineExperiment<Settings, Figures>({
     return {
       findings,
       checks,
+      quantities,
       chart: {
         title: 'MNIST, 3 × 100 sigmoid units, batch 60, SGD: with and without BatchNorm',
         panels: [

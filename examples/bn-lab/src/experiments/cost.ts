@@ -6,8 +6,8 @@
  * the forward pass is measured too.
  */
 import { losses, optimizers } from 'gradlab';
-import type { Analysis, Check, LabContext, Measured } from '../lab.js';
-import { defineExperiment, num } from '../lab.js';
+import type { Analysis, Check, LabContext, Measured, Quantity } from '../lab.js';
+import { check, defineExperiment, num } from '../lab.js';
 import { BatchStream } from '../mnist.js';
 import { describeNet, mlp } from '../nets.js';
 import type { NetSpec, Norm } from '../nets.js';
@@ -141,6 +141,7 @@ export const cost = defineExperiment<Settings, Figures>({
     const results = figures.results.map((r) => ({ config: settings.configs.find((c) => c.name === r.config)!, measurements: r.measurements }));
     const findings: string[] = [];
     const checks: Check[] = [];
+    const quantities: Quantity[] = [];
     for (const { config, measurements } of results) {
       const by = (k: string) => measurements.find((m) => m.variant === k)!;
       const none = by('none'), fused = by('bn-fused'), composite = by('bn-composite');
@@ -159,13 +160,22 @@ export const cost = defineExperiment<Settings, Figures>({
         findings.push(`${config.name}: measured growth of the process's array buffers over one forward pass: ` +
           measurements.map((m) => `${m.label} ${kib(m.measuredForwardBytes ?? NaN)}`).join(', ') + '.');
       }
+      const extra = fused.graph.total - none.graph.total;
       checks.push(
-        { name: `${config.name}: BN makes the graph hold more memory`, holds: fused.graph.total > none.graph.total, robust: true, detail: `${kib(fused.graph.total)} vs ${kib(none.graph.total)}` },
-        { name: `${config.name}: the composite BN graph holds more than the fused op`, holds: composite.graph.total > fused.graph.total, robust: true, detail: `${kib(composite.graph.total)} vs ${kib(fused.graph.total)}` },
-        { name: `${config.name}: BN's extra memory is mostly the batch means and variances (the article's reason)`, holds: statsBytes > 0.5 * (fused.graph.total - none.graph.total), robust: false,
-          detail: `${kib(statsBytes)} of statistics in ${kib(fused.graph.total - none.graph.total)} extra` },
-        { name: `${config.name}: a step with BN takes more CPU time`, holds: fused.cpuMsPerStep > none.cpuMsPerStep, robust: false, detail: `${num(fused.cpuMsPerStep)} vs ${num(none.cpuMsPerStep)} ms` },
-        { name: `${config.name}: the fused BN op is faster than the composite graph`, holds: fused.cpuMsPerStep < composite.cpuMsPerStep, robust: false, detail: `${num(fused.cpuMsPerStep)} vs ${num(composite.cpuMsPerStep)} ms` },
+        check(`${config.name}: BN makes the graph hold more memory`, { a: fused.graph.total / 1024, b: none.graph.total / 1024, unit: 'KiB' },
+          `${kib(fused.graph.total)} vs ${kib(none.graph.total)}`, true),
+        check(`${config.name}: the composite BN graph holds more than the fused op`, { a: composite.graph.total / 1024, b: fused.graph.total / 1024, unit: 'KiB' },
+          `${kib(composite.graph.total)} vs ${kib(fused.graph.total)}`, true),
+        check(`${config.name}: BN's extra memory is mostly the batch means and variances (the article's reason)`, { a: statsBytes / 1024, b: extra / 2048, unit: 'KiB' },
+          `${kib(statsBytes)} of statistics in ${kib(extra)} extra`),
+        check(`${config.name}: a step with BN takes more CPU time`, { a: fused.cpuMsPerStep, b: none.cpuMsPerStep, unit: 'ms' },
+          `${num(fused.cpuMsPerStep)} vs ${num(none.cpuMsPerStep)} ms`),
+        check(`${config.name}: the fused BN op is faster than the composite graph`, { a: composite.cpuMsPerStep, b: fused.cpuMsPerStep, unit: 'ms' },
+          `${num(fused.cpuMsPerStep)} vs ${num(composite.cpuMsPerStep)} ms`),
+      );
+      quantities.push(
+        ...measurements.map((m) => ({ name: `${config.name}: CPU time per step, ${m.label}`, value: m.cpuMsPerStep, unit: 'ms' as const })),
+        ...measurements.map((m) => ({ name: `${config.name}: memory held for backward, ${m.label}`, value: m.graph.total / 1024, unit: 'KiB' as const })),
       );
     }
     const colors = ['#1f77b4', '#ff7f0e'];
@@ -173,6 +183,7 @@ export const cost = defineExperiment<Settings, Figures>({
     return {
       findings,
       checks,
+      quantities,
       chart: { svg: svgBars('Cost of one training step (forward, backward, SGD), relative to the plain network', [
         { title: 'CPU time per step', yLabel: 'CPU time / plain network', categories, series:
           results.map((r, i) => ({ name: r.config.name, color: colors[i], values: r.measurements.map((m) => m.cpuMsPerStep / r.measurements[0].cpuMsPerStep) })) },
