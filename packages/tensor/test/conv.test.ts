@@ -141,6 +141,54 @@ describe('conv2d gradients (float64, against finite differences of the forward)'
   });
 });
 
+/**
+ * Direct-loop filter gradient in float64: dw[ky,kx,c,f] = Σ over (n, oy, ox) of x[n, oy·sh+ky−pt, ox·sw+kx−pl, c] ·
+ * dy[n, oy, ox, f], taps outside the image skipped; also Σ|terms| per entry, which bounds float32's rounding.
+ */
+function naiveFilterGrad(x: ArrayLike<number>, xs: Shape4, dy: ArrayLike<number>, ws: Shape4, sh: number, sw: number, padding: 'valid' | 'same') {
+  const [N, H, W, C] = xs, [KH, KW, , F] = ws;
+  const ay = axis(H, KH, sh, padding), ax = axis(W, KW, sw, padding);
+  const dw = new Float64Array(KH * KW * C * F), scale = new Float64Array(dw.length);
+  for (let n = 0; n < N; n++) for (let oy = 0; oy < ay.out; oy++) for (let ox = 0; ox < ax.out; ox++) {
+    for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
+      const iy = oy * sh + ky - ay.pad, ix = ox * sw + kx - ax.pad;
+      if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+      for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) {
+        const term = x[((n * H + iy) * W + ix) * C + c] * dy[((n * ay.out + oy) * ax.out + ox) * F + f];
+        dw[((ky * KW + kx) * C + c) * F + f] += term;
+        scale[((ky * KW + kx) * C + c) * F + f] += Math.abs(term);
+      }
+    }
+  }
+  return { dw, scale };
+}
+
+describe('float32 filter gradient (implicit gemm on the WebAssembly kernel) against a float64 loop', () => {
+  // Float32 sums of `rows` terms round at each step: |error| ≤ ~u·√rows·Σ|terms| (u = 2⁻²⁴); 1e-5·Σ|terms| is far above that.
+  const filterCases: [string, Shape4, Shape4, [number, number], 'valid' | 'same'][] = [
+    ...cases.map(([xs, ws, st, pad]): [string, Shape4, Shape4, [number, number], 'valid' | 'same'] => ['small case', xs, ws, st, pad]),
+    ['first layer, K = 27, 4 k blocks of 256 rows, the last one short', [2, 20, 20, 3], [3, 3, 3, 32], [1, 1], 'same'],
+    ['K = 27, stride 2, valid, 12 filters (a part-filled panel of 8)', [3, 31, 33, 3], [3, 3, 3, 12], [2, 2], 'valid'],
+    ['K = 75 (5×5×3): two MC blocks of 72 rows, the second 3 rows + padding', [2, 17, 15, 3], [5, 5, 3, 8], [1, 1], 'same'],
+    ['K = 288 (3×3×32): four MC blocks, two k blocks, 64 filters', [1, 17, 17, 32], [3, 3, 32, 64], [1, 1], 'same'],
+    ['K = 2 160 (3×3×240): too big for one k block of slivers, the chunked path', [1, 6, 6, 240], [3, 3, 240, 4], [1, 1], 'same'],
+  ];
+  it.each(filterCases)('%s: x %j, w %j, strides %j, %s', (_what, xs, ws, strides, padding) => {
+    const x = randn(xs, { seed: 17 });
+    const dy = randn(conv2d(x, zeros(ws), { strides, padding }).shape, { seed: 18 });
+    const dw = conv2dBackpropFilter(x, dy, ws, { strides, padding });
+    expect(dw.shape).toEqual(ws);
+    expect(dw.dtype).toBe('float32');
+    const ref = naiveFilterGrad(x.dataSync(), xs, dy.dataSync(), ws, strides[0], strides[1], padding);
+    const got = dw.dataSync();
+    for (let i = 0; i < ref.dw.length; i++) {
+      if (!(Math.abs(got[i] - ref.dw[i]) <= 1e-5 * ref.scale[i] + 1e-7)) {
+        throw new Error(`dw element ${i}: got ${got[i]}, expected ${ref.dw[i]} (Σ|terms| ${ref.scale[i]})`);
+      }
+    }
+  });
+});
+
 describe('conv2dInfo', () => {
   it("follows TF's 'same' rule", () => {
     // in 5, k 3, s 2: out = ceil(5/2) = 3, total pad = (3−1)·2 + 3 − 5 = 2 → 1 before, 1 after

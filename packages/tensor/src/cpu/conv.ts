@@ -19,7 +19,11 @@
  * where the kernel reads them in place (no patch matrix in JavaScript, no packing of A: for the first
  * layer of an image model, K = 3·3·3 = 27, those copies cost more than the arithmetic); the input
  * gradient takes each band of dcols where the kernel left it and col2im's it from there (a CRows).
- * The filter gradient, colsᵀ·dy, needs the patch matrix transposed and keeps the chunked path.
+ * The filter gradient, colsᵀ·dy, needs the patch matrix transposed, which is exactly the layout of the
+ * kernel's packed A slivers (four entries of a patch row side by side, one patch row per step of k): so
+ * im2colSlivers writes each block of 256 patch rows there directly (an ASlivers), and the chunk buffer
+ * and the packing of colsᵀ are gone. Patches longer than ~2 000 entries (or too many filters for all of
+ * dW to fit one band of the kernel's memory) keep the chunked path.
  */
 import type { Backend, Conv2DInfo } from '../backend.js';
 import type { DType, TypedArray } from '../dtype.js';
@@ -28,7 +32,7 @@ import { contiguousData, cpuTensor } from './elementwise.js';
 import { rowMajor, transposed } from './pack.js';
 import { useWasmGemm } from './gemm.js';
 import { parallelGemm } from './threads.js';
-import { gemmFloat32, WASM_GEMM_NC } from './wasm/gemm-f32.js';
+import { gemmFloat32, sliversFit, WASM_GEMM_NC } from './wasm/gemm-f32.js';
 
 const CHUNK_ELEMENTS = 1 << 18;
 
@@ -37,6 +41,23 @@ function rowsPerChunk(info: Conv2DInfo): number {
   const patch = info.filterHeight * info.filterWidth * info.inChannels;
   return Math.max(4, Math.floor(CHUNK_ELEMENTS / patch / 4) * 4);
 }
+
+/**
+ * Where patch row `row` = (n, oy, ox) reads the image: where = [n, y0, x0, kxStart, kxEnd], the window's
+ * top-left pixel (y0, x0), which may lie in the padding, and its columns kxStart ≤ kx < kxEnd inside the
+ * image. Written into an array the caller reuses, so that no object is made per patch row.
+ */
+function locateWindow(info: Conv2DInfo, row: number, where: Int32Array): void {
+  const { outHeight: OH, outWidth: OW } = info;
+  const oy = Math.floor(row / OW) % OH, ox = row % OW;
+  const x0 = ox * info.strideWidth - info.padLeft;
+  where[0] = Math.floor(row / (OH * OW));
+  where[1] = oy * info.strideHeight - info.padTop;
+  where[2] = x0;
+  where[3] = Math.max(0, -x0);
+  where[4] = Math.min(info.filterWidth, info.inWidth - x0);
+}
+const rowWindow = new Int32Array(5); // locateWindow's answer, reused row after row
 
 /**
  * Rows row0 … row0+rowCount−1 of the patch matrix, row i at cols[at0 + i·rowStride …] (rowStride ≥
@@ -49,16 +70,11 @@ function rowsPerChunk(info: Conv2DInfo): number {
  * and a call for each cost as much as the copying.
  */
 function moveWindows(info: Conv2DInfo, row0: number, rowCount: number, image: TypedArray, cols: TypedArray, at0: number, rowStride: number, gather: boolean): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
+  const { inHeight: H, inWidth: W, inChannels: C, filterHeight: KH, filterWidth: KW } = info;
   const rowLength = KW * C;
   for (let i = 0; i < rowCount; i++) {
-    const row = row0 + i;
-    const n = Math.floor(row / (OH * OW));
-    const oy = Math.floor(row / OW) % OH;
-    const ox = row % OW;
-    const y0 = oy * info.strideHeight - info.padTop;
-    const x0 = ox * info.strideWidth - info.padLeft;
-    const kxStart = Math.max(0, -x0), kxEnd = Math.min(KW, W - x0); // the window's columns inside the image
+    locateWindow(info, row0 + i, rowWindow);
+    const n = rowWindow[0], y0 = rowWindow[1], x0 = rowWindow[2], kxStart = rowWindow[3], kxEnd = rowWindow[4];
     const inside = (kxEnd - kxStart) * C;
     let at = at0 + i * rowStride;
     for (let ky = 0; ky < KH; ky++, at += rowLength) {
@@ -87,6 +103,39 @@ function im2col(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number,
  */
 function col2im(dcols: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, dx: TypedArray, at0 = 0, rowStride = patchMatrix(info).patch): void {
   moveWindows(info, row0, rowCount, dx, dcols, at0, rowStride, false);
+}
+
+/**
+ * Patch rows row0 … row0+rowCount−1 written as the columns of slivers (wasm/gemm-f32.ts's ASlivers):
+ * the filter gradient's A is the patch matrix transposed, so entry p of patch row row0+t goes to
+ * dest[at + (⌊p/4⌋·rowCount + t)·4 + p mod 4], four consecutive entries of a row side by side in
+ * each sliver. `slot[p]` holds ⌊p/4⌋·rowCount·4 + p mod 4; the pad entries up to a multiple of 4 are 0.
+ */
+function im2colSlivers(x: TypedArray, info: Conv2DInfo, row0: number, rowCount: number, dest: Float32Array, at: number, slot: Int32Array): void {
+  const { inHeight: H, inWidth: W, inChannels: C, filterHeight: KH, filterWidth: KW } = info;
+  const rowLength = KW * C;
+  for (let i = 0; i < rowCount; i++) {
+    locateWindow(info, row0 + i, rowWindow);
+    const n = rowWindow[0], y0 = rowWindow[1], x0 = rowWindow[2], kxStart = rowWindow[3], kxEnd = rowWindow[4];
+    const base = at + i * 4;
+    let p = 0;
+    for (let ky = 0; ky < KH; ky++) {
+      const iy = y0 + ky, end = p + rowLength;
+      if (iy < 0 || iy >= H || kxStart >= kxEnd) { for (; p < end; p++) dest[base + slot[p]] = 0; continue; }
+      for (const stop = p + kxStart * C; p < stop; p++) dest[base + slot[p]] = 0;
+      let pixel = ((n * H + iy) * W + x0 + kxStart) * C;
+      for (const stop = p + (kxEnd - kxStart) * C; p < stop; p++) dest[base + slot[p]] = x[pixel++];
+      for (; p < end; p++) dest[base + slot[p]] = 0;
+    }
+    for (; p < slot.length; p++) dest[base + slot[p]] = 0;
+  }
+}
+
+/** Where entry p of a patch row goes among slivers of rowCount steps (see im2colSlivers). */
+function sliverSlots(patch: number, rowCount: number): Int32Array {
+  const slot = new Int32Array(Math.ceil(patch / 4) * 4);
+  for (let p = 0; p < slot.length; p++) slot[p] = Math.floor(p / 4) * rowCount * 4 + (p % 4);
+  return slot;
 }
 
 /** True when the patch matrix is x itself: a 1×1 filter that visits every pixel once. */
@@ -156,7 +205,15 @@ export const conv2dBackpropFilter: Backend['conv2dBackpropFilter'] = (x, dy, inf
   const xs = contiguousData(x), dys = contiguousData(dy);
   const dw = allocate(x.dtype, patch * F);
   if (isPointwise(info)) parallelGemm(patch, F, rows, transposed(rowMajor(xs, patch)), rowMajor(dys, F), dw);
-  else byChunks(info, x.dtype, (row0, count, cols) => {
+  else if (dw instanceof Float32Array && useWasmGemm() && sliversFit(patch, F)) {
+    // implicit gemm: the transposed patch matrix is written straight into the kernel's memory as slivers
+    let slot: Int32Array = new Int32Array(0), slotCount = 0; // every k block but the last has the same count
+    const fillSlivers = (row0: number, count: number, dest: Float32Array, at: number): void => {
+      if (count !== slotCount) { slot = sliverSlots(patch, count); slotCount = count; }
+      im2colSlivers(xs, info, row0, count, dest, at, slot);
+    };
+    gemmFloat32(patch, F, rows, { fillSlivers }, rowMajor(dys, F), dw);
+  } else byChunks(info, x.dtype, (row0, count, cols) => {
     im2col(xs, info, row0, count, cols);
     parallelGemm(patch, F, count, transposed(rowMajor(cols, patch)), rowMajor(dys, F, row0 * F), dw, 0, row0 > 0);
   });

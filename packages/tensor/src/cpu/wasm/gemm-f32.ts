@@ -22,6 +22,10 @@
  * for every block of columns. Other strides (a transposed A) are packed (pack-f32.ts). B is always
  * packed: its panels are read kc·8 floats at a time, over and over, and must sit in L1.
  *
+ * "Sliver" A: rows that a caller writes already packed (an `ASlivers`: conv.ts's filter gradient, whose A
+ * is the patch matrix transposed) go, all m rows of one k block, into A_BAND, and `block` reads them
+ * there; A then never exists elsewhere and is never packed by gemm. That needs all of C in one band.
+ *
  * C is written by the kernel into the band and leaves it once, after the band's last k block, with a
  * memcpy when its rows are contiguous; or it is handed to a `CRows` (conv.ts's col2im reads it there).
  * For a narrow C (conv layers: 32 or 64 filters) a band holds thousands of rows, so the per-band costs
@@ -57,10 +61,32 @@ export interface ARows {
   fill(row0: number, count: number, dest: Float32Array, destAt: number): void;
 }
 
+/**
+ * All rows of A that the caller writes into the kernel's memory itself, already packed as slivers of MR
+ * rows (conv.ts: the filter gradient's transposed patch matrix). Only where sliversFit(m, n).
+ */
+export interface ASlivers {
+  /**
+   * Write A[0:m, k0:k0+kc]: entry (i, k0+t) at dest[destAt + (⌊i/MR⌋·kc + t)·MR + i mod MR], and zeros in
+   * the rows from m up to the next multiple of MR.
+   */
+  fillSlivers(k0: number, kc: number, dest: Float32Array, destAt: number): void;
+}
+
 /** Rows of C that the caller takes from the kernel's memory itself (conv.ts: col2im). */
 export interface CRows {
   /** Rows row0 … row0+count−1 of C, n numbers each, are band[bandAt + i·ldc …] (read them now). */
   take(row0: number, count: number, band: Float32Array, bandAt: number, ldc: number): void;
+}
+
+/** Rows of C in one band, for n columns (a multiple of MC). */
+function bandRowsFor(n: number): number {
+  return Math.floor(C_FLOATS / (Math.ceil(Math.min(n, NC) / NR) * NR) / MC) * MC;
+}
+
+/** Whether an m×n product can take its A as ASlivers: C in one band, a k block of all of A in A_BAND. */
+export function sliversFit(m: number, n: number): boolean {
+  return n <= NC && m <= bandRowsFor(n) && Math.ceil(m / MR) * MR * KC <= A_FLOATS;
 }
 
 /** This thread's kernel instance (undefined: not made yet; null: no WebAssembly SIMD here). */
@@ -119,11 +145,12 @@ function isRowMajor32(a: MatrixRef): boolean {
 }
 
 /**
- * C (+)= A·B in float32 on the WebAssembly kernel. A is a MatrixRef or rows the caller writes (ARows);
+ * C (+)= A·B in float32 on the WebAssembly kernel. A is a MatrixRef or rows the caller writes (ARows,
+ * or ASlivers where sliversFit(m, n));
  * C is a row-major m×n Float32Array at cOffset, or rows the caller takes (CRows, not accumulating).
  */
 export function gemmFloat32(
-  m: number, n: number, k: number, a: MatrixRef | ARows, b: MatrixRef,
+  m: number, n: number, k: number, a: MatrixRef | ARows | ASlivers, b: MatrixRef,
   c: Float32Array | CRows, cOffset = 0, accumulate = false,
 ): void {
   const kern = ready();
@@ -134,11 +161,12 @@ export function gemmFloat32(
   // k = 0: C = 0 (a CRows output would only be handed zeros: there is nothing to give it)
   if (k === 0) { if (out && !accumulate) out.fill(0, cOffset, cOffset + m * n); return; }
   const { aPack, bPack, cBand, aBand } = views;
-  const matrix = 'fill' in a ? null : a;
-  const direct = (!matrix || isRowMajor32(matrix)) && k * MC <= A_FLOATS;
-  if (!direct && !matrix) throw new Error(`gemmFloat32: rows of A with k = ${k} do not fit the kernel's memory`);
-  const ncMax = Math.ceil(Math.min(n, NC) / NR) * NR;
-  let bandRows = Math.floor(C_FLOATS / ncMax / MC) * MC;
+  const slivers = 'fillSlivers' in a ? a : null;
+  const matrix = 'fill' in a || slivers ? null : a as MatrixRef;
+  if (slivers && !sliversFit(m, n)) throw new Error(`gemmFloat32: slivers of A with m = ${m}, n = ${n} do not fit the kernel's memory`);
+  const direct = !slivers && (!matrix || isRowMajor32(matrix)) && k * MC <= A_FLOATS;
+  if (!direct && !matrix && !slivers) throw new Error(`gemmFloat32: rows of A with k = ${k} do not fit the kernel's memory`);
+  let bandRows = bandRowsFor(n);
   if (direct) bandRows = Math.min(bandRows, Math.floor(A_FLOATS / k / MC) * MC);
   for (let i1 = 0; i1 < m; i1 += bandRows) {
     const mb = m - i1 < bandRows ? m - i1 : bandRows;
@@ -156,13 +184,15 @@ export function gemmFloat32(
         const kc = k - k0 < KC ? k - k0 : KC;
         packBOnce(b, k0, kc, j0, nc, bPack);
         const load = accumulate || k0 > 0 ? 1 : 0;
+        if (slivers) slivers.fillSlivers(k0, kc, aBand, 0);
         for (let i0 = 0; i0 < mb; i0 += MC) {
           const mc = mb - i0 < MC ? mb - i0 : MC;
-          const slivers = Math.ceil(mc / MR), cAt = C_BAND + i0 * ldc * 4;
-          if (direct) kern.blockDirect(A_BAND + (i0 * k + k0) * 4, B_PACK, cAt, slivers, panels, kc, ldc * 4, load, k * 4);
+          const tiles = Math.ceil(mc / MR), cAt = C_BAND + i0 * ldc * 4;
+          if (direct) kern.blockDirect(A_BAND + (i0 * k + k0) * 4, B_PACK, cAt, tiles, panels, kc, ldc * 4, load, k * 4);
+          else if (slivers) kern.block(A_BAND + i0 * kc * 4, B_PACK, cAt, tiles, panels, kc, ldc * 4, load);
           else {
             packA32(matrix!, i1 + i0, mc, k0, kc, aPack, MR);
-            kern.block(A_PACK, B_PACK, cAt, slivers, panels, kc, ldc * 4, load);
+            kern.block(A_PACK, B_PACK, cAt, tiles, panels, kc, ldc * 4, load);
           }
         }
       }
