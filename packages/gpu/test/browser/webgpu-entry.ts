@@ -83,8 +83,13 @@ async function firstStep(kind: 'conv' | 'lstm', backend: string): Promise<{ loss
  * Live device buffers and storages (settled) after one and after 20 more rounds of the WGSL paths — a
  * convolution with both gradients and a chain of strided matmuls — each round inside tidy().
  */
-async function memoryRounds(device: Device): Promise<{ before: number[]; after: number[] }> {
-  gradlab.setBackend(NAME);
+async function memoryRounds(): Promise<{ before: number[]; after: number[] }> {
+  // A device of its own: the counts are per device, and the earlier checks' garbage on the shared one is
+  // released by the FinalizationRegistry whenever the collector runs, which would move its counts.
+  const device = new Device({ mode: 'webgpu', log: false });
+  const name = `${NAME}-memory`;
+  gradlab.registerBackend(name, () => createGpuBackend(device, name));
+  gradlab.setBackend(name);
   try {
     const x = gradlab.randn([4, 10, 10, 3], { seed: 1 }), w = gradlab.randn([3, 3, 3, 4], { seed: 2 });
     const a = gradlab.randn([40, 30], { seed: 3 }), b = gradlab.randn([30, 50], { seed: 4 });
@@ -146,7 +151,7 @@ async function main(): Promise<WebGPUReport> {
   let steps: StepReport[] = [], error: string | undefined, memory = { before: [] as number[], after: [] as number[] };
   try {
     steps = [await step('conv'), await step('lstm')];
-    memory = await memoryRounds(device);
+    memory = await memoryRounds();
   } catch (e) {
     error = `training step: ${String((e as Error)?.stack ?? e)}`;
   }
