@@ -6,8 +6,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Variable, asVariable, noGrad } from '@gradlab/autograd';
-import { fromTypedArray, setSeed, tensor } from '@gradlab/tensor';
+import { F, Variable, asVariable, noGrad } from '@gradlab/autograd';
+import { fromTypedArray, randn, setSeed, tensor } from '@gradlab/tensor';
+import type { Tensor } from '@gradlab/tensor';
 import { layers, models, Dataset, Add, Concatenate, SymbolicTensor } from '@gradlab/layers';
 import { Model } from '../src/models/model.js';
 import { Functional } from '../src/models/functional.js';
@@ -153,7 +154,7 @@ test('a crafted graph in a saved file is refused with a load error naming the no
   await rewriteManifest(dir, (f) => { (f.model.config.nodes as unknown[][])[2] = [2, [5]]; });
   await expect(models.load(dir)).rejects.toThrow(/models\.load: .*nodes\[2\] must be \[a layer index below 5, input node indices below 2\], got \[2,\[5\]\]/);
   await rewriteManifest(dir, (f) => { const n = f.model.config.nodes as unknown[][]; n[2] = [2, [1]]; n[0] = [1, []]; n[1] = [0, [0]]; });
-  await expect(models.load(dir)).rejects.toThrow(/models\.load: .*node 0 must be an InputLayer, got Dense/);
+  await expect(models.load(dir)).rejects.toThrow(/models\.load: .*node 0 must be an InputLayer \(input 0 of the model\), got Dense/);
   await rewriteManifest(dir, (f) => { (f.model.config.nodes as unknown[][]).pop(); });
   await expect(models.load(dir)).rejects.toThrow(/models\.load: .*5 layers but the nodes use 4 of them/);
 });
@@ -163,11 +164,12 @@ test('what the functional API refuses, and says why', () => {
   const other = layers.Input({ shape: [3] });
   const d = layers.Dense(4);
   const a = d.apply(x);
-  expect(() => models.model({ inputs: [x, other], outputs: a })).toThrow(/2 inputs given; this version takes one input and one output/);
-  expect(() => models.model({ inputs: x, outputs: [a, a] })).toThrow(/2 outputs given/);
-  expect(() => models.model({ inputs: x, outputs: layers.Dense(2).apply(other) })).toThrow(/the output depends on the input 'input_layer\S*' \(None, 3\), which is not the model's input/);
+  expect(() => models.model({ inputs: [x, other], outputs: a })).toThrow(/the output does not depend on the input 'input_layer\S*'/);
+  expect(() => models.model({ inputs: x, outputs: [a, a] })).toThrow(/outputs lists the same tensor twice/);
+  expect(() => models.model({ inputs: x, outputs: [a, layers.Dense(2).apply(x)] })).toThrow(/2 outputs given; this version takes one output/);
+  expect(() => models.model({ inputs: x, outputs: layers.Dense(2).apply(other) })).toThrow(/the output depends on the input 'input_layer\S*' \(None, 3\), which is not among the model's inputs/);
   expect(() => models.model({ inputs: other, outputs: a })).toThrow(/depends on the input/);
-  expect(() => models.model({ inputs: x, outputs: x })).toThrow('models.model: the output is the input itself; apply at least one layer between them');
+  expect(() => models.model({ inputs: x, outputs: x })).toThrow('models.model: the output is an input itself; apply at least one layer between them');
   expect(() => layers.add([a, layers.Dense(5).apply(x)])).toThrow(/add\S* \(Add\): inputs must all have one shape, got \(None, 4\), \(None, 5\)/);
   expect(() => layers.concatenate([layers.Input({ shape: [2, 3] }), layers.Input({ shape: [4, 5] })])).toThrow(/inputs must agree on every axis but -1/);
   expect(() => new Add().apply([a])).toThrow(/needs at least 2 inputs, got 1/);
@@ -198,4 +200,97 @@ test('masks flow through the graph as through Sequential: Embedding(maskZero) â†
   expect(out).toEqual(rows(await seq.predict(ids)));
   // The padding is masked: the first row equals the same ids without the padding.
   expect(out.slice(0, 2)).toEqual(rows(await fn.predict(tensor([[3, 4]]))));
+});
+
+// ---- several inputs ------------------------------------------------------------------------------
+
+/** Two inputs: tanh(Dense(4)) of xa [3 features] and of xb [2 features], concatenated, then a linear Dense(1). */
+function twoInputs(seed = 5, float64 = true) {
+  setSeed(seed);
+  const a = layers.Input({ shape: [3] });
+  const b = layers.Input({ shape: [2] });
+  const da = layers.Dense(4, { activation: 'tanh' });
+  const db = layers.Dense(4, { activation: 'tanh' });
+  const out = layers.Dense(1);
+  const model = models.model({ inputs: [a, b], outputs: out.apply(layers.concatenate([da.apply(a), db.apply(b)])) });
+  // float64 throughout, so that a hand computation can be held to 1e-12 (save/load keeps float32: a layer has no dtype option yet).
+  if (float64) for (const w of model.parameters()) w.data = w.data.astype('float64');
+  return { model, dense: [da, db, out] };
+}
+
+function twoInputData(n: number, dtype: 'float32' | 'float64' = 'float64'): { xa: Tensor; xb: Tensor; y: Tensor } {
+  return { xa: randn([n, 3], { seed: 11, dtype }), xb: randn([n, 2], { seed: 12, dtype }), y: randn([n, 1], { seed: 13, dtype }) };
+}
+
+test('a two-input model trains as the same computation written by hand with autograd (float64, to 1e-12)', async () => {
+  const { model } = twoInputs();
+  const { xa, xb, y } = twoInputData(8);
+  // The hand version's own copies of the initial weights: [Ka, ba, Kb, bb, Ko, bo].
+  const w = model.parameters().map((p) => new Variable(p.data.clone(), { requiresGrad: true }));
+  const [Ka, ba, Kb, bb, Ko, bo] = w;
+  const lr = 0.1;
+  const handStep = (rows: number[]): number => {
+    const pick = (t: Tensor) => asVariable(fromTypedArray(Float64Array.from(rows.flatMap((r) => Array.from(t.dataSync().slice(r * t.shape[1], (r + 1) * t.shape[1])))), [rows.length, t.shape[1]]));
+    const h = F.concat([pick(xa).matmul(Ka).add(ba).tanh(), pick(xb).matmul(Kb).add(bb).tanh()], -1);
+    const loss = h.matmul(Ko).add(bo).sub(pick(y)).square().mean();
+    for (const v of w) v.grad = null;
+    loss.backward();
+    for (const v of w) v.data = v.data.sub(v.grad!.mul(lr));
+    return loss.data.dataSync()[0];
+  };
+  model.compile({ optimizer: new SGD({ learningRate: lr }), loss: 'mse' });
+  const history = await model.fit([xa, xb], y, { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+  for (let epoch = 0; epoch < 3; epoch++) {
+    const byHand = (handStep([0, 1, 2, 3]) * 4 + handStep([4, 5, 6, 7]) * 4) / 8; // fit's epoch loss: the batches' mean
+    expect(Math.abs(history.history.loss[epoch] - byHand)).toBeLessThan(1e-12);
+  }
+  model.parameters().forEach((p, i) => {
+    const got = rows(p.data);
+    rows(w[i].data).forEach((v, k) => expect(Math.abs(got[k] - v)).toBeLessThan(1e-12));
+  });
+  // evaluate and predict take the same list.
+  const [loss] = await model.evaluate([xa, xb], y, { batchSize: 3 });
+  const pred = await model.predict([xa, xb], { batchSize: 3 });
+  const mse = rows(pred).reduce((s, p, i) => s + (p - rows(y)[i]) ** 2, 0) / 8;
+  expect(Math.abs(loss - mse)).toBeLessThan(1e-12);
+  expect(pred.shape).toEqual([8, 1]);
+});
+
+test('a two-input model saves and loads: same graph, same predictions, and it trains on alike', async () => {
+  const { model } = twoInputs(6, false);
+  const { xa, xb, y } = twoInputData(6, 'float32');
+  model.compile({ optimizer: 'adam', loss: 'mse' });
+  await model.fit([xa, xb], y, { epochs: 2, batchSize: 3, shuffle: false, verbose: 0 });
+  await model.save(dir);
+  const loaded = await models.load(dir);
+  expect(loaded).toBeInstanceOf(Functional);
+  expect((loaded as Functional).inputShapes).toEqual([[null, 3], [null, 2]]);
+  expect(rows(await loaded.predict([xa, xb]))).toEqual(rows(await model.predict([xa, xb])));
+  await model.fit([xa, xb], y, { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 });
+  await loaded.fit([xa, xb], y, { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 });
+  expect(values(loaded)).toEqual(values(model));
+  // Summary: both inputs, and the concatenation connected to both towers.
+  const text = model.summary({ printFn: () => undefined });
+  expect(text.match(/InputLayer/g)).toHaveLength(2);
+  expect(text).toMatch(/input_layer\S* \(InputLayer\)\s+\(None, 2\)/);
+  expect(text).toMatch(/concatenate\S* \(Concatenate\)\s+\(None, 8\)\s+0\s+\['dense\S+\[0\]\[0\]',\s+'dense\S+\[0\]\[0\]'\]/);
+});
+
+test('a two-input model refuses x with the wrong number of tensors or shapes, naming the counts and shapes', async () => {
+  const { model } = twoInputs();
+  const { xa, xb, y } = twoInputData(4);
+  model.compile({ optimizer: 'sgd', loss: 'mse' });
+  await expect(model.fit([xa], y, { verbose: 0 })).rejects.toThrow(/fit: expects 2 inputs \(None, 3\), \(None, 2\), got 1 tensor \[4,3\]/);
+  await expect(model.fit([xa, xb, xb], y, { verbose: 0 })).rejects.toThrow(/fit: expects 2 inputs \(None, 3\), \(None, 2\), got 3 tensors \[4,3\], \[4,2\], \[4,2\]/);
+  await expect(model.fit([xb, xa], y, { verbose: 0 })).rejects.toThrow(/fit: expects 2 inputs \(None, 3\), \(None, 2\), got 2 tensors \[4,2\], \[4,3\]/);
+  await expect(model.evaluate([xa, randn([3, 2], { dtype: 'float64' })], y)).rejects.toThrow(/evaluate: x\[1\] \[3,2\] and y \[4,1\] must have the same number of examples/);
+  await expect(model.predict(xa)).rejects.toThrow(/expects 2 inputs \(None, 3\), \(None, 2\) as a list, got one tensor \[4,3\]/);
+  await expect(model.predict([xa, randn([3, 2], { dtype: 'float64' })])).rejects.toThrow(/predict: x\[1\] \[3,2\] does not have the 4 examples of x\[0\]/);
+  // A one-input model refuses a list.
+  const { model: one } = residual();
+  one.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+  await expect(one.predict([tensor([[1, 2, 3]]), tensor([[1, 2, 3]])])).rejects.toThrow(/predict: expects inputs \(None, 3\), got 2 tensors \[1,3\], \[1,3\]/);
+  // A dataset feeds one input: its batches' x must be a tensor.
+  const ds = Dataset.fromArray([{ x: [xa, xb] as unknown as Tensor, y }]);
+  await expect(model.fit(ds, { verbose: 0 })).rejects.toThrow(/with Tensor x \(a dataset feeds one input/);
 });

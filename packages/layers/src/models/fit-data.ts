@@ -21,16 +21,28 @@ export function range(start: number, end: number): Int32Array { return Int32Arra
 
 export { batchBounds };
 
+/** A model's x: one tensor, or one per input of a functional model with several inputs (in its inputs' order). */
+export type ModelX = Tensor | Tensor[];
+
+/** A batch as the training loop reads it: a Dataset's Batch, or rows of whole-dataset tensors whose x may be several. */
+export type ModelBatch = Omit<Batch, 'x'> & { x: ModelX };
+
+/** The number of examples of x (every input of a list has been checked to agree, see Model.checkData). */
+export function examplesOf(x: ModelX): number { return (Array.isArray(x) ? x[0] : x).shape[0]; }
+
+/** The same rows of every tensor of x. */
+export function takeRowsOf(x: ModelX, rows: Int32Array): ModelX { return Array.isArray(x) ? x.map((t) => takeRows(t, rows)) : takeRows(x, rows); }
+
 /** Whole-dataset tensors, their rows cut into batches. */
-export interface TensorData { x: Tensor; y: Tensor; sampleWeight?: Tensor; rows: Int32Array }
+export interface TensorData { x: ModelX; y: Tensor; sampleWeight?: Tensor; rows: Int32Array }
 
 /** The batches of the given rows, in order, or shuffled first with shuffleWith. */
-export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith: Random | null = null): Generator<Batch> {
+export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith: Random | null = null): Generator<ModelBatch> {
   const order = data.rows.slice();
   if (shuffleWith) shuffleWith.shuffle(order);
   for (const [start, end] of batchBounds(order.length, batchSize)) {
     const rows = order.slice(start, end);
-    const batch: Batch = { x: takeRows(data.x, rows), y: takeRows(data.y, rows) };
+    const batch: ModelBatch = { x: takeRowsOf(data.x, rows), y: takeRows(data.y, rows) };
     if (data.sampleWeight) batch.sampleWeight = takeRows(data.sampleWeight, rows);
     yield batch;
   }
@@ -38,7 +50,7 @@ export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith:
 
 /** An epoch's batches, and how many there will be when that is known (for the progress bar). */
 export interface EpochSource {
-  batches(): AsyncIterator<Batch> | Iterator<Batch>;
+  batches(): AsyncIterator<ModelBatch> | Iterator<ModelBatch>;
   steps: number | null;
   /** True once a stepsPerEpoch iterator has run out (fit then stops). */
   ranOut: boolean;
@@ -87,7 +99,7 @@ export function datasetEpochs(dataset: Dataset<Batch>, stepsPerEpoch?: number): 
 }
 
 /** The first `limit` batches of a source (all of them when limit is undefined). */
-export async function* limited(batches: AsyncIterable<Batch> | Iterable<Batch>, limit?: number): AsyncGenerator<Batch> {
+export async function* limited<B>(batches: AsyncIterable<B> | Iterable<B>, limit?: number): AsyncGenerator<B> {
   if (limit === 0) return;
   let n = 0;
   for await (const b of batches) {

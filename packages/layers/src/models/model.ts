@@ -27,8 +27,8 @@ import { checkHostBatch, exampleWeights, realRows } from './check-batch.js';
 import type { BatchExpectations } from './check-batch.js';
 import { Dataset } from '../data/dataset.js';
 import type { Batch } from '../data/batching.js';
-import { datasetEpochs, limited, range, takeRows, tensorBatches, tensorEpochs } from './fit-data.js';
-import type { EpochSource } from './fit-data.js';
+import { datasetEpochs, examplesOf, limited, range, takeRowsOf, tensorBatches, tensorEpochs } from './fit-data.js';
+import type { EpochSource, ModelBatch, ModelX } from './fit-data.js';
 import type { Metric, MetricCount } from '../metrics.js';
 import { Adam, AdamW, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
@@ -69,7 +69,7 @@ export interface FitOptions {
   /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
   validationSplit?: number;
   /** Evaluated after each epoch: [x, y] tensors or a dataset of batches. */
-  validationData?: [Tensor, Tensor] | Dataset<Batch>;
+  validationData?: [ModelX, Tensor] | Dataset<Batch>;
   /** Evaluate at most this many validation batches each epoch. Default: all of them. */
   validationSteps?: number;
   /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
@@ -208,16 +208,34 @@ export class Model extends Layer {
    * The forward pass the loss is computed on, and the loss to use. Default: call(), and the compiled
    * loss. Sequential overrides it to stop at the last layer's logits when the loss can take them.
    */
-  protected forwardForLoss(x: Variable, options: CallOptions): { pred: Variable; loss: Loss } {
-    return { pred: this.apply(x, options), loss: this.requireCompiled().loss };
+  protected forwardForLoss(x: Variable | Variable[], options: CallOptions): { pred: Variable; loss: Loss } {
+    return { pred: this.forward(x, options), loss: this.requireCompiled().loss };
+  }
+
+  /**
+   * The forward pass predict and the default loss use: apply() on one x. A functional model with
+   * several inputs takes a list (one per input); any other model is refused one (checkInputs).
+   */
+  protected forward(x: Variable | Variable[], options: CallOptions): Variable {
+    if (Array.isArray(x)) throw layerError(this, `takes one input x, got a list of ${x.length}`);
+    return this.apply(x, options);
+  }
+
+  /**
+   * Check an x given as a list of tensors: only a functional model with that many inputs takes one
+   * (it overrides this to check the count and each shape).
+   */
+  protected checkInputs(op: string, x: Tensor[]): void {
+    throw layerError(this, `${op}: x is a list of ${x.length} tensors [${x.map((t) => (t instanceof Tensor ? formatShape(t.shape) : String(t))).join(', ')}], but this model takes one input`);
   }
 
   /**
    * Forward for training or evaluation: the loss (weighted by `weights` when given: Σ wᵢ·lossᵢ / n, Keras's
    * sum over batch size), and what the metrics should look at.
    */
-  private lossAndOutput(batch: Batch, weights: Tensor | null, training: boolean): { loss: Variable; pred: Tensor; fromLogits: boolean } {
-    const { pred, loss } = this.forwardForLoss(asVariable(batch.x), { training, mask: batch.mask ?? null });
+  private lossAndOutput(batch: ModelBatch, weights: Tensor | null, training: boolean): { loss: Variable; pred: Tensor; fromLogits: boolean } {
+    const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
+    const { pred, loss } = this.forwardForLoss(x, { training, mask: batch.mask ?? null });
     return { loss: this.weightedLoss(loss, pred, batch.y!, weights), pred: pred.data, fromLogits: loss.fromLogits };
   }
 
@@ -258,7 +276,19 @@ export class Model extends Layer {
   }
 
   /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters. */
-  protected checkData(op: string, x: Tensor, y: Tensor): void {
+  protected checkData(op: string, x: ModelX, y: Tensor): void {
+    if (Array.isArray(x)) {
+      this.checkInputs(op, x);
+      x.forEach((t, i) => {
+        if (t.rank === 0 || y.rank === 0 || t.shape[0] !== y.shape[0]) {
+          throw layerError(this, `${op}: x[${i}] ${formatShape(t.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
+        }
+      });
+      // The vocabulary check looks at the first input only (dataExpectations names the Embedding fed by it).
+      checkHostBatch(op, x[0], y, { model: this.name, ...this.dataExpectations(x[0]) });
+      return;
+    }
+    if (!(x instanceof Tensor)) throw layerError(this, `${op}: x must be a Tensor (or, for a model with several inputs, a list of them), got ${String(x)}`);
     if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
       throw layerError(this, `${op}: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
     }
@@ -272,7 +302,10 @@ export class Model extends Layer {
    * variance to normalise by).
    */
   private checkBatch(op: string, batch: Batch, training: boolean): void {
-    if (!batch || !(batch.x instanceof Tensor)) throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with Tensor x; got ${String(batch?.x)}`);
+    if (!batch || !(batch.x instanceof Tensor)) {
+      throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with Tensor x (a dataset feeds one input; ` +
+        `give a model with several inputs a list of tensors instead); got ${String(batch?.x)}`);
+    }
     if (!(batch.y instanceof Tensor)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
     this.checkData(op, batch.x, batch.y);
     const n = batch.x.shape[0];
@@ -306,7 +339,7 @@ export class Model extends Layer {
    * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
    * async contract) the ops above return at once and the loss is still being computed here.
    */
-  private async step(batch: Batch, weights: Tensor | null): Promise<{ loss: number; counts: Count[] }> {
+  private async step(batch: ModelBatch, weights: Tensor | null): Promise<{ loss: number; counts: Count[] }> {
     const { optimizer } = this.requireCompiled();
     const { loss, pred, fromLogits } = this.lossAndOutput(batch, weights, true);
     optimizer.zeroGrad();
@@ -322,7 +355,7 @@ export class Model extends Layer {
   }
 
   /** Train on one batch; resolves to its loss (before the update). */
-  async trainOnBatch(x: Tensor, y: Tensor): Promise<number> {
+  async trainOnBatch(x: ModelX, y: Tensor): Promise<number> {
     this.checkData('trainOnBatch', x, y);
     return (await this.step({ x, y }, null)).loss;
   }
@@ -334,9 +367,9 @@ export class Model extends Layer {
    * Dataset of batches ({ x, y, mask?, sampleWeight? }). Tensors are checked once where they enter;
    * a dataset's batches are checked one by one as they are produced, before their step.
    */
-  fit(x: Tensor, y: Tensor, options?: FitOptions): Promise<History>;
+  fit(x: ModelX, y: Tensor, options?: FitOptions): Promise<History>;
   fit(dataset: Dataset<Batch>, options?: FitOptions): Promise<History>;
-  async fit(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+  async fit(x: ModelX | Dataset<Batch>, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const fromDataset = x instanceof Dataset;
     const given = fromDataset && !(yOrOptions instanceof Tensor) ? yOrOptions : maybeOptions;
     this.checkOptions('fit', given, FIT_OPTIONS);
@@ -352,7 +385,7 @@ export class Model extends Layer {
     }
     if (!(validationSplit >= 0 && validationSplit < 1)) throw layerError(this, `fit: validationSplit must be in [0, 1), got ${validationSplit}`);
     let train: EpochSource;
-    let validation: (() => AsyncIterable<Batch> | Iterable<Batch>) | null = null;
+    let validation: (() => AsyncIterable<ModelBatch> | Iterable<ModelBatch>) | null = null;
     if (fromDataset) {
       if (validationSplit > 0) throw layerError(this, 'fit: validationSplit needs tensors (a dataset cannot be split without reading it); pass validationData instead, as Keras');
       if (options.sampleWeight) throw layerError(this, 'fit: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when fitting a dataset');
@@ -364,7 +397,7 @@ export class Model extends Layer {
       const y = yOrOptions;
       if (!(y instanceof Tensor)) throw layerError(this, `fit: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
       this.checkData('fit', x, y);
-      const n = x.shape[0];
+      const n = examplesOf(x);
       if (options.sampleWeight) this.checkSampleWeight('fit', options.sampleWeight, n);
       // Keras takes the validation rows from the end, before any shuffling.
       const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
@@ -378,19 +411,19 @@ export class Model extends Layer {
   }
 
   /** validationData as a source of batches: a [x, y] pair (checked now) or a dataset (checked batch by batch). */
-  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<Batch> | Iterable<Batch> {
+  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<ModelBatch> | Iterable<ModelBatch> {
     if (data instanceof Dataset) return () => data;
-    if (!Array.isArray(data) || !(data[0] instanceof Tensor) || !(data[1] instanceof Tensor)) {
-      throw layerError(this, 'fit: validationData must be [x, y] tensors or a Dataset');
+    if (!Array.isArray(data) || !(data[0] instanceof Tensor || Array.isArray(data[0])) || !(data[1] instanceof Tensor)) {
+      throw layerError(this, 'fit: validationData must be [x, y] tensors (x a list for several inputs) or a Dataset');
     }
     const [vx, vy] = data;
     this.checkData('fit (validationData)', vx, vy);
-    return () => tensorBatches({ x: vx, y: vy, rows: range(0, vx.shape[0]) }, batchSize);
+    return () => tensorBatches({ x: vx, y: vy, rows: range(0, examplesOf(vx)) }, batchSize);
   }
 
   /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
   private async trainLoop(
-    train: EpochSource, validation: (() => AsyncIterable<Batch> | Iterable<Batch>) | null,
+    train: EpochSource, validation: (() => AsyncIterable<ModelBatch> | Iterable<ModelBatch>) | null,
     options: FitOptions & { epochs: number; initialEpoch: number; callbacks: Callback[]; checkEach: boolean },
   ): Promise<History> {
     const { epochs, callbacks } = options;
@@ -416,8 +449,8 @@ export class Model extends Layer {
         const r = await batches.next();
         if (r.done) break;
         const batch = r.value;
-        if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch, true);
-        const size = batch.x.shape[0];
+        if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch as Batch, true);
+        const size = examplesOf(batch.x);
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
         const weights = exampleWeights(`fit (batch ${b})`, batch.y!, batch.sampleWeight, options.classWeight);
         const { loss, counts } = await this.step(batch, weights);
@@ -461,14 +494,14 @@ export class Model extends Layer {
    * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
    * dataset are checked as they come (op names them).
    */
-  private async evaluateBatches(op: string, batches: AsyncIterable<Batch> | Iterable<Batch>, steps?: number, checkEach = true): Promise<Totals> {
+  private async evaluateBatches(op: string, batches: AsyncIterable<ModelBatch> | Iterable<ModelBatch>, steps?: number, checkEach = true): Promise<Totals> {
     const totals = new Totals(this.metrics);
     let b = 0;
     for await (const batch of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
-      if (checkEach) this.checkBatch(where, batch, false);
+      if (checkEach) this.checkBatch(where, batch as Batch, false);
       const { loss, pred, fromLogits } = noGrad(() => this.lossAndOutput(batch, null, false));
-      totals.add((await loss.data.data())[0], batch.x.shape[0], await this.metricCounts(batch.y!, pred, fromLogits));
+      totals.add((await loss.data.data())[0], examplesOf(batch.x), await this.metricCounts(batch.y!, pred, fromLogits));
       b++;
     }
     if (b === 0) throw layerError(this, `${op.replace(/ \($|\($/, '')}: no batches to evaluate (an empty dataset?)`);
@@ -476,9 +509,9 @@ export class Model extends Layer {
   }
 
   /** [loss, ...metrics] over tensors or a dataset (in inference mode, batch by batch), as Keras's evaluate. */
-  evaluate(x: Tensor, y: Tensor, options?: EvaluateOptions): Promise<number[]>;
+  evaluate(x: ModelX, y: Tensor, options?: EvaluateOptions): Promise<number[]>;
   evaluate(dataset: Dataset<Batch>, options?: EvaluateOptions): Promise<number[]>;
-  async evaluate(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
+  async evaluate(x: ModelX | Dataset<Batch>, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
     if (x instanceof Dataset) {
       this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
@@ -492,28 +525,35 @@ export class Model extends Layer {
     this.checkData('evaluate', x, y);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('evaluate', batchSize);
-    const batches = tensorBatches({ x, y, rows: range(0, x.shape[0]) }, batchSize);
+    const batches = tensorBatches({ x, y, rows: range(0, examplesOf(x)) }, batchSize);
     return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
   }
 
   /** The model's outputs for every row of x (or every batch of a dataset), in inference mode, without a graph. */
-  async predict(x: Tensor | Variable | Dataset<Batch>, options: { batchSize?: number; steps?: number } = {}): Promise<Tensor> {
+  async predict(x: Tensor | Variable | Tensor[] | Dataset<Batch>, options: { batchSize?: number; steps?: number } = {}): Promise<Tensor> {
     this.checkOptions('predict', options, EVALUATE_OPTIONS);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
     const outputs: Tensor[] = [];
     if (x instanceof Dataset) {
       for await (const batch of limited(x, options.steps)) {
-        outputs.push(noGrad(() => this.apply(asVariable(batch.x), { training: false, mask: batch.mask ?? null }).data));
+        outputs.push(noGrad(() => this.forward(asVariable(batch.x), { training: false, mask: batch.mask ?? null }).data));
       }
       if (outputs.length === 0) throw layerError(this, 'predict: the dataset gave no batches');
     } else {
       const data = x instanceof Variable ? x.data : x;
-      if (data.rank === 0 || data.shape[0] === 0) throw layerError(this, `predict: x ${formatShape(data.shape)} has no examples`);
+      if (Array.isArray(data)) this.checkInputs('predict', data);
+      const n = examplesOf(data);
+      (Array.isArray(data) ? data : [data]).forEach((t, i) => {
+        if (t.rank === 0 || t.shape[0] === 0 || t.shape[0] !== n) {
+          const which = Array.isArray(data) ? `x[${i}] ${formatShape(t.shape)}` : `x ${formatShape(t.shape)}`;
+          throw layerError(this, `predict: ${which} ${t.shape[0] !== n ? `does not have the ${n} examples of x[0]` : 'has no examples'}`);
+        }
+      });
       noGrad(() => {
-        for (let start = 0; start < data.shape[0]; start += batchSize) {
-          const rows = range(start, Math.min(data.shape[0], start + batchSize));
-          outputs.push(this.apply(asVariable(takeRows(data, rows)), { training: false }).data);
+        for (let start = 0; start < n; start += batchSize) {
+          const rows = takeRowsOf(data, range(start, Math.min(n, start + batchSize)));
+          outputs.push(this.forward(Array.isArray(rows) ? rows.map((t) => asVariable(t)) : asVariable(rows), { training: false }).data);
         }
       });
     }
