@@ -164,9 +164,9 @@ test('what the functional API refuses, and says why', () => {
   const other = layers.Input({ shape: [3] });
   const d = layers.Dense(4);
   const a = d.apply(x);
-  expect(() => models.model({ inputs: [x, other], outputs: a })).toThrow(/the output does not depend on the input 'input_layer\S*'/);
+  expect(() => models.model({ inputs: [x, other], outputs: a })).toThrow(/no output depends on the input 'input_layer\S*'/);
   expect(() => models.model({ inputs: x, outputs: [a, a] })).toThrow(/outputs lists the same tensor twice/);
-  expect(() => models.model({ inputs: x, outputs: [a, layers.Dense(2).apply(x)] })).toThrow(/2 outputs given; this version takes one output/);
+  expect(() => models.model({ inputs: x, outputs: [a, d.apply(x)] })).toThrow("models.model: two outputs come from layer 'dense_");
   expect(() => models.model({ inputs: x, outputs: layers.Dense(2).apply(other) })).toThrow(/the output depends on the input 'input_layer\S*' \(None, 3\), which is not among the model's inputs/);
   expect(() => models.model({ inputs: other, outputs: a })).toThrow(/depends on the input/);
   expect(() => models.model({ inputs: x, outputs: x })).toThrow('models.model: the output is an input itself; apply at least one layer between them');
@@ -293,4 +293,119 @@ test('a two-input model refuses x with the wrong number of tensors or shapes, na
   // A dataset feeds one input: its batches' x must be a tensor.
   const ds = Dataset.fromArray([{ x: [xa, xb] as unknown as Tensor, y }]);
   await expect(model.fit(ds, { verbose: 0 })).rejects.toThrow(/with Tensor x \(a dataset feeds one input/);
+});
+
+// ---- several outputs -----------------------------------------------------------------------------
+
+/**
+ * Two inputs, two outputs: tanh towers of xa and xb concatenated into h (8), then 'reg' = Dense(1)(h)
+ * (a value, mse) and 'cls' = Dense(3, softmax)(h) (a class, sparse crossentropy).
+ */
+function twoOutputs(seed = 7, float64 = true) {
+  setSeed(seed);
+  const a = layers.Input({ shape: [3] });
+  const b = layers.Input({ shape: [2] });
+  const h = layers.concatenate([layers.Dense(4, { activation: 'tanh' }).apply(a), layers.Dense(4, { activation: 'tanh' }).apply(b)]);
+  const reg = layers.Dense(1, { name: 'reg' }).apply(h);
+  const cls = layers.Dense(3, { activation: 'softmax', name: 'cls' }).apply(h);
+  const model = models.model({ inputs: [a, b], outputs: [reg, cls] });
+  if (float64) for (const w of model.parameters()) w.data = w.data.astype('float64');
+  return model;
+}
+
+function twoOutputData(n: number, dtype: 'float32' | 'float64' = 'float64') {
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + 1) % 3);
+  return { ...twoInputData(n, dtype), labels: fromTypedArray(labels, [n]), oneHot: fromTypedArray(Float64Array.from({ length: n * 3 }, (_, k) => (labels[Math.floor(k / 3)] === k % 3 ? 1 : 0)), [n, 3]) };
+}
+
+test('a two-input two-output model trains as the same computation written by hand with autograd (float64, to 1e-12), logs named as Keras', async () => {
+  const model = twoOutputs();
+  const { xa, xb, y, labels, oneHot } = twoOutputData(8);
+  const w = model.parameters().map((p) => new Variable(p.data.clone(), { requiresGrad: true }));
+  const [Ka, ba, Kb, bb, Kr, br, Kc, bc] = w;
+  const lr = 0.1;
+  const take = (t: Tensor, rows: number[]) => {
+    const width = t.size / t.shape[0];
+    return asVariable(fromTypedArray(Float64Array.from(rows.flatMap((r) => Array.from(t.dataSync().slice(r * width, (r + 1) * width)))), [rows.length, ...t.shape.slice(1)]));
+  };
+  /** One SGD step by hand: total = 1·mse(reg) + 0.5·crossentropy(cls); returns [total, reg loss, cls loss]. */
+  const handStep = (rows: number[]): number[] => {
+    const h = F.concat([take(xa, rows).matmul(Ka).add(ba).tanh(), take(xb, rows).matmul(Kb).add(bb).tanh()], -1);
+    const regLoss = h.matmul(Kr).add(br).sub(take(y, rows)).square().mean();
+    const logits = h.matmul(Kc).add(bc);
+    const clsLoss = F.logSumExp(logits, -1).sub(logits.mul(take(oneHot, rows)).sum(-1)).mean();
+    const total = regLoss.mul(1).add(clsLoss.mul(0.5));
+    for (const v of w) v.grad = null;
+    total.backward();
+    for (const v of w) v.data = v.data.sub(v.grad!.mul(lr));
+    return [total, regLoss, clsLoss].map((v) => v.data.dataSync()[0]);
+  };
+  model.compile({ optimizer: new SGD({ learningRate: lr }), loss: { cls: 'sparse_categorical_crossentropy', reg: 'mse' }, lossWeights: [1, 0.5], metrics: { cls: ['accuracy'] } });
+  const history = await model.fit([xa, xb], [y, labels], { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+  expect(Object.keys(history.history)).toEqual(['loss', 'reg_loss', 'cls_loss', 'cls_accuracy']);
+  for (let epoch = 0; epoch < 3; epoch++) {
+    const first = handStep([0, 1, 2, 3]);
+    const second = handStep([4, 5, 6, 7]);
+    ['loss', 'reg_loss', 'cls_loss'].forEach((name, k) => {
+      expect(Math.abs(history.history[name][epoch] - (first[k] + second[k]) / 2)).toBeLessThan(1e-12);
+    });
+  }
+  model.parameters().forEach((p, i) => {
+    const got = rows(p.data);
+    rows(w[i].data).forEach((v, k) => expect(Math.abs(got[k] - v)).toBeLessThan(1e-12));
+  });
+  // predict gives one tensor per output; evaluate [loss, reg_loss, cls_loss, cls_accuracy] from them.
+  const [reg, cls] = await model.predict<Tensor[]>([xa, xb], { batchSize: 3 });
+  expect(reg.shape).toEqual([8, 1]);
+  expect(cls.shape).toEqual([8, 3]);
+  const regLoss = rows(reg).reduce((s, p, i) => s + (p - rows(y)[i]) ** 2, 0) / 8;
+  const clsLoss = rows(labels).reduce((s, c, i) => s - Math.log(rows(cls)[3 * i + c]), 0) / 8;
+  const correct = rows(labels).filter((c, i) => rows(cls).slice(3 * i, 3 * i + 3).every((p) => p <= rows(cls)[3 * i + c])).length;
+  const scores = await model.evaluate([xa, xb], [y, labels], { batchSize: 8 });
+  [regLoss + 0.5 * clsLoss, regLoss, clsLoss].forEach((v, k) => expect(Math.abs(scores[k] - v)).toBeLessThan(1e-9));
+  expect(scores[3]).toBe(correct / 8);
+});
+
+test('a two-output model saves and loads: the same outputs, predictions identical, and trains on alike once compiled again', async () => {
+  const model = twoOutputs(8, false);
+  const { xa, xb, y, labels } = twoOutputData(6, 'float32');
+  const compile = (m: Model) => m.compile({ optimizer: new SGD({ learningRate: 0.05 }), loss: ['mse', 'sparse_categorical_crossentropy'] });
+  compile(model);
+  await model.fit([xa, xb], [y, labels], { epochs: 2, batchSize: 3, shuffle: false, verbose: 0 });
+  await model.save(dir);
+  const loaded = await models.load(dir) as Functional;
+  expect(loaded.outputShapes).toEqual([[null, 1], [null, 3]]);
+  const before = await model.predict<Tensor[]>([xa, xb]);
+  const after = await loaded.predict<Tensor[]>([xa, xb]);
+  expect(after.map(rows)).toEqual(before.map(rows));
+  compile(loaded); // the compile arguments of several outputs are not saved yet
+  await model.fit([xa, xb], [y, labels], { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 });
+  await loaded.fit([xa, xb], [y, labels], { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 });
+  expect(values(loaded)).toEqual(values(model));
+  const text = model.summary({ printFn: () => undefined });
+  expect(text).toMatch(/reg \(Dense\)\s+\(None, 1\)\s+9\s+\['concatenate\S*\[0\]\[0\]'\]/);
+  expect(text).toMatch(/cls \(Dense\)\s+\(None, 3\)\s+27\s+\['concatenate\S*\[0\]\[0\]'\]/);
+});
+
+test('a two-output model refuses the wrong number of targets or losses, naming counts, shapes and outputs', async () => {
+  const model = twoOutputs();
+  const { xa, xb, y, labels } = twoOutputData(4);
+  expect(() => model.compile({ optimizer: 'sgd', loss: ['mse'] })).toThrow('compile: loss lists 1 entry for the model\'s 2 outputs (reg, cls)');
+  expect(() => model.compile({ optimizer: 'sgd', loss: { reg: 'mse', clss: 'mse' } })).toThrow("compile: loss names 'clss', not an output of the model (outputs: reg, cls)");
+  expect(() => model.compile({ optimizer: 'sgd', loss: { reg: 'mse' } })).toThrow('compile: no loss for output cls');
+  expect(() => model.compile({ optimizer: 'sgd', loss: 'mse', lossWeights: [1, -1] })).toThrow('compile: lossWeights of output cls must be a finite number ≥ 0, got -1');
+  model.compile({ optimizer: 'sgd', loss: ['mse', 'sparse_categorical_crossentropy'] });
+  await expect(model.fit([xa, xb], y, { verbose: 0 })).rejects.toThrow(/fit: y must be a list of 2 tensors, one per output \(reg \(None, 1\), cls \(None, 3\)\); got one tensor \[4,1\]/);
+  await expect(model.fit([xa, xb], [y, labels, labels], { verbose: 0 })).rejects.toThrow(/fit: y must be a list of 2 tensors, .*; got a list of 3: \[4,1\], \[4\], \[4\]/);
+  await expect(model.evaluate([xa, xb], [y, fromTypedArray(new Int32Array(3), [3])])).rejects.toThrow(/evaluate: y\[1\] \(cls\) \[3\] must have the 4 examples of x/);
+  await expect(model.fit([xa, xb], [y, fromTypedArray(Int32Array.from([0, 1, 3, 0]), [4])], { verbose: 0 })).rejects.toThrow(/fit \(output cls\): label 3 .* outside the valid range \[0, 3\)/);
+  await expect(model.fit([xa], [y, labels], { verbose: 0 })).rejects.toThrow(/fit: expects 2 inputs \(None, 3\), \(None, 2\), got 1 tensor \[4,3\]/);
+  await expect(model.fit([xa, xb], [y, labels], { verbose: 0, sampleWeight: tensor([1, 1, 1, 1]) })).rejects.toThrow(/sampleWeight and classWeight are not supported for a model with several outputs yet/);
+  expect(() => model.call([asVariable(xa), asVariable(xb)])).toThrow(/has 2 outputs \(reg, cls\); call\(\) returns one: use predict/);
+  // A one-output model takes one loss.
+  const { model: one } = residual();
+  expect(() => one.compile({ optimizer: 'sgd', loss: ['mse', 'mse'] })).toThrow(/compile: this model has one output, so loss is one loss/);
+  expect(() => one.compile({ optimizer: 'sgd', loss: 'mse', lossWeights: [1] })).toThrow(/lossWeights weigh the losses of several outputs/);
+  one.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+  await expect(one.fit(tensor([[1, 2, 3]]), [fromTypedArray(new Int32Array(1), [1]), fromTypedArray(new Int32Array(1), [1])], { verbose: 0 })).rejects.toThrow(/fit: y must be a list of 1 tensor, one per output \(dense\S* \(None, 2\)\); got a list of 2/);
 });

@@ -24,17 +24,22 @@ export { batchBounds };
 /** A model's x: one tensor, or one per input of a functional model with several inputs (in its inputs' order). */
 export type ModelX = Tensor | Tensor[];
 
-/** A batch as the training loop reads it: a Dataset's Batch, or rows of whole-dataset tensors whose x may be several. */
-export type ModelBatch = Omit<Batch, 'x'> & { x: ModelX };
+/** A model's y: one tensor, or one per output of a functional model with several outputs (in its outputs' order). */
+export type ModelY = Tensor | Tensor[];
+
+/** A batch as the training loop reads it: a Dataset's Batch, or rows of whole-dataset tensors whose x and y may be several. */
+export type ModelBatch = Omit<Batch, 'x' | 'y'> & { x: ModelX; y?: ModelY };
 
 /** The number of examples of x (every input of a list has been checked to agree, see Model.checkData). */
 export function examplesOf(x: ModelX): number { return (Array.isArray(x) ? x[0] : x).shape[0]; }
 
-/** The same rows of every tensor of x. */
-export function takeRowsOf(x: ModelX, rows: Int32Array): ModelX { return Array.isArray(x) ? x.map((t) => takeRows(t, rows)) : takeRows(x, rows); }
+/** The same rows of every tensor of x (or y). */
+export function takeRowsOf<T extends ModelX>(x: T, rows: Int32Array): T {
+  return (Array.isArray(x) ? x.map((t) => takeRows(t, rows)) : takeRows(x as Tensor, rows)) as T;
+}
 
 /** Whole-dataset tensors, their rows cut into batches. */
-export interface TensorData { x: ModelX; y: Tensor; sampleWeight?: Tensor; rows: Int32Array }
+export interface TensorData { x: ModelX; y: ModelY; sampleWeight?: Tensor; rows: Int32Array }
 
 /** The batches of the given rows, in order, or shuffled first with shuffleWith. */
 export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith: Random | null = null): Generator<ModelBatch> {
@@ -42,7 +47,7 @@ export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith:
   if (shuffleWith) shuffleWith.shuffle(order);
   for (const [start, end] of batchBounds(order.length, batchSize)) {
     const rows = order.slice(start, end);
-    const batch: ModelBatch = { x: takeRowsOf(data.x, rows), y: takeRows(data.y, rows) };
+    const batch: ModelBatch = { x: takeRowsOf(data.x, rows), y: takeRowsOf(data.y, rows) };
     if (data.sampleWeight) batch.sampleWeight = takeRows(data.sampleWeight, rows);
     yield batch;
   }

@@ -14,10 +14,10 @@
  * mask its inputs share). It is the same Model as Sequential's, so compile, fit, evaluate, predict,
  * summary, save and load work unchanged; like Sequential, training folds an output softmax into the loss.
  *
- * Several inputs, as Keras: models.model({ inputs: [a, b], outputs }) takes x as a list of tensors, one
- * per input in that order (fit([xa, xb], y), predict([xa, xb])). One output: fit and evaluate take one y,
- * so a graph with several outputs is refused when the model is made (inside the graph, branches and
- * merges are free).
+ * Several inputs and outputs, as Keras: models.model({ inputs: [a, b], outputs: [y1, y2] }) takes x as a
+ * list of tensors, one per input in that order, y as a list, one per output (fit([xa, xb], [y1, y2])), and
+ * predict gives a list, one tensor per output. Each output has its own loss (compile: outputs.ts), named
+ * by the layer that made it.
  */
 import { Variable, asVariable } from '@gradlab/autograd';
 import { Tensor, formatShape } from '@gradlab/tensor';
@@ -35,7 +35,7 @@ import { Model } from './model.js';
 export interface FunctionalArgs {
   /** The model's input: what `layers.Input({ shape })` returned, or a list of them (x is then a list in this order). */
   inputs: SymbolicTensor | SymbolicTensor[];
-  /** The model's output: the symbolic tensor of its last layer call (or a list holding it). */
+  /** The model's output: the symbolic tensor of its last layer call, or a list of them (y is then a list in this order). */
   outputs: SymbolicTensor | SymbolicTensor[];
   name?: string;
 }
@@ -57,10 +57,10 @@ function symbolicList(what: 'inputs' | 'outputs', given: SymbolicTensor | Symbol
 }
 
 /**
- * The graph from `inputs` to `output`, as nodes each after its inputs: nodes 0 … k−1 are the k inputs in
- * the order given (so x[i] feeds node i), the last node is the output.
+ * The graph from `inputs` to `outputs`, as nodes each after its inputs: nodes 0 … k−1 are the k inputs in
+ * the order given (so x[i] feeds node i). Returns the nodes and each output's node.
  */
-function graphOf(inputs: SymbolicTensor[], output: SymbolicTensor): GraphNode[] {
+function graphOf(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): { nodes: GraphNode[]; outputNodes: number[] } {
   const index = new Map<SymbolicTensor, number>();
   const nodes: GraphNode[] = [];
   for (const input of inputs) {
@@ -84,17 +84,21 @@ function graphOf(inputs: SymbolicTensor[], output: SymbolicTensor): GraphNode[] 
     nodes.push({ layer: t.layer, inputs: ins, shape: t.shape });
     return nodes.length - 1;
   };
-  visit(output);
-  // An input the output does not use would take data that changes nothing: Keras refuses it too.
+  const outputNodes = outputs.map(visit);
+  // An input no output uses would take data that changes nothing: Keras refuses it too.
   const unused = inputs.find((t) => !used.has(t));
-  if (unused) throw new Error(`models.model: the output does not depend on the input '${unused.layer.name}'`);
-  return nodes;
+  if (unused) throw new Error(`models.model: no output depends on the input '${unused.layer.name}'`);
+  return { nodes, outputNodes };
 }
 
 export class Functional extends Model {
   /** The name saved files record (a minifier renames the class itself). */
   static readonly className = 'Functional';
   private readonly nodes: GraphNode[];
+  /** The node of each output, in the order of `outputs`. */
+  private readonly outputNodes: number[];
+  /** The shape of each output (batch axis null). */
+  readonly outputShapes: SymbolicShape[];
   /** The shape of each of the model's inputs (batch axis null), in the order x lists them. */
   readonly inputShapes: SymbolicShape[];
   /** The first input's shape (the only one, for a model with one input). */
@@ -108,19 +112,24 @@ export class Functional extends Model {
     if (unknown.length) throw new Error(`models.model: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: inputs, outputs, name)`);
     const inputs = symbolicList('inputs', args.inputs);
     const outputs = symbolicList('outputs', args.outputs);
-    if (outputs.length !== 1) {
-      throw new Error(`models.model: ${outputs.length} outputs given; this version takes one output (fit and evaluate take one y). ` +
-        'Several inputs are supported, and inside the graph branches and merge layers (add, concatenate) are free');
-    }
-    const [output] = outputs;
-    if (inputs.includes(output)) throw new Error('models.model: the output is an input itself; apply at least one layer between them');
-    this.nodes = graphOf(inputs, output);
+    if (outputs.some((t) => inputs.includes(t))) throw new Error('models.model: the output is an input itself; apply at least one layer between them');
+    // Outputs are named by their layers (the logs' 'dense_loss'), so two outputs of one layer would share a name.
+    const names = outputs.map((t) => t.layer.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice) throw new Error(`models.model: two outputs come from layer '${twice}'; each output must come from its own layer (it names the output)`);
+    ({ nodes: this.nodes, outputNodes: this.outputNodes } = graphOf(inputs, outputs));
     for (const node of this.nodes) if (!this.layers.includes(node.layer)) this.track(node.layer); // a shared layer once
     this.inputShapes = inputs.map((t) => t.shape);
     this.inputShape = inputs[0].shape;
-    this.outputShape = output.shape;
+    this.outputShapes = outputs.map((t) => t.shape);
+    this.outputShape = outputs[0].shape;
     this.build(this.inputShape);
   }
+
+  /** The outputs' names: the layers that made them, as Keras names them in the logs. */
+  protected override outputNames(): string[] { return this.outputNodes.map((k) => this.nodes[k].layer.name); }
+
+  protected override outputShapeList(): SymbolicShape[] { return this.outputShapes; }
 
   /** Every layer was built when it was applied to its symbolic input; this records the model's input shape. */
   override build(inputShape: SymbolicShape): void {
@@ -151,10 +160,11 @@ export class Functional extends Model {
   }
 
   /**
-   * Run the nodes in order, each on its inputs' values and masks. With `logits`, the output node stops
-   * at its layer's pre-activation output (see forwardForLoss). A mask goes to the first input.
+   * Run the nodes in order, each on its inputs' values and masks, and return the outputs' values. Where
+   * `logits` gives an output a function, that output's node stops at its layer's pre-activation output
+   * (see forwardForLosses). A mask goes to the first input.
    */
-  private run(x: Variable | Variable[], options: CallOptions, logits: ((x: Variable) => Variable) | null = null): Variable {
+  private run(x: Variable | Variable[], options: CallOptions, logits: Array<((x: Variable) => Variable) | null> | null = null): Variable[] {
     const xs = Array.isArray(x) ? x : [x];
     if (!Array.isArray(x) && this.inputShapes.length > 1) {
       throw layerError(this, `expects ${this.describeInputs()} as a list, got one tensor ${formatShape(x.shape)}`);
@@ -175,30 +185,44 @@ export class Functional extends Model {
       }
       const [value] = ins;
       const [mask] = inMasks;
-      values.push(logits && i === this.nodes.length - 1 ? logits(value) : layer.apply(value, { training, mask }));
+      const fold = logits?.[this.outputNodes.indexOf(i)] ?? null; // indexOf −1: not an output, undefined
+      values.push(fold ? fold(value) : layer.apply(value, { training, mask }));
       masks.push(layer.computeMask(value, mask));
     }
-    return values[values.length - 1];
+    return this.outputNodes.map((k) => values[k]);
   }
 
+  /** The model's one output; with several, call() refuses (a Layer returns one value): predict gives them all. */
   override call(x: Variable | Variable[], options: CallOptions = {}): Variable {
-    return this.run(Array.isArray(x) ? x.map((t) => asVariable(t)) : asVariable(x), options);
+    const outputs = this.run(Array.isArray(x) ? x.map((t) => asVariable(t)) : asVariable(x), options);
+    if (outputs.length > 1) throw layerError(this, `has ${outputs.length} outputs (${this.outputNames().join(', ')}); call() returns one: use predict, which returns a list`);
+    return outputs[0];
   }
 
-  /** A list x (several inputs) bypasses Layer.apply, which gives a list only to merge layers. */
-  protected override forward(x: Variable | Variable[], options: CallOptions): Variable {
-    return Array.isArray(x) ? this.run(x, options) : this.apply(x, options);
+  /** Every output. A list x (several inputs) bypasses Layer.apply, which gives a list only to merge layers. */
+  protected override forwardOutputs(x: Variable | Variable[], options: CallOptions): Variable[] {
+    return Array.isArray(x) || this.outputNodes.length > 1 ? this.run(x, options) : [this.apply(x, options)];
   }
 
-  private get outputLayer(): Layer { return this.nodes[this.nodes.length - 1].layer; }
+  /** Each output's logits and fused loss where its softmax/sigmoid folds into its loss (as Sequential), else null. */
+  private fusions(losses: Loss[]): Array<{ logits: (x: Variable) => Variable; loss: Loss } | null> {
+    const consumed = new Set(this.nodes.flatMap((n) => n.inputs));
+    return this.outputNodes.map((k, i) => {
+      const layer = this.nodes[k].layer;
+      // An output that another layer reads must stay as it is: only its own loss could take the logits.
+      const fused = layer.takesList || consumed.has(k) ? null : fusedLoss(layer, losses[i]);
+      return fused ? { logits: logitsOf(layer)!, loss: fused } : null;
+    });
+  }
 
-  /** As Sequential: the output layer's logits and the fused loss when its softmax/sigmoid folds into the loss. */
+  protected override forwardForLosses(x: Variable | Variable[], options: CallOptions, losses: Loss[]): Array<{ pred: Variable; loss: Loss }> {
+    const fusions = this.fusions(losses);
+    const preds = this.run(x, options, fusions.map((f) => f?.logits ?? null));
+    return preds.map((pred, i) => ({ pred, loss: fusions[i]?.loss ?? losses[i] }));
+  }
+
   protected override forwardForLoss(x: Variable | Variable[], options: CallOptions): { pred: Variable; loss: Loss } {
-    const compiled = this.requireCompiled().loss;
-    const output = this.outputLayer;
-    const fused = output.takesList ? null : fusedLoss(output, compiled);
-    if (!fused) return { pred: this.call(x, options), loss: compiled };
-    return { pred: this.run(x, options, logitsOf(output)!), loss: fused };
+    return this.forwardForLosses(x, options, [this.requireCompiled().loss])[0];
   }
 
   protected override dataExpectations(x: Tensor): Omit<BatchExpectations, 'model'> {
@@ -228,7 +252,7 @@ export class Functional extends Model {
 
   /** The layers, and the graph as [layer index, [input node indices]] per node (the first nodes, with no inputs: the inputs in order). */
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), nodes: this.nodes.map((n) => [this.layers.indexOf(n.layer), n.inputs]) };
+    return { ...super.getConfig(), nodes: this.nodes.map((n) => [this.layers.indexOf(n.layer), n.inputs]), outputs: this.outputNodes };
   }
 }
 
@@ -270,7 +294,14 @@ function fromConfig(config: Record<string, unknown>): Functional {
     const ins = inputs.map((k) => tensors[k]);
     tensors.push(layer.takesList ? layer.apply(ins) : (ins.length === 1 ? layer.apply(ins[0]) : fail(`layer '${layer.name}' takes one input, the config gives ${ins.length}`)));
   }
-  return new Functional({ inputs: tensors.slice(0, inputCount), outputs: tensors[tensors.length - 1], name: config.name as string | undefined });
+  // The outputs' nodes (files from before several outputs have none: the last node).
+  const outputNodes = config.outputs ?? [pairs.length - 1];
+  if (!Array.isArray(outputNodes) || outputNodes.length === 0 ||
+    !outputNodes.every((k) => Number.isSafeInteger(k) && k >= inputCount && k < pairs.length)) {
+    fail(`outputs must list node indices from ${inputCount} to ${pairs.length - 1}, got ${JSON.stringify(outputNodes)}`);
+  }
+  const outputs = (outputNodes as number[]).map((k) => tensors[k]);
+  return new Functional({ inputs: tensors.slice(0, inputCount), outputs, name: config.name as string | undefined });
 }
 
 registerLayer('Functional', fromConfig);
