@@ -366,11 +366,10 @@ test('a two-input two-output model trains as the same computation written by han
   expect(scores[3]).toBe(correct / 8);
 });
 
-test('a two-output model saves and loads: the same outputs, predictions identical, and trains on alike once compiled again', async () => {
+test('a two-output model saves and loads: the same outputs and compile arguments, predictions identical, and trains on alike', async () => {
   const model = twoOutputs(8, false);
   const { xa, xb, y, labels } = twoOutputData(6, 'float32');
-  const compile = (m: Model) => m.compile({ optimizer: new SGD({ learningRate: 0.05 }), loss: ['mse', 'sparse_categorical_crossentropy'] });
-  compile(model);
+  model.compile({ optimizer: 'adam', loss: ['mse', 'sparse_categorical_crossentropy'], lossWeights: { cls: 0.25 }, metrics: [[], ['accuracy']] });
   await model.fit([xa, xb], [y, labels], { epochs: 2, batchSize: 3, shuffle: false, verbose: 0 });
   await model.save(dir);
   const loaded = await models.load(dir) as Functional;
@@ -378,10 +377,18 @@ test('a two-output model saves and loads: the same outputs, predictions identica
   const before = await model.predict<Tensor[]>([xa, xb]);
   const after = await loaded.predict<Tensor[]>([xa, xb]);
   expect(after.map(rows)).toEqual(before.map(rows));
-  compile(loaded); // the compile arguments of several outputs are not saved yet
-  await model.fit([xa, xb], [y, labels], { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 });
-  await loaded.fit([xa, xb], [y, labels], { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 });
+  // compile came back from the file (each output's loss, weight and metrics), and Adam's state with it.
+  expect(loaded.heads!.map((h) => [h.name, h.loss.kind, h.weight, h.metrics.map((m) => m.name)])).toEqual([
+    ['reg', 'mean_squared_error', 1, []], ['cls', 'sparse_categorical_crossentropy', 0.25, ['accuracy']]]);
+  const trained = await model.fit([xa, xb], [y, labels], { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 });
+  const resumed = await loaded.fit([xa, xb], [y, labels], { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 });
+  expect(resumed.history).toEqual(trained.history);
   expect(values(loaded)).toEqual(values(model));
+  // A crafted outputs entry is refused with a load error naming it.
+  await rewriteManifest(dir, (f) => { (f.trainingConfig as { outputs: unknown[] }).outputs[1] = { name: 'cls', loss: 'mse' }; });
+  await expect(models.load(dir)).rejects.toThrow(/cannot restore its training configuration: .*trainingConfig\.outputs must list \{ name, loss: \{ name, fromLogits \}, weight, metrics \} per output/);
+  await rewriteManifest(dir, (f) => { (f.trainingConfig as { outputs: Array<{ name: string }> }).outputs[1] = { name: 'clss', loss: { name: 'mse', fromLogits: false }, weight: 1, metrics: [] } as never; });
+  await expect(models.load(dir)).rejects.toThrow(/compile: loss names 'clss', not an output of the model \(outputs: reg, cls\)/);
   const text = model.summary({ printFn: () => undefined });
   expect(text).toMatch(/reg \(Dense\)\s+\(None, 1\)\s+9\s+\['concatenate\S*\[0\]\[0\]'\]/);
   expect(text).toMatch(/cls \(Dense\)\s+\(None, 3\)\s+27\s+\['concatenate\S*\[0\]\[0\]'\]/);

@@ -59,8 +59,11 @@ export interface CompileArgs {
 
 /** What save() writes about compile(), so that load() can compile the model again. */
 export interface TrainingConfig {
+  /** The loss (with several outputs: the first output's, and `outputs` holds them all). */
   loss: { name: LossName; fromLogits: boolean };
   metrics: string[];
+  /** Several outputs: each one's name, loss, weight and metrics. */
+  outputs?: Array<{ name: string; loss: { name: LossName; fromLogits: boolean }; weight: number; metrics: string[] }>;
   optimizer: { className: string; config: Record<string, unknown> };
 }
 
@@ -722,8 +725,8 @@ export class Model extends Layer {
 
   /** The compile() arguments as JSON, or null when they cannot be saved (a loss given as a function). */
   trainingConfig(): TrainingConfig | null {
-    // Several outputs: not saved yet (a loaded model is compiled again by hand).
-    if (!this.loss || !this.optimizer || this.loss.kind === null || this.heads) return null;
+    if (this.heads && this.optimizer) return this.headsConfig(this.heads, this.optimizer);
+    if (!this.loss || !this.optimizer || this.loss.kind === null) return null;
     return {
       loss: { name: this.loss.kind, fromLogits: this.loss.fromLogits },
       metrics: this.metrics.map((m) => m.name),
@@ -731,10 +734,34 @@ export class Model extends Layer {
     };
   }
 
+  /** The training config of several outputs, or null when a loss is a function (it cannot be saved). */
+  private headsConfig(heads: OutputHead[], optimizer: Optimizer): TrainingConfig | null {
+    const outputs: NonNullable<TrainingConfig['outputs']> = [];
+    for (const h of heads) {
+      if (h.loss.kind === null) return null;
+      outputs.push({ name: h.name, loss: { name: h.loss.kind, fromLogits: h.loss.fromLogits }, weight: h.weight, metrics: h.metrics.map((m) => m.name) });
+    }
+    return { loss: outputs[0].loss, metrics: [], outputs, optimizer: { className: optimizer.className, config: optimizer.getConfig() } };
+  }
+
   compileFromConfig(config: TrainingConfig): void {
     const Ctor = lookup(OPTIMIZERS, config.optimizer.className);
     if (!Ctor) throw layerError(this, `cannot restore optimizer '${config.optimizer.className}' (known: ${Object.keys(OPTIMIZERS).join(', ')})`);
-    this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
+    const optimizer = new Ctor(config.optimizer.config);
+    if (config.outputs === undefined) {
+      this.compile({ optimizer, loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
+      return;
+    }
+    // From a file: each entry's form is checked here; compile() checks the names against the model's outputs.
+    const outputs: unknown = config.outputs;
+    const valid = (o: Record<string, unknown>): boolean => typeof o?.name === 'string' && typeof (o.loss as { name?: unknown })?.name === 'string' &&
+      typeof o.weight === 'number' && Array.isArray(o.metrics) && o.metrics.every((m) => typeof m === 'string');
+    if (!Array.isArray(outputs) || !outputs.every(valid)) {
+      throw layerError(this, `trainingConfig.outputs must list { name, loss: { name, fromLogits }, weight, metrics } per output, got ${JSON.stringify(outputs)}`);
+    }
+    const byName = <T>(pick: (o: NonNullable<TrainingConfig['outputs']>[number]) => T): Record<string, T> =>
+      Object.fromEntries(config.outputs!.map((o) => [o.name, pick(o)]));
+    this.compile({ optimizer, loss: byName((o) => lossFromName(o.loss.name, o.loss)), lossWeights: byName((o) => o.weight), metrics: byName((o) => o.metrics) });
   }
 
   /**
