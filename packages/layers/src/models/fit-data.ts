@@ -76,12 +76,12 @@ export function tensorEpochs(data: TensorData, batchSize: number, shuffle: boole
   };
 }
 
-export function datasetEpochs(dataset: Dataset<Batch>, stepsPerEpoch?: number): EpochSource {
+export function datasetEpochs(dataset: Dataset<ModelBatch>, stepsPerEpoch?: number): EpochSource {
   if (stepsPerEpoch === undefined) {
     const known = dataset.size !== null && Number.isFinite(dataset.size) ? dataset.size : null;
     return { steps: known, ranOut: false, batches: () => dataset[Symbol.asyncIterator]() };
   }
-  let shared: AsyncIterator<Batch> | null = null;
+  let shared: AsyncIterator<ModelBatch> | null = null;
   const source: EpochSource = {
     steps: stepsPerEpoch,
     ranOut: false,
@@ -90,7 +90,7 @@ export function datasetEpochs(dataset: Dataset<Batch>, stepsPerEpoch?: number): 
       const it = shared;
       let taken = 0;
       return {
-        async next(): Promise<IteratorResult<Batch>> {
+        async next(): Promise<IteratorResult<ModelBatch>> {
           if (taken >= stepsPerEpoch) return { done: true, value: undefined };
           const r = await it.next();
           if (r.done) source.ranOut = true;

@@ -26,7 +26,6 @@ import { getMetric } from '../metrics.js';
 import { checkHostBatch, exampleWeights, realRows } from './check-batch.js';
 import type { BatchExpectations } from './check-batch.js';
 import { Dataset } from '../data/dataset.js';
-import type { Batch } from '../data/batching.js';
 import { datasetEpochs, examplesOf, limited, range, takeRowsOf, tensorBatches, tensorEpochs } from './fit-data.js';
 import type { EpochSource, ModelBatch, ModelX, ModelY } from './fit-data.js';
 import { compileHeads } from './outputs.js';
@@ -79,7 +78,7 @@ export interface FitOptions {
   /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
   validationSplit?: number;
   /** Evaluated after each epoch: [x, y] tensors or a dataset of batches. */
-  validationData?: [ModelX, Tensor] | Dataset<Batch>;
+  validationData?: [ModelX, ModelY] | Dataset<ModelBatch>;
   /** Evaluate at most this many validation batches each epoch. Default: all of them. */
   validationSteps?: number;
   /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
@@ -411,20 +410,23 @@ export class Model extends Layer {
    * BatchNormalization gets at least two real rows (one example, or a mask of one real step, has no
    * variance to normalise by).
    */
-  private checkBatch(op: string, batch: Batch, training: boolean): void {
-    if (!batch || !(batch.x instanceof Tensor)) {
-      throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with Tensor x (a dataset feeds one input; ` +
-        `give a model with several inputs a list of tensors instead); got ${String(batch?.x)}`);
+  private checkBatch(op: string, batch: ModelBatch, training: boolean): void {
+    const tensors = (v: unknown): boolean => v instanceof Tensor || (Array.isArray(v) && v.length > 0 && v.every((t) => t instanceof Tensor));
+    if (!batch || !tensors(batch.x)) {
+      throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with x a Tensor (a list of them for several inputs); got ${String(batch?.x)}`);
     }
-    if (!(batch.y instanceof Tensor)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
-    this.checkData(op, batch.x, batch.y);
-    const n = batch.x.shape[0];
-    if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (batch.x.rank < 2 || batch.mask.shape[1] === batch.x.shape[1]))) {
-      throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(batch.x.shape)}`);
+    if (!tensors(batch.y)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
+    this.checkData(op, batch.x, batch.y!);
+    // A mask goes to the first input, so it is checked against that one.
+    const x = Array.isArray(batch.x) ? batch.x[0] : batch.x;
+    const n = x.shape[0];
+    if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (x.rank < 2 || batch.mask.shape[1] === x.shape[1]))) {
+      throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(x.shape)}`);
     }
+    if (batch.sampleWeight && this.heads) throw layerError(this, `${op}: sampleWeight is not supported for a model with several outputs yet (lossWeights weigh the outputs)`);
     if (batch.sampleWeight) this.checkSampleWeight(op, batch.sampleWeight, n);
     if (training && this.hasBatchNorm()) {
-      const rows = realRows(batch.x, batch.mask);
+      const rows = realRows(x, batch.mask);
       if (rows !== null && (n < 2 || rows < 2)) {
         throw layerError(this, `${op}: BatchNormalization needs at least two real rows in a training batch; this batch has ${n} example(s)` +
           (batch.mask ? ` and ${rows} real step(s) in its mask` : '') + ' (batch more examples, or drop such batches)');
@@ -488,8 +490,8 @@ export class Model extends Layer {
    * a dataset's batches are checked one by one as they are produced, before their step.
    */
   fit(x: ModelX, y: ModelY, options?: FitOptions): Promise<History>;
-  fit(dataset: Dataset<Batch>, options?: FitOptions): Promise<History>;
-  async fit(x: ModelX | Dataset<Batch>, yOrOptions?: ModelY | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+  fit(dataset: Dataset<ModelBatch>, options?: FitOptions): Promise<History>;
+  async fit(x: ModelX | Dataset<ModelBatch>, yOrOptions?: ModelY | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const fromDataset = x instanceof Dataset;
     const given = fromDataset && !(yOrOptions instanceof Tensor || Array.isArray(yOrOptions)) ? yOrOptions : maybeOptions;
     this.checkOptions('fit', given, FIT_OPTIONS);
@@ -572,7 +574,7 @@ export class Model extends Layer {
         const r = await batches.next();
         if (r.done) break;
         const batch = r.value;
-        if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch as Batch, true);
+        if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch, true);
         const size = examplesOf(batch.x);
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
         const weights = Array.isArray(batch.y) ? null : exampleWeights(`fit (batch ${b})`, batch.y!, batch.sampleWeight, options.classWeight);
@@ -623,7 +625,7 @@ export class Model extends Layer {
     let b = 0;
     for await (const batch of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
-      if (checkEach) this.checkBatch(where, batch as Batch, false);
+      if (checkEach) this.checkBatch(where, batch, false);
       const forward = noGrad(() => this.lossAndOutput(batch, null, false));
       totals.add(await this.readResult(forward, batch.y!), examplesOf(batch.x));
       b++;
@@ -634,8 +636,8 @@ export class Model extends Layer {
 
   /** [loss, ...metrics] over tensors or a dataset (in inference mode, batch by batch), as Keras's evaluate. */
   evaluate(x: ModelX, y: ModelY, options?: EvaluateOptions): Promise<number[]>;
-  evaluate(dataset: Dataset<Batch>, options?: EvaluateOptions): Promise<number[]>;
-  async evaluate(x: ModelX | Dataset<Batch>, yOrOptions?: ModelY | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
+  evaluate(dataset: Dataset<ModelBatch>, options?: EvaluateOptions): Promise<number[]>;
+  async evaluate(x: ModelX | Dataset<ModelBatch>, yOrOptions?: ModelY | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
     if (x instanceof Dataset) {
       this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
@@ -659,7 +661,7 @@ export class Model extends Layer {
    * TypeScript cannot tell which from the model, so the type parameter says it: predict<Tensor[]>(x)
    * (NoInfer: where the result is used must not choose T, so without one it is Tensor).
    */
-  async predict<T extends Tensor | Tensor[] = Tensor>(x: Tensor | Variable | Tensor[] | Dataset<Batch>, options: { batchSize?: number; steps?: number } = {}): Promise<NoInfer<T>> {
+  async predict<T extends Tensor | Tensor[] = Tensor>(x: Tensor | Variable | Tensor[] | Dataset<ModelBatch>, options: { batchSize?: number; steps?: number } = {}): Promise<NoInfer<T>> {
     this.checkOptions('predict', options, EVALUATE_OPTIONS);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
@@ -667,7 +669,9 @@ export class Model extends Layer {
     const keep = (outputs: Variable[]): void => { batches.push(outputs.map((v) => v.data)); };
     if (x instanceof Dataset) {
       for await (const batch of limited(x, options.steps)) {
-        keep(noGrad(() => this.forwardOutputs(asVariable(batch.x), { training: false, mask: batch.mask ?? null })));
+        if (Array.isArray(batch.x)) this.checkInputs('predict', batch.x);
+        const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
+        keep(noGrad(() => this.forwardOutputs(x, { training: false, mask: batch.mask ?? null })));
       }
       if (batches.length === 0) throw layerError(this, 'predict: the dataset gave no batches');
     } else {
