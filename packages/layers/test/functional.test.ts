@@ -410,7 +410,7 @@ test('a two-output model refuses the wrong number of targets or losses, naming c
   expect(() => one.compile({ optimizer: 'sgd', loss: ['mse', 'mse'] })).toThrow(/compile: this model has one output, so loss is one loss/);
   expect(() => one.compile({ optimizer: 'sgd', loss: 'mse', lossWeights: [1] })).toThrow(/lossWeights weigh the losses of several outputs/);
   one.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
-  await expect(one.fit(tensor([[1, 2, 3]]), [fromTypedArray(new Int32Array(1), [1]), fromTypedArray(new Int32Array(1), [1])], { verbose: 0 })).rejects.toThrow(/fit: y must be a list of 1 tensor, one per output \(dense\S* \(None, 2\)\); got a list of 2/);
+  await expect(one.fit(tensor([[1, 2, 3]]), [fromTypedArray(new Int32Array(1), [1])], { verbose: 0 })).rejects.toThrow(/fit: this model has one output \(dense\S* \(None, 2\)\), so y is one tensor, not a list of 1/);
 });
 
 test('a dataset of batches with x and y as lists trains a two-input two-output model as the same tensors do', async () => {
@@ -428,6 +428,15 @@ test('a dataset of batches with x and y as lists trains a two-input two-output m
   expect(await fromDataset.evaluate(Dataset.fromArray(batches))).toEqual(await fromTensors.evaluate([xa, xb], [y, labels], { batchSize: 4 }));
   const predicted = await fromDataset.predict<Tensor[]>(Dataset.fromArray(batches));
   expect(predicted.map(rows)).toEqual((await fromTensors.predict<Tensor[]>([xa, xb])).map(rows));
+  // validationData as lists: logged under Keras's val_ names, the last epoch's equal to evaluate on it after training.
+  const validated = twoOutputs(3);
+  compile(validated);
+  await expect(validated.fit([xa, xb], [y, labels], { verbose: 0, validationData: [[xb, xb], [y, labels]] }))
+    .rejects.toThrow(/fit \(validationData\): expects 2 inputs \(None, 3\), \(None, 2\), got 2 tensors \[8,2\], \[8,2\]/);
+  const v = await validated.fit([xa, xb], [y, labels], { epochs: 2, batchSize: 4, shuffle: false, verbose: 0, validationData: [[xa, xb], [y, labels]] });
+  expect(Object.keys(v.history)).toEqual(['loss', 'reg_loss', 'cls_loss', 'reg_mae', 'cls_accuracy', 'val_loss', 'val_reg_loss', 'val_cls_loss', 'val_reg_mae', 'val_cls_accuracy']);
+  const after = await validated.evaluate([xa, xb], [y, labels], { batchSize: 4 });
+  expect([v.history.val_loss[1], v.history.val_reg_loss[1], v.history.val_cls_loss[1], v.history.val_reg_mae[1], v.history.val_cls_accuracy[1]]).toEqual(after);
   await expect(fromDataset.fit(Dataset.fromArray([{ ...batches[0], sampleWeight: tensor([1, 1, 1, 1]) }]), { verbose: 0 }))
     .rejects.toThrow(/fit \(batch 0\): sampleWeight is not supported for a model with several outputs yet/);
 });

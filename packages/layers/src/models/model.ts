@@ -385,8 +385,10 @@ export class Model extends Layer {
     const shapes = this.outputShapeList();
     const ys = Array.isArray(y) ? y : [y];
     const described = (t: unknown): string => (t instanceof Tensor ? formatShape(t.shape) : String(t));
+    const expected = names.map((n, i) => `${n}${shapes ? ` ${formatSymbolicShape(shapes[i])}` : ''}`).join(', ');
+    // One output takes y as one tensor: the loop reads a list as several outputs' targets.
+    if (names.length === 1) throw layerError(this, `${op}: this model has one output (${expected}), so y is one tensor, not a list of ${ys.length}`);
     if (!Array.isArray(y) || ys.length !== names.length || !ys.every((t) => t instanceof Tensor)) {
-      const expected = names.map((n, i) => `${n}${shapes ? ` ${formatSymbolicShape(shapes[i])}` : ''}`).join(', ');
       throw layerError(this, `${op}: y must be a list of ${names.length} tensor${names.length === 1 ? '' : 's'}, one per output (${expected}); ` +
         `got ${Array.isArray(y) ? `a list of ${ys.length}: ${ys.map(described).join(', ')}` : `one tensor ${described(y)}`}`);
     }
