@@ -33,8 +33,10 @@ import type { OutputHead, PerOutput } from './outputs.js';
 import type { Metric, MetricCount } from '../metrics.js';
 import { Adam, AdamW, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
-import type { Callback, Logs } from '../callbacks.js';
+import type { Callback } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
+import { Totals } from './totals.js';
+import type { BatchResult, Count } from './totals.js';
 import type { ProgressOutput } from './progress.js';
 import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
@@ -114,38 +116,6 @@ const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optim
 
 export { batchBounds } from './fit-data.js';
 
-/** A metric's count on one batch, read back: correct predictions out of count. */
-interface Count { correct: number; count: number }
-
-/** One batch's numbers, read back: the loss, each output's loss (several outputs only), each metric's counts. */
-interface BatchResult { loss: number; parts: number[]; counts: Count[] }
-
-/**
- * Running sums over an epoch: the loss and each output's loss weighted by batch size (Keras's mean), and
- * each metric's counts, logged under the names given ('dense_loss', 'accuracy' or 'dense_accuracy').
- */
-class Totals {
-  private loss = 0;
-  private n = 0;
-  private readonly parts: number[];
-  private readonly counts: Count[];
-  constructor(private readonly partNames: string[], private readonly metricNames: string[]) {
-    this.parts = partNames.map(() => 0);
-    this.counts = metricNames.map(() => ({ correct: 0, count: 0 }));
-  }
-  add({ loss, parts, counts }: BatchResult, size: number): void {
-    this.loss += loss * size;
-    this.n += size;
-    parts.forEach((p, i) => { this.parts[i] += p * size; });
-    counts.forEach((c, i) => { this.counts[i].correct += c.correct; this.counts[i].count += c.count; });
-  }
-  logs(prefix = ''): Logs {
-    const logs: Logs = { [`${prefix}loss`]: this.loss / this.n };
-    this.partNames.forEach((name, i) => { logs[`${prefix}${name}`] = this.parts[i] / this.n; });
-    this.metricNames.forEach((name, i) => { logs[`${prefix}${name}`] = this.counts[i].correct / this.counts[i].count; });
-    return logs;
-  }
-}
 export class Model extends Layer {
   /** The layers this model tracks: Sequential's stack, or those a subclass registered with track(). */
   readonly layers: Layer[] = [];
