@@ -21,16 +21,33 @@ export function range(start: number, end: number): Int32Array { return Int32Arra
 
 export { batchBounds };
 
+/** A model's x: one tensor, or one per input of a functional model with several inputs (in its inputs' order). */
+export type ModelX = Tensor | Tensor[];
+
+/** A model's y: one tensor, or one per output of a functional model with several outputs (in its outputs' order). */
+export type ModelY = Tensor | Tensor[];
+
+/** A batch as the training loop reads it: a Dataset's Batch, or rows of whole-dataset tensors whose x and y may be several. */
+export type ModelBatch = Omit<Batch, 'x' | 'y'> & { x: ModelX; y?: ModelY };
+
+/** The number of examples of x (every input of a list has been checked to agree, see Model.checkData). */
+export function examplesOf(x: ModelX): number { return (Array.isArray(x) ? x[0] : x).shape[0]; }
+
+/** The same rows of every tensor of x (or y). */
+export function takeRowsOf<T extends ModelX>(x: T, rows: Int32Array): T {
+  return (Array.isArray(x) ? x.map((t) => takeRows(t, rows)) : takeRows(x as Tensor, rows)) as T;
+}
+
 /** Whole-dataset tensors, their rows cut into batches. */
-export interface TensorData { x: Tensor; y: Tensor; sampleWeight?: Tensor; rows: Int32Array }
+export interface TensorData { x: ModelX; y: ModelY; sampleWeight?: Tensor; rows: Int32Array }
 
 /** The batches of the given rows, in order, or shuffled first with shuffleWith. */
-export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith: Random | null = null): Generator<Batch> {
+export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith: Random | null = null): Generator<ModelBatch> {
   const order = data.rows.slice();
   if (shuffleWith) shuffleWith.shuffle(order);
   for (const [start, end] of batchBounds(order.length, batchSize)) {
     const rows = order.slice(start, end);
-    const batch: Batch = { x: takeRows(data.x, rows), y: takeRows(data.y, rows) };
+    const batch: ModelBatch = { x: takeRowsOf(data.x, rows), y: takeRowsOf(data.y, rows) };
     if (data.sampleWeight) batch.sampleWeight = takeRows(data.sampleWeight, rows);
     yield batch;
   }
@@ -38,7 +55,7 @@ export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith:
 
 /** An epoch's batches, and how many there will be when that is known (for the progress bar). */
 export interface EpochSource {
-  batches(): AsyncIterator<Batch> | Iterator<Batch>;
+  batches(): AsyncIterator<ModelBatch> | Iterator<ModelBatch>;
   steps: number | null;
   /** True once a stepsPerEpoch iterator has run out (fit then stops). */
   ranOut: boolean;
@@ -59,12 +76,12 @@ export function tensorEpochs(data: TensorData, batchSize: number, shuffle: boole
   };
 }
 
-export function datasetEpochs(dataset: Dataset<Batch>, stepsPerEpoch?: number): EpochSource {
+export function datasetEpochs(dataset: Dataset<ModelBatch>, stepsPerEpoch?: number): EpochSource {
   if (stepsPerEpoch === undefined) {
     const known = dataset.size !== null && Number.isFinite(dataset.size) ? dataset.size : null;
     return { steps: known, ranOut: false, batches: () => dataset[Symbol.asyncIterator]() };
   }
-  let shared: AsyncIterator<Batch> | null = null;
+  let shared: AsyncIterator<ModelBatch> | null = null;
   const source: EpochSource = {
     steps: stepsPerEpoch,
     ranOut: false,
@@ -73,7 +90,7 @@ export function datasetEpochs(dataset: Dataset<Batch>, stepsPerEpoch?: number): 
       const it = shared;
       let taken = 0;
       return {
-        async next(): Promise<IteratorResult<Batch>> {
+        async next(): Promise<IteratorResult<ModelBatch>> {
           if (taken >= stepsPerEpoch) return { done: true, value: undefined };
           const r = await it.next();
           if (r.done) source.ranOut = true;
@@ -87,7 +104,7 @@ export function datasetEpochs(dataset: Dataset<Batch>, stepsPerEpoch?: number): 
 }
 
 /** The first `limit` batches of a source (all of them when limit is undefined). */
-export async function* limited(batches: AsyncIterable<Batch> | Iterable<Batch>, limit?: number): AsyncGenerator<Batch> {
+export async function* limited<B>(batches: AsyncIterable<B> | Iterable<B>, limit?: number): AsyncGenerator<B> {
   if (limit === 0) return;
   let n = 0;
   for await (const b of batches) {

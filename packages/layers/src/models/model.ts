@@ -26,14 +26,17 @@ import { getMetric } from '../metrics.js';
 import { checkHostBatch, exampleWeights, realRows } from './check-batch.js';
 import type { BatchExpectations } from './check-batch.js';
 import { Dataset } from '../data/dataset.js';
-import type { Batch } from '../data/batching.js';
-import { datasetEpochs, limited, range, takeRows, tensorBatches, tensorEpochs } from './fit-data.js';
-import type { EpochSource } from './fit-data.js';
+import { datasetEpochs, examplesOf, limited, range, takeRowsOf, tensorBatches, tensorEpochs } from './fit-data.js';
+import type { EpochSource, ModelBatch, ModelX, ModelY } from './fit-data.js';
+import { compileHeads } from './outputs.js';
+import type { OutputHead, PerOutput } from './outputs.js';
 import type { Metric, MetricCount } from '../metrics.js';
 import { Adam, AdamW, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
-import type { Callback, Logs } from '../callbacks.js';
+import type { Callback } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
+import { Totals } from './totals.js';
+import type { BatchResult, Count } from './totals.js';
 import type { ProgressOutput } from './progress.js';
 import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
@@ -44,16 +47,24 @@ import { optionProblem } from './options.js';
 export interface CompileArgs {
   /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
   optimizer: string | Optimizer;
-  /** 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', a Loss or a function. */
-  loss: LossSpec;
-  /** e.g. ['accuracy']. */
-  metrics?: string[];
+  /**
+   * 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', a Loss or a
+   * function; for a model with several outputs also a list (one per output) or an object keyed by output name.
+   */
+  loss: PerOutput<LossSpec>;
+  /** Several outputs only: each output's weight in the total loss (a list or an object keyed by output name; default 1). */
+  lossWeights?: PerOutput<number>;
+  /** e.g. ['accuracy']; with several outputs a list of lists or an object keyed by output name (one plain list: every output). */
+  metrics?: PerOutput<string[]>;
 }
 
 /** What save() writes about compile(), so that load() can compile the model again. */
 export interface TrainingConfig {
+  /** The loss (with several outputs: the first output's, and `outputs` holds them all). */
   loss: { name: LossName; fromLogits: boolean };
   metrics: string[];
+  /** Several outputs: each one's name, loss, weight and metrics. */
+  outputs?: Array<{ name: string; loss: { name: LossName; fromLogits: boolean }; weight: number; metrics: string[] }>;
   optimizer: { className: string; config: Record<string, unknown> };
 }
 
@@ -69,7 +80,7 @@ export interface FitOptions {
   /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
   validationSplit?: number;
   /** Evaluated after each epoch: [x, y] tensors or a dataset of batches. */
-  validationData?: [Tensor, Tensor] | Dataset<Batch>;
+  validationData?: [ModelX, ModelY] | Dataset<ModelBatch>;
   /** Evaluate at most this many validation batches each epoch. Default: all of them. */
   validationSteps?: number;
   /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
@@ -105,26 +116,6 @@ const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optim
 
 export { batchBounds } from './fit-data.js';
 
-/** A metric's count on one batch, read back: correct predictions out of count. */
-interface Count { correct: number; count: number }
-
-/** Running sums over an epoch: the loss weighted by batch size (Keras's mean), and each metric's counts. */
-class Totals {
-  private loss = 0;
-  private n = 0;
-  private readonly counts: Count[];
-  constructor(private readonly metrics: Metric[]) { this.counts = metrics.map(() => ({ correct: 0, count: 0 })); }
-  add(loss: number, size: number, counts: Count[]): void {
-    this.loss += loss * size;
-    this.n += size;
-    counts.forEach((c, i) => { this.counts[i].correct += c.correct; this.counts[i].count += c.count; });
-  }
-  logs(prefix = ''): Logs {
-    const logs: Logs = { [`${prefix}loss`]: this.loss / this.n };
-    this.metrics.forEach((m, i) => { logs[`${prefix}${m.name}`] = this.counts[i].correct / this.counts[i].count; });
-    return logs;
-  }
-}
 export class Model extends Layer {
   /** The layers this model tracks: Sequential's stack, or those a subclass registered with track(). */
   readonly layers: Layer[] = [];
@@ -133,8 +124,11 @@ export class Model extends Layer {
   /** Set by a callback in onTrainBegin (BackupAndRestore) to start fit() at this epoch. */
   resumeEpoch?: number;
   optimizer?: Optimizer;
+  /** The compiled loss of a model with one output (undefined for several: see heads). */
   loss?: Loss;
   metrics: Metric[] = [];
+  /** A model with several outputs: each output's loss, weight and metrics (outputs.ts); null for one output. */
+  heads: OutputHead[] | null = null;
 
   /** What `new Model({ inputs, outputs })` makes: a functional model (functional.ts sets it when it loads). */
   static makeFunctional?: (args: { inputs: unknown; outputs: unknown; name?: string }) => Model;
@@ -199,26 +193,93 @@ export class Model extends Layer {
     if (typeof args.optimizer === 'string' && args.optimizer.toLowerCase() in Object.prototype) {
       throw layerError(this, `compile: unknown optimizer '${args.optimizer}'`);
     }
+    const names = this.outputNames();
+    if (names.length > 1) {
+      this.heads = compileHeads(names, args.loss, args.lossWeights, args.metrics);
+      this.optimizer = getOptimizer(args.optimizer);
+      this.loss = undefined;
+      this.metrics = [];
+      return;
+    }
+    if (Array.isArray(args.loss) || (typeof args.loss === 'object' && args.loss !== null && !('call' in args.loss))) {
+      throw layerError(this, 'compile: this model has one output, so loss is one loss (a list or an object per output is for several outputs)');
+    }
+    if (args.lossWeights !== undefined) throw layerError(this, 'compile: lossWeights weigh the losses of several outputs; this model has one');
+    if (args.metrics !== undefined && !(Array.isArray(args.metrics) && args.metrics.every((m) => typeof m === 'string'))) {
+      throw layerError(this, `compile: metrics must be a list of names (e.g. ['accuracy']), got ${JSON.stringify(args.metrics)}`);
+    }
     this.optimizer = getOptimizer(args.optimizer);
-    this.loss = getLoss(args.loss);
-    this.metrics = (args.metrics ?? []).map((name) => getMetric(name));
+    this.loss = getLoss(args.loss as LossSpec);
+    this.metrics = ((args.metrics as string[] | undefined) ?? []).map((name) => getMetric(name));
+    this.heads = null;
   }
+
+  /** The outputs' names, as the logs use them: one for most models (its own name); a functional model's output layers. */
+  protected outputNames(): string[] { return [this.name]; }
+
+  /** The outputs' shapes when known (batch axis null), for the checks of several y; null when not known. */
+  protected outputShapeList(): SymbolicShape[] | null { return null; }
 
   /**
    * The forward pass the loss is computed on, and the loss to use. Default: call(), and the compiled
    * loss. Sequential overrides it to stop at the last layer's logits when the loss can take them.
    */
-  protected forwardForLoss(x: Variable, options: CallOptions): { pred: Variable; loss: Loss } {
-    return { pred: this.apply(x, options), loss: this.requireCompiled().loss };
+  protected forwardForLoss(x: Variable | Variable[], options: CallOptions): { pred: Variable; loss: Loss } {
+    return { pred: this.forward(x, options), loss: this.requireCompiled().loss };
+  }
+
+  /**
+   * Every output of the forward pass, for predict and a model with several outputs (Functional overrides
+   * it); one output for other models.
+   */
+  protected forwardOutputs(x: Variable | Variable[], options: CallOptions): Variable[] { return [this.forward(x, options)]; }
+
+  /** Each output's prediction and the loss to apply to it (several outputs): by default forwardOutputs and the compiled losses. */
+  protected forwardForLosses(x: Variable | Variable[], options: CallOptions, losses: Loss[]): Array<{ pred: Variable; loss: Loss }> {
+    return this.forwardOutputs(x, options).map((pred, i) => ({ pred, loss: losses[i] }));
+  }
+
+  /**
+   * The forward pass the default loss uses: apply() on one x. A functional model with
+   * several inputs takes a list (one per input); any other model is refused one (checkInputs).
+   */
+  protected forward(x: Variable | Variable[], options: CallOptions): Variable {
+    if (Array.isArray(x)) throw layerError(this, `takes one input x, got a list of ${x.length}`);
+    return this.apply(x, options);
+  }
+
+  /**
+   * Check an x given as a list of tensors: only a functional model with that many inputs takes one
+   * (it overrides this to check the count and each shape).
+   */
+  protected checkInputs(op: string, x: Tensor[]): void {
+    throw layerError(this, `${op}: x is a list of ${x.length} tensors [${x.map((t) => (t instanceof Tensor ? formatShape(t.shape) : String(t))).join(', ')}], but this model takes one input`);
   }
 
   /**
    * Forward for training or evaluation: the loss (weighted by `weights` when given: Σ wᵢ·lossᵢ / n, Keras's
    * sum over batch size), and what the metrics should look at.
    */
-  private lossAndOutput(batch: Batch, weights: Tensor | null, training: boolean): { loss: Variable; pred: Tensor; fromLogits: boolean } {
-    const { pred, loss } = this.forwardForLoss(asVariable(batch.x), { training, mask: batch.mask ?? null });
-    return { loss: this.weightedLoss(loss, pred, batch.y!, weights), pred: pred.data, fromLogits: loss.fromLogits };
+  private lossAndOutput(batch: ModelBatch, weights: Tensor | null, training: boolean): { loss: Variable; parts: Variable[]; preds: Tensor[]; fromLogits: boolean[] } {
+    const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
+    const options = { training, mask: batch.mask ?? null };
+    if (!this.heads) {
+      const { pred, loss } = this.forwardForLoss(x, options);
+      return { loss: this.weightedLoss(loss, pred, batch.y as Tensor, weights), parts: [], preds: [pred.data], fromLogits: [loss.fromLogits] };
+    }
+    // Several outputs: Keras's total, Σ weightᵢ · lossᵢ (sampleWeight and classWeight are refused where fit starts).
+    const heads = this.heads;
+    const ys = batch.y as Tensor[];
+    const outs = this.forwardForLosses(x, options, heads.map((h) => h.loss));
+    const parts = outs.map(({ pred, loss }, i) => loss.call(pred, ys[i]));
+    const total = parts.map((p, i) => p.mul(heads[i].weight)).reduce((sum, term) => sum.add(term));
+    return { loss: total, parts, preds: outs.map((o) => o.pred.data), fromLogits: outs.map((o) => o.loss.fromLogits) };
+  }
+
+  /** Totals logged under Keras's names: 'loss' and each metric, or with several outputs also '<output>_loss' and '<output>_<metric>'. */
+  private newTotals(): Totals {
+    if (!this.heads) return new Totals([], this.metrics.map((m) => m.name));
+    return new Totals(this.heads.map((h) => `${h.name}_loss`), this.heads.flatMap((h) => h.metrics.map((m) => `${h.name}_${m.name}`)));
   }
 
   private weightedLoss(loss: Loss, pred: Variable, y: Tensor, weights: Tensor | null): Variable {
@@ -230,11 +291,13 @@ export class Model extends Layer {
     return perExample.mul(weights.astype(perExample.dtype)).sum().div(rows);
   }
 
+  /** The optimizer, and the loss of a model with one output (with several, the first output's: lossAndOutput reads heads instead). */
   protected requireCompiled(): { loss: Loss; optimizer: Optimizer } {
-    if (!this.loss || !this.optimizer) throw layerError(this, 'the model must be compiled first: model.compile({ optimizer, loss })');
+    const loss = this.loss ?? this.heads?.[0].loss;
+    if (!loss || !this.optimizer) throw layerError(this, 'the model must be compiled first: model.compile({ optimizer, loss })');
     // An unbuilt model has no weights yet: the optimizer gets them once the first batch has built it.
     if (this.optimizer.params.length === 0 && this.built) this.optimizer.params = this.parameters();
-    return { loss: this.loss, optimizer: this.optimizer };
+    return { loss, optimizer: this.optimizer };
   }
 
   /** batchSize 0 or −1 would never advance through the rows, and 1.5 or NaN would lose some. */
@@ -258,11 +321,59 @@ export class Model extends Layer {
   }
 
   /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters. */
-  protected checkData(op: string, x: Tensor, y: Tensor): void {
+  protected checkData(op: string, x: ModelX, y: ModelY): void {
+    if (Array.isArray(y) || this.outputNames().length > 1) this.checkTargets(op, x, y);
+    else this.checkOneTarget(op, x, y);
+  }
+
+  /** x (one tensor or a list, one per input) and the one y of a model with one output. */
+  private checkOneTarget(op: string, x: ModelX, y: Tensor): void {
+    if (Array.isArray(x)) {
+      this.checkInputs(op, x);
+      x.forEach((t, i) => {
+        if (t.rank === 0 || y.rank === 0 || t.shape[0] !== y.shape[0]) {
+          throw layerError(this, `${op}: x[${i}] ${formatShape(t.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
+        }
+      });
+      // The vocabulary check looks at the first input only (dataExpectations names the Embedding fed by it).
+      checkHostBatch(op, x[0], y, { model: this.name, ...this.dataExpectations(x[0]) });
+      return;
+    }
+    if (!(x instanceof Tensor)) throw layerError(this, `${op}: x must be a Tensor (or, for a model with several inputs, a list of them), got ${String(x)}`);
     if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
       throw layerError(this, `${op}: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
     }
     checkHostBatch(op, x, y, { model: this.name, ...this.dataExpectations(x) });
+  }
+
+  /**
+   * y for a model with several outputs: a list of one tensor per output, each with x's examples, and the
+   * labels of a sparse crossentropy within that output's classes.
+   */
+  private checkTargets(op: string, x: ModelX, y: ModelY): void {
+    const names = this.outputNames();
+    const shapes = this.outputShapeList();
+    const ys = Array.isArray(y) ? y : [y];
+    const described = (t: unknown): string => (t instanceof Tensor ? formatShape(t.shape) : String(t));
+    const expected = names.map((n, i) => `${n}${shapes ? ` ${formatSymbolicShape(shapes[i])}` : ''}`).join(', ');
+    // One output takes y as one tensor: the loop reads a list as several outputs' targets.
+    if (names.length === 1) throw layerError(this, `${op}: this model has one output (${expected}), so y is one tensor, not a list of ${ys.length}`);
+    if (!Array.isArray(y) || ys.length !== names.length || !ys.every((t) => t instanceof Tensor)) {
+      throw layerError(this, `${op}: y must be a list of ${names.length} tensor${names.length === 1 ? '' : 's'}, one per output (${expected}); ` +
+        `got ${Array.isArray(y) ? `a list of ${ys.length}: ${ys.map(described).join(', ')}` : `one tensor ${described(y)}`}`);
+    }
+    const first = Array.isArray(x) ? x[0] : x;
+    this.checkOneTarget(op, x, ys[0]); // x itself, against the first y
+    ys.forEach((t, i) => {
+      if (t.rank === 0 || t.shape[0] !== first.shape[0]) {
+        throw layerError(this, `${op}: y[${i}] (${names[i]}) ${formatShape(t.shape)} must have the ${first.shape[0]} examples of x (first axis)`);
+      }
+      const head = this.heads?.[i];
+      const classes = shapes?.[i][shapes[i].length - 1];
+      if (head?.loss.kind === 'sparse_categorical_crossentropy' && typeof classes === 'number') {
+        checkHostBatch(`${op} (output ${names[i]})`, first, t, { model: this.name, classes, embedding: null });
+      }
+    });
   }
 
   /**
@@ -271,17 +382,23 @@ export class Model extends Layer {
    * BatchNormalization gets at least two real rows (one example, or a mask of one real step, has no
    * variance to normalise by).
    */
-  private checkBatch(op: string, batch: Batch, training: boolean): void {
-    if (!batch || !(batch.x instanceof Tensor)) throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with Tensor x; got ${String(batch?.x)}`);
-    if (!(batch.y instanceof Tensor)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
-    this.checkData(op, batch.x, batch.y);
-    const n = batch.x.shape[0];
-    if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (batch.x.rank < 2 || batch.mask.shape[1] === batch.x.shape[1]))) {
-      throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(batch.x.shape)}`);
+  private checkBatch(op: string, batch: ModelBatch, training: boolean): void {
+    const tensors = (v: unknown): boolean => v instanceof Tensor || (Array.isArray(v) && v.length > 0 && v.every((t) => t instanceof Tensor));
+    if (!batch || !tensors(batch.x)) {
+      throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with x a Tensor (a list of them for several inputs); got ${String(batch?.x)}`);
     }
+    if (!tensors(batch.y)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
+    this.checkData(op, batch.x, batch.y!);
+    // A mask goes to the first input, so it is checked against that one.
+    const x = Array.isArray(batch.x) ? batch.x[0] : batch.x;
+    const n = x.shape[0];
+    if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (x.rank < 2 || batch.mask.shape[1] === x.shape[1]))) {
+      throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(x.shape)}`);
+    }
+    if (batch.sampleWeight && this.heads) throw layerError(this, `${op}: sampleWeight is not supported for a model with several outputs yet (lossWeights weigh the outputs)`);
     if (batch.sampleWeight) this.checkSampleWeight(op, batch.sampleWeight, n);
     if (training && this.hasBatchNorm()) {
-      const rows = realRows(batch.x, batch.mask);
+      const rows = realRows(x, batch.mask);
       if (rows !== null && (n < 2 || rows < 2)) {
         throw layerError(this, `${op}: BatchNormalization needs at least two real rows in a training batch; this batch has ${n} example(s)` +
           (batch.mask ? ` and ${rows} real step(s) in its mask` : '') + ' (batch more examples, or drop such batches)');
@@ -306,23 +423,33 @@ export class Model extends Layer {
    * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
    * async contract) the ops above return at once and the loss is still being computed here.
    */
-  private async step(batch: Batch, weights: Tensor | null): Promise<{ loss: number; counts: Count[] }> {
+  private async step(batch: ModelBatch, weights: Tensor | null): Promise<BatchResult> {
     const { optimizer } = this.requireCompiled();
-    const { loss, pred, fromLogits } = this.lossAndOutput(batch, weights, true);
+    const forward = this.lossAndOutput(batch, weights, true);
     optimizer.zeroGrad();
-    loss.backward();
+    forward.loss.backward();
     optimizer.step();
-    return { loss: (await loss.data.data())[0], counts: await this.metricCounts(batch.y!, pred, fromLogits) };
+    return this.readResult(forward, batch.y!);
   }
 
-  /** Each metric on one batch, computed where the predictions are; only the counts are read (awaited: they may be pending). */
-  private async metricCounts(yb: Tensor, pred: Tensor, fromLogits: boolean): Promise<Count[]> {
-    const counts: MetricCount[] = this.metrics.map((m) => m.compute(yb, pred, fromLogits));
-    return Promise.all(counts.map(async (c) => ({ correct: (await c.correct.data())[0], count: c.count })));
+  /** A batch's loss, each output's loss and the metric counts, read back (awaited: they may be pending on a device). */
+  private async readResult(forward: ReturnType<Model['lossAndOutput']>, y: ModelY): Promise<BatchResult> {
+    const value = async (v: Variable): Promise<number> => (await v.data.data())[0];
+    const ys = Array.isArray(y) ? y : [y];
+    const { preds, fromLogits } = forward;
+    // Each metric on one batch, computed where the predictions are; only the counts are read.
+    const counts: MetricCount[] = this.heads
+      ? this.heads.flatMap((h, i) => h.metrics.map((m) => m.compute(ys[i], preds[i], fromLogits[i])))
+      : this.metrics.map((m) => m.compute(ys[0], preds[0], fromLogits[0]));
+    return {
+      loss: await value(forward.loss),
+      parts: await Promise.all(forward.parts.map(value)),
+      counts: await Promise.all(counts.map(async (c) => ({ correct: (await c.correct.data())[0], count: c.count }))),
+    };
   }
 
   /** Train on one batch; resolves to its loss (before the update). */
-  async trainOnBatch(x: Tensor, y: Tensor): Promise<number> {
+  async trainOnBatch(x: ModelX, y: ModelY): Promise<number> {
     this.checkData('trainOnBatch', x, y);
     return (await this.step({ x, y }, null)).loss;
   }
@@ -334,11 +461,11 @@ export class Model extends Layer {
    * Dataset of batches ({ x, y, mask?, sampleWeight? }). Tensors are checked once where they enter;
    * a dataset's batches are checked one by one as they are produced, before their step.
    */
-  fit(x: Tensor, y: Tensor, options?: FitOptions): Promise<History>;
-  fit(dataset: Dataset<Batch>, options?: FitOptions): Promise<History>;
-  async fit(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+  fit(x: ModelX, y: ModelY, options?: FitOptions): Promise<History>;
+  fit(dataset: Dataset<ModelBatch>, options?: FitOptions): Promise<History>;
+  async fit(x: ModelX | Dataset<ModelBatch>, yOrOptions?: ModelY | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const fromDataset = x instanceof Dataset;
-    const given = fromDataset && !(yOrOptions instanceof Tensor) ? yOrOptions : maybeOptions;
+    const given = fromDataset && !(yOrOptions instanceof Tensor || Array.isArray(yOrOptions)) ? yOrOptions : maybeOptions;
     this.checkOptions('fit', given, FIT_OPTIONS);
     const options = (given as FitOptions | undefined) ?? {};
     const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [], initialEpoch = 0 } = options;
@@ -351,8 +478,11 @@ export class Model extends Layer {
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw layerError(this, `fit: ${name} must be a positive integer, got ${v}`);
     }
     if (!(validationSplit >= 0 && validationSplit < 1)) throw layerError(this, `fit: validationSplit must be in [0, 1), got ${validationSplit}`);
+    if (this.heads && (options.sampleWeight || options.classWeight)) {
+      throw layerError(this, 'fit: sampleWeight and classWeight are not supported for a model with several outputs yet (lossWeights weigh the outputs)');
+    }
     let train: EpochSource;
-    let validation: (() => AsyncIterable<Batch> | Iterable<Batch>) | null = null;
+    let validation: (() => AsyncIterable<ModelBatch> | Iterable<ModelBatch>) | null = null;
     if (fromDataset) {
       if (validationSplit > 0) throw layerError(this, 'fit: validationSplit needs tensors (a dataset cannot be split without reading it); pass validationData instead, as Keras');
       if (options.sampleWeight) throw layerError(this, 'fit: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when fitting a dataset');
@@ -362,9 +492,9 @@ export class Model extends Layer {
       train = datasetEpochs(x, options.stepsPerEpoch);
     } else {
       const y = yOrOptions;
-      if (!(y instanceof Tensor)) throw layerError(this, `fit: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
+      if (!(y instanceof Tensor || Array.isArray(y))) throw layerError(this, `fit: y must be a Tensor (a list for several outputs) when x is given as tensors (or pass a Dataset), got ${String(y)}`);
       this.checkData('fit', x, y);
-      const n = x.shape[0];
+      const n = examplesOf(x);
       if (options.sampleWeight) this.checkSampleWeight('fit', options.sampleWeight, n);
       // Keras takes the validation rows from the end, before any shuffling.
       const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
@@ -378,19 +508,19 @@ export class Model extends Layer {
   }
 
   /** validationData as a source of batches: a [x, y] pair (checked now) or a dataset (checked batch by batch). */
-  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<Batch> | Iterable<Batch> {
+  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<ModelBatch> | Iterable<ModelBatch> {
     if (data instanceof Dataset) return () => data;
-    if (!Array.isArray(data) || !(data[0] instanceof Tensor) || !(data[1] instanceof Tensor)) {
-      throw layerError(this, 'fit: validationData must be [x, y] tensors or a Dataset');
+    if (!Array.isArray(data) || !(data[0] instanceof Tensor || Array.isArray(data[0])) || !(data[1] instanceof Tensor || Array.isArray(data[1]))) {
+      throw layerError(this, 'fit: validationData must be [x, y] tensors (x a list for several inputs, y for several outputs) or a Dataset');
     }
     const [vx, vy] = data;
     this.checkData('fit (validationData)', vx, vy);
-    return () => tensorBatches({ x: vx, y: vy, rows: range(0, vx.shape[0]) }, batchSize);
+    return () => tensorBatches({ x: vx, y: vy, rows: range(0, examplesOf(vx)) }, batchSize);
   }
 
   /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
   private async trainLoop(
-    train: EpochSource, validation: (() => AsyncIterable<Batch> | Iterable<Batch>) | null,
+    train: EpochSource, validation: (() => AsyncIterable<ModelBatch> | Iterable<ModelBatch>) | null,
     options: FitOptions & { epochs: number; initialEpoch: number; callbacks: Callback[]; checkEach: boolean },
   ): Promise<History> {
     const { epochs, callbacks } = options;
@@ -409,7 +539,7 @@ export class Model extends Layer {
     for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
       progress.epochBegin(epoch);
-      const totals = new Totals(this.metrics);
+      const totals = this.newTotals();
       const batches = train.batches();
       let b = 0; // batches done this epoch
       for (;;) {
@@ -417,11 +547,12 @@ export class Model extends Layer {
         if (r.done) break;
         const batch = r.value;
         if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch, true);
-        const size = batch.x.shape[0];
+        const size = examplesOf(batch.x);
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
-        const weights = exampleWeights(`fit (batch ${b})`, batch.y!, batch.sampleWeight, options.classWeight);
-        const { loss, counts } = await this.step(batch, weights);
-        totals.add(loss, size, counts);
+        const weights = Array.isArray(batch.y) ? null : exampleWeights(`fit (batch ${b})`, batch.y!, batch.sampleWeight, options.classWeight);
+        const result = await this.step(batch, weights);
+        const { loss } = result;
+        totals.add(result, size);
         const logs = totals.logs();
         progress.batchEnd(b + 1, logs);
         if (!Number.isFinite(loss) && !warnedNaN && !stopsOnNaN) {
@@ -461,14 +592,14 @@ export class Model extends Layer {
    * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
    * dataset are checked as they come (op names them).
    */
-  private async evaluateBatches(op: string, batches: AsyncIterable<Batch> | Iterable<Batch>, steps?: number, checkEach = true): Promise<Totals> {
-    const totals = new Totals(this.metrics);
+  private async evaluateBatches(op: string, batches: AsyncIterable<ModelBatch> | Iterable<ModelBatch>, steps?: number, checkEach = true): Promise<Totals> {
+    const totals = this.newTotals();
     let b = 0;
     for await (const batch of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
       if (checkEach) this.checkBatch(where, batch, false);
-      const { loss, pred, fromLogits } = noGrad(() => this.lossAndOutput(batch, null, false));
-      totals.add((await loss.data.data())[0], batch.x.shape[0], await this.metricCounts(batch.y!, pred, fromLogits));
+      const forward = noGrad(() => this.lossAndOutput(batch, null, false));
+      totals.add(await this.readResult(forward, batch.y!), examplesOf(batch.x));
       b++;
     }
     if (b === 0) throw layerError(this, `${op.replace(/ \($|\($/, '')}: no batches to evaluate (an empty dataset?)`);
@@ -476,9 +607,9 @@ export class Model extends Layer {
   }
 
   /** [loss, ...metrics] over tensors or a dataset (in inference mode, batch by batch), as Keras's evaluate. */
-  evaluate(x: Tensor, y: Tensor, options?: EvaluateOptions): Promise<number[]>;
-  evaluate(dataset: Dataset<Batch>, options?: EvaluateOptions): Promise<number[]>;
-  async evaluate(x: Tensor | Dataset<Batch>, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
+  evaluate(x: ModelX, y: ModelY, options?: EvaluateOptions): Promise<number[]>;
+  evaluate(dataset: Dataset<ModelBatch>, options?: EvaluateOptions): Promise<number[]>;
+  async evaluate(x: ModelX | Dataset<ModelBatch>, yOrOptions?: ModelY | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
     if (x instanceof Dataset) {
       this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
@@ -486,38 +617,54 @@ export class Model extends Layer {
       return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
     }
     const y = yOrOptions;
-    if (!(y instanceof Tensor)) throw layerError(this, `evaluate: y must be a Tensor when x is one (or pass a Dataset), got ${String(y)}`);
+    if (!(y instanceof Tensor || Array.isArray(y))) throw layerError(this, `evaluate: y must be a Tensor (a list for several outputs) when x is given as tensors (or pass a Dataset), got ${String(y)}`);
     this.checkOptions('evaluate', maybeOptions, EVALUATE_OPTIONS);
     const options = maybeOptions ?? {};
     this.checkData('evaluate', x, y);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('evaluate', batchSize);
-    const batches = tensorBatches({ x, y, rows: range(0, x.shape[0]) }, batchSize);
+    const batches = tensorBatches({ x, y, rows: range(0, examplesOf(x)) }, batchSize);
     return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
   }
 
-  /** The model's outputs for every row of x (or every batch of a dataset), in inference mode, without a graph. */
-  async predict(x: Tensor | Variable | Dataset<Batch>, options: { batchSize?: number; steps?: number } = {}): Promise<Tensor> {
+  /**
+   * The model's outputs for every row of x (or every batch of a dataset), in inference mode, without a
+   * graph: one tensor, or for a model with several outputs a list of them, one per output (as Keras).
+   * TypeScript cannot tell which from the model, so the type parameter says it: predict<Tensor[]>(x)
+   * (NoInfer: where the result is used must not choose T, so without one it is Tensor).
+   */
+  async predict<T extends Tensor | Tensor[] = Tensor>(x: Tensor | Variable | Tensor[] | Dataset<ModelBatch>, options: { batchSize?: number; steps?: number } = {}): Promise<NoInfer<T>> {
     this.checkOptions('predict', options, EVALUATE_OPTIONS);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
-    const outputs: Tensor[] = [];
+    const batches: Tensor[][] = []; // each batch's outputs
+    const keep = (outputs: Variable[]): void => { batches.push(outputs.map((v) => v.data)); };
     if (x instanceof Dataset) {
       for await (const batch of limited(x, options.steps)) {
-        outputs.push(noGrad(() => this.apply(asVariable(batch.x), { training: false, mask: batch.mask ?? null }).data));
+        if (Array.isArray(batch.x)) this.checkInputs('predict', batch.x);
+        const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
+        keep(noGrad(() => this.forwardOutputs(x, { training: false, mask: batch.mask ?? null })));
       }
-      if (outputs.length === 0) throw layerError(this, 'predict: the dataset gave no batches');
+      if (batches.length === 0) throw layerError(this, 'predict: the dataset gave no batches');
     } else {
       const data = x instanceof Variable ? x.data : x;
-      if (data.rank === 0 || data.shape[0] === 0) throw layerError(this, `predict: x ${formatShape(data.shape)} has no examples`);
+      if (Array.isArray(data)) this.checkInputs('predict', data);
+      const n = examplesOf(data);
+      (Array.isArray(data) ? data : [data]).forEach((t, i) => {
+        if (t.rank === 0 || t.shape[0] === 0 || t.shape[0] !== n) {
+          const which = Array.isArray(data) ? `x[${i}] ${formatShape(t.shape)}` : `x ${formatShape(t.shape)}`;
+          throw layerError(this, `predict: ${which} ${t.shape[0] !== n ? `does not have the ${n} examples of x[0]` : 'has no examples'}`);
+        }
+      });
       noGrad(() => {
-        for (let start = 0; start < data.shape[0]; start += batchSize) {
-          const rows = range(start, Math.min(data.shape[0], start + batchSize));
-          outputs.push(this.apply(asVariable(takeRows(data, rows)), { training: false }).data);
+        for (let start = 0; start < n; start += batchSize) {
+          const rows = takeRowsOf(data, range(start, Math.min(n, start + batchSize)));
+          keep(this.forwardOutputs(Array.isArray(rows) ? rows.map((t) => asVariable(t)) : asVariable(rows), { training: false }));
         }
       });
     }
-    return outputs.length === 1 ? outputs[0] : concat(outputs, 0);
+    const joined = batches[0].map((_, k) => (batches.length === 1 ? batches[0][k] : concat(batches.map((b) => b[k]), 0)));
+    return (this.outputNames().length > 1 ? joined : joined[0]) as T;
   }
 
   // ---- summary, config, save ---------------------------------------------------------------------
@@ -554,6 +701,7 @@ export class Model extends Layer {
 
   /** The compile() arguments as JSON, or null when they cannot be saved (a loss given as a function). */
   trainingConfig(): TrainingConfig | null {
+    if (this.heads && this.optimizer) return this.headsConfig(this.heads, this.optimizer);
     if (!this.loss || !this.optimizer || this.loss.kind === null) return null;
     return {
       loss: { name: this.loss.kind, fromLogits: this.loss.fromLogits },
@@ -562,10 +710,34 @@ export class Model extends Layer {
     };
   }
 
+  /** The training config of several outputs, or null when a loss is a function (it cannot be saved). */
+  private headsConfig(heads: OutputHead[], optimizer: Optimizer): TrainingConfig | null {
+    const outputs: NonNullable<TrainingConfig['outputs']> = [];
+    for (const h of heads) {
+      if (h.loss.kind === null) return null;
+      outputs.push({ name: h.name, loss: { name: h.loss.kind, fromLogits: h.loss.fromLogits }, weight: h.weight, metrics: h.metrics.map((m) => m.name) });
+    }
+    return { loss: outputs[0].loss, metrics: [], outputs, optimizer: { className: optimizer.className, config: optimizer.getConfig() } };
+  }
+
   compileFromConfig(config: TrainingConfig): void {
     const Ctor = lookup(OPTIMIZERS, config.optimizer.className);
     if (!Ctor) throw layerError(this, `cannot restore optimizer '${config.optimizer.className}' (known: ${Object.keys(OPTIMIZERS).join(', ')})`);
-    this.compile({ optimizer: new Ctor(config.optimizer.config), loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
+    const optimizer = new Ctor(config.optimizer.config);
+    if (config.outputs === undefined) {
+      this.compile({ optimizer, loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
+      return;
+    }
+    // From a file: each entry's form is checked here; compile() checks the names against the model's outputs.
+    const outputs: unknown = config.outputs;
+    const valid = (o: Record<string, unknown>): boolean => typeof o?.name === 'string' && typeof (o.loss as { name?: unknown })?.name === 'string' &&
+      typeof o.weight === 'number' && Array.isArray(o.metrics) && o.metrics.every((m) => typeof m === 'string');
+    if (!Array.isArray(outputs) || !outputs.every(valid)) {
+      throw layerError(this, `trainingConfig.outputs must list { name, loss: { name, fromLogits }, weight, metrics } per output, got ${JSON.stringify(outputs)}`);
+    }
+    const byName = <T>(pick: (o: NonNullable<TrainingConfig['outputs']>[number]) => T): Record<string, T> =>
+      Object.fromEntries(config.outputs!.map((o) => [o.name, pick(o)]));
+    this.compile({ optimizer, loss: byName((o) => lossFromName(o.loss.name, o.loss)), lossWeights: byName((o) => o.weight), metrics: byName((o) => o.metrics) });
   }
 
   /**
