@@ -151,5 +151,5 @@ const engines: Array<[Engine, string, string]> = [['espeak-ng', 'espeak-ng', '--
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000); // five synthesiser processes: about a second each when the machine is quiet, many under load
 });
