@@ -72,6 +72,7 @@ describe('the lab without a browser', () => {
 });
 
 if (!fs.existsSync(CHROMIUM)) {
+  // Without a browser the page cannot run: report it as skipped, with the reason in the name (.ci/run installs chromium).
   test.skip(`BN lab page: skipped — ${CHROMIUM} is not installed (apt-get install chromium)`, () => undefined);
 } else {
   describe('the BN lab page in headless Chromium', () => {

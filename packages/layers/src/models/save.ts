@@ -70,12 +70,12 @@ function checkSaveOptions(op: string, options: SaveOptions): void {
   }
 }
 
-/** Write model.json and its weights where `destination` says (a folder, created if needed, 'indexeddb://…'), as one atomic step. */
 // Saves to one destination run one after another in the order they were called, so the last call wins:
 // the queue is joined before the first await, since awaits (reading weights, importing the file handler,
 // creating the folder) finish in no fixed order. files.ts's lock then keeps other processes out.
 const pendingSaves = new Map<string, Promise<void>>();
 
+/** Write model.json and its weights where `destination` says (a folder, created if needed, 'indexeddb://…'), as one atomic step. */
 export function saveModel(model: Model, destination: string | IOHandler, options: SaveOptions = {}): Promise<void> {
   try { checkSaveOptions('save', options); } catch (error) { return Promise.reject(error); } // save() reports by its promise, always
   if (typeof destination !== 'string') return writeModel(model, destination, options);
