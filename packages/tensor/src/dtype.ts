@@ -2,6 +2,8 @@
  * Element types. float32 is the working type; float64 exists so that gradcheck can be exact;
  * int32 holds labels, indices and the 0/1 results of comparisons.
  */
+import { noteAllocated, takeRecycled } from './recycling.js';
+
 export type DType = 'float32' | 'float64' | 'int32';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
@@ -32,7 +34,7 @@ export function withAllocationBudget<T>(bytes: number, owner: string, fn: () => 
   }
 }
 
-/** A fresh zero-filled typed array of `size` elements of `dtype`. */
+/** A zero-filled typed array of `size` elements of `dtype`: fresh, or recycled from a finished step (recycling.ts). */
 export function allocate(dtype: DType, size: number): TypedArray {
   if (!Number.isSafeInteger(size) || size < 0) throw new Error(`allocate: size must be a non-negative integer, got ${size} (${dtype})`);
   if (budget) {
@@ -43,11 +45,11 @@ export function allocate(dtype: DType, size: number): TypedArray {
     }
     budget.left -= bytes;
   }
-  switch (dtype) {
-    case 'float32': return new Float32Array(size);
-    case 'float64': return new Float64Array(size);
-    case 'int32': return new Int32Array(size);
-  }
+  const recycled = takeRecycled(dtype, size);
+  if (recycled !== undefined) return recycled;
+  const array = dtype === 'float32' ? new Float32Array(size) : dtype === 'float64' ? new Float64Array(size) : new Int32Array(size);
+  noteAllocated(array);
+  return array;
 }
 
 /** The dtype a typed array stores. */

@@ -15,6 +15,7 @@ export { allocate, bytesPerElement, withAllocationBudget, dtypeOf, promoteTypes,
 export * from './shape.js';
 export type { Storage } from './storage.js';
 export { CpuStorage } from './storage.js';
+export { recycleAfter, setBufferRecycling, bufferRecycling, recycledBuffers } from './recycling.js';
 export * from './backend.js';
 export { Random, globalRandom, setSeed } from './random.js';
 export * from './creation.js';

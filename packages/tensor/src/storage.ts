@@ -1,5 +1,6 @@
 import type { DType, TypedArray } from './dtype.js';
 import { dtypeOf } from './dtype.js';
+import { noteStorage, recycleDisposed } from './recycling.js';
 
 /**
  * Where a tensor's elements live. The CPU backend keeps them in a typed array (wrapped in an ndarray
@@ -34,8 +35,31 @@ export interface Storage {
 export class CpuStorage implements Storage {
   readonly backend = 'cpu';
   readonly dtype: DType;
-  constructor(readonly data: TypedArray) { this.dtype = dtypeOf(data); }
-  get length(): number { return this.data.length; }
+  /** Set when the step that made this storage recycled its array (recycling.ts): who did, for the error. */
+  private recycledBy: string | null = null;
+  constructor(private readonly array: TypedArray) {
+    this.dtype = dtypeOf(array);
+    noteStorage(this);
+  }
+  /** The flat buffer; throws once its array has been recycled for another tensor. */
+  get data(): TypedArray {
+    if (this.recycledBy === 'dispose()') throw new Error("this tensor's memory was disposed (storage.dispose()) and may hold another tensor's values now");
+    if (this.recycledBy !== null) {
+      throw new Error(`this tensor's memory was recycled at the end of ${this.recycledBy}, which made it: a tensor made ` +
+        'inside a training or inference step is not kept past the step unless it is returned (or is a weight, a ' +
+        "gradient or an optimizer's state). Copy its values out inside the step (tensor.toTypedArray()), or turn " +
+        'recycling off with setBufferRecycling(false)');
+    }
+    return this.array;
+  }
+  get length(): number { return this.array.length; }
   read(): TypedArray { return this.data; }
-  dispose(): void { /* garbage-collected */ }
+  /** Give the array back for reuse (only an array `allocate` made); reading this storage afterwards throws. */
+  dispose(): void {
+    if (this.recycledBy !== null) return;
+    if (recycleDisposed(this.array)) this.recycledBy = 'dispose()';
+  }
+  /** The array even after recycling (recycling.ts compares buffers with it); never read values through it. */
+  unsafeArray(): TypedArray { return this.array; }
+  markRecycled(owner: string): void { this.recycledBy = owner; }
 }

@@ -43,6 +43,7 @@ import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
 import { lookup } from '../lookup.js';
 import { optionProblem } from './options.js';
+import { recycledStep } from './recycle.js';
 
 export interface CompileArgs {
   /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
@@ -421,31 +422,29 @@ export class Model extends Layer {
   /**
    * One optimizer step on one batch: zeroGrad, forward, backward, step. Resolves to the loss and metric
    * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
-   * async contract) the ops above return at once and the loss is still being computed here.
+   * async contract) the ops above return at once and the loss is still being computed here. The memory
+   * the step allocated is recycled when its synchronous part ends (recycle.ts).
    */
   private async step(batch: ModelBatch, weights: Tensor | null): Promise<BatchResult> {
     const { optimizer } = this.requireCompiled();
-    const forward = this.lossAndOutput(batch, weights, true);
-    optimizer.zeroGrad();
-    forward.loss.backward();
-    optimizer.step();
-    return this.readResult(forward, batch.y!);
+    const result = recycledStep(this, 'training step', optimizer, () => {
+      const forward = this.lossAndOutput(batch, weights, true);
+      optimizer.zeroGrad();
+      forward.loss.backward();
+      optimizer.step();
+      return this.resultTensors(forward, batch.y!);
+    }, resultTensorList);
+    return readResult(result);
   }
 
-  /** A batch's loss, each output's loss and the metric counts, read back (awaited: they may be pending on a device). */
-  private async readResult(forward: ReturnType<Model['lossAndOutput']>, y: ModelY): Promise<BatchResult> {
-    const value = async (v: Variable): Promise<number> => (await v.data.data())[0];
+  /** A batch's loss, each output's loss and each metric's counts, as tensors (computed where the predictions are). */
+  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: ModelY): ResultTensors {
     const ys = Array.isArray(y) ? y : [y];
     const { preds, fromLogits } = forward;
-    // Each metric on one batch, computed where the predictions are; only the counts are read.
     const counts: MetricCount[] = this.heads
       ? this.heads.flatMap((h, i) => h.metrics.map((m) => m.compute(ys[i], preds[i], fromLogits[i])))
       : this.metrics.map((m) => m.compute(ys[0], preds[0], fromLogits[0]));
-    return {
-      loss: await value(forward.loss),
-      parts: await Promise.all(forward.parts.map(value)),
-      counts: await Promise.all(counts.map(async (c) => ({ correct: (await c.correct.data())[0], count: c.count }))),
-    };
+    return { loss: forward.loss, parts: forward.parts, counts };
   }
 
   /** Train on one batch; resolves to its loss (before the update). */
@@ -598,8 +597,9 @@ export class Model extends Layer {
     for await (const batch of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
       if (checkEach) this.checkBatch(where, batch, false);
-      const forward = noGrad(() => this.lossAndOutput(batch, null, false));
-      totals.add(await this.readResult(forward, batch.y!), examplesOf(batch.x));
+      const result = recycledStep(this, 'evaluation step', null,
+        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, null, false), batch.y!)), resultTensorList);
+      totals.add(await readResult(result), examplesOf(batch.x));
       b++;
     }
     if (b === 0) throw layerError(this, `${op.replace(/ \($|\($/, '')}: no batches to evaluate (an empty dataset?)`);
@@ -643,7 +643,8 @@ export class Model extends Layer {
       for await (const batch of limited(x, options.steps)) {
         if (Array.isArray(batch.x)) this.checkInputs('predict', batch.x);
         const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
-        keep(noGrad(() => this.forwardOutputs(x, { training: false, mask: batch.mask ?? null })));
+        keep(recycledStep(this, 'prediction step', null,
+          () => noGrad(() => this.forwardOutputs(x, { training: false, mask: batch.mask ?? null })), (outputs) => outputs));
       }
       if (batches.length === 0) throw layerError(this, 'predict: the dataset gave no batches');
     } else {
@@ -656,12 +657,12 @@ export class Model extends Layer {
           throw layerError(this, `predict: ${which} ${t.shape[0] !== n ? `does not have the ${n} examples of x[0]` : 'has no examples'}`);
         }
       });
-      noGrad(() => {
-        for (let start = 0; start < n; start += batchSize) {
+      for (let start = 0; start < n; start += batchSize) {
+        keep(recycledStep(this, 'prediction step', null, () => {
           const rows = takeRowsOf(data, range(start, Math.min(n, start + batchSize)));
-          keep(this.forwardOutputs(Array.isArray(rows) ? rows.map((t) => asVariable(t)) : asVariable(rows), { training: false }));
-        }
-      });
+          return noGrad(() => this.forwardOutputs(Array.isArray(rows) ? rows.map((t) => asVariable(t)) : asVariable(rows), { training: false }));
+        }, (outputs) => outputs));
+      }
     }
     const joined = batches[0].map((_, k) => (batches.length === 1 ? batches[0][k] : concat(batches.map((b) => b[k]), 0)));
     return (this.outputNames().length > 1 ? joined : joined[0]) as T;
@@ -747,4 +748,23 @@ export class Model extends Layer {
   save(destination: string | IOHandler, options?: SaveOptions): Promise<void> { return saveModel(this, destination, options); }
   /** Load weights saved by save() into this model (same architecture); { includeOptimizer: true } restores the optimizer's state too. */
   loadWeights(from: string | IOHandler, options?: SaveOptions): Promise<void> { return loadWeights(this, from, options); }
+}
+
+/** One batch's results as tensors, before they are read back. */
+interface ResultTensors { loss: Variable; parts: Variable[]; counts: MetricCount[] }
+
+/** The tensors of a batch's results, kept past the step's recycling. */
+function* resultTensorList(r: ResultTensors): Iterable<Variable | Tensor> {
+  yield r.loss; yield* r.parts;
+  for (const c of r.counts) yield c.correct;
+}
+
+/** A batch's results read back (awaited: they may be pending on a device). */
+async function readResult(r: ResultTensors): Promise<BatchResult> {
+  const value = async (v: Variable): Promise<number> => (await v.data.data())[0];
+  return {
+    loss: await value(r.loss),
+    parts: await Promise.all(r.parts.map(value)),
+    counts: await Promise.all(r.counts.map(async (c) => ({ correct: (await c.correct.data())[0], count: c.count }))),
+  };
 }
