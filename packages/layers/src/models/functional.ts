@@ -131,6 +131,9 @@ export class Functional extends Model {
 
   protected override outputShapeList(): SymbolicShape[] { return this.outputShapes; }
 
+  /** The inputs' names, which x keyed by name uses: the Input layers' (nodes 0 … k−1 are the inputs, in order). */
+  protected override inputNames(): string[] { return this.nodes.slice(0, this.inputShapes.length).map((n) => n.layer.name); }
+
   /** Every layer was built when it was applied to its symbolic input; this records the model's input shape. */
   override build(inputShape: SymbolicShape): void {
     if (!shapesCompatible(inputShape, this.inputShape)) {
