@@ -80,7 +80,8 @@ test('unknown and missing names, and sampleWeight or classWeight that do not fit
   await expect(model.predict({ xa })).rejects.toThrow("predict: x has no 'xb' (the model's inputs: xa, xb)");
   await expect(model.fit([xa, xb], [y, labels], { verbose: 0, validationData: [{ xa, xb }, { reg: y, cl: labels }] }))
     .rejects.toThrow("fit (validationData): y names 'cl', not an output of the model (the model's outputs: reg, cls)");
-  await expect(model.fit({ xa, xb: take(xb, 0, 3) }, [y, labels], { verbose: 0 })).rejects.toThrow(/fit: x\[1\] \[3,2\] and y \[4,1\] must have the same number of examples/);
+  await expect(model.fit({ xa, xb: take(xb, 0, 3) }, [y, labels], { verbose: 0 })).rejects.toThrow('fit: x.xb [3,2] and x.xa [4,3] must have the same number of examples (first axis)');
+  await expect(model.evaluate([xa, xb], { cls: take(labels, 0, 3), reg: y })).rejects.toThrow('evaluate: y.cls [3] and y.reg [4,1] must have the same number of examples (first axis)');
   await expect(model.fit([xa, xb], [y, labels], { verbose: 0, sampleWeight: [w, w, w] }))
     .rejects.toThrow("fit: sampleWeight is a list of 3 for the model's 2 outputs (reg, cls); give one tensor for every output, or one per output");
   await expect(model.fit([xa, xb], [y, labels], { verbose: 0, sampleWeight: { reg: w } })).rejects.toThrow("fit: sampleWeight has no 'cls' (the model's outputs: reg, cls)");

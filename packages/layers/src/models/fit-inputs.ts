@@ -34,6 +34,21 @@ function byName(model: Layer, op: string, what: string, given: Record<string, un
   return names.map((n) => given[n]);
 }
 
+/**
+ * x or y given by name: every tensor has the same number of examples, checked here so that the message
+ * names them (once ordered, the model's own checks could only say x[1]).
+ */
+function sameExamples(model: Layer, op: string, what: string, names: string[], values: unknown[]): void {
+  const first = values.findIndex((v) => v instanceof Tensor && v.rank > 0);
+  if (first < 0) return;
+  const ref = values[first] as Tensor;
+  values.forEach((v, i) => {
+    if (v instanceof Tensor && (v.rank === 0 || v.shape[0] !== ref.shape[0])) {
+      throw layerError(model, `${op}: ${what}.${names[i]} ${formatShape(v.shape)} and ${what}.${names[first]} ${formatShape(ref.shape)} must have the same number of examples (first axis)`);
+    }
+  });
+}
+
 /** x in the order of the model's inputs: as given when it is a tensor or a list (the model's checks look at it next). */
 export function orderedX(model: Layer, op: string, x: unknown, names: ModelNames): Ordered {
   if (!isNamed(x)) return x as Ordered;
@@ -41,6 +56,7 @@ export function orderedX(model: Layer, op: string, x: unknown, names: ModelNames
     throw layerError(model, `${op}: x is keyed by name (${quoted(Object.keys(x))}), but only a functional model's inputs have names (its Input layers'); give this model x as a tensor`);
   }
   const list = byName(model, op, 'x', x, names.inputs, 'input') as Tensor[];
+  sameExamples(model, op, 'x', names.inputs, list);
   return list.length === 1 ? list[0] : list; // a one-input model takes one tensor, as Keras unpacks its one key
 }
 
@@ -48,6 +64,7 @@ export function orderedX(model: Layer, op: string, x: unknown, names: ModelNames
 export function orderedY(model: Layer, op: string, y: unknown, names: ModelNames): Ordered {
   if (!isNamed(y)) return y as Ordered;
   const list = byName(model, op, 'y', y, names.outputs, 'output') as Tensor[];
+  sameExamples(model, op, 'y', names.outputs, list);
   return list.length === 1 ? list[0] : list;
 }
 
