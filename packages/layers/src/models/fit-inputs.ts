@@ -7,8 +7,8 @@
  *
  *   model.fit({ ids, features }, { reg: value, cls: label }, { sampleWeight: { reg: w1, cls: w2 } })
  *
- * A key the model does not have is refused, naming it and the names expected: Keras 3 ignores an extra
- * input key, but here a misspelt name would be data silently unused. sampleWeight follows Keras 3: one
+ * A key the model does not have is refused, naming it and the names expected, rather than passed over:
+ * a misspelt name would be data silently unused. sampleWeight follows Keras 3: one
  * tensor weighs every output alike; a list or an object gives each output its own. classWeight, as in
  * Keras, is for a model with one output only.
  */

@@ -17,7 +17,8 @@
  * Several inputs and outputs, as Keras: models.model({ inputs: [a, b], outputs: [y1, y2] }) takes x as a
  * list of tensors, one per input in that order, y as a list, one per output (fit([xa, xb], [y1, y2])), and
  * predict gives a list, one tensor per output. Each output has its own loss (compile: outputs.ts), named
- * by the layer that made it.
+ * by the layer that made it. x may also be an object keyed by the Input layers' names, and y by the
+ * output layers' names (fit-inputs.ts puts them in order).
  */
 import { Variable, asVariable } from '@gradlab/autograd';
 import { Tensor, formatShape } from '@gradlab/tensor';
