@@ -15,6 +15,7 @@ import { Functional } from '../src/models/functional.js';
 import { Sequential } from '../src/models/sequential.js';
 import { SGD } from '../src/optimizers/index.js';
 import { data, rewriteManifest, values } from './save-helpers.js';
+import { take, twoInputData, twoOutputData, twoOutputs } from './functional-helpers.js';
 
 let dir: string;
 beforeEach(async () => { dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gradlab-functional-')); });
@@ -218,10 +219,6 @@ function twoInputs(seed = 5, float64 = true) {
   return { model, dense: [da, db, out] };
 }
 
-function twoInputData(n: number, dtype: 'float32' | 'float64' = 'float64'): { xa: Tensor; xb: Tensor; y: Tensor } {
-  return { xa: randn([n, 3], { seed: 11, dtype }), xb: randn([n, 2], { seed: 12, dtype }), y: randn([n, 1], { seed: 13, dtype }) };
-}
-
 test('a two-input model trains as the same computation written by hand with autograd (float64, to 1e-12)', async () => {
   const { model } = twoInputs();
   const { xa, xb, y } = twoInputData(8);
@@ -295,27 +292,6 @@ test('a two-input model refuses x with the wrong number of tensors or shapes, na
 });
 
 // ---- several outputs -----------------------------------------------------------------------------
-
-/**
- * Two inputs, two outputs: tanh towers of xa and xb concatenated into h (8), then 'reg' = Dense(1)(h)
- * (a value, mse) and 'cls' = Dense(3, softmax)(h) (a class, sparse crossentropy).
- */
-function twoOutputs(seed = 7, float64 = true) {
-  setSeed(seed);
-  const a = layers.Input({ shape: [3] });
-  const b = layers.Input({ shape: [2] });
-  const h = layers.concatenate([layers.Dense(4, { activation: 'tanh' }).apply(a), layers.Dense(4, { activation: 'tanh' }).apply(b)]);
-  const reg = layers.Dense(1, { name: 'reg' }).apply(h);
-  const cls = layers.Dense(3, { activation: 'softmax', name: 'cls' }).apply(h);
-  const model = models.model({ inputs: [a, b], outputs: [reg, cls] });
-  if (float64) for (const w of model.parameters()) w.data = w.data.astype('float64');
-  return model;
-}
-
-function twoOutputData(n: number, dtype: 'float32' | 'float64' = 'float64') {
-  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + 1) % 3);
-  return { ...twoInputData(n, dtype), labels: fromTypedArray(labels, [n]), oneHot: fromTypedArray(Float64Array.from({ length: n * 3 }, (_, k) => (labels[Math.floor(k / 3)] === k % 3 ? 1 : 0)), [n, 3]) };
-}
 
 test('a two-input two-output model trains as the same computation written by hand with autograd (float64, to 1e-12), logs named as Keras', async () => {
   const model = twoOutputs();
@@ -398,12 +374,13 @@ test('a two-output model refuses the wrong number of targets or losses, naming c
   expect(() => model.compile({ optimizer: 'sgd', loss: { reg: 'mse' } })).toThrow('compile: no loss for output cls');
   expect(() => model.compile({ optimizer: 'sgd', loss: 'mse', lossWeights: [1, -1] })).toThrow('compile: lossWeights of output cls must be a finite number ≥ 0, got -1');
   model.compile({ optimizer: 'sgd', loss: ['mse', 'sparse_categorical_crossentropy'] });
-  await expect(model.fit([xa, xb], y, { verbose: 0 })).rejects.toThrow(/fit: y must be a list of 2 tensors, one per output \(reg \(None, 1\), cls \(None, 3\)\); got one tensor \[4,1\]/);
+  await expect(model.fit([xa, xb], y, { verbose: 0 })).rejects.toThrow(/fit: y must be a list of 2 tensors, one per output \(reg \(None, 1\), cls \(None, 3\)\), or an object keyed by their names; got one tensor \[4,1\]/);
   await expect(model.fit([xa, xb], [y, labels, labels], { verbose: 0 })).rejects.toThrow(/fit: y must be a list of 2 tensors, .*; got a list of 3: \[4,1\], \[4\], \[4\]/);
   await expect(model.evaluate([xa, xb], [y, fromTypedArray(new Int32Array(3), [3])])).rejects.toThrow(/evaluate: y\[1\] \(cls\) \[3\] must have the 4 examples of x/);
   await expect(model.fit([xa, xb], [y, fromTypedArray(Int32Array.from([0, 1, 3, 0]), [4])], { verbose: 0 })).rejects.toThrow(/fit \(output cls\): label 3 .* outside the valid range \[0, 3\)/);
   await expect(model.fit([xa], [y, labels], { verbose: 0 })).rejects.toThrow(/fit: expects 2 inputs \(None, 3\), \(None, 2\), got 1 tensor \[4,3\]/);
-  await expect(model.fit([xa, xb], [y, labels], { verbose: 0, sampleWeight: tensor([1, 1, 1, 1]) })).rejects.toThrow(/sampleWeight and classWeight are not supported for a model with several outputs yet/);
+  await expect(model.fit([xa, xb], [y, labels], { verbose: 0, classWeight: { 0: 1, 1: 2, 2: 1 } }))
+    .rejects.toThrow('fit: classWeight is only supported for models with a single output (Keras\'s rule: "class_weight is only supported for Models with a single output"); this model has 2 (reg, cls)');
   expect(() => model.call([asVariable(xa), asVariable(xb)])).toThrow(/has 2 outputs \(reg, cls\); call\(\) returns one: use predict/);
   // A one-output model takes one loss.
   const { model: one } = residual();
@@ -437,13 +414,4 @@ test('a dataset of batches with x and y as lists trains a two-input two-output m
   expect(Object.keys(v.history)).toEqual(['loss', 'reg_loss', 'cls_loss', 'reg_mae', 'cls_accuracy', 'val_loss', 'val_reg_loss', 'val_cls_loss', 'val_reg_mae', 'val_cls_accuracy']);
   const after = await validated.evaluate([xa, xb], [y, labels], { batchSize: 4 });
   expect([v.history.val_loss[1], v.history.val_reg_loss[1], v.history.val_cls_loss[1], v.history.val_reg_mae[1], v.history.val_cls_accuracy[1]]).toEqual(after);
-  await expect(fromDataset.fit(Dataset.fromArray([{ ...batches[0], sampleWeight: tensor([1, 1, 1, 1]) }]), { verbose: 0 }))
-    .rejects.toThrow(/fit \(batch 0\): sampleWeight is not supported for a model with several outputs yet/);
 });
-
-/** Rows from … from + count of a tensor, as a new tensor. */
-function take(t: Tensor, from: number, count: number): Tensor {
-  const width = t.size / t.shape[0];
-  const values = t.dataSync().slice(from * width, (from + count) * width);
-  return fromTypedArray(values as Float64Array, [count, ...t.shape.slice(1)]); // keeps the dtype (Int32Array labels stay int32)
-}

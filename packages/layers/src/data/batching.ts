@@ -1,17 +1,26 @@
 /**
  * Turning examples into batches: the host-side copy that Dataset.batch and bucketBySequenceLength do.
  *
- * An example is `{ x, y?, mask?, sampleWeight? }`; each field (a "leaf") is a Tensor, a typed array (a
- * 1-D tensor of its own dtype) or a number. A batch stacks each field along a new first axis. When the
- * examples' x have different first-axis lengths (sequences of different lengths), every sequence field
- * is padded at the end to the longest one with `padValue`, and the batch gets the mask this implies,
- * [batch, time] with 1 for real steps and 0 for padding (what the model passes its layers, so padding
- * stays out of an LSTM and of BatchNorm's statistics).
+ * An example is `{ x, y?, mask?, sampleWeight? }`; each field holds leaves: a Tensor, a typed array (a
+ * 1-D tensor of its own dtype) or a number, or, for a model with several inputs or outputs, x, y and
+ * sampleWeight may be a list of leaves or an object of them keyed by name (structure.ts). A batch stacks
+ * each leaf along a new first axis, and keeps the field's list or object around them. When the examples'
+ * x have different first-axis lengths (sequences of different lengths), every sequence field is padded at
+ * the end to the longest one with `padValue`, and the batch gets the mask this implies, [batch, time]
+ * with 1 for real steps and 0 for padding (what the model passes its layers, so padding stays out of an
+ * LSTM and of BatchNorm's statistics).
+ *
+ * With several inputs, the model gives the mask to its first input only, so the mask is made from x[0] of
+ * a list; another input of different lengths is padded only with `mask: false` (the model masks its
+ * padding itself, as Embedding's maskZero does), and x keyed by name is padded only then too, since which
+ * input comes first is the model's to say. Any other padding would reach the model as data, so it is refused.
  *
  * Numbers stack to int32 when every one is an integer (class labels), else to float32.
  */
 import { Tensor, fromTypedArray, formatShape } from '@gradlab/tensor';
 import type { DType, TypedArray } from '@gradlab/tensor';
+import { describeLayout, layoutOf, leafName, leavesOf, rebuild, sameLayout } from './structure.js';
+import type { Layout, Nest } from './structure.js';
 
 export type Leaf = Tensor | TypedArray | number;
 
@@ -25,6 +34,16 @@ export interface Example {
   sampleWeight?: Leaf;
 }
 
+/** An example of a model with several inputs or outputs: x, y and sampleWeight may be lists or objects keyed by name. */
+export interface StructuredExample {
+  x: Nest<Leaf>;
+  y?: Nest<Leaf>;
+  /** [time] of 1 (real step) and 0 (padding), for the model's first input. */
+  mask?: Leaf;
+  /** This example's weight in the loss: one for every output, or one per output (a list, or keyed by output name). */
+  sampleWeight?: Nest<Leaf>;
+}
+
 /** A batch, as fit, evaluate and predict take it. */
 export interface Batch {
   x: Tensor;
@@ -34,6 +53,17 @@ export interface Batch {
   /** [batch]: each example's weight in the loss. */
   sampleWeight?: Tensor;
 }
+
+/** A batch of StructuredExamples: each leaf stacked, in the same lists and objects. */
+export interface StructuredBatch {
+  x: Nest<Tensor>;
+  y?: Nest<Tensor>;
+  mask?: Tensor;
+  sampleWeight?: Nest<Tensor>;
+}
+
+/** What batching examples of type E gives: a Batch of one-tensor fields, or a StructuredBatch. */
+export type BatchOf<E> = E extends Example ? Batch : StructuredBatch;
 
 export interface BatchOptions {
   /** What padding is filled with. Default 0. */
@@ -90,34 +120,80 @@ function stackField(leaves: HostLeaf[], field: string, time: number | null, padV
   return fromTypedArray(out, shape);
 }
 
+type Field = typeof FIELDS[number];
+
+/** The length of each leaf's first axis (1 for a number), and whether they differ. */
+function lengthsOf(leaves: HostLeaf[]): { lengths: number[]; longest: number; ragged: boolean } {
+  const lengths = leaves.map((l) => (l.shape.length > 0 ? l.shape[0] : 1));
+  const longest = Math.max(...lengths);
+  return { lengths, longest, ragged: leaves[0].shape.length > 0 && lengths.some((n) => n !== longest) };
+}
+
+/** Each example's field taken apart into its leaves, read on the host: [leaf][example]. */
+async function hostLeaves(examples: readonly StructuredExample[], field: Field, layout: Layout): Promise<HostLeaf[][]> {
+  const columns: HostLeaf[][] = leavesOf(examples[0][field]!, layout).map(() => []);
+  for (const [i, e] of examples.entries()) {
+    const value = e[field];
+    if (value === undefined) throw new Error(`Dataset.batch: example ${i} has no ${field}, example 0 has one`);
+    const own = layoutOf(value);
+    if (!sameLayout(own, layout)) throw new Error(`Dataset.batch: example ${i}'s ${field} is ${describeLayout(own)}, example 0's is ${describeLayout(layout)}`);
+    const leaves = leavesOf(value, layout);
+    for (const [k, leaf] of leaves.entries()) columns[k].push(await hostLeaf(leaf, `example ${i}'s ${leafName(field, layout, k)}`));
+  }
+  return columns;
+}
+
+/**
+ * Where the mask belongs: the leaf of x it describes (x itself, or x[0] of a list), or null for x keyed
+ * by name. Refuses padding that no mask would describe, unless the model masks itself (mask: false).
+ */
+function maskSource(x: HostLeaf[][], layout: Layout, mask: boolean | 'auto'): number | null {
+  const source = layout.kind === 'named' ? null : 0;
+  if (mask === false) return source;
+  x.forEach((leaves, k) => {
+    if (k === source || !lengthsOf(leaves).ragged) return;
+    throw new Error(`Dataset.batch: ${leafName('x', layout, k)} holds sequences of different lengths, but the model gives a mask to its first input only` +
+      (source === null ? ' (and x keyed by name does not say which input is first)' : ' (x[0])') + ', so its padding would be read as data; ' +
+      'pass { mask: false } when the model masks its padding itself (Embedding maskZero)' + (source === null ? ', or give x as a list with the masked input first' : ''));
+  });
+  if (source === null && mask === true) throw new Error('Dataset.batch: mask: true needs x as one tensor or a list (the mask goes to the first input); x is keyed by name');
+  return source;
+}
+
 /** Stack examples into one batch (see the top of this file). */
-export async function stackExamples(examples: readonly Example[], options: BatchOptions = {}): Promise<Batch> {
+export async function stackExamples(examples: readonly Example[], options?: BatchOptions): Promise<Batch>;
+export async function stackExamples(examples: readonly StructuredExample[], options?: BatchOptions): Promise<StructuredBatch>;
+export async function stackExamples(examples: readonly StructuredExample[], options: BatchOptions = {}): Promise<StructuredBatch> {
   if (examples.length === 0) throw new Error('Dataset.batch: no examples to stack');
   const fields = FIELDS.filter((f) => examples[0][f] !== undefined);
   if (!fields.includes('x')) throw new Error('Dataset.batch: examples must have an x field ({ x, y?, mask?, sampleWeight? })');
-  const host: Record<string, HostLeaf[]> = {};
+  const layouts: Partial<Record<Field, Layout>> = {};
+  const host: Partial<Record<Field, HostLeaf[][]>> = {};
   for (const f of fields) {
-    host[f] = [];
-    for (const [i, e] of examples.entries()) {
-      const leaf = e[f];
-      if (leaf === undefined) throw new Error(`Dataset.batch: example ${i} has no ${f}, example 0 has one`);
-      host[f].push(await hostLeaf(leaf, `example ${i}'s ${f}`));
+    const layout = layoutOf(examples[0][f]);
+    if (layout.kind !== 'one' && (f === 'mask' || leavesOf(examples[0][f]!, layout).length === 0)) {
+      throw new Error(`Dataset.batch: ${f} is ${describeLayout(layout)}; ${f === 'mask' ? 'a mask is one [time] array per example' : 'it needs at least one value'}`);
     }
+    layouts[f] = layout;
+    host[f] = await hostLeaves(examples, f, layout);
   }
-  const xs = host.x;
-  const lengths = xs.map((l) => (l.shape.length > 0 ? l.shape[0] : 1));
-  const time = Math.max(...lengths);
-  const ragged = xs[0].shape.length > 0 && lengths.some((n) => n !== time);
+  const padValue = options.padValue ?? 0;
   const wantMask = options.mask ?? 'auto';
-  const sequenceTime = ragged || wantMask === true || host.mask ? time : null;
-  const batch: Batch = { x: stackField(xs, 'x', sequenceTime, options.padValue ?? 0) };
-  if (host.y) {
-    const yTime = host.y[0].shape.length > 0 && host.y.some((l) => l.shape[0] !== host.y[0].shape[0]) ? Math.max(...host.y.map((l) => l.shape[0])) : null;
-    batch.y = stackField(host.y, 'y', yTime, options.padValue ?? 0);
-  }
-  if (host.sampleWeight) batch.sampleWeight = stackField(host.sampleWeight, 'sampleWeight', null, 0);
-  if (host.mask) batch.mask = stackField(host.mask.map((m) => ({ ...m, dtype: 'float32' as DType })), 'mask', time, 0);
-  else if (wantMask === true || (wantMask === 'auto' && ragged)) {
+  const x = host.x!;
+  const source = maskSource(x, layouts.x!, wantMask);
+  const sequence = source === null ? null : lengthsOf(x[source]);
+  /** A field's leaves stacked, each sequence leaf padded to its longest when `pad` says so. */
+  const stacked = (f: Field, pad: (leaves: HostLeaf[], k: number) => boolean): Nest<Tensor> => rebuild(layouts[f]!, host[f]!.map((leaves, k) =>
+    stackField(leaves, leafName(f, layouts[f]!, k), pad(leaves, k) ? lengthsOf(leaves).longest : null, padValue)));
+  // The masked leaf is laid out on the time axis whenever a mask is given or asked for, even if nothing was padded.
+  const batch: StructuredBatch = { x: stacked('x', (leaves, k) => lengthsOf(leaves).ragged || (k === source && (wantMask === true || !!host.mask))) };
+  if (host.y) batch.y = stacked('y', (leaves) => lengthsOf(leaves).ragged);
+  if (host.sampleWeight) batch.sampleWeight = stacked('sampleWeight', () => false);
+  if (host.mask) {
+    const masks = host.mask[0].map((m) => ({ ...m, dtype: 'float32' as DType }));
+    batch.mask = stackField(masks, 'mask', sequence?.longest ?? lengthsOf(masks).longest, 0);
+  } else if (sequence && (wantMask === true || (wantMask === 'auto' && sequence.ragged))) {
+    const { lengths, longest: time } = sequence;
     const mask = new Float32Array(examples.length * time);
     lengths.forEach((n, i) => mask.fill(1, i * time, i * time + n));
     batch.mask = fromTypedArray(mask, [examples.length, time]);

@@ -17,7 +17,9 @@
  */
 import { Random, Tensor, fromTypedArray, globalRandom } from '@gradlab/tensor';
 import { stackExamples } from './batching.js';
-import type { Batch, BatchOptions, Example } from './batching.js';
+import type { BatchOf, BatchOptions, Example, StructuredExample } from './batching.js';
+import { describeLayout, layoutOf, leafName, leavesOf, rebuild } from './structure.js';
+import type { Nest } from './structure.js';
 import { batchBounds } from './bounds.js';
 
 type AnyIterator<T> = Iterator<T> | AsyncIterator<T>;
@@ -83,26 +85,37 @@ export class Dataset<T> implements AsyncIterable<T> {
 
   /**
    * One element per row of x (and y, mask, sampleWeight, sliced alike): tf.data's from_tensor_slices.
-   * The tensors' values are read once, on the host, when the first element is asked for.
+   * x, y and sampleWeight may each be a list of tensors or an object of them keyed by name (a model with
+   * several inputs or outputs); every tensor is sliced along its first axis, so all must have the same
+   * number of rows. The tensors' values are read once, on the host, when the first element is asked for.
    */
-  static fromTensorSlices(x: Tensor, y?: Tensor, extra: { mask?: Tensor; sampleWeight?: Tensor } = {}): Dataset<Example> {
-    const fields: Array<[keyof Example, Tensor]> = [['x', x]];
-    if (y) fields.push(['y', y]);
-    if (extra.mask) fields.push(['mask', extra.mask]);
-    if (extra.sampleWeight) fields.push(['sampleWeight', extra.sampleWeight]);
-    for (const [name, t] of fields) {
-      if (!(t instanceof Tensor)) throw argumentError('fromTensorSlices', `${name} must be a Tensor, got ${String(t)}`);
-      if (t.rank === 0) throw argumentError('fromTensorSlices', `${name} is a scalar; it needs a first axis to slice`);
-      if (t.shape[0] !== x.shape[0]) {
-        throw argumentError('fromTensorSlices', `${name} has ${t.shape[0]} rows along its first axis and x has ${x.shape[0]}; they must match`);
+  static fromTensorSlices(x: Tensor, y?: Tensor, extra?: { mask?: Tensor; sampleWeight?: Tensor }): Dataset<Example>;
+  static fromTensorSlices(x: Nest<Tensor>, y?: Nest<Tensor>, extra?: { mask?: Tensor; sampleWeight?: Nest<Tensor> }): Dataset<StructuredExample>;
+  static fromTensorSlices(x: Nest<Tensor>, y?: Nest<Tensor>, extra: { mask?: Tensor; sampleWeight?: Nest<Tensor> } = {}): Dataset<StructuredExample> {
+    const given: Array<[keyof StructuredExample, Nest<Tensor> | undefined]> = [['x', x], ['y', y], ['mask', extra.mask], ['sampleWeight', extra.sampleWeight]];
+    const fields = given.filter((f): f is [keyof StructuredExample, Nest<Tensor>] => f[1] !== undefined)
+      .map(([name, value]) => ({ name, layout: layoutOf(value), leaves: leavesOf(value) }));
+    let rows: { n: number; from: string } | null = null; // the first tensor's rows: every other must match
+    for (const { name, layout, leaves } of fields) {
+      if (leaves.length === 0 || (name === 'mask' && layout.kind !== 'one')) {
+        throw argumentError('fromTensorSlices', `${name} is ${describeLayout(layout)}; ${name === 'mask' ? 'the mask must be one Tensor' : 'it needs at least one Tensor'}`);
       }
+      leaves.forEach((t, k) => {
+        const what = leafName(name, layout, k);
+        if (!(t instanceof Tensor)) throw argumentError('fromTensorSlices', `${what} must be a Tensor, got ${String(t)}`);
+        if (t.rank === 0) throw argumentError('fromTensorSlices', `${what} is a scalar; it needs a first axis to slice`);
+        rows ??= { n: t.shape[0], from: what };
+        if (t.shape[0] !== rows.n) {
+          throw argumentError('fromTensorSlices', `${what} has ${t.shape[0]} rows along its first axis and ${rows.from} has ${rows.n}; they must match`);
+        }
+      });
     }
-    const n = x.shape[0];
-    return new Dataset<Example>(() => (async function* () {
-      const values = await Promise.all(fields.map(([, t]) => t.data()));
+    const n = rows!.n;
+    return new Dataset<StructuredExample>(() => (async function* () {
+      const values = await Promise.all(fields.map((f) => Promise.all(f.leaves.map((t) => t.data()))));
       for (let i = 0; i < n; i++) {
-        const e = {} as Example;
-        fields.forEach(([name, t], k) => { e[name] = rowOf(values[k], t.shape, i); });
+        const e = {} as StructuredExample;
+        fields.forEach(({ name, layout, leaves }, k) => { e[name] = rebuild(layout, leaves.map((t, j) => rowOf(values[k][j], t.shape, i))) as Tensor; });
         yield e;
       }
     })(), n);
@@ -231,25 +244,27 @@ export class Dataset<T> implements AsyncIterable<T> {
    * Stack `batchSize` examples into one batch (see batching.ts: sequences are padded to the longest in
    * the batch, with the mask). The last batch may be smaller; with dropRemainder it is dropped. A last
    * batch of a single example joins the batch before it (as fit does for tensors: BatchNormalization
-   * cannot normalise one example), unless dropRemainder or batchSize 1.
+   * cannot normalise one example), unless dropRemainder or batchSize 1. Examples whose x or y are lists
+   * or objects (several inputs or outputs) give batches of the same lists or objects of tensors.
    */
-  batch(this: Dataset<Example>, batchSize: number, options: BatchOptions & { dropRemainder?: boolean } = {}): Dataset<Batch> {
+  batch<E extends StructuredExample>(this: Dataset<E>, batchSize: number, options: BatchOptions & { dropRemainder?: boolean } = {}): Dataset<BatchOf<E>> {
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw argumentError('batch', `batchSize must be a positive integer, got ${batchSize}`);
     const drop = options.dropRemainder ?? false;
     const size = this.size === null || this.size === Infinity ? this.size : batchCount(this.size, batchSize, drop);
-    return new Dataset<Batch>(() => (async function* (this: Dataset<Example>) {
-      let pending: Example[] = [];
-      let full: Example[] | null = null; // a full batch held back until we know whether one example follows alone
+    const stack = (examples: E[]) => stackExamples(examples, options) as Promise<BatchOf<E>>;
+    return new Dataset<BatchOf<E>>(() => (async function* (this: Dataset<E>) {
+      let pending: E[] = [];
+      let full: E[] | null = null; // a full batch held back until we know whether one example follows alone
       for await (const e of this) {
         pending.push(e);
         if (pending.length < batchSize) continue;
-        if (full) yield await stackExamples(full, options);
+        if (full) yield await stack(full);
         full = pending;
         pending = [];
       }
-      if (full && pending.length === 1 && batchSize > 1 && !drop) { yield await stackExamples([...full, ...pending], options); return; }
-      if (full) yield await stackExamples(full, options);
-      if (pending.length > 0 && !drop) yield await stackExamples(pending, options);
+      if (full && pending.length === 1 && batchSize > 1 && !drop) { yield await stack([...full, ...pending]); return; }
+      if (full) yield await stack(full);
+      if (pending.length > 0 && !drop) yield await stack(pending);
     }).call(this), size);
   }
 
@@ -263,10 +278,10 @@ export class Dataset<T> implements AsyncIterable<T> {
    * the batch before it, as batch() does. With dropRemainder they are dropped. batchSizes has one more
    * entry than boundaries (the last bucket is [last boundary, ∞)).
    */
-  bucketBySequenceLength(
-    this: Dataset<Example>, lengthOf: (e: Example) => number, boundaries: readonly number[], batchSizes: readonly number[],
+  bucketBySequenceLength<E extends StructuredExample>(
+    this: Dataset<E>, lengthOf: (e: E) => number, boundaries: readonly number[], batchSizes: readonly number[],
     options: BatchOptions & { dropRemainder?: boolean } = {},
-  ): Dataset<Batch> {
+  ): Dataset<BatchOf<E>> {
     if (typeof lengthOf !== 'function') throw argumentError('bucketBySequenceLength', `lengthOf must be a function, got ${String(lengthOf)}`);
     if (!boundaries.every((b, i) => Number.isFinite(b) && (i === 0 || b > boundaries[i - 1]))) {
       throw argumentError('bucketBySequenceLength', `boundaries must increase, got [${boundaries.join(', ')}]`);
@@ -274,22 +289,23 @@ export class Dataset<T> implements AsyncIterable<T> {
     if (batchSizes.length !== boundaries.length + 1 || !batchSizes.every((b) => Number.isInteger(b) && b >= 1)) {
       throw argumentError('bucketBySequenceLength', `batchSizes must be ${boundaries.length + 1} positive integers (one per bucket), got [${batchSizes.join(', ')}]`);
     }
-    return new Dataset<Batch>(() => (async function* (this: Dataset<Example>) {
-      const buckets: Example[][] = batchSizes.map(() => []);
+    const stack = (examples: E[]) => stackExamples(examples, options) as Promise<BatchOf<E>>;
+    return new Dataset<BatchOf<E>>(() => (async function* (this: Dataset<E>) {
+      const buckets: E[][] = batchSizes.map(() => []);
       for await (const e of this) {
         const length = lengthOf(e);
         let b = 0;
         while (b < boundaries.length && length >= boundaries[b]) b++;
         buckets[b].push(e);
         if (buckets[b].length === batchSizes[b]) {
-          yield await stackExamples(buckets[b], options);
+          yield await stack(buckets[b]);
           buckets[b] = [];
         }
       }
       if (options.dropRemainder) return;
       const rest = buckets.flat();
       const size = Math.max(...batchSizes);
-      for (const [start, end] of batchBounds(rest.length, size)) yield await stackExamples(rest.slice(start, end), options);
+      for (const [start, end] of batchBounds(rest.length, size)) yield await stack(rest.slice(start, end));
     }).call(this));
   }
 

@@ -2,4 +2,5 @@
 export { Dataset } from './dataset.js';
 export type { GeneratorSource } from './dataset.js';
 export { stackExamples } from './batching.js';
-export type { Batch, BatchOptions, Example, Leaf } from './batching.js';
+export type { Batch, BatchOf, BatchOptions, Example, Leaf, StructuredBatch, StructuredExample } from './batching.js';
+export type { Nest } from './structure.js';

@@ -11,7 +11,8 @@
 import { Random, Tensor, fromTypedArray, gather, globalRandom } from '@gradlab/tensor';
 import type { Dataset } from '../data/dataset.js';
 import { batchBounds } from '../data/bounds.js';
-import type { Batch } from '../data/batching.js';
+import type { StructuredBatch } from '../data/batching.js';
+import type { Nest } from '../data/structure.js';
 
 /** Rows of a whole-dataset tensor, as a batch. */
 export function takeRows(t: Tensor, rows: Int32Array): Tensor { return gather(t, fromTypedArray(rows, [rows.length]), 0); }
@@ -21,25 +22,34 @@ export function range(start: number, end: number): Int32Array { return Int32Arra
 
 export { batchBounds };
 
-/** A model's x: one tensor, or one per input of a functional model with several inputs (in its inputs' order). */
-export type ModelX = Tensor | Tensor[];
+/**
+ * A model's x as fit, evaluate and predict take it: one tensor, or for a functional model with several
+ * inputs a list (in its inputs' order) or an object keyed by its Input layers' names (fit-inputs.ts).
+ */
+export type ModelX = Nest<Tensor>;
 
-/** A model's y: one tensor, or one per output of a functional model with several outputs (in its outputs' order). */
-export type ModelY = Tensor | Tensor[];
+/** A model's y: one tensor, or for several outputs a list (in the outputs' order) or an object keyed by output name. */
+export type ModelY = Nest<Tensor>;
 
-/** A batch as the training loop reads it: a Dataset's Batch, or rows of whole-dataset tensors whose x and y may be several. */
-export type ModelBatch = Omit<Batch, 'x' | 'y'> & { x: ModelX; y?: ModelY };
+/** x or y put in the model's order (fit-inputs.ts): one tensor, or one per input or output. */
+export type Ordered = Tensor | Tensor[];
+
+/** A batch as a dataset gives it to fit, evaluate and predict: x, y and sampleWeight may be lists or objects keyed by name. */
+export type GivenBatch = StructuredBatch;
+
+/** A batch as the training loop reads it: x and y in the model's order, and sampleWeight one per output. */
+export interface ModelBatch { x: Ordered; y?: Ordered; mask?: Tensor; sampleWeight?: Tensor[] }
 
 /** The number of examples of x (every input of a list has been checked to agree, see Model.checkData). */
-export function examplesOf(x: ModelX): number { return (Array.isArray(x) ? x[0] : x).shape[0]; }
+export function examplesOf(x: Ordered): number { return (Array.isArray(x) ? x[0] : x).shape[0]; }
 
 /** The same rows of every tensor of x (or y). */
-export function takeRowsOf<T extends ModelX>(x: T, rows: Int32Array): T {
+export function takeRowsOf<T extends Ordered>(x: T, rows: Int32Array): T {
   return (Array.isArray(x) ? x.map((t) => takeRows(t, rows)) : takeRows(x as Tensor, rows)) as T;
 }
 
 /** Whole-dataset tensors, their rows cut into batches. */
-export interface TensorData { x: ModelX; y: ModelY; sampleWeight?: Tensor; rows: Int32Array }
+export interface TensorData { x: Ordered; y: Ordered; sampleWeight?: Tensor[]; rows: Int32Array }
 
 /** The batches of the given rows, in order, or shuffled first with shuffleWith. */
 export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith: Random | null = null): Generator<ModelBatch> {
@@ -48,14 +58,14 @@ export function* tensorBatches(data: TensorData, batchSize: number, shuffleWith:
   for (const [start, end] of batchBounds(order.length, batchSize)) {
     const rows = order.slice(start, end);
     const batch: ModelBatch = { x: takeRowsOf(data.x, rows), y: takeRowsOf(data.y, rows) };
-    if (data.sampleWeight) batch.sampleWeight = takeRows(data.sampleWeight, rows);
+    if (data.sampleWeight) batch.sampleWeight = takeRowsOf(data.sampleWeight, rows);
     yield batch;
   }
 }
 
 /** An epoch's batches, and how many there will be when that is known (for the progress bar). */
 export interface EpochSource {
-  batches(): AsyncIterator<ModelBatch> | Iterator<ModelBatch>;
+  batches(): AsyncIterator<GivenBatch> | Iterator<GivenBatch>;
   steps: number | null;
   /** True once a stepsPerEpoch iterator has run out (fit then stops). */
   ranOut: boolean;
@@ -76,12 +86,12 @@ export function tensorEpochs(data: TensorData, batchSize: number, shuffle: boole
   };
 }
 
-export function datasetEpochs(dataset: Dataset<ModelBatch>, stepsPerEpoch?: number): EpochSource {
+export function datasetEpochs(dataset: Dataset<GivenBatch>, stepsPerEpoch?: number): EpochSource {
   if (stepsPerEpoch === undefined) {
     const known = dataset.size !== null && Number.isFinite(dataset.size) ? dataset.size : null;
     return { steps: known, ranOut: false, batches: () => dataset[Symbol.asyncIterator]() };
   }
-  let shared: AsyncIterator<ModelBatch> | null = null;
+  let shared: AsyncIterator<GivenBatch> | null = null;
   const source: EpochSource = {
     steps: stepsPerEpoch,
     ranOut: false,
@@ -90,7 +100,7 @@ export function datasetEpochs(dataset: Dataset<ModelBatch>, stepsPerEpoch?: numb
       const it = shared;
       let taken = 0;
       return {
-        async next(): Promise<IteratorResult<ModelBatch>> {
+        async next(): Promise<IteratorResult<GivenBatch>> {
           if (taken >= stepsPerEpoch) return { done: true, value: undefined };
           const r = await it.next();
           if (r.done) source.ranOut = true;

@@ -17,7 +17,8 @@
  * Several inputs and outputs, as Keras: models.model({ inputs: [a, b], outputs: [y1, y2] }) takes x as a
  * list of tensors, one per input in that order, y as a list, one per output (fit([xa, xb], [y1, y2])), and
  * predict gives a list, one tensor per output. Each output has its own loss (compile: outputs.ts), named
- * by the layer that made it.
+ * by the layer that made it. x may also be an object keyed by the Input layers' names, and y by the
+ * output layers' names (fit-inputs.ts puts them in order).
  */
 import { Variable, asVariable } from '@gradlab/autograd';
 import { Tensor, formatShape } from '@gradlab/tensor';
@@ -130,6 +131,9 @@ export class Functional extends Model {
   protected override outputNames(): string[] { return this.outputNodes.map((k) => this.nodes[k].layer.name); }
 
   protected override outputShapeList(): SymbolicShape[] { return this.outputShapes; }
+
+  /** The inputs' names, which x keyed by name uses: the Input layers' (nodes 0 … k−1 are the inputs, in order). */
+  protected override inputNames(): string[] { return this.nodes.slice(0, this.inputShapes.length).map((n) => n.layer.name); }
 
   /** Every layer was built when it was applied to its symbolic input; this records the model's input shape. */
   override build(inputShape: SymbolicShape): void {

@@ -20,18 +20,21 @@ import { Layer, formatSymbolicShape, layerError } from '../layer.js';
 import { formatSummary } from './summary.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import type { Module } from '../module.js';
-import { getLoss, lossFromName } from '../losses.js';
-import type { Loss, LossName, LossSpec } from '../losses.js';
+import { getLoss } from '../losses.js';
+import type { Loss, LossSpec } from '../losses.js';
 import { getMetric } from '../metrics.js';
-import { checkHostBatch, exampleWeights, realRows } from './check-batch.js';
+import { checkHostBatch, realRows } from './check-batch.js';
 import type { BatchExpectations } from './check-batch.js';
 import { Dataset } from '../data/dataset.js';
 import { datasetEpochs, examplesOf, limited, range, takeRowsOf, tensorBatches, tensorEpochs } from './fit-data.js';
-import type { EpochSource, ModelBatch, ModelX, ModelY } from './fit-data.js';
+import type { EpochSource, GivenBatch, ModelBatch, ModelX, ModelY, Ordered } from './fit-data.js';
+import { batchWeights, checkClassWeight, checkSampleWeights, orderedBatch, orderedX, orderedY, weightsPerOutput } from './fit-inputs.js';
+import type { ModelNames } from './fit-inputs.js';
+import { isNamed } from '../data/structure.js';
 import { compileHeads } from './outputs.js';
 import type { OutputHead, PerOutput } from './outputs.js';
 import type { Metric, MetricCount } from '../metrics.js';
-import { Adam, AdamW, Optimizer, RMSprop, SGD, getOptimizer } from '../optimizers/index.js';
+import { Optimizer, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
 import type { Callback } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
@@ -41,9 +44,12 @@ import type { ProgressOutput } from './progress.js';
 import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
-import { lookup } from '../lookup.js';
 import { optionProblem } from './options.js';
 import { recycledStep } from './recycle.js';
+import { compileArgsFrom, trainingConfigOf } from './training-config.js';
+import type { TrainingConfig } from './training-config.js';
+
+export type { TrainingConfig } from './training-config.js';
 
 export interface CompileArgs {
   /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
@@ -59,16 +65,6 @@ export interface CompileArgs {
   metrics?: PerOutput<string[]>;
 }
 
-/** What save() writes about compile(), so that load() can compile the model again. */
-export interface TrainingConfig {
-  /** The loss (with several outputs: the first output's, and `outputs` holds them all). */
-  loss: { name: LossName; fromLogits: boolean };
-  metrics: string[];
-  /** Several outputs: each one's name, loss, weight and metrics. */
-  outputs?: Array<{ name: string; loss: { name: LossName; fromLogits: boolean }; weight: number; metrics: string[] }>;
-  optimizer: { className: string; config: Record<string, unknown> };
-}
-
 export interface FitOptions {
   /** Train until this epoch (0-based count; with initialEpoch k, epochs k … epochs−1 run). Default 1. */
   epochs?: number;
@@ -80,18 +76,21 @@ export interface FitOptions {
   seed?: number;
   /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
   validationSplit?: number;
-  /** Evaluated after each epoch: [x, y] tensors or a dataset of batches. */
-  validationData?: [ModelX, ModelY] | Dataset<ModelBatch>;
+  /** Evaluated after each epoch: [x, y] tensors (lists or objects keyed by name for several inputs or outputs) or a dataset of batches. */
+  validationData?: [ModelX, ModelY] | Dataset<GivenBatch>;
   /** Evaluate at most this many validation batches each epoch. Default: all of them. */
   validationSteps?: number;
   /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
   stepsPerEpoch?: number;
   /** The epoch to start at (to resume a run). Default 0. */
   initialEpoch?: number;
-  /** Each class's weight in the loss, { 0: 1, 1: 5 }: the class is read from y (its value, or its one-hot position). */
+  /** Each class's weight in the loss, { 0: 1, 1: 5 }: the class is read from y (its value, or its one-hot position). One output only, as Keras. */
   classWeight?: Record<number, number>;
-  /** One weight per example of x (tensors; a dataset's batches carry their own sampleWeight). */
-  sampleWeight?: Tensor;
+  /**
+   * One weight per example of x (tensors; a dataset's batches carry their own sampleWeight). With several
+   * outputs, as Keras 3: one tensor weighs every output; a list (outputs' order) or an object keyed by output name, each its own.
+   */
+  sampleWeight?: Tensor | Tensor[] | Record<string, Tensor>;
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
   verbose?: 0 | 1 | 2 | 'auto';
@@ -112,8 +111,6 @@ const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
   'initialEpoch', 'classWeight', 'sampleWeight', 'callbacks', 'verbose', 'output',
 ];
 const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps'];
-
-const OPTIMIZERS: Record<string, new (options: Record<string, unknown>) => Optimizer> = { SGD, Adam, AdamW, RMSprop };
 
 export { batchBounds } from './fit-data.js';
 
@@ -218,6 +215,11 @@ export class Model extends Layer {
   /** The outputs' names, as the logs use them: one for most models (its own name); a functional model's output layers. */
   protected outputNames(): string[] { return [this.name]; }
 
+  /** The inputs' names, which x keyed by name uses: a functional model's Input layers; null for other models. */
+  protected inputNames(): string[] | null { return null; }
+
+  private names(): ModelNames { return { inputs: this.inputNames(), outputs: this.outputNames() }; }
+
   /** The outputs' shapes when known (batch axis null), for the checks of several y; null when not known. */
   protected outputShapeList(): SymbolicShape[] | null { return null; }
 
@@ -258,21 +260,21 @@ export class Model extends Layer {
   }
 
   /**
-   * Forward for training or evaluation: the loss (weighted by `weights` when given: Σ wᵢ·lossᵢ / n, Keras's
-   * sum over batch size), and what the metrics should look at.
+   * Forward for training or evaluation: the loss (each output's weighted by its `weights` when given:
+   * Σ wᵢ·lossᵢ / n, Keras's sum over batch size), and what the metrics should look at.
    */
-  private lossAndOutput(batch: ModelBatch, weights: Tensor | null, training: boolean): { loss: Variable; parts: Variable[]; preds: Tensor[]; fromLogits: boolean[] } {
+  private lossAndOutput(batch: ModelBatch, weights: Array<Tensor | null> | null, training: boolean): { loss: Variable; parts: Variable[]; preds: Tensor[]; fromLogits: boolean[] } {
     const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
     const options = { training, mask: batch.mask ?? null };
     if (!this.heads) {
       const { pred, loss } = this.forwardForLoss(x, options);
-      return { loss: this.weightedLoss(loss, pred, batch.y as Tensor, weights), parts: [], preds: [pred.data], fromLogits: [loss.fromLogits] };
+      return { loss: this.weightedLoss(loss, pred, batch.y as Tensor, weights?.[0] ?? null), parts: [], preds: [pred.data], fromLogits: [loss.fromLogits] };
     }
-    // Several outputs: Keras's total, Σ weightᵢ · lossᵢ (sampleWeight and classWeight are refused where fit starts).
+    // Several outputs: Keras's total, Σ weightᵢ · lossᵢ, each lossᵢ weighted by that output's sampleWeight.
     const heads = this.heads;
     const ys = batch.y as Tensor[];
     const outs = this.forwardForLosses(x, options, heads.map((h) => h.loss));
-    const parts = outs.map(({ pred, loss }, i) => loss.call(pred, ys[i]));
+    const parts = outs.map(({ pred, loss }, i) => this.weightedLoss(loss, pred, ys[i], weights?.[i] ?? null));
     const total = parts.map((p, i) => p.mul(heads[i].weight)).reduce((sum, term) => sum.add(term));
     return { loss: total, parts, preds: outs.map((o) => o.pred.data), fromLogits: outs.map((o) => o.loss.fromLogits) };
   }
@@ -322,13 +324,13 @@ export class Model extends Layer {
   }
 
   /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters. */
-  protected checkData(op: string, x: ModelX, y: ModelY): void {
+  protected checkData(op: string, x: Ordered, y: Ordered): void {
     if (Array.isArray(y) || this.outputNames().length > 1) this.checkTargets(op, x, y);
     else this.checkOneTarget(op, x, y);
   }
 
   /** x (one tensor or a list, one per input) and the one y of a model with one output. */
-  private checkOneTarget(op: string, x: ModelX, y: Tensor): void {
+  private checkOneTarget(op: string, x: Ordered, y: Tensor): void {
     if (Array.isArray(x)) {
       this.checkInputs(op, x);
       x.forEach((t, i) => {
@@ -351,7 +353,7 @@ export class Model extends Layer {
    * y for a model with several outputs: a list of one tensor per output, each with x's examples, and the
    * labels of a sparse crossentropy within that output's classes.
    */
-  private checkTargets(op: string, x: ModelX, y: ModelY): void {
+  private checkTargets(op: string, x: Ordered, y: Ordered): void {
     const names = this.outputNames();
     const shapes = this.outputShapeList();
     const ys = Array.isArray(y) ? y : [y];
@@ -360,7 +362,7 @@ export class Model extends Layer {
     // One output takes y as one tensor: the loop reads a list as several outputs' targets.
     if (names.length === 1) throw layerError(this, `${op}: this model has one output (${expected}), so y is one tensor, not a list of ${ys.length}`);
     if (!Array.isArray(y) || ys.length !== names.length || !ys.every((t) => t instanceof Tensor)) {
-      throw layerError(this, `${op}: y must be a list of ${names.length} tensor${names.length === 1 ? '' : 's'}, one per output (${expected}); ` +
+      throw layerError(this, `${op}: y must be a list of ${names.length} tensor${names.length === 1 ? '' : 's'}, one per output (${expected}), or an object keyed by their names; ` +
         `got ${Array.isArray(y) ? `a list of ${ys.length}: ${ys.map(described).join(', ')}` : `one tensor ${described(y)}`}`);
     }
     const first = Array.isArray(x) ? x[0] : x;
@@ -383,10 +385,11 @@ export class Model extends Layer {
    * BatchNormalization gets at least two real rows (one example, or a mask of one real step, has no
    * variance to normalise by).
    */
-  private checkBatch(op: string, batch: ModelBatch, training: boolean): void {
+  private checkBatch(op: string, given: GivenBatch, training: boolean): ModelBatch {
     const tensors = (v: unknown): boolean => v instanceof Tensor || (Array.isArray(v) && v.length > 0 && v.every((t) => t instanceof Tensor));
+    const batch = given && typeof given === 'object' ? orderedBatch(this, op, given, this.names()) : null;
     if (!batch || !tensors(batch.x)) {
-      throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with x a Tensor (a list of them for several inputs); got ${String(batch?.x)}`);
+      throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with x a Tensor (a list or an object of them for several inputs); got ${String(given?.x)}`);
     }
     if (!tensors(batch.y)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
     this.checkData(op, batch.x, batch.y!);
@@ -396,8 +399,7 @@ export class Model extends Layer {
     if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (x.rank < 2 || batch.mask.shape[1] === x.shape[1]))) {
       throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(x.shape)}`);
     }
-    if (batch.sampleWeight && this.heads) throw layerError(this, `${op}: sampleWeight is not supported for a model with several outputs yet (lossWeights weigh the outputs)`);
-    if (batch.sampleWeight) this.checkSampleWeight(op, batch.sampleWeight, n);
+    if (batch.sampleWeight) checkSampleWeights(this, op, batch.sampleWeight, n, this.names());
     if (training && this.hasBatchNorm()) {
       const rows = realRows(x, batch.mask);
       if (rows !== null && (n < 2 || rows < 2)) {
@@ -405,6 +407,7 @@ export class Model extends Layer {
           (batch.mask ? ` and ${rows} real step(s) in its mask` : '') + ' (batch more examples, or drop such batches)');
       }
     }
+    return batch;
   }
 
   /** Whether any BatchNormalization is inside the model (at any depth). */
@@ -413,19 +416,13 @@ export class Model extends Layer {
     return visit(this);
   }
 
-  private checkSampleWeight(op: string, w: Tensor, n: number): void {
-    if (!(w instanceof Tensor) || w.rank !== 1 || w.shape[0] !== n) {
-      throw layerError(this, `${op}: sampleWeight ${w instanceof Tensor ? formatShape(w.shape) : String(w)} must hold one weight per example, [${n}]`);
-    }
-  }
-
   /**
    * One optimizer step on one batch: zeroGrad, forward, backward, step. Resolves to the loss and metric
    * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
    * async contract) the ops above return at once and the loss is still being computed here. The memory
    * the step allocated is recycled when its synchronous part ends (recycle.ts).
    */
-  private async step(batch: ModelBatch, weights: Tensor | null): Promise<BatchResult> {
+  private async step(batch: ModelBatch, weights: Array<Tensor | null> | null): Promise<BatchResult> {
     const { optimizer } = this.requireCompiled();
     const result = recycledStep(this, 'training step', optimizer, () => {
       const forward = this.lossAndOutput(batch, weights, true);
@@ -438,7 +435,7 @@ export class Model extends Layer {
   }
 
   /** A batch's loss, each output's loss and each metric's counts, as tensors (computed where the predictions are). */
-  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: ModelY): ResultTensors {
+  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: Ordered): ResultTensors {
     const ys = Array.isArray(y) ? y : [y];
     const { preds, fromLogits } = forward;
     const counts: MetricCount[] = this.heads
@@ -449,8 +446,9 @@ export class Model extends Layer {
 
   /** Train on one batch; resolves to its loss (before the update). */
   async trainOnBatch(x: ModelX, y: ModelY): Promise<number> {
-    this.checkData('trainOnBatch', x, y);
-    return (await this.step({ x, y }, null)).loss;
+    const batch = { x: orderedX(this, 'trainOnBatch', x, this.names()), y: orderedY(this, 'trainOnBatch', y, this.names()) };
+    this.checkData('trainOnBatch', batch.x, batch.y);
+    return (await this.step(batch, null)).loss;
   }
 
   // ---- fit, evaluate, predict --------------------------------------------------------------------
@@ -458,11 +456,12 @@ export class Model extends Layer {
   /**
    * Train, Keras's way: `fit(x, y, options)` on whole-dataset tensors, or `fit(dataset, options)` on a
    * Dataset of batches ({ x, y, mask?, sampleWeight? }). Tensors are checked once where they enter;
-   * a dataset's batches are checked one by one as they are produced, before their step.
+   * a dataset's batches are checked one by one as they are produced, before their step. x, y and
+   * sampleWeight may be lists or objects keyed by name for several inputs or outputs (fit-inputs.ts).
    */
   fit(x: ModelX, y: ModelY, options?: FitOptions): Promise<History>;
-  fit(dataset: Dataset<ModelBatch>, options?: FitOptions): Promise<History>;
-  async fit(x: ModelX | Dataset<ModelBatch>, yOrOptions?: ModelY | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+  fit(dataset: Dataset<GivenBatch>, options?: FitOptions): Promise<History>;
+  async fit(x: ModelX | Dataset<GivenBatch>, yOrOptions?: ModelY | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const fromDataset = x instanceof Dataset;
     const given = fromDataset && !(yOrOptions instanceof Tensor || Array.isArray(yOrOptions)) ? yOrOptions : maybeOptions;
     this.checkOptions('fit', given, FIT_OPTIONS);
@@ -477,11 +476,9 @@ export class Model extends Layer {
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw layerError(this, `fit: ${name} must be a positive integer, got ${v}`);
     }
     if (!(validationSplit >= 0 && validationSplit < 1)) throw layerError(this, `fit: validationSplit must be in [0, 1), got ${validationSplit}`);
-    if (this.heads && (options.sampleWeight || options.classWeight)) {
-      throw layerError(this, 'fit: sampleWeight and classWeight are not supported for a model with several outputs yet (lossWeights weigh the outputs)');
-    }
+    checkClassWeight(this, 'fit', options.classWeight, this.names());
     let train: EpochSource;
-    let validation: (() => AsyncIterable<ModelBatch> | Iterable<ModelBatch>) | null = null;
+    let validation: (() => AsyncIterable<GivenBatch> | Iterable<GivenBatch>) | null = null;
     if (fromDataset) {
       if (validationSplit > 0) throw layerError(this, 'fit: validationSplit needs tensors (a dataset cannot be split without reading it); pass validationData instead, as Keras');
       if (options.sampleWeight) throw layerError(this, 'fit: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when fitting a dataset');
@@ -490,36 +487,48 @@ export class Model extends Layer {
       }
       train = datasetEpochs(x, options.stepsPerEpoch);
     } else {
-      const y = yOrOptions;
-      if (!(y instanceof Tensor || Array.isArray(y))) throw layerError(this, `fit: y must be a Tensor (a list for several outputs) when x is given as tensors (or pass a Dataset), got ${String(y)}`);
-      this.checkData('fit', x, y);
-      const n = examplesOf(x);
-      if (options.sampleWeight) this.checkSampleWeight('fit', options.sampleWeight, n);
+      const { x: xs, y } = this.tensorData('fit', x, yOrOptions);
+      const n = examplesOf(xs);
+      const sampleWeight = weightsPerOutput(this, 'fit', options.sampleWeight, this.names());
+      if (sampleWeight) checkSampleWeights(this, 'fit', sampleWeight, n, this.names());
       // Keras takes the validation rows from the end, before any shuffling.
       const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
       if (trainCount === 0) throw layerError(this, `fit: validationSplit ${validationSplit} leaves no training examples out of ${n}`);
-      train = tensorEpochs({ x, y, sampleWeight: options.sampleWeight, rows: range(0, trainCount) }, batchSize, shuffle, options.seed, options.stepsPerEpoch);
-      if (trainCount < n) validation = () => tensorBatches({ x, y, rows: range(trainCount, n) }, batchSize);
+      train = tensorEpochs({ x: xs, y, sampleWeight, rows: range(0, trainCount) }, batchSize, shuffle, options.seed, options.stepsPerEpoch);
+      if (trainCount < n) validation = () => tensorBatches({ x: xs, y, rows: range(trainCount, n) }, batchSize);
     }
     if (options.validationData) validation = this.validationBatches(options.validationData, batchSize);
     const checkEach = fromDataset;
     return this.trainLoop(train, validation, { ...options, epochs, initialEpoch, callbacks, checkEach });
   }
 
-  /** validationData as a source of batches: a [x, y] pair (checked now) or a dataset (checked batch by batch). */
-  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<ModelBatch> | Iterable<ModelBatch> {
-    if (data instanceof Dataset) return () => data;
-    if (!Array.isArray(data) || !(data[0] instanceof Tensor || Array.isArray(data[0])) || !(data[1] instanceof Tensor || Array.isArray(data[1]))) {
-      throw layerError(this, 'fit: validationData must be [x, y] tensors (x a list for several inputs, y for several outputs) or a Dataset');
+  /**
+   * x and y given as tensors, put in the model's order (fit-inputs.ts) and checked (checkData): y must
+   * be there, one tensor, a list or an object keyed by output name.
+   */
+  private tensorData(op: string, x: ModelX, y: unknown): { x: Ordered; y: Ordered } {
+    if (!(y instanceof Tensor || Array.isArray(y) || isNamed(y))) {
+      throw layerError(this, `${op}: y must be a Tensor (for several outputs a list, or an object keyed by output name) when x is given as tensors (or pass a Dataset), got ${String(y)}`);
     }
-    const [vx, vy] = data;
-    this.checkData('fit (validationData)', vx, vy);
-    return () => tensorBatches({ x: vx, y: vy, rows: range(0, examplesOf(vx)) }, batchSize);
+    const data = { x: orderedX(this, op, x, this.names()), y: orderedY(this, op, y, this.names()) };
+    this.checkData(op, data.x, data.y);
+    return data;
+  }
+
+  /** validationData as a source of batches: a [x, y] pair (checked now) or a dataset (checked batch by batch). */
+  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<GivenBatch> | Iterable<GivenBatch> {
+    if (data instanceof Dataset) return () => data;
+    const tensors = (v: unknown): boolean => v instanceof Tensor || Array.isArray(v) || isNamed(v);
+    if (!Array.isArray(data) || !tensors(data[0]) || !tensors(data[1])) {
+      throw layerError(this, 'fit: validationData must be [x, y] tensors (for several inputs or outputs, lists or objects keyed by name) or a Dataset');
+    }
+    const { x, y } = this.tensorData('fit (validationData)', data[0], data[1]);
+    return () => tensorBatches({ x, y, rows: range(0, examplesOf(x)) }, batchSize);
   }
 
   /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
   private async trainLoop(
-    train: EpochSource, validation: (() => AsyncIterable<ModelBatch> | Iterable<ModelBatch>) | null,
+    train: EpochSource, validation: (() => AsyncIterable<GivenBatch> | Iterable<GivenBatch>) | null,
     options: FitOptions & { epochs: number; initialEpoch: number; callbacks: Callback[]; checkEach: boolean },
   ): Promise<History> {
     const { epochs, callbacks } = options;
@@ -544,11 +553,11 @@ export class Model extends Layer {
       for (;;) {
         const r = await batches.next();
         if (r.done) break;
-        const batch = r.value;
-        if (options.checkEach) this.checkBatch(`fit (batch ${b})`, batch, true);
+        // Tensors were checked and ordered where they entered; a dataset's batch is, as it comes.
+        const batch = options.checkEach ? this.checkBatch(`fit (batch ${b})`, r.value, true) : r.value as ModelBatch;
         const size = examplesOf(batch.x);
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
-        const weights = Array.isArray(batch.y) ? null : exampleWeights(`fit (batch ${b})`, batch.y!, batch.sampleWeight, options.classWeight);
+        const weights = batchWeights(`fit (batch ${b})`, batch, options.classWeight);
         const result = await this.step(batch, weights);
         const { loss } = result;
         totals.add(result, size);
@@ -591,12 +600,12 @@ export class Model extends Layer {
    * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
    * dataset are checked as they come (op names them).
    */
-  private async evaluateBatches(op: string, batches: AsyncIterable<ModelBatch> | Iterable<ModelBatch>, steps?: number, checkEach = true): Promise<Totals> {
+  private async evaluateBatches(op: string, batches: AsyncIterable<GivenBatch> | Iterable<GivenBatch>, steps?: number, checkEach = true): Promise<Totals> {
     const totals = this.newTotals();
     let b = 0;
-    for await (const batch of limited(batches, steps)) {
+    for await (const given of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
-      if (checkEach) this.checkBatch(where, batch, false);
+      const batch = checkEach ? this.checkBatch(where, given, false) : given as ModelBatch;
       const result = recycledStep(this, 'evaluation step', null,
         () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, null, false), batch.y!)), resultTensorList);
       totals.add(await readResult(result), examplesOf(batch.x));
@@ -608,22 +617,20 @@ export class Model extends Layer {
 
   /** [loss, ...metrics] over tensors or a dataset (in inference mode, batch by batch), as Keras's evaluate. */
   evaluate(x: ModelX, y: ModelY, options?: EvaluateOptions): Promise<number[]>;
-  evaluate(dataset: Dataset<ModelBatch>, options?: EvaluateOptions): Promise<number[]>;
-  async evaluate(x: ModelX | Dataset<ModelBatch>, yOrOptions?: ModelY | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
+  evaluate(dataset: Dataset<GivenBatch>, options?: EvaluateOptions): Promise<number[]>;
+  async evaluate(x: ModelX | Dataset<GivenBatch>, yOrOptions?: ModelY | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
     if (x instanceof Dataset) {
       this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
       const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
       return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
     }
-    const y = yOrOptions;
-    if (!(y instanceof Tensor || Array.isArray(y))) throw layerError(this, `evaluate: y must be a Tensor (a list for several outputs) when x is given as tensors (or pass a Dataset), got ${String(y)}`);
     this.checkOptions('evaluate', maybeOptions, EVALUATE_OPTIONS);
     const options = maybeOptions ?? {};
-    this.checkData('evaluate', x, y);
+    const { x: xs, y } = this.tensorData('evaluate', x, yOrOptions);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('evaluate', batchSize);
-    const batches = tensorBatches({ x, y, rows: range(0, examplesOf(x)) }, batchSize);
+    const batches = tensorBatches({ x: xs, y, rows: range(0, examplesOf(xs)) }, batchSize);
     return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
   }
 
@@ -633,7 +640,7 @@ export class Model extends Layer {
    * TypeScript cannot tell which from the model, so the type parameter says it: predict<Tensor[]>(x)
    * (NoInfer: where the result is used must not choose T, so without one it is Tensor).
    */
-  async predict<T extends Tensor | Tensor[] = Tensor>(x: Tensor | Variable | Tensor[] | Dataset<ModelBatch>, options: { batchSize?: number; steps?: number } = {}): Promise<NoInfer<T>> {
+  async predict<T extends Tensor | Tensor[] = Tensor>(x: ModelX | Variable | Dataset<GivenBatch>, options: { batchSize?: number; steps?: number } = {}): Promise<NoInfer<T>> {
     this.checkOptions('predict', options, EVALUATE_OPTIONS);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
@@ -641,14 +648,15 @@ export class Model extends Layer {
     const keep = (outputs: Variable[]): void => { batches.push(outputs.map((v) => v.data)); };
     if (x instanceof Dataset) {
       for await (const batch of limited(x, options.steps)) {
-        if (Array.isArray(batch.x)) this.checkInputs('predict', batch.x);
-        const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
+        const ordered = orderedX(this, 'predict', batch.x, this.names());
+        if (Array.isArray(ordered)) this.checkInputs('predict', ordered);
+        const x = Array.isArray(ordered) ? ordered.map((t) => asVariable(t)) : asVariable(ordered);
         keep(recycledStep(this, 'prediction step', null,
           () => noGrad(() => this.forwardOutputs(x, { training: false, mask: batch.mask ?? null })), (outputs) => outputs));
       }
       if (batches.length === 0) throw layerError(this, 'predict: the dataset gave no batches');
     } else {
-      const data = x instanceof Variable ? x.data : x;
+      const data = x instanceof Variable ? x.data : orderedX(this, 'predict', x, this.names());
       if (Array.isArray(data)) this.checkInputs('predict', data);
       const n = examplesOf(data);
       (Array.isArray(data) ? data : [data]).forEach((t, i) => {
@@ -700,46 +708,11 @@ export class Model extends Layer {
     return { name: this.name, layers: this.layers.map((l) => ({ className: l.className, config: l.getConfig() })) };
   }
 
-  /** The compile() arguments as JSON, or null when they cannot be saved (a loss given as a function). */
-  trainingConfig(): TrainingConfig | null {
-    if (this.heads && this.optimizer) return this.headsConfig(this.heads, this.optimizer);
-    if (!this.loss || !this.optimizer || this.loss.kind === null) return null;
-    return {
-      loss: { name: this.loss.kind, fromLogits: this.loss.fromLogits },
-      metrics: this.metrics.map((m) => m.name),
-      optimizer: { className: this.optimizer.className, config: this.optimizer.getConfig() },
-    };
-  }
+  /** The compile() arguments as JSON, or null when they cannot be saved (a loss given as a function): training-config.ts. */
+  trainingConfig(): TrainingConfig | null { return trainingConfigOf(this); }
 
-  /** The training config of several outputs, or null when a loss is a function (it cannot be saved). */
-  private headsConfig(heads: OutputHead[], optimizer: Optimizer): TrainingConfig | null {
-    const outputs: NonNullable<TrainingConfig['outputs']> = [];
-    for (const h of heads) {
-      if (h.loss.kind === null) return null;
-      outputs.push({ name: h.name, loss: { name: h.loss.kind, fromLogits: h.loss.fromLogits }, weight: h.weight, metrics: h.metrics.map((m) => m.name) });
-    }
-    return { loss: outputs[0].loss, metrics: [], outputs, optimizer: { className: optimizer.className, config: optimizer.getConfig() } };
-  }
-
-  compileFromConfig(config: TrainingConfig): void {
-    const Ctor = lookup(OPTIMIZERS, config.optimizer.className);
-    if (!Ctor) throw layerError(this, `cannot restore optimizer '${config.optimizer.className}' (known: ${Object.keys(OPTIMIZERS).join(', ')})`);
-    const optimizer = new Ctor(config.optimizer.config);
-    if (config.outputs === undefined) {
-      this.compile({ optimizer, loss: lossFromName(config.loss.name, config.loss), metrics: config.metrics });
-      return;
-    }
-    // From a file: each entry's form is checked here; compile() checks the names against the model's outputs.
-    const outputs: unknown = config.outputs;
-    const valid = (o: Record<string, unknown>): boolean => typeof o?.name === 'string' && typeof (o.loss as { name?: unknown })?.name === 'string' &&
-      typeof o.weight === 'number' && Array.isArray(o.metrics) && o.metrics.every((m) => typeof m === 'string');
-    if (!Array.isArray(outputs) || !outputs.every(valid)) {
-      throw layerError(this, `trainingConfig.outputs must list { name, loss: { name, fromLogits }, weight, metrics } per output, got ${JSON.stringify(outputs)}`);
-    }
-    const byName = <T>(pick: (o: NonNullable<TrainingConfig['outputs']>[number]) => T): Record<string, T> =>
-      Object.fromEntries(config.outputs!.map((o) => [o.name, pick(o)]));
-    this.compile({ optimizer, loss: byName((o) => lossFromName(o.loss.name, o.loss)), lossWeights: byName((o) => o.weight), metrics: byName((o) => o.metrics) });
-  }
+  /** compile() again with what trainingConfig() gave (read from a saved file, so checked). */
+  compileFromConfig(config: TrainingConfig): void { this.compile(compileArgsFrom(config, (message) => layerError(this, message))); }
 
   /**
    * Write model.json (topology, training config, weights manifest) and the weights file where
