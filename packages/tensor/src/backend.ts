@@ -6,12 +6,21 @@ import { envVar } from './env.js';
 /** Elementwise maps of one tensor. */
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'square' | 'sign'
   | 'reciprocal' | 'floor' | 'ceil' | 'round' | 'sin' | 'cos' | 'softplus' | 'log1p' | 'expm1';
-/** Elementwise maps of two broadcast tensors. Comparisons give 0/1 in int32. */
+/**
+ * Elementwise maps of two broadcast tensors. Comparisons give 0/1 in int32. reluGrad(dy, x) is relu's
+ * backward, dy where x > 0 and 0 elsewhere: one pass where dy·(x > 0) would take two and a 0/1 array.
+ */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'reluGrad';
 export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod';
 
 export const COMPARISONS: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+
+/** What a convolution may do to its output before returning it: add a bias [F], then a ReLU. */
+export interface ConvEpilogue {
+  bias: Tensor | null;
+  relu: boolean;
+}
 
 /**
  * Geometry of a 2-D convolution or pooling window on channels-last data, worked out once by the
@@ -193,7 +202,12 @@ export interface Backend extends FusedKernels, IndexingKernels {
   variance(x: Tensor, axes: number[], correction: number): Tensor;
   /** a [...batchA, M, K] @ b [...batchB, K, N] with batch dims broadcast: [...batch, M, N]. */
   matmul(a: Tensor, b: Tensor, outShape: number[]): Tensor;
-  conv2d(x: Tensor, filter: Tensor, info: Conv2DInfo): Tensor;
+  /**
+   * conv2d; with an epilogue, act(conv2d + bias) in the same kernel (Conv2D's common case: no separate
+   * pass, and no array, for the bias and the ReLU). The composite reference is ops/conv.ts's
+   * conv2dEpilogueComposite, which a backend may also call to do it in steps.
+   */
+  conv2d(x: Tensor, filter: Tensor, info: Conv2DInfo, epilogue?: ConvEpilogue): Tensor;
   conv2dBackpropInput(dy: Tensor, filter: Tensor, info: Conv2DInfo): Tensor;
   conv2dBackpropFilter(x: Tensor, dy: Tensor, info: Conv2DInfo): Tensor;
   maxPool2d(x: Tensor, info: Conv2DInfo): Tensor;

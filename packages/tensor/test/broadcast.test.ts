@@ -25,6 +25,7 @@ const NAIVE: Record<BinaryOp, (x: number, y: number) => number> = {
   pow: (x, y) => Math.pow(x, y), maximum: (x, y) => Math.max(x, y), minimum: (x, y) => Math.min(x, y),
   eq: (x, y) => +(x === y), ne: (x, y) => +(x !== y), lt: (x, y) => +(x < y),
   le: (x, y) => +(x <= y), gt: (x, y) => +(x > y), ge: (x, y) => +(x >= y),
+  reluGrad: (x, y) => (y > 0 ? x : 0),
 };
 const OPS = Object.keys(NAIVE) as BinaryOp[];
 
@@ -113,4 +114,14 @@ describe('broadcasting against a naive loop', () => {
       .toThrow('mul: shapes [1,3] and [2,2] cannot be broadcast (dimension -1: 3 vs 2)');
     expect(() => broadcastShapes('maximum', [4, 3, 2], [5, 1, 2])).toThrow('maximum: shapes [4,3,2] and [5,1,2] cannot be broadcast (dimension -3: 4 vs 5)');
   });
+});
+
+test('reluGrad(dy, x) is dy·[x > 0] written out: 0 at x = 0, at x = NaN and at negative x, whatever dy is', () => {
+  const dy = tensor([1.5, -2, 3, Infinity, NaN, 4, -0.5]);
+  const x = tensor([2, 0, -1, -3, -1, NaN, 1e-30]);
+  expect(Array.from(binary('reluGrad', dy, x).dataSync())).toEqual([1.5, 0, 0, 0, 0, 0, -0.5]);
+  // float64 (the branch-free loop masks both halves of each element), and int32 x (the plain loop)
+  const dy64 = dy.astype('float64');
+  expect(Array.from(binary('reluGrad', dy64, x).dataSync())).toEqual([1.5, 0, 0, 0, 0, 0, -0.5]);
+  expect(Array.from(binary('reluGrad', dy64, tensor([1, 0, -1, 2, 0, 3, 1], { dtype: 'int32' })).dataSync())).toEqual([1.5, 0, 0, Infinity, 0, 4, -0.5]);
 });

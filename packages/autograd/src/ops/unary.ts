@@ -7,6 +7,7 @@ import { defineOp } from '../engine.js';
 import type { Variable } from '../variable.js';
 import { lift, unaryOp } from './operand.js';
 import type { Operand } from './operand.js';
+import { reluGrad } from '@gradlab/tensor';
 
 /** neg:  y = −x    dy/dx = −1 */
 export const neg = unaryOp('neg', {
@@ -53,7 +54,7 @@ export const sigmoid = unaryOp('sigmoid', {
 /** relu:  y = max(x, 0)    dy/dx = [x > 0]   (0 at x = 0) */
 export const relu = unaryOp('relu', {
   forward: (ctx, [x]) => { ctx.save(x); return x.relu(); },
-  backward: (ctx, dy) => [dy.mul(ctx.saved[0].gt(0))],
+  backward: (ctx, dy) => [reluGrad(dy, ctx.saved[0])], // = dy·[x > 0], in one pass
 });
 
 /** square:  y = x²    dy/dx = 2x */

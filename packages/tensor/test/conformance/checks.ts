@@ -61,7 +61,7 @@ const UNARY_OPS: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'tanh', 'sigmo
   'floor', 'ceil', 'round', 'sin', 'cos', 'softplus', 'log1p', 'expm1'];
 const EXACT_UNARY: ReadonlySet<UnaryOp> = new Set(['neg', 'abs', 'relu', 'sign', 'floor', 'ceil', 'round']);
 
-const BINARY_OPS: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+const BINARY_OPS: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'reluGrad'];
 
 function convCases(): { name: string; x: number[]; w: number[]; options: Conv2DOptions }[] {
   return [
@@ -103,7 +103,7 @@ export function allChecks(): Check[] {
     add({
       name: `binary ${op} broadcast [4,1,6] with [5,1]`,
       // + − × and comparisons are exact in float32; ÷ and pow round once more; pow uses exp/log in GLSL
-      tol: comparison || op === 'maximum' || op === 'minimum' ? EXACT : op === 'pow' ? TRANSCENDENTAL : MAP,
+      tol: comparison || op === 'maximum' || op === 'minimum' || op === 'reluGrad' ? EXACT : op === 'pow' ? TRANSCENDENTAL : MAP,
       inputs: () => op === 'pow'
         ? [uniform([4, 1, 6], 0.1, 3, 21), grid([5, 1], 22)]
         : comparison ? [grid([4, 1, 6], 23), grid([5, 1], 24)] : [randn([4, 1, 6], 25), op === 'div' ? uniform([5, 1], 0.5, 2, 26) : randn([5, 1], 27)],
