@@ -24,6 +24,12 @@ describe('conv2d and pooling: gradcheck', () => {
     gradcheck((v) => F.avgPool2d(v, { poolSize: 3, strides: 1 }), [x]);
     gradcheck((v) => F.avgPool2d(v, { poolSize: 2, strides: 2, padding: 'same' }), [x]);
   });
+  it('conv2dBiasActivation (bias and ReLU fused into the convolution): gradcheck, with and without bias and ReLU', () => {
+    const w = normal([3, 3, 2, 3], 6), b = normal([3], 7);
+    gradcheck((v, k, c) => F.conv2dBiasActivation(v, k, c, 'relu'), [x, w, b]);
+    gradcheck((v, k, c) => F.conv2dBiasActivation(v, k, c, 'linear', { strides: 2, padding: 'same' }), [x, w, b]);
+    gradcheck((v, k) => F.conv2dBiasActivation(v, k, null, 'relu', { padding: 'same' }), [x, w]);
+  });
   it('a small network: conv → relu → maxPool → sum', () => {
     gradcheck((v, w) => F.maxPool2d(F.conv2d(v, w, { padding: 'same' }).relu(), { poolSize: 2 }), [x, normal([3, 3, 2, 2], 5)]);
   });
@@ -46,5 +52,28 @@ describe('conv2d and pooling: values by hand', () => {
     x.zeroGrad();
     F.avgPool2d(x, { poolSize: 2 }).sum().backward();
     expect(Array.from(x.grad!.dataSync())).toEqual([0.25, 0.25, 0.25, 0.25]);
+  });
+});
+
+describe('conv2dBiasActivation against its composite, conv2d(x, w).add(b).relu()', () => {
+  // float32, as models run it: the fused op must give the composite's values and gradients bit for bit
+  const x = normal([2, 6, 6, 3], 8).astype('float32'), w = normal([3, 3, 3, 4], 9).astype('float32');
+  const b = normal([4], 10).astype('float32'), dy = normal([2, 6, 6, 4], 11).astype('float32');
+  for (const activation of ['relu', 'linear'] as const) {
+    for (const withBias of [true, false]) {
+      it(`${activation}, ${withBias ? 'with' : 'without'} bias`, () => {
+        const run = (op: typeof F.conv2dBiasActivation) => {
+          const [vx, vw, vb] = [x, w, b].map((t) => variable(t, { requiresGrad: true }));
+          const y = op(vx, vw, withBias ? vb : null, activation, { padding: 'same' });
+          y.backward(dy);
+          return [y.data, vx.grad!, vw.grad!, ...(withBias ? [vb.grad!] : [])].map((t) => Array.from(t.dataSync()));
+        };
+        expect(run(F.conv2dBiasActivation)).toEqual(run(F.conv2dBiasActivationComposite));
+      });
+    }
+  }
+  it('refuses a bias of the wrong shape and an activation it does not fuse, naming them', () => {
+    expect(() => F.conv2dBiasActivation(x, w, normal([3], 1), 'relu')).toThrow(/conv2dBiasActivation: bias has shape \[3\], expected \[4\]/);
+    expect(() => F.conv2dBiasActivation(x, w, b, 'tanh' as 'relu')).toThrow(/activation must be 'relu' or 'linear', got 'tanh'/);
   });
 });

@@ -6,7 +6,7 @@
  * float64 is not a device type: an op with a float64 input or result runs the CPU backend's kernel
  * on the host values and keeps its result on the host (so gradcheck in float64 stays exact).
  */
-import { getBackend } from '@gradlab/tensor';
+import { conv2dEpilogueComposite, getBackend } from '@gradlab/tensor';
 import { Tensor } from '@gradlab/tensor';
 import type { Backend, Conv2DInfo, DType, LstmSequenceOptions } from '@gradlab/tensor';
 import { fromHost, onDevice, toHost, upload } from './context.js';
@@ -120,7 +120,11 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
     variance: (x, axes, correction) =>
       run([x], null, (a) => red.variance(ctx, a, axes, correction), (c, a) => c.variance(a, axes, correction)),
     matmul: (a, b, shape) => run([a, b], null, (p, q) => matmul(ctx, p, q, shape), (c, p, q) => c.matmul(p, q, shape)),
-    conv2d: (x, w, info: Conv2DInfo) => run([x, w], null, (p, q) => conv.conv2d(ctx, p, q, info), (c, p, q) => c.conv2d(p, q, info)),
+    // the epilogue as this backend's own add and relu kernels (ops/conv.ts's composite)
+    conv2d: (x, w, info: Conv2DInfo, epilogue) => {
+      const y = run([x, w], null, (p, q) => conv.conv2d(ctx, p, q, info), (c, p, q) => c.conv2d(p, q, info));
+      return epilogue ? conv2dEpilogueComposite(y, epilogue) : y;
+    },
     conv2dBackpropInput: (dy, w, info) =>
       run([dy, w], null, (p, q) => conv.conv2dBackpropInput(ctx, p, q, info), (c, p, q) => c.conv2dBackpropInput(p, q, info)),
     conv2dBackpropFilter: (x, dy, info) =>

@@ -13,7 +13,7 @@ export { matmul } from './matmul.js';
 export { concat, stack, split, pad } from './join.js';
 export { gather, indexSelect, where } from './indexing.js';
 export { softmax, logSoftmax } from './softmax.js';
-export { conv2d, maxPool2d, avgPool2d } from './conv.js';
+export { conv2d, conv2dBiasActivation, conv2dBiasActivationComposite, maxPool2d, avgPool2d } from './conv.js';
 export { batchNorm, batchNormComposite, groupNorm, groupNormComposite, layerNorm, layerNormComposite } from './normalization.js';
 export type { BatchNormResult } from './normalization.js';
 export { softmaxCrossEntropy, softmaxCrossEntropyComposite, sigmoidCrossEntropy, sigmoidCrossEntropyComposite } from './losses.js';

@@ -109,6 +109,11 @@ export class Conv2D extends Layer {
   }
 
   call(x: Variable, _options: CallOptions): Variable {
+    // ReLU or no activation: one fused op (the bias and the ReLU done as the convolution writes y)
+    if (this.activationName === 'relu' || this.activationName === 'linear') {
+      if (x.rank !== 4) throw layerError(this, `expects input [batch, height, width, channels], got ${formatShape(x.shape)}`);
+      return F.conv2dBiasActivation(x, this.kernel!, this.bias ?? null, this.activationName, { strides: this.strides, padding: this.padding });
+    }
     return getActivation(this.activationName, this.name)(this.preActivation(x));
   }
 

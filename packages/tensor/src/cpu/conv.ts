@@ -167,8 +167,8 @@ function byChunks(info: Conv2DInfo, dtype: DType, step: (row0: number, count: nu
 }
 let scratch = new Float32Array(0);
 
-/** y = cols · W, chunk by chunk of rows. */
-export const conv2d: Backend['conv2d'] = (x, filter, info) => {
+/** y = cols · W, chunk by chunk of rows; then the epilogue (bias, ReLU) in place, one pass over y. */
+export const conv2d: Backend['conv2d'] = (x, filter, info, epilogue) => {
   const { rows, patch, F } = patchMatrix(info);
   const xs = contiguousData(x), w = rowMajor(contiguousData(filter), F);
   const y = allocate(x.dtype, rows * F);
@@ -180,8 +180,22 @@ export const conv2d: Backend['conv2d'] = (x, filter, info) => {
     im2col(xs, info, row0, count, cols);
     parallelGemm(count, F, patch, rowMajor(cols, patch), w, y, row0 * F);
   });
+  if (epilogue) applyEpilogue(y, F, epilogue.bias ? contiguousData(epilogue.bias) : null, epilogue.relu);
   return cpuTensor(y, [info.batch, info.outHeight, info.outWidth, F]);
 };
+
+/**
+ * y ← act(y + bias) in place, y [rows, F]: what a separate add and relu would do with two more passes
+ * and two more arrays of y's size. ReLU as (v + |v|)/2, branch-free, as the unary kernel's.
+ */
+function applyEpilogue(y: TypedArray, F: number, bias: TypedArray | null, relu: boolean): void {
+  const zero = new Float64Array(F);
+  const b = bias ?? zero;
+  for (let i = 0; i < y.length; i += F) {
+    if (relu) for (let f = 0; f < F; f++) { const v = y[i + f] + b[f]; y[i + f] = (v + Math.abs(v)) * 0.5; }
+    else for (let f = 0; f < F; f++) y[i + f] += b[f];
+  }
+}
 
 /** dx = col2im(dy · Wᵀ), chunk by chunk of rows. */
 export const conv2dBackpropInput: Backend['conv2dBackpropInput'] = (dy, filter, info) => {

@@ -12,7 +12,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import { getBackend } from '../backend.js';
-import type { Conv2DInfo } from '../backend.js';
+import type { Conv2DInfo, ConvEpilogue } from '../backend.js';
 import { promoteTypes } from '../dtype.js';
 import type { DType } from '../dtype.js';
 import { formatShape, shapesEqual } from '../shape.js';
@@ -91,6 +91,26 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): 
   const info = conv2dInfo('conv2d', x.shape, filter.shape, options);
   const dtype = floatType(x, filter);
   return getBackend(x.backend).conv2d(x.astype(dtype), filter.astype(dtype), info);
+}
+
+/**
+ * y = act(conv2d(x, w) + bias), act = ReLU or none: Conv2D's forward pass, with the bias and the ReLU
+ * done by the convolution kernel as it writes its output where the backend can (the CPU does).
+ * bias: [F] or null.
+ */
+export function conv2dBiasActivation(x: Tensor, filter: Tensor, bias: Tensor | null, activation: 'relu' | 'linear', options: Conv2DOptions = {}): Tensor {
+  const info = conv2dInfo('conv2d', x.shape, filter.shape, options); // the name a Conv2D user knows
+  if (bias) checkShape('conv2dBiasActivation', 'bias', bias.shape, [info.outChannels]);
+  if (activation !== 'relu' && activation !== 'linear') throw new Error(`conv2dBiasActivation: activation must be 'relu' or 'linear', got '${String(activation)}'`);
+  const dtype = floatType(x, filter);
+  return getBackend(x.backend).conv2d(x.astype(dtype), filter.astype(dtype), info,
+    { bias: bias ? bias.astype(dtype) : null, relu: activation === 'relu' });
+}
+
+/** The epilogue in separate steps, with the backend's own elementwise kernels: the readable reference. */
+export function conv2dEpilogueComposite(y: Tensor, epilogue: ConvEpilogue): Tensor {
+  const withBias = epilogue.bias ? y.add(epilogue.bias) : y;
+  return epilogue.relu ? withBias.relu() : withBias;
 }
 
 /** ∂L/∂x of conv2d, from dy [N, OH, OW, F] and the filter; inputShape is x's shape [N, H, W, C]. */
