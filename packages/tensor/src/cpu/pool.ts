@@ -38,21 +38,36 @@ function forEachWindow(info: Conv2DInfo, visit: (outAt: number, inAt: number, y0
  * consecutive in NHWC, so the loads run in order, where a scan per channel (a function call and a
  * strided walk for each of the N·OH·OW·C outputs) cost ~4× as much. Ties go to the first maximum in
  * row-major order (a later equal value does not replace it), as a per-channel scan would.
+ *
+ * For float32 the update has no branch: `if (v > best) { best = v; at = p }` mispredicts about half
+ * the time on real activations (which element of a window is larger is a coin toss), so the new best
+ * is chosen with a mask m = -(v > best) (all ones or all zeros) over the float's bits and the index:
+ * best = (best & ~m) | (v & m). Same result, NaN included (v > best is false for a NaN).
  */
 function maxPoolPass(xs: TypedArray, info: Conv2DInfo, out: TypedArray, dys: TypedArray | null): void {
   const { batch, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const best = new Float64Array(C), bestAt = new Int32Array(C);
+  // the float32 path's views: x's bits, and the best so far as float32 and as its bits
+  const f32 = xs instanceof Float32Array;
+  const xBits = f32 ? new Int32Array(xs.buffer, xs.byteOffset, xs.length) : new Int32Array(0);
+  const best32 = new Float32Array(C), bestBits = new Int32Array(best32.buffer);
   for (let n = 0; n < batch; n++) {
     for (let oy = 0; oy < OH; oy++) {
       const [y0, y1] = windowSpan(oy, info.strideHeight, info.padTop, info.filterHeight, H);
       for (let ox = 0; ox < OW; ox++) {
         const [x0, x1] = windowSpan(ox, info.strideWidth, info.padLeft, info.filterWidth, W);
         const first = ((n * H + y0) * W + x0) * C;
-        for (let c = 0; c < C; c++) { best[c] = xs[first + c]; bestAt[c] = first + c; }
+        for (let c = 0; c < C; c++) { best[c] = best32[c] = xs[first + c]; bestAt[c] = first + c; }
         for (let iy = y0; iy < y1; iy++) {
           for (let ix = iy === y0 ? x0 + 1 : x0; ix < x1; ix++) {
             const p = ((n * H + iy) * W + ix) * C;
-            for (let c = 0; c < C; c++) if (xs[p + c] > best[c]) { best[c] = xs[p + c]; bestAt[c] = p + c; }
+            if (f32) {
+              for (let c = 0; c < C; c++) {
+                const m = -(xs[p + c] > best32[c]);
+                bestBits[c] = (bestBits[c] & ~m) | (xBits[p + c] & m);
+                bestAt[c] = (bestAt[c] & ~m) | ((p + c) & m);
+              }
+            } else for (let c = 0; c < C; c++) if (xs[p + c] > best[c]) { best[c] = xs[p + c]; bestAt[c] = p + c; }
           }
         }
         const outAt = ((n * OH + oy) * OW + ox) * C;
