@@ -3,15 +3,17 @@
  * @gradlab/tensor's recycling.ts). Recycling must change no number, must keep everything that lives
  * past a step, and must make a tensor leaked out of a step fail loudly instead of changing under the user.
  */
-import { Variable } from '@gradlab/autograd';
+import { Variable, asVariable } from '@gradlab/autograd';
 import { Dense, Conv2D, BatchNormalization, MaxPooling2D, Flatten } from '@gradlab/layers';
 import type { CallOptions, LayerArgs } from '@gradlab/layers';
-import { Random, fromTypedArray, recycledBuffers, setBufferRecycling, setSeed } from '@gradlab/tensor';
+import { Random, fromTypedArray, recycleAfter, recycledBuffers, setBufferRecycling, setSeed } from '@gradlab/tensor';
 import type { Tensor } from '@gradlab/tensor';
 import { Model } from '../src/models/model.js';
 import { Sequential } from '../src/models/sequential.js';
 import { LambdaCallback } from '../src/callbacks.js';
 import { Adam } from '../src/optimizers/index.js';
+import { persistentTensors } from '../src/models/recycle.js';
+import { sparseCategoricalCrossentropy } from '../src/losses.js';
 
 afterEach(() => setBufferRecycling(true));
 
@@ -113,4 +115,31 @@ test('a tensor kept from inside a step fails loudly when read after it, and read
   setBufferRecycling(false);
   await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
   expect(model.lastHidden!.data.dataSync().length).toBe(32);
+});
+
+test('a custom loop wrapped as the docs show (recycleAfter + persistentTensors) trains as the plain loop does', async () => {
+  const run = (recycle: boolean) => {
+    setBufferRecycling(recycle);
+    const model = cnn();
+    const { x, y } = pictures(16);
+    const xv = asVariable(x);
+    model.call(xv, { training: false }); // build
+    const opt = new Adam(model.parameters(), { lr: 0.01 });
+    const losses: number[] = [];
+    for (let step = 0; step < 4; step++) {
+      const loss = recycleAfter('custom step', () => {
+        const l = sparseCategoricalCrossentropy(model.call(xv, { training: true }), y);
+        opt.zeroGrad();
+        l.backward();
+        opt.step();
+        return l;
+      }, (l) => [l.data, ...persistentTensors(model, opt)]);
+      losses.push(loss.data.item());
+    }
+    return { losses, state: [...model.stateDict().values()].map((t) => Array.from(t.dataSync())), pooled: recycledBuffers().arrays };
+  };
+  const on = run(true), off = run(false);
+  expect(on.pooled).toBeGreaterThan(0);
+  expect(on.losses).toEqual(off.losses);
+  expect(on.state).toEqual(off.state); // BatchNorm's moving statistics included
 });

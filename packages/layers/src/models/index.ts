@@ -5,3 +5,4 @@ export { Functional, model } from './functional.js';
 export type { FunctionalArgs } from './functional.js';
 export { registerLayer, registeredLayers, layerFromConfig } from '../layers/registry.js';
 export type { LayerFactory } from '../layers/registry.js';
+export { persistentTensors } from './recycle.js';
