@@ -94,3 +94,18 @@ describe('sumToShape', () => {
     expect(() => F.sumToShape(normal([4, 3], 1), [2])).toThrow('sumToShape: a gradient of shape [4,3] is not a broadcast of [2]');
   });
 });
+
+describe('mulAdd (x·s + t in one pass): gradcheck, and equal to x.mul(s).add(t) bit for bit', () => {
+  const CASES: Array<[number[], number[], number[]]> = [[[4, 3], [3], [3]], [[2, 3], [2, 3], [2, 3]], [[2, 3], [2, 1], [3]], [[3], [], [2, 3]]];
+  for (const [sx, ss, st] of CASES) {
+    it(`x [${sx}], s [${ss}], t [${st}]`, () => {
+      gradcheck((x, s, t) => F.mulAdd(x, s, t), [normal(sx, 11), normal(ss, 12), normal(st, 13)]);
+      const [x, s, t] = [normal(sx, 14), normal(ss, 15), normal(st, 16)].map((v) => v.astype('float32'));
+      expect(Array.from(F.mulAdd(x, s, t).data.dataSync())).toEqual(Array.from(F.add(F.mul(x, s), t).data.dataSync()));
+    });
+  }
+  it('BatchNorm-like: [32, 6, 6, 8] with one scale and shift per channel', () => {
+    const [x, s, t] = [normal([32, 6, 6, 8], 17), normal([8], 18), normal([8], 19)].map((v) => v.astype('float32'));
+    expect(Array.from(F.mulAdd(x, s, t).data.dataSync())).toEqual(Array.from(x.mul(s).add(t).dataSync()));
+  });
+});

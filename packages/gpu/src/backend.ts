@@ -6,7 +6,7 @@
  * float64 is not a device type: an op with a float64 input or result runs the CPU backend's kernel
  * on the host values and keeps its result on the host (so gradcheck in float64 stays exact).
  */
-import { conv2dEpilogueComposite, getBackend } from '@gradlab/tensor';
+import { conv2dEpilogueComposite, getBackend, mulAddComposite } from '@gradlab/tensor';
 import { Tensor } from '@gradlab/tensor';
 import type { Backend, Conv2DInfo, DType, LstmSequenceOptions } from '@gradlab/tensor';
 import { fromHost, onDevice, toHost, upload } from './context.js';
@@ -113,6 +113,8 @@ export function createGpuBackend(device: Device, name = 'gpu'): GpuBackend {
     unary: (op, x) => run([x], null, (a) => ew.unary(ctx, op, a), (c, a) => c.unary(op, a)),
     binary: (op, a, b, shape, dtype) =>
       run([a, b], dtype, (p, q) => ew.binary(ctx, op, p, q, shape, dtype), (c, p, q) => c.binary(op, p, q, shape, dtype)),
+    // x·scale + shift as this backend's own mul and add kernels (the composite)
+    mulAdd: (x, scale, shift, _shape, dtype) => mulAddComposite(x, scale, shift, dtype),
     where: (cond, a, b, shape, dtype) =>
       run([cond, a, b], dtype, (k, p, q) => ew.where(ctx, k, p, q, shape, dtype), (c, k, p, q) => c.where(k, p, q, shape, dtype)),
     reduce: (op, x, axes) => run([x], null, (a) => red.reduce(ctx, op, a, axes), (c, a) => c.reduce(op, a, axes)),

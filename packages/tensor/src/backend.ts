@@ -194,6 +194,12 @@ export interface Backend extends FusedKernels, IndexingKernels {
   binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: number[], dtype: DType): Tensor;
   /** cond ? a : b, all three broadcast to outShape. */
   where(cond: Tensor, a: Tensor, b: Tensor, outShape: number[], dtype: DType): Tensor;
+  /**
+   * x·scale + shift, all three broadcast to outShape, the product rounded to dtype before the sum (so
+   * that it equals x.mul(scale).add(shift) exactly): an affine map per feature in one pass, as
+   * BatchNormalization at inference is. The composite reference is ops/elementwise.ts's mulAddComposite.
+   */
+  mulAdd(x: Tensor, scale: Tensor, shift: Tensor, outShape: number[], dtype: DType): Tensor;
   /** Reduce over `axes` (sorted, normalised); the result keeps the reduced axes with size 1. */
   reduce(op: ReduceOp, x: Tensor, axes: number[]): Tensor;
   /** Index of the max (or min) along one axis, kept with size 1; int32. */

@@ -6,8 +6,11 @@
  * gradients from every place it went, so each backward computes the gradient at the broadcast shape
  * [N, F] and then `sumToShape` folds it back to the input's own shape [F].
  */
-import { Tensor, formatShape, shapesEqual, where } from '@gradlab/tensor';
-import { binaryOp } from './operand.js';
+import { Tensor, formatShape, mulAdd as mulAddTensor, shapesEqual, where } from '@gradlab/tensor';
+import { defineOp } from '../engine.js';
+import type { Variable } from '../variable.js';
+import { binaryOp, lift, liftPair } from './operand.js';
+import type { Operand } from './operand.js';
 
 /**
  * Undo a broadcast: sum `grad` (shaped like the broadcast result) down to `shape`.
@@ -121,3 +124,25 @@ export const minimum = binaryOp('minimum', {
     ];
   },
 });
+
+/**
+ * mulAdd:  y = x·s + t  (all three broadcast)    ∂y/∂x = s,  ∂y/∂s = x,  ∂y/∂t = 1
+ * each gradient folded back to its input's shape. One kernel pass for an affine map per feature (what
+ * BatchNormalization is at inference) where x.mul(s).add(t) takes two passes and an array between;
+ * the values are that composite's exactly (the kernel rounds the product before the sum).
+ */
+const mulAddOp = defineOp<undefined>('mulAdd', {
+  forward: (ctx, [x, s, t]) => { ctx.save(x, s); return mulAddTensor(x, s, t); },
+  backward: (ctx, dy) => {
+    const [x, s] = ctx.saved;
+    return [
+      ctx.needs(0) ? sumToShape(dy.mul(s), ctx.inputShapes[0]) : null,
+      ctx.needs(1) ? sumToShape(dy.mul(x), ctx.inputShapes[1]) : null,
+      ctx.needs(2) ? sumToShape(dy, ctx.inputShapes[2]) : null,
+    ];
+  },
+});
+export function mulAdd(x: Operand, scale: Operand, shift: Operand): Variable {
+  const [xv, sv] = liftPair(x, scale);
+  return mulAddOp([xv, sv, lift(shift, xv)], undefined);
+}

@@ -4,7 +4,7 @@
  * package already exports `add`, `matmul`, … on Tensors; a namespace keeps the two apart.)
  */
 export type { Operand } from './operand.js';
-export { add, sub, mul, div, pow, maximum, minimum, sumToShape } from './binary.js';
+export { add, sub, mul, div, pow, maximum, minimum, mulAdd, sumToShape } from './binary.js';
 export { neg, exp, log, sqrt, abs, tanh, sigmoid, relu, square, softplus, clip } from './unary.js';
 export type { Axes } from './reduce.js';
 export { sum, mean, max, min, variance, logSumExp } from './reduce.js';

@@ -19,13 +19,13 @@ export function checkFeatures(layer: string, x: Variable, gamma: Variable): void
 /**
  * BatchNorm at inference: fixed statistics, so it is an affine map per feature:
  *   y = γ·(x − μ_moving)·invstd + β = x·scale + shift,  scale = γ·invstd,  shift = β − μ_moving·scale
- * Composite only: folded into one scale and one shift it is two passes over x, as a kernel would be.
+ * Folded into one scale and one shift it is one pass over x (F.mulAdd, equal to x.mul(scale).add(shift)).
  */
 export function batchNormInference(x: Variable, gamma: Variable, beta: Variable, movingMean: Tensor, movingVariance: Tensor, epsilon: number): Variable {
   const invstd = movingVariance.add(epsilon).sqrt().reciprocal();
   const scale = gamma.mul(invstd);
   const shift = beta.sub(scale.mul(movingMean));
-  return x.mul(scale).add(shift);
+  return F.mulAdd(x, scale, shift);
 }
 
 export interface BatchNormalizationArgs extends LayerArgs {

@@ -9,14 +9,15 @@ import { allocate } from '../dtype.js';
 import type { DType, TypedArray } from '../dtype.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { CpuStorage } from '../storage.js';
-import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
+import { broadcastStrides, contiguousStrides, shapesEqual, sizeOf } from '../shape.js';
+import { mulAddComposite } from '../ops/elementwise.js';
 import { copyStrided } from './strided.js';
 
 /**
  * The Math functions used per element, read once: a global lookup inside a hot loop is cheap in plain
  * Node but about 70× slower inside jest's sandbox, which would make the test suite crawl.
  */
-const { abs, ceil, cos, exp, expm1, floor, log, log1p, max, pow, round, sign, sin, sqrt, tanh } = Math;
+const { abs, ceil, cos, exp, expm1, floor, fround, log, log1p, max, pow, round, sign, sin, sqrt, tanh } = Math;
 
 /** A new contiguous CPU tensor. */
 export function cpuTensor(data: TypedArray, shape: readonly number[]): Tensor {
@@ -204,6 +205,36 @@ function rowBroadcast(op: BinaryOp, a: TypedArray, bt: Tensor, outShape: number[
     }
   }
   return true;
+}
+
+/**
+ * x·scale + shift. The common case, x contiguous with scale and shift one value per column ([C], as
+ * BatchNorm's) or x's own shape, is one loop; the product is rounded to the output's type before the
+ * sum (Math.fround for float32), so the result equals x.mul(scale).add(shift) bit for bit. Other
+ * broadcasts run that composite.
+ */
+export function mulAdd(x: Tensor, scaleT: Tensor, shiftT: Tensor, outShape: number[], dtype: DType): Tensor {
+  const size = sizeOf(outShape), C = outShape[outShape.length - 1] ?? 1;
+  const fits = (t: Tensor) => t.dtype === dtype && t.isContiguous() && (t.size === size ? shapesEqual(t.shape, outShape) : t.size === C && t.shape[t.rank - 1] === C);
+  if (!(x.size === size && x.dtype === dtype && x.isContiguous() && fits(scaleT) && fits(shiftT) && dtype !== 'int32')) {
+    return mulAddComposite(x, scaleT, shiftT, dtype);
+  }
+  const xs = contiguousData(x), s = contiguousData(scaleT), t = contiguousData(shiftT);
+  const o = allocate(dtype, size);
+  const perColumn = s.length === C && t.length === C && size !== C;
+  if (perColumn && dtype === 'float32') {
+    for (let j = 0; j < size; j += C) for (let c = 0; c < C; c++) o[j + c] = fround(xs[j + c] * s[c]) + t[c];
+  } else if (perColumn) {
+    for (let j = 0; j < size; j += C) for (let c = 0; c < C; c++) o[j + c] = xs[j + c] * s[c] + t[c];
+  } else {
+    // one of them has x's shape: index each by its own rule
+    const at = (a: TypedArray, j: number) => (a.length === size ? j : j % C);
+    for (let j = 0; j < size; j++) {
+      const p = xs[j] * s[at(s, j)];
+      o[j] = (dtype === 'float32' ? fround(p) : p) + t[at(t, j)];
+    }
+  }
+  return cpuTensor(o, outShape);
 }
 
 /** cond ? a : b over the broadcast shape: an odometer walk that advances three strided positions. */

@@ -4,7 +4,7 @@
  */
 import type { Backend } from '../backend.js';
 import { CpuStorage } from '../storage.js';
-import { copy, unary, binary, where } from './elementwise.js';
+import { copy, unary, binary, where, mulAdd } from './elementwise.js';
 import { reduce, argReduce, variance } from './reduce.js';
 import { matmul } from './matmul.js';
 import { conv2d, conv2dBackpropInput, conv2dBackpropFilter } from './conv.js';
@@ -18,7 +18,7 @@ export function createCpuBackend(): Backend {
   return {
     name: 'cpu',
     upload: (data) => new CpuStorage(data),
-    copy, unary, binary, where,
+    copy, unary, binary, where, mulAdd,
     reduce, argReduce, variance,
     matmul,
     conv2d, conv2dBackpropInput, conv2dBackpropFilter,

@@ -49,6 +49,20 @@ export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tenso
   return getBackend(a.backend).where(cond, a, b, shape, promoteTypes(a.dtype, b.dtype));
 }
 
+/** x·scale + shift, broadcast together (NumPy's rules), in one pass where the backend can. */
+export function mulAdd(x: Tensor, scaleLike: TensorLike, shiftLike: TensorLike): Tensor {
+  const scale = lift(scaleLike, x), shift = lift(shiftLike, x);
+  const shape = broadcastShapes('mulAdd', broadcastShapes('mulAdd', x.shape, scale.shape), shift.shape);
+  let dtype = promoteTypes(promoteTypes(x.dtype, scale.dtype), shift.dtype);
+  if (dtype === 'int32') dtype = 'float32';
+  return getBackend(x.backend).mulAdd(x, scale, shift, shape, dtype);
+}
+
+/** mulAdd as two ops: the reference every backend's kernel must equal (and what a backend may run). */
+export function mulAddComposite(x: Tensor, scale: Tensor, shift: Tensor, dtype: DType): Tensor {
+  return binary('add', binary('mul', x.astype(dtype), scale.astype(dtype)), shift.astype(dtype));
+}
+
 export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', a, b);
 export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', a, b);
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', a, b);

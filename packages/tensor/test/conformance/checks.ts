@@ -117,6 +117,10 @@ export function allChecks(): Check[] {
     run: (a, b) => a.slice([[1, 5], [2, 5]]).mul(b), tiled: true });
   add({ name: 'binary sub: reversed (negative-stride) view', tol: MAP, inputs: () => [randn([7, 4], 39)],
     run: (a) => a.slice([[null, null, -1], [null, null, -2]]).sub(a.slice([[0, 7], [0, 2]])) });
+  add({ name: 'mulAdd x [4,5,6] · s [6] + t [6] (BatchNorm at inference)', tol: MAP, inputs: () => [randn([4, 5, 6], 33), randn([6], 34), randn([6], 35)],
+    run: (x, s, t) => T.mulAdd(x, s, t) });
+  add({ name: 'mulAdd x [5,1] · s [4,1,6] + t [6] (a general broadcast)', tol: MAP, inputs: () => [randn([5, 1], 36), randn([4, 1, 6], 37), randn([6], 38)],
+    run: (x, s, t) => T.mulAdd(x, s, t) });
   add({ name: 'where cond [4,5,1] ? a [5,6] : 0', tol: EXACT, inputs: () => [randn([4, 5, 1], 31), randn([5, 6], 32)],
     run: (c, a) => T.where(c.gt(0), a, 0), tiled: true });
   add({ name: 'copy of a permuted view', tol: EXACT, inputs: () => [randn([3, 4, 5], 33)], run: (x) => x.transpose([2, 0, 1]).contiguous(), tiled: true });
