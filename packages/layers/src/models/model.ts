@@ -76,8 +76,12 @@ export interface FitOptions {
   seed?: number;
   /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
   validationSplit?: number;
-  /** Evaluated after each epoch: [x, y] tensors (lists or objects keyed by name for several inputs or outputs) or a dataset of batches. */
-  validationData?: [ModelX, ModelY] | Dataset<GivenBatch>;
+  /**
+   * Evaluated after each epoch: [x, y] or [x, y, sampleWeight] tensors (lists or objects keyed by name for
+   * several inputs or outputs; sampleWeight as fit's) or a dataset of batches (which may carry sampleWeight).
+   * With weights, val_loss is the weighted loss, as Keras's.
+   */
+  validationData?: [ModelX, ModelY] | [ModelX, ModelY, SampleWeight] | Dataset<GivenBatch>;
   /** Evaluate at most this many validation batches each epoch. Default: all of them. */
   validationSteps?: number;
   /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
@@ -90,7 +94,7 @@ export interface FitOptions {
    * One weight per example of x (tensors; a dataset's batches carry their own sampleWeight). With several
    * outputs, as Keras 3: one tensor weighs every output; a list (outputs' order) or an object keyed by output name, each its own.
    */
-  sampleWeight?: Tensor | Tensor[] | Record<string, Tensor>;
+  sampleWeight?: SampleWeight;
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
   verbose?: 0 | 1 | 2 | 'auto';
@@ -98,10 +102,25 @@ export interface FitOptions {
   output?: ProgressOutput;
 }
 
+/** One weight per example: one tensor [n], or with several outputs a list or an object keyed by output name, one per output. */
+export type SampleWeight = Tensor | Tensor[] | Record<string, Tensor>;
+
 export interface EvaluateOptions {
   /** Default 32 (tensors only). */
   batchSize?: number;
   /** Evaluate at most this many batches. Default: all. */
+  steps?: number;
+  /**
+   * One weight per example of x, as fit's (tensors; a dataset's batches carry their own): the loss is then
+   * the weighted loss fit trains on, Σ wᵢ·lossᵢ / n, and weightedMetrics are weighted (Keras's evaluate).
+   */
+  sampleWeight?: SampleWeight;
+}
+
+export interface PredictOptions {
+  /** Default 32 (tensors only). */
+  batchSize?: number;
+  /** Predict at most this many batches. Default: all. */
   steps?: number;
 }
 
@@ -110,7 +129,8 @@ const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'validationSteps', 'stepsPerEpoch',
   'initialEpoch', 'classWeight', 'sampleWeight', 'callbacks', 'verbose', 'output',
 ];
-const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps'];
+const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps', 'sampleWeight'];
+const PREDICT_OPTIONS: ReadonlyArray<keyof PredictOptions> = ['batchSize', 'steps'];
 
 export { batchBounds } from './fit-data.js';
 
@@ -489,13 +509,12 @@ export class Model extends Layer {
     } else {
       const { x: xs, y } = this.tensorData('fit', x, yOrOptions);
       const n = examplesOf(xs);
-      const sampleWeight = weightsPerOutput(this, 'fit', options.sampleWeight, this.names());
-      if (sampleWeight) checkSampleWeights(this, 'fit', sampleWeight, n, this.names());
-      // Keras takes the validation rows from the end, before any shuffling.
+      const sampleWeight = this.sampleWeightFor('fit', options.sampleWeight, n);
+      // Keras takes the validation rows from the end, before any shuffling, with their sampleWeight (not classWeight).
       const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
       if (trainCount === 0) throw layerError(this, `fit: validationSplit ${validationSplit} leaves no training examples out of ${n}`);
       train = tensorEpochs({ x: xs, y, sampleWeight, rows: range(0, trainCount) }, batchSize, shuffle, options.seed, options.stepsPerEpoch);
-      if (trainCount < n) validation = () => tensorBatches({ x: xs, y, rows: range(trainCount, n) }, batchSize);
+      if (trainCount < n) validation = () => tensorBatches({ x: xs, y, sampleWeight, rows: range(trainCount, n) }, batchSize);
     }
     if (options.validationData) validation = this.validationBatches(options.validationData, batchSize);
     const checkEach = fromDataset;
@@ -515,15 +534,29 @@ export class Model extends Layer {
     return data;
   }
 
-  /** validationData as a source of batches: a [x, y] pair (checked now) or a dataset (checked batch by batch). */
+  /** sampleWeight given with tensors: one tensor per output (fit-inputs.ts), each of one weight per example; undefined when not given. */
+  private sampleWeightFor(op: string, given: unknown, n: number): Tensor[] | undefined {
+    const weights = weightsPerOutput(this, op, given, this.names());
+    if (weights) checkSampleWeights(this, op, weights, n, this.names());
+    return weights;
+  }
+
+  /**
+   * validationData as a source of batches: [x, y] or [x, y, sampleWeight] (Keras's tuple; checked now) or a
+   * dataset (checked batch by batch).
+   */
   private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<GivenBatch> | Iterable<GivenBatch> {
     if (data instanceof Dataset) return () => data;
     const tensors = (v: unknown): boolean => v instanceof Tensor || Array.isArray(v) || isNamed(v);
-    if (!Array.isArray(data) || !tensors(data[0]) || !tensors(data[1])) {
-      throw layerError(this, 'fit: validationData must be [x, y] tensors (for several inputs or outputs, lists or objects keyed by name) or a Dataset');
+    if (!Array.isArray(data) || !(data.length === 2 || data.length === 3) || !tensors(data[0]) || !tensors(data[1])) {
+      throw layerError(this, 'fit: validationData must be [x, y] or [x, y, sampleWeight] tensors (for several inputs or outputs, lists or objects keyed by name) ' +
+        `or a Dataset, got ${Array.isArray(data) ? `a list of ${data.length}` : String(data)}`);
     }
-    const { x, y } = this.tensorData('fit (validationData)', data[0], data[1]);
-    return () => tensorBatches({ x, y, rows: range(0, examplesOf(x)) }, batchSize);
+    const op = 'fit (validationData)';
+    const { x, y } = this.tensorData(op, data[0], data[1]);
+    const sampleWeight = data.length === 3 ? this.sampleWeightFor(op, data[2], examplesOf(x)) : undefined;
+    if (data.length === 3 && !sampleWeight) throw layerError(this, `${op}: the third entry, sampleWeight, is undefined; give [x, y] without it`);
+    return () => tensorBatches({ x, y, sampleWeight, rows: range(0, examplesOf(x)) }, batchSize);
   }
 
   /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
@@ -598,7 +631,9 @@ export class Model extends Layer {
   /**
    * Loss and metrics over batches, in inference mode, without recording a graph. Each batch's forward
    * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
-   * dataset are checked as they come (op names them).
+   * dataset are checked as they come (op names them). A batch's sampleWeight weighs its loss exactly as
+   * a training step's (lossAndOutput), so train and evaluate agree on the same batch; classWeight is for
+   * training only, as Keras.
    */
   private async evaluateBatches(op: string, batches: AsyncIterable<GivenBatch> | Iterable<GivenBatch>, steps?: number, checkEach = true): Promise<Totals> {
     const totals = this.newTotals();
@@ -606,8 +641,9 @@ export class Model extends Layer {
     for await (const given of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
       const batch = checkEach ? this.checkBatch(where, given, false) : given as ModelBatch;
+      const weights = batchWeights(where, batch, undefined);
       const result = recycledStep(this, 'evaluation step', null,
-        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, null, false), batch.y!)), resultTensorList);
+        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, weights, false), batch.y!)), resultTensorList);
       totals.add(await readResult(result), examplesOf(batch.x));
       b++;
     }
@@ -623,6 +659,7 @@ export class Model extends Layer {
     if (x instanceof Dataset) {
       this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
       const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
+      if (options.sampleWeight) throw layerError(this, 'evaluate: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when evaluating a dataset');
       return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
     }
     this.checkOptions('evaluate', maybeOptions, EVALUATE_OPTIONS);
@@ -630,7 +667,9 @@ export class Model extends Layer {
     const { x: xs, y } = this.tensorData('evaluate', x, yOrOptions);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('evaluate', batchSize);
-    const batches = tensorBatches({ x: xs, y, rows: range(0, examplesOf(xs)) }, batchSize);
+    const n = examplesOf(xs);
+    const sampleWeight = this.sampleWeightFor('evaluate', options.sampleWeight, n);
+    const batches = tensorBatches({ x: xs, y, sampleWeight, rows: range(0, n) }, batchSize);
     return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
   }
 
@@ -640,8 +679,8 @@ export class Model extends Layer {
    * TypeScript cannot tell which from the model, so the type parameter says it: predict<Tensor[]>(x)
    * (NoInfer: where the result is used must not choose T, so without one it is Tensor).
    */
-  async predict<T extends Tensor | Tensor[] = Tensor>(x: ModelX | Variable | Dataset<GivenBatch>, options: { batchSize?: number; steps?: number } = {}): Promise<NoInfer<T>> {
-    this.checkOptions('predict', options, EVALUATE_OPTIONS);
+  async predict<T extends Tensor | Tensor[] = Tensor>(x: ModelX | Variable | Dataset<GivenBatch>, options: PredictOptions = {}): Promise<NoInfer<T>> {
+    this.checkOptions('predict', options, PREDICT_OPTIONS);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
     const batches: Tensor[][] = []; // each batch's outputs
