@@ -183,3 +183,83 @@ test('sampleWeight that does not fit is refused where it enters, naming the argu
   await expect(two.fit([d.xa, d.xb], [d.y, d.labels], { verbose: 0, validationData: [[d.xa, d.xb], [d.y, d.labels], { reg: w }] }))
     .rejects.toThrow("fit (validationData): sampleWeight has no 'cls' (the model's outputs: reg, cls)");
 });
+
+// ---- weightedMetrics (Keras's weighted_metrics) ----------------------------------------------------
+
+test('weightedMetrics weigh each example by its sampleWeight (Σ w·correct / Σ w), metrics stay plain, as Keras 3; names as Keras\'s', async () => {
+  const { x, y } = data(10);
+  const m = oneOutput(5, ['accuracy']);
+  m.compile({ optimizer: new SGD({ learningRate: 0.1 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'], weightedMetrics: ['accuracy'] });
+  const { losses, correct } = byHand(m, x, y);
+  const hits = correct.map((c) => (c ? 1 : 0));
+  const plainAccuracy = sum(hits) / 10;
+  const weightedAccuracy = sum(hits.map((c, i) => weights10[i] * c)) / sum(weights10);
+  expect(plainAccuracy).not.toBeCloseTo(weightedAccuracy, 3); // the data must tell them apart
+  const [loss, accuracy, weighted] = await m.evaluate(x, y, { sampleWeight: tensor(weights10), batchSize: 3 });
+  closeTo([loss, accuracy, weighted], [sum(losses.map((l, i) => weights10[i] * l)) / 10, plainAccuracy, weightedAccuracy], 1e-12);
+  // No weights: the weighted metric is the plain one.
+  expect((await m.evaluate(x, y)).slice(1)).toEqual([plainAccuracy, plainAccuracy]);
+  // Weights that sum to 0 give 0, as Keras's divide_no_nan.
+  expect((await m.evaluate(x, y, { sampleWeight: tensor(weights10.map(() => 0)) }))[2]).toBe(0);
+  // fit logs them under Keras's names, and weighs them in training too (by sampleWeight times classWeight).
+  const h = await m.fit(x, y, { batchSize: 10, shuffle: false, verbose: 0, sampleWeight: tensor(weights10), classWeight: { 0: 2, 1: 0.5 }, validationData: [x, y, tensor(weights10)] });
+  expect(Object.keys(h.history)).toEqual(['loss', 'accuracy', 'weighted_accuracy', 'val_loss', 'val_accuracy', 'val_weighted_accuracy']);
+  const trainWeights = weights10.map((w, i) => w * (rows(y)[i] === 0 ? 2 : 0.5));
+  closeTo([h.history.accuracy[0], h.history.weighted_accuracy[0]], [plainAccuracy, sum(hits.map((c, i) => trainWeights[i] * c)) / sum(trainWeights)], 1e-12);
+  // Validation weighs by sampleWeight only (classWeight is for training).
+  expect([h.history.val_loss[0], h.history.val_accuracy[0], h.history.val_weighted_accuracy[0]]).toEqual(await m.evaluate(x, y, { sampleWeight: tensor(weights10) }));
+  // Only weighted: logged under its own name.
+  const onlyWeighted = oneOutput();
+  onlyWeighted.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', weightedMetrics: ['accuracy'] });
+  expect(await onlyWeighted.evaluate(x, y, { sampleWeight: tensor(weights10) })).toHaveLength(2);
+  const ho = await onlyWeighted.fit(x, y, { verbose: 0, epochs: 1 });
+  expect(Object.keys(ho.history)).toEqual(['loss', 'accuracy']);
+});
+
+test('two outputs: weightedMetrics per output weigh by that output\'s sampleWeight; a mean error is Σ w·|p − t| / Σ w', async () => {
+  const { xa, xb, y, labels } = twoOutputData(8);
+  const wReg = [1, 0.5, 2, 0, 1.5, 1, 0.25, 3];
+  const wCls = [0.5, 1, 1, 2, 0, 1, 3, 0.75];
+  const model = twoOutputs();
+  model.compile({
+    optimizer: new SGD({ learningRate: 0.1 }), loss: { reg: 'mse', cls: 'sparse_categorical_crossentropy' }, lossWeights: [1, 0.5],
+    metrics: { cls: ['accuracy'] }, weightedMetrics: { reg: ['mae'], cls: ['accuracy'] },
+  });
+  const [reg, cls] = (await model.predict<Tensor[]>([xa, xb])).map(rows);
+  const targets = rows(y), classes = rows(labels);
+  const hit = classes.map((c, i) => (cls.slice(3 * i, 3 * i + 3).indexOf(Math.max(...cls.slice(3 * i, 3 * i + 3))) === c ? 1 : 0));
+  const result = await model.evaluate([xa, xb], [y, labels], { sampleWeight: { reg: tensor(wReg), cls: tensor(wCls) }, batchSize: 4 });
+  closeTo(result, [
+    ...twoByHand(model, 8, 4, wReg, wCls),
+    sum(hit) / 8,
+    sum(reg.map((p, i) => wReg[i] * Math.abs(p - targets[i]))) / sum(wReg),
+    sum(hit.map((h, i) => wCls[i] * h)) / sum(wCls),
+  ], 1e-12);
+  const h = await model.fit([xa, xb], [y, labels], { batchSize: 4, verbose: 0, shuffle: false });
+  expect(Object.keys(h.history)).toEqual(['loss', 'reg_loss', 'cls_loss', 'cls_accuracy', 'reg_mae', 'cls_weighted_accuracy']);
+});
+
+test('weightedMetrics survive the training config (save and load) and wrong forms are refused naming them', async () => {
+  const m = oneOutput();
+  m.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'], weightedMetrics: ['accuracy'] });
+  const config = JSON.parse(JSON.stringify(m.trainingConfig()));
+  expect([config.metrics, config.weightedMetrics]).toEqual([['accuracy'], ['accuracy']]);
+  const back = oneOutput();
+  back.compileFromConfig(config);
+  const { x, y } = data(10);
+  expect(await back.evaluate(x, y, { sampleWeight: tensor(weights10) })).toEqual(await m.evaluate(x, y, { sampleWeight: tensor(weights10) }));
+  const two = twoOutputs();
+  two.compile({ optimizer: 'sgd', loss: ['mse', 'sparse_categorical_crossentropy'], weightedMetrics: [[], ['accuracy']] });
+  const twoConfig = JSON.parse(JSON.stringify(two.trainingConfig()));
+  const twoBack = twoOutputs();
+  twoBack.compileFromConfig(twoConfig);
+  expect(twoBack.heads!.map((h) => h.weightedMetrics.map((w) => w.name))).toEqual([[], ['accuracy']]);
+
+  expect(() => m.compile({ optimizer: 'sgd', loss: 'mse', weightedMetrics: 'accuracy' as never })).toThrow('compile: weightedMetrics must be a list of names (e.g. [\'accuracy\']), got "accuracy"');
+  expect(() => m.compile({ optimizer: 'sgd', loss: 'mse', weightedMetrics: ['acuracy'] })).toThrow("metrics: unknown metric 'acuracy'");
+  expect(() => two.compile({ optimizer: 'sgd', loss: ['mse', 'mse'], weightedMetrics: [['mae'], ['mae'], ['mae']] }))
+    .toThrow("compile: weightedMetrics lists 3 entries for the model's 2 outputs (reg, cls)");
+  expect(() => two.compile({ optimizer: 'sgd', loss: ['mse', 'mse'], weightedMetrics: { out: ['mae'] } }))
+    .toThrow("compile: weightedMetrics names 'out', not an output of the model (outputs: reg, cls)");
+  expect(() => back.compileFromConfig({ ...config, weightedMetrics: 'accuracy' })).toThrow('trainingConfig.weightedMetrics must list metric names, got "accuracy"');
+});

@@ -31,9 +31,9 @@ import type { EpochSource, GivenBatch, ModelBatch, ModelX, ModelY, Ordered } fro
 import { batchWeights, checkClassWeight, checkSampleWeights, orderedBatch, orderedX, orderedY, weightsPerOutput } from './fit-inputs.js';
 import type { ModelNames } from './fit-inputs.js';
 import { isNamed } from '../data/structure.js';
-import { compileHeads } from './outputs.js';
+import { compileHeads, metricLogNames } from './outputs.js';
 import type { OutputHead, PerOutput } from './outputs.js';
-import type { Metric, MetricCount } from '../metrics.js';
+import type { Metric, MetricCount, WeightedCount } from '../metrics.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
 import type { Callback } from '../callbacks.js';
@@ -61,8 +61,14 @@ export interface CompileArgs {
   loss: PerOutput<LossSpec>;
   /** Several outputs only: each output's weight in the total loss (a list or an object keyed by output name; default 1). */
   lossWeights?: PerOutput<number>;
-  /** e.g. ['accuracy']; with several outputs a list of lists or an object keyed by output name (one plain list: every output). */
+  /** e.g. ['accuracy']; with several outputs a list of lists or an object keyed by output name (one plain list: every output). Never weighted by sampleWeight (Keras 3). */
   metrics?: PerOutput<string[]>;
+  /**
+   * Keras's weighted_metrics: metrics (same names and forms as metrics) in which each example counts by its
+   * sampleWeight (times classWeight in training): Σ wᵢ·scoreᵢ / Σ wᵢ. Logged as 'weighted_<name>' where
+   * metrics already has the name.
+   */
+  weightedMetrics?: PerOutput<string[]>;
 }
 
 export interface FitOptions {
@@ -145,6 +151,8 @@ export class Model extends Layer {
   /** The compiled loss of a model with one output (undefined for several: see heads). */
   loss?: Loss;
   metrics: Metric[] = [];
+  /** The weighted metrics of a model with one output (compile's weightedMetrics). */
+  weightedMetrics: Metric[] = [];
   /** A model with several outputs: each output's loss, weight and metrics (outputs.ts); null for one output. */
   heads: OutputHead[] | null = null;
 
@@ -213,22 +221,27 @@ export class Model extends Layer {
     }
     const names = this.outputNames();
     if (names.length > 1) {
-      this.heads = compileHeads(names, args.loss, args.lossWeights, args.metrics);
+      this.heads = compileHeads(names, args.loss, args.lossWeights, args.metrics, args.weightedMetrics);
       this.optimizer = getOptimizer(args.optimizer);
       this.loss = undefined;
       this.metrics = [];
+      this.weightedMetrics = [];
       return;
     }
     if (Array.isArray(args.loss) || (typeof args.loss === 'object' && args.loss !== null && !('call' in args.loss))) {
       throw layerError(this, 'compile: this model has one output, so loss is one loss (a list or an object per output is for several outputs)');
     }
     if (args.lossWeights !== undefined) throw layerError(this, 'compile: lossWeights weigh the losses of several outputs; this model has one');
-    if (args.metrics !== undefined && !(Array.isArray(args.metrics) && args.metrics.every((m) => typeof m === 'string'))) {
-      throw layerError(this, `compile: metrics must be a list of names (e.g. ['accuracy']), got ${JSON.stringify(args.metrics)}`);
+    for (const what of ['metrics', 'weightedMetrics'] as const) {
+      const given = args[what];
+      if (given !== undefined && !(Array.isArray(given) && given.every((m) => typeof m === 'string'))) {
+        throw layerError(this, `compile: ${what} must be a list of names (e.g. ['accuracy']), got ${JSON.stringify(given)}`);
+      }
     }
     this.optimizer = getOptimizer(args.optimizer);
     this.loss = getLoss(args.loss as LossSpec);
     this.metrics = ((args.metrics as string[] | undefined) ?? []).map((name) => getMetric(name));
+    this.weightedMetrics = ((args.weightedMetrics as string[] | undefined) ?? []).map((name) => getMetric(name));
     this.heads = null;
   }
 
@@ -299,10 +312,10 @@ export class Model extends Layer {
     return { loss: total, parts, preds: outs.map((o) => o.pred.data), fromLogits: outs.map((o) => o.loss.fromLogits) };
   }
 
-  /** Totals logged under Keras's names: 'loss' and each metric, or with several outputs also '<output>_loss' and '<output>_<metric>'. */
+  /** Totals logged under Keras's names: 'loss' and each metric, or with several outputs also '<output>_loss' and '<output>_<metric>' (metricLogNames). */
   private newTotals(): Totals {
-    if (!this.heads) return new Totals([], this.metrics.map((m) => m.name));
-    return new Totals(this.heads.map((h) => `${h.name}_loss`), this.heads.flatMap((h) => h.metrics.map((m) => `${h.name}_${m.name}`)));
+    if (!this.heads) return new Totals([], metricLogNames([{ prefix: '', metrics: this.metrics, weightedMetrics: this.weightedMetrics }]));
+    return new Totals(this.heads.map((h) => `${h.name}_loss`), metricLogNames(this.heads.map((h) => ({ prefix: `${h.name}_`, ...h }))));
   }
 
   private weightedLoss(loss: Loss, pred: Variable, y: Tensor, weights: Tensor | null): Variable {
@@ -449,18 +462,24 @@ export class Model extends Layer {
       optimizer.zeroGrad();
       forward.loss.backward();
       optimizer.step();
-      return this.resultTensors(forward, batch.y!);
+      return this.resultTensors(forward, batch.y!, weights);
     }, resultTensorList);
     return readResult(result);
   }
 
-  /** A batch's loss, each output's loss and each metric's counts, as tensors (computed where the predictions are). */
-  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: Ordered): ResultTensors {
+  /**
+   * A batch's loss, each output's loss and each metric's counts, as tensors (computed where the
+   * predictions are): the plain metrics, then the weighted ones by each output's example weights (the
+   * order of newTotals' names).
+   */
+  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: Ordered, weights: Array<Tensor | null> | null): ResultTensors {
     const ys = Array.isArray(y) ? y : [y];
     const { preds, fromLogits } = forward;
-    const counts: MetricCount[] = this.heads
-      ? this.heads.flatMap((h, i) => h.metrics.map((m) => m.compute(ys[i], preds[i], fromLogits[i])))
-      : this.metrics.map((m) => m.compute(ys[0], preds[0], fromLogits[0]));
+    const heads = this.heads ?? [{ metrics: this.metrics, weightedMetrics: this.weightedMetrics }];
+    const counts: Array<MetricCount | WeightedCount> = [
+      ...heads.flatMap((h, i) => h.metrics.map((m) => m.compute(ys[i], preds[i], fromLogits[i]))),
+      ...heads.flatMap((h, i) => h.weightedMetrics.map((m) => m.computeWeighted(ys[i], preds[i], fromLogits[i], weights?.[i] ?? null))),
+    ];
     return { loss: forward.loss, parts: forward.parts, counts };
   }
 
@@ -643,7 +662,7 @@ export class Model extends Layer {
       const batch = checkEach ? this.checkBatch(where, given, false) : given as ModelBatch;
       const weights = batchWeights(where, batch, undefined);
       const result = recycledStep(this, 'evaluation step', null,
-        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, weights, false), batch.y!)), resultTensorList);
+        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, weights, false), batch.y!, weights)), resultTensorList);
       totals.add(await readResult(result), examplesOf(batch.x));
       b++;
     }
@@ -763,12 +782,12 @@ export class Model extends Layer {
 }
 
 /** One batch's results as tensors, before they are read back. */
-interface ResultTensors { loss: Variable; parts: Variable[]; counts: MetricCount[] }
+interface ResultTensors { loss: Variable; parts: Variable[]; counts: Array<MetricCount | WeightedCount> }
 
 /** The tensors of a batch's results, kept past the step's recycling. */
 function* resultTensorList(r: ResultTensors): Iterable<Variable | Tensor> {
   yield r.loss; yield* r.parts;
-  for (const c of r.counts) yield c.correct;
+  for (const c of r.counts) { yield c.correct; if (typeof c.count !== 'number') yield c.count; }
 }
 
 /** A batch's results read back (awaited: they may be pending on a device). */
@@ -777,6 +796,8 @@ async function readResult(r: ResultTensors): Promise<BatchResult> {
   return {
     loss: await value(r.loss),
     parts: await Promise.all(r.parts.map(value)),
-    counts: await Promise.all(r.counts.map(async (c) => ({ correct: (await c.correct.data())[0], count: c.count }))),
+    counts: await Promise.all(r.counts.map(async (c) => ({
+      correct: (await c.correct.data())[0], count: typeof c.count === 'number' ? c.count : (await c.count.data())[0],
+    }))),
   };
 }
