@@ -173,6 +173,13 @@ test('sampleWeight that does not fit is refused where it enters, naming the argu
     .rejects.toThrow('fit: validationData must be [x, y] or [x, y, sampleWeight] tensors (for several inputs or outputs, lists or objects keyed by name) or a Dataset, got a list of 4');
   await expect(m.fit(x, y, { verbose: 0, validationData: Dataset.fromArray([{ x, y, sampleWeight: tensor([1]) }]) }))
     .rejects.toThrow('fit (validation batch 0): sampleWeight [1] must hold one weight per example, [10]');
+  // A weight that is not a finite number would make the loss NaN silently: refused, in fit as in evaluate.
+  const nan = tensor(weights10.map((w, i) => (i === 6 ? NaN : w)));
+  await expect(m.evaluate(x, y, { sampleWeight: nan })).rejects.toThrow('evaluate: sampleWeight [10] holds NaN at row 6; weights must be finite numbers (0 leaves an example out)');
+  await expect(m.fit(x, y, { verbose: 0, sampleWeight: tensor(weights10.map((w, i) => (i === 2 ? Infinity : w))) }))
+    .rejects.toThrow('fit: sampleWeight [10] holds Infinity at row 2; weights must be finite numbers');
+  await expect(m.fit(x, y, { verbose: 0, validationData: Dataset.fromArray([{ x, y, sampleWeight: nan }]) }))
+    .rejects.toThrow('fit (validation batch 0): sampleWeight [10] holds NaN at row 6');
   const two = compiledTwo();
   const d = twoOutputData(8);
   const w = tensor([1, 1, 1, 1, 1, 1, 1, 1]);
@@ -180,6 +187,8 @@ test('sampleWeight that does not fit is refused where it enters, naming the argu
     .rejects.toThrow("evaluate: sampleWeight is a list of 3 for the model's 2 outputs (reg, cls); give one tensor for every output, or one per output");
   await expect(two.evaluate([d.xa, d.xb], [d.y, d.labels], { sampleWeight: { reg: w, cls: tensor([1, 1]) } }))
     .rejects.toThrow('evaluate: sampleWeight of output cls [2] must hold one weight per example, [8]');
+  await expect(two.evaluate([d.xa, d.xb], [d.y, d.labels], { sampleWeight: { reg: w, cls: tensor([1, 1, 1, NaN, 1, 1, 1, 1]) } }))
+    .rejects.toThrow('evaluate: sampleWeight of output cls [8] holds NaN at row 3; weights must be finite numbers');
   await expect(two.fit([d.xa, d.xb], [d.y, d.labels], { verbose: 0, validationData: [[d.xa, d.xb], [d.y, d.labels], { reg: w }] }))
     .rejects.toThrow("fit (validationData): sampleWeight has no 'cls' (the model's outputs: reg, cls)");
 });
