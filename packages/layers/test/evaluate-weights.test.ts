@@ -76,6 +76,10 @@ test('evaluate on a batch gives the loss fit trains on for that batch with the s
   // The same through a dataset of one batch.
   const [fromDataset] = await oneOutput().evaluate(Dataset.fromArray([{ x, y, sampleWeight: w }]));
   expect(Math.abs(fromDataset - history.history.loss[0])).toBeLessThan(1e-12);
+  // trainOnBatch with the weights (Keras's train_on_batch(x, y, sample_weight)) returns that loss too.
+  expect(Math.abs(await oneOutput().trainOnBatch(x, y, { sampleWeight: w }) - evaluated)).toBeLessThan(1e-12);
+  await expect(oneOutput().trainOnBatch(x, y, { sampleWeight: tensor([1]) })).rejects.toThrow('trainOnBatch: sampleWeight [1] must hold one weight per example, [10]');
+  await expect(oneOutput().trainOnBatch(x, y, { sample_weight: w } as object)).rejects.toThrow("trainOnBatch: unknown option 'sample_weight' (gradlab spells it 'sampleWeight')");
 });
 
 /** mse on 'reg' + 0.5 × sparse crossentropy on 'cls' (accuracy on cls), float64. */
@@ -120,6 +124,7 @@ test('two outputs: evaluate weighs each output\'s loss by its own sampleWeight (
   const history = await compiledTwo().fit([xa, xb], [y, labels], { batchSize: 8, shuffle: false, verbose: 0, sampleWeight: [tensor(wReg), tensor(wCls)] });
   const fresh = await compiledTwo().evaluate([xa, xb], [y, labels], { sampleWeight: [tensor(wReg), tensor(wCls)], batchSize: 8 });
   closeTo(fresh.slice(0, 3), ['loss', 'reg_loss', 'cls_loss'].map((k) => history.history[k][0]), 1e-12);
+  closeTo([await compiledTwo().trainOnBatch({ xa, xb }, { reg: y, cls: labels }, { sampleWeight: { reg: tensor(wReg), cls: tensor(wCls) } })], [fresh[0]], 1e-12);
 });
 
 test('fit\'s val_loss from [x, y, sampleWeight], from validationSplit with sampleWeight and from a weighted dataset is evaluate\'s with the same weights', async () => {

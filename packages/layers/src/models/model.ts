@@ -123,6 +123,13 @@ export interface EvaluateOptions {
   sampleWeight?: SampleWeight;
 }
 
+export interface TrainOnBatchOptions {
+  /** One weight per example, as fit's. */
+  sampleWeight?: SampleWeight;
+  /** Each class's weight, as fit's (one output only). */
+  classWeight?: Record<number, number>;
+}
+
 export interface PredictOptions {
   /** Default 32 (tensors only). */
   batchSize?: number;
@@ -137,6 +144,7 @@ const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
 ];
 const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps', 'sampleWeight'];
 const PREDICT_OPTIONS: ReadonlyArray<keyof PredictOptions> = ['batchSize', 'steps'];
+const TRAIN_ON_BATCH_OPTIONS: ReadonlyArray<keyof TrainOnBatchOptions> = ['sampleWeight', 'classWeight'];
 
 export { batchBounds } from './fit-data.js';
 
@@ -483,11 +491,19 @@ export class Model extends Layer {
     return { loss: forward.loss, parts: forward.parts, counts };
   }
 
-  /** Train on one batch; resolves to its loss (before the update). */
-  async trainOnBatch(x: ModelX, y: ModelY): Promise<number> {
-    const batch = { x: orderedX(this, 'trainOnBatch', x, this.names()), y: orderedY(this, 'trainOnBatch', y, this.names()) };
-    this.checkData('trainOnBatch', batch.x, batch.y);
-    return (await this.step(batch, null)).loss;
+  /**
+   * Train on one batch; resolves to its loss (before the update). sampleWeight and classWeight weigh it
+   * as fit's do (Keras's train_on_batch(x, y, sample_weight, class_weight)).
+   */
+  async trainOnBatch(x: ModelX, y: ModelY, options?: TrainOnBatchOptions): Promise<number> {
+    const op = 'trainOnBatch';
+    this.checkOptions(op, options, TRAIN_ON_BATCH_OPTIONS);
+    const { sampleWeight, classWeight } = options ?? {};
+    const batch: ModelBatch = { x: orderedX(this, op, x, this.names()), y: orderedY(this, op, y, this.names()) };
+    this.checkData(op, batch.x, batch.y!);
+    checkClassWeight(this, op, classWeight, this.names());
+    batch.sampleWeight = this.sampleWeightFor(op, sampleWeight, examplesOf(batch.x));
+    return (await this.step(batch, batchWeights(op, batch, classWeight))).loss;
   }
 
   // ---- fit, evaluate, predict --------------------------------------------------------------------
