@@ -358,7 +358,7 @@ test('a two-output model saves and loads: the same outputs and compile arguments
   expect(values(loaded)).toEqual(values(model));
   // A crafted outputs entry is refused with a load error naming it.
   await rewriteManifest(dir, (f) => { (f.trainingConfig as { outputs: unknown[] }).outputs[1] = { name: 'cls', loss: 'mse' }; });
-  await expect(models.load(dir)).rejects.toThrow(/cannot restore its training configuration: .*trainingConfig\.outputs must list \{ name, loss: \{ name, fromLogits \}, weight, metrics \} per output/);
+  await expect(models.load(dir)).rejects.toThrow(/cannot restore its training configuration: .*trainingConfig\.outputs must list \{ name, loss: \{ name, fromLogits \}, weight, metrics, weightedMetrics\? \} per output/);
   await rewriteManifest(dir, (f) => { (f.trainingConfig as { outputs: Array<{ name: string }> }).outputs[1] = { name: 'clss', loss: { name: 'mse', fromLogits: false }, weight: 1, metrics: [] } as never; });
   await expect(models.load(dir)).rejects.toThrow(/compile: loss names 'clss', not an output of the model \(outputs: reg, cls\)/);
   const text = model.summary({ printFn: () => undefined });

@@ -7,7 +7,8 @@
  *
  * What is checked (each only where it applies):
  *   - labels of a sparse categorical crossentropy are integers in [0, classes);
- *   - the ids reaching an Embedding first layer are integers in [0, inputDim).
+ *   - the ids reaching an Embedding first layer are integers in [0, inputDim);
+ *   - sample weights are finite numbers (a NaN weight would turn the loss into NaN without a word).
  * Data whose values are still being computed on an asynchronous device is not waited for: those
  * checks are skipped (the kernels then give NaN for a bad label or id, as docs/gpu.md says).
  */
@@ -55,6 +56,14 @@ export function checkHostBatch(op: string, x: Tensor, y: Tensor | null, expect: 
         `[0, ${expect.classes}) of the model's ${expect.classes} classes (sparse_categorical_crossentropy)`);
     }
   }
+}
+
+/** The first value of t that is not a finite number, with its position; null when there is none or t is still pending. */
+export function firstNonFinite(t: Tensor): { value: number; at: number } | null {
+  const values = readable(t);
+  if (values === null) return null;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return { value: values[i], at: i };
+  return null;
 }
 
 /** How many real rows a batch holds: the ones of its mask, else its first axis. Null while pending. */

@@ -16,7 +16,7 @@ import { Tensor, formatShape } from '@gradlab/tensor';
 import { layerError } from '../layer.js';
 import type { Layer } from '../layer.js';
 import { isNamed } from '../data/structure.js';
-import { exampleWeights } from './check-batch.js';
+import { exampleWeights, firstNonFinite } from './check-batch.js';
 import type { GivenBatch, ModelBatch, Ordered } from './fit-data.js';
 
 /** The model's inputs' names (null for a model whose inputs are not named: Sequential, a subclassed model) and outputs' names. */
@@ -80,13 +80,18 @@ export function weightsPerOutput(model: Layer, op: string, w: unknown, names: Mo
   return list as Tensor[];
 }
 
-/** Each output's sampleWeight holds one weight per example: [n]. */
+/**
+ * Each output's sampleWeight holds one finite weight per example: [n]. Negative weights pass, as in Keras
+ * and PyTorch (they push that example's loss up).
+ */
 export function checkSampleWeights(model: Layer, op: string, weights: Tensor[], n: number, names: ModelNames): void {
   weights.forEach((w, i) => {
+    const which = weights.length > 1 ? `sampleWeight of output ${names.outputs[i]}` : 'sampleWeight';
     if (!(w instanceof Tensor) || w.rank !== 1 || w.shape[0] !== n) {
-      const which = weights.length > 1 ? `sampleWeight of output ${names.outputs[i]}` : 'sampleWeight';
       throw layerError(model, `${op}: ${which} ${w instanceof Tensor ? formatShape(w.shape) : String(w)} must hold one weight per example, [${n}]`);
     }
+    const bad = firstNonFinite(w);
+    if (bad) throw layerError(model, `${op}: ${which} ${formatShape(w.shape)} holds ${bad.value} at row ${bad.at}; weights must be finite numbers (0 leaves an example out)`);
   });
 }
 

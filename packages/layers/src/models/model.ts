@@ -31,9 +31,9 @@ import type { EpochSource, GivenBatch, ModelBatch, ModelX, ModelY, Ordered } fro
 import { batchWeights, checkClassWeight, checkSampleWeights, orderedBatch, orderedX, orderedY, weightsPerOutput } from './fit-inputs.js';
 import type { ModelNames } from './fit-inputs.js';
 import { isNamed } from '../data/structure.js';
-import { compileHeads } from './outputs.js';
+import { compileHeads, metricLogNames } from './outputs.js';
 import type { OutputHead, PerOutput } from './outputs.js';
-import type { Metric, MetricCount } from '../metrics.js';
+import type { Metric, MetricCount, WeightedCount } from '../metrics.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
 import type { Callback } from '../callbacks.js';
@@ -61,8 +61,14 @@ export interface CompileArgs {
   loss: PerOutput<LossSpec>;
   /** Several outputs only: each output's weight in the total loss (a list or an object keyed by output name; default 1). */
   lossWeights?: PerOutput<number>;
-  /** e.g. ['accuracy']; with several outputs a list of lists or an object keyed by output name (one plain list: every output). */
+  /** e.g. ['accuracy']; with several outputs a list of lists or an object keyed by output name (one plain list: every output). Never weighted by sampleWeight (Keras 3). */
   metrics?: PerOutput<string[]>;
+  /**
+   * Keras's weighted_metrics: metrics (same names and forms as metrics) in which each example counts by its
+   * sampleWeight (times classWeight in training): Σ wᵢ·scoreᵢ / Σ wᵢ. Logged as 'weighted_<name>' where
+   * metrics already has the name.
+   */
+  weightedMetrics?: PerOutput<string[]>;
 }
 
 export interface FitOptions {
@@ -76,8 +82,12 @@ export interface FitOptions {
   seed?: number;
   /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
   validationSplit?: number;
-  /** Evaluated after each epoch: [x, y] tensors (lists or objects keyed by name for several inputs or outputs) or a dataset of batches. */
-  validationData?: [ModelX, ModelY] | Dataset<GivenBatch>;
+  /**
+   * Evaluated after each epoch: [x, y] or [x, y, sampleWeight] tensors (lists or objects keyed by name for
+   * several inputs or outputs; sampleWeight as fit's) or a dataset of batches (which may carry sampleWeight).
+   * With weights, val_loss is the weighted loss, as Keras's.
+   */
+  validationData?: [ModelX, ModelY] | [ModelX, ModelY, SampleWeight] | Dataset<GivenBatch>;
   /** Evaluate at most this many validation batches each epoch. Default: all of them. */
   validationSteps?: number;
   /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
@@ -90,7 +100,7 @@ export interface FitOptions {
    * One weight per example of x (tensors; a dataset's batches carry their own sampleWeight). With several
    * outputs, as Keras 3: one tensor weighs every output; a list (outputs' order) or an object keyed by output name, each its own.
    */
-  sampleWeight?: Tensor | Tensor[] | Record<string, Tensor>;
+  sampleWeight?: SampleWeight;
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
   verbose?: 0 | 1 | 2 | 'auto';
@@ -98,10 +108,32 @@ export interface FitOptions {
   output?: ProgressOutput;
 }
 
+/** One weight per example: one tensor [n], or with several outputs a list or an object keyed by output name, one per output. */
+export type SampleWeight = Tensor | Tensor[] | Record<string, Tensor>;
+
 export interface EvaluateOptions {
   /** Default 32 (tensors only). */
   batchSize?: number;
   /** Evaluate at most this many batches. Default: all. */
+  steps?: number;
+  /**
+   * One weight per example of x, as fit's (tensors; a dataset's batches carry their own): the loss is then
+   * the weighted loss fit trains on, Σ wᵢ·lossᵢ / n, and weightedMetrics are weighted (Keras's evaluate).
+   */
+  sampleWeight?: SampleWeight;
+}
+
+export interface TrainOnBatchOptions {
+  /** One weight per example, as fit's. */
+  sampleWeight?: SampleWeight;
+  /** Each class's weight, as fit's (one output only). */
+  classWeight?: Record<number, number>;
+}
+
+export interface PredictOptions {
+  /** Default 32 (tensors only). */
+  batchSize?: number;
+  /** Predict at most this many batches. Default: all. */
   steps?: number;
 }
 
@@ -110,7 +142,9 @@ const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'validationSteps', 'stepsPerEpoch',
   'initialEpoch', 'classWeight', 'sampleWeight', 'callbacks', 'verbose', 'output',
 ];
-const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps'];
+const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps', 'sampleWeight'];
+const PREDICT_OPTIONS: ReadonlyArray<keyof PredictOptions> = ['batchSize', 'steps'];
+const TRAIN_ON_BATCH_OPTIONS: ReadonlyArray<keyof TrainOnBatchOptions> = ['sampleWeight', 'classWeight'];
 
 export { batchBounds } from './fit-data.js';
 
@@ -125,6 +159,8 @@ export class Model extends Layer {
   /** The compiled loss of a model with one output (undefined for several: see heads). */
   loss?: Loss;
   metrics: Metric[] = [];
+  /** The weighted metrics of a model with one output (compile's weightedMetrics). */
+  weightedMetrics: Metric[] = [];
   /** A model with several outputs: each output's loss, weight and metrics (outputs.ts); null for one output. */
   heads: OutputHead[] | null = null;
 
@@ -193,22 +229,27 @@ export class Model extends Layer {
     }
     const names = this.outputNames();
     if (names.length > 1) {
-      this.heads = compileHeads(names, args.loss, args.lossWeights, args.metrics);
+      this.heads = compileHeads(names, args.loss, args.lossWeights, args.metrics, args.weightedMetrics);
       this.optimizer = getOptimizer(args.optimizer);
       this.loss = undefined;
       this.metrics = [];
+      this.weightedMetrics = [];
       return;
     }
     if (Array.isArray(args.loss) || (typeof args.loss === 'object' && args.loss !== null && !('call' in args.loss))) {
       throw layerError(this, 'compile: this model has one output, so loss is one loss (a list or an object per output is for several outputs)');
     }
     if (args.lossWeights !== undefined) throw layerError(this, 'compile: lossWeights weigh the losses of several outputs; this model has one');
-    if (args.metrics !== undefined && !(Array.isArray(args.metrics) && args.metrics.every((m) => typeof m === 'string'))) {
-      throw layerError(this, `compile: metrics must be a list of names (e.g. ['accuracy']), got ${JSON.stringify(args.metrics)}`);
+    for (const what of ['metrics', 'weightedMetrics'] as const) {
+      const given = args[what];
+      if (given !== undefined && !(Array.isArray(given) && given.every((m) => typeof m === 'string'))) {
+        throw layerError(this, `compile: ${what} must be a list of names (e.g. ['accuracy']), got ${JSON.stringify(given)}`);
+      }
     }
     this.optimizer = getOptimizer(args.optimizer);
     this.loss = getLoss(args.loss as LossSpec);
     this.metrics = ((args.metrics as string[] | undefined) ?? []).map((name) => getMetric(name));
+    this.weightedMetrics = ((args.weightedMetrics as string[] | undefined) ?? []).map((name) => getMetric(name));
     this.heads = null;
   }
 
@@ -279,10 +320,10 @@ export class Model extends Layer {
     return { loss: total, parts, preds: outs.map((o) => o.pred.data), fromLogits: outs.map((o) => o.loss.fromLogits) };
   }
 
-  /** Totals logged under Keras's names: 'loss' and each metric, or with several outputs also '<output>_loss' and '<output>_<metric>'. */
+  /** Totals logged under Keras's names: 'loss' and each metric, or with several outputs also '<output>_loss' and '<output>_<metric>' (metricLogNames). */
   private newTotals(): Totals {
-    if (!this.heads) return new Totals([], this.metrics.map((m) => m.name));
-    return new Totals(this.heads.map((h) => `${h.name}_loss`), this.heads.flatMap((h) => h.metrics.map((m) => `${h.name}_${m.name}`)));
+    if (!this.heads) return new Totals([], metricLogNames([{ prefix: '', metrics: this.metrics, weightedMetrics: this.weightedMetrics }]));
+    return new Totals(this.heads.map((h) => `${h.name}_loss`), metricLogNames(this.heads.map((h) => ({ prefix: `${h.name}_`, ...h }))));
   }
 
   private weightedLoss(loss: Loss, pred: Variable, y: Tensor, weights: Tensor | null): Variable {
@@ -429,26 +470,40 @@ export class Model extends Layer {
       optimizer.zeroGrad();
       forward.loss.backward();
       optimizer.step();
-      return this.resultTensors(forward, batch.y!);
+      return this.resultTensors(forward, batch.y!, weights);
     }, resultTensorList);
     return readResult(result);
   }
 
-  /** A batch's loss, each output's loss and each metric's counts, as tensors (computed where the predictions are). */
-  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: Ordered): ResultTensors {
+  /**
+   * A batch's loss, each output's loss and each metric's counts, as tensors (computed where the
+   * predictions are): the plain metrics, then the weighted ones by each output's example weights (the
+   * order of newTotals' names).
+   */
+  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: Ordered, weights: Array<Tensor | null> | null): ResultTensors {
     const ys = Array.isArray(y) ? y : [y];
     const { preds, fromLogits } = forward;
-    const counts: MetricCount[] = this.heads
-      ? this.heads.flatMap((h, i) => h.metrics.map((m) => m.compute(ys[i], preds[i], fromLogits[i])))
-      : this.metrics.map((m) => m.compute(ys[0], preds[0], fromLogits[0]));
+    const heads = this.heads ?? [{ metrics: this.metrics, weightedMetrics: this.weightedMetrics }];
+    const counts: Array<MetricCount | WeightedCount> = [
+      ...heads.flatMap((h, i) => h.metrics.map((m) => m.compute(ys[i], preds[i], fromLogits[i]))),
+      ...heads.flatMap((h, i) => h.weightedMetrics.map((m) => m.computeWeighted(ys[i], preds[i], fromLogits[i], weights?.[i] ?? null))),
+    ];
     return { loss: forward.loss, parts: forward.parts, counts };
   }
 
-  /** Train on one batch; resolves to its loss (before the update). */
-  async trainOnBatch(x: ModelX, y: ModelY): Promise<number> {
-    const batch = { x: orderedX(this, 'trainOnBatch', x, this.names()), y: orderedY(this, 'trainOnBatch', y, this.names()) };
-    this.checkData('trainOnBatch', batch.x, batch.y);
-    return (await this.step(batch, null)).loss;
+  /**
+   * Train on one batch; resolves to its loss (before the update). sampleWeight and classWeight weigh it
+   * as fit's do (Keras's train_on_batch(x, y, sample_weight, class_weight)).
+   */
+  async trainOnBatch(x: ModelX, y: ModelY, options?: TrainOnBatchOptions): Promise<number> {
+    const op = 'trainOnBatch';
+    this.checkOptions(op, options, TRAIN_ON_BATCH_OPTIONS);
+    const { sampleWeight, classWeight } = options ?? {};
+    const batch: ModelBatch = { x: orderedX(this, op, x, this.names()), y: orderedY(this, op, y, this.names()) };
+    this.checkData(op, batch.x, batch.y!);
+    checkClassWeight(this, op, classWeight, this.names());
+    batch.sampleWeight = this.sampleWeightFor(op, sampleWeight, examplesOf(batch.x));
+    return (await this.step(batch, batchWeights(op, batch, classWeight))).loss;
   }
 
   // ---- fit, evaluate, predict --------------------------------------------------------------------
@@ -489,13 +544,12 @@ export class Model extends Layer {
     } else {
       const { x: xs, y } = this.tensorData('fit', x, yOrOptions);
       const n = examplesOf(xs);
-      const sampleWeight = weightsPerOutput(this, 'fit', options.sampleWeight, this.names());
-      if (sampleWeight) checkSampleWeights(this, 'fit', sampleWeight, n, this.names());
-      // Keras takes the validation rows from the end, before any shuffling.
+      const sampleWeight = this.sampleWeightFor('fit', options.sampleWeight, n);
+      // Keras takes the validation rows from the end, before any shuffling, with their sampleWeight (not classWeight).
       const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
       if (trainCount === 0) throw layerError(this, `fit: validationSplit ${validationSplit} leaves no training examples out of ${n}`);
       train = tensorEpochs({ x: xs, y, sampleWeight, rows: range(0, trainCount) }, batchSize, shuffle, options.seed, options.stepsPerEpoch);
-      if (trainCount < n) validation = () => tensorBatches({ x: xs, y, rows: range(trainCount, n) }, batchSize);
+      if (trainCount < n) validation = () => tensorBatches({ x: xs, y, sampleWeight, rows: range(trainCount, n) }, batchSize);
     }
     if (options.validationData) validation = this.validationBatches(options.validationData, batchSize);
     const checkEach = fromDataset;
@@ -515,15 +569,29 @@ export class Model extends Layer {
     return data;
   }
 
-  /** validationData as a source of batches: a [x, y] pair (checked now) or a dataset (checked batch by batch). */
+  /** sampleWeight given with tensors: one tensor per output (fit-inputs.ts), each of one weight per example; undefined when not given. */
+  private sampleWeightFor(op: string, given: unknown, n: number): Tensor[] | undefined {
+    const weights = weightsPerOutput(this, op, given, this.names());
+    if (weights) checkSampleWeights(this, op, weights, n, this.names());
+    return weights;
+  }
+
+  /**
+   * validationData as a source of batches: [x, y] or [x, y, sampleWeight] (Keras's tuple; checked now) or a
+   * dataset (checked batch by batch).
+   */
   private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<GivenBatch> | Iterable<GivenBatch> {
     if (data instanceof Dataset) return () => data;
     const tensors = (v: unknown): boolean => v instanceof Tensor || Array.isArray(v) || isNamed(v);
-    if (!Array.isArray(data) || !tensors(data[0]) || !tensors(data[1])) {
-      throw layerError(this, 'fit: validationData must be [x, y] tensors (for several inputs or outputs, lists or objects keyed by name) or a Dataset');
+    if (!Array.isArray(data) || !(data.length === 2 || data.length === 3) || !tensors(data[0]) || !tensors(data[1])) {
+      throw layerError(this, 'fit: validationData must be [x, y] or [x, y, sampleWeight] tensors (for several inputs or outputs, lists or objects keyed by name) ' +
+        `or a Dataset, got ${Array.isArray(data) ? `a list of ${data.length}` : String(data)}`);
     }
-    const { x, y } = this.tensorData('fit (validationData)', data[0], data[1]);
-    return () => tensorBatches({ x, y, rows: range(0, examplesOf(x)) }, batchSize);
+    const op = 'fit (validationData)';
+    const { x, y } = this.tensorData(op, data[0], data[1]);
+    const sampleWeight = data.length === 3 ? this.sampleWeightFor(op, data[2], examplesOf(x)) : undefined;
+    if (data.length === 3 && !sampleWeight) throw layerError(this, `${op}: the third entry, sampleWeight, is undefined; give [x, y] without it`);
+    return () => tensorBatches({ x, y, sampleWeight, rows: range(0, examplesOf(x)) }, batchSize);
   }
 
   /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
@@ -598,7 +666,9 @@ export class Model extends Layer {
   /**
    * Loss and metrics over batches, in inference mode, without recording a graph. Each batch's forward
    * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
-   * dataset are checked as they come (op names them).
+   * dataset are checked as they come (op names them). A batch's sampleWeight weighs its loss exactly as
+   * a training step's (lossAndOutput), so train and evaluate agree on the same batch; classWeight is for
+   * training only, as Keras.
    */
   private async evaluateBatches(op: string, batches: AsyncIterable<GivenBatch> | Iterable<GivenBatch>, steps?: number, checkEach = true): Promise<Totals> {
     const totals = this.newTotals();
@@ -606,8 +676,9 @@ export class Model extends Layer {
     for await (const given of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
       const batch = checkEach ? this.checkBatch(where, given, false) : given as ModelBatch;
+      const weights = batchWeights(where, batch, undefined);
       const result = recycledStep(this, 'evaluation step', null,
-        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, null, false), batch.y!)), resultTensorList);
+        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, weights, false), batch.y!, weights)), resultTensorList);
       totals.add(await readResult(result), examplesOf(batch.x));
       b++;
     }
@@ -623,6 +694,7 @@ export class Model extends Layer {
     if (x instanceof Dataset) {
       this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
       const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
+      if (options.sampleWeight) throw layerError(this, 'evaluate: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when evaluating a dataset');
       return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
     }
     this.checkOptions('evaluate', maybeOptions, EVALUATE_OPTIONS);
@@ -630,7 +702,9 @@ export class Model extends Layer {
     const { x: xs, y } = this.tensorData('evaluate', x, yOrOptions);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('evaluate', batchSize);
-    const batches = tensorBatches({ x: xs, y, rows: range(0, examplesOf(xs)) }, batchSize);
+    const n = examplesOf(xs);
+    const sampleWeight = this.sampleWeightFor('evaluate', options.sampleWeight, n);
+    const batches = tensorBatches({ x: xs, y, sampleWeight, rows: range(0, n) }, batchSize);
     return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
   }
 
@@ -640,8 +714,8 @@ export class Model extends Layer {
    * TypeScript cannot tell which from the model, so the type parameter says it: predict<Tensor[]>(x)
    * (NoInfer: where the result is used must not choose T, so without one it is Tensor).
    */
-  async predict<T extends Tensor | Tensor[] = Tensor>(x: ModelX | Variable | Dataset<GivenBatch>, options: { batchSize?: number; steps?: number } = {}): Promise<NoInfer<T>> {
-    this.checkOptions('predict', options, EVALUATE_OPTIONS);
+  async predict<T extends Tensor | Tensor[] = Tensor>(x: ModelX | Variable | Dataset<GivenBatch>, options: PredictOptions = {}): Promise<NoInfer<T>> {
+    this.checkOptions('predict', options, PREDICT_OPTIONS);
     const batchSize = options.batchSize ?? 32;
     this.checkBatchSize('predict', batchSize);
     const batches: Tensor[][] = []; // each batch's outputs
@@ -724,12 +798,12 @@ export class Model extends Layer {
 }
 
 /** One batch's results as tensors, before they are read back. */
-interface ResultTensors { loss: Variable; parts: Variable[]; counts: MetricCount[] }
+interface ResultTensors { loss: Variable; parts: Variable[]; counts: Array<MetricCount | WeightedCount> }
 
 /** The tensors of a batch's results, kept past the step's recycling. */
 function* resultTensorList(r: ResultTensors): Iterable<Variable | Tensor> {
   yield r.loss; yield* r.parts;
-  for (const c of r.counts) yield c.correct;
+  for (const c of r.counts) { yield c.correct; if (typeof c.count !== 'number') yield c.count; }
 }
 
 /** A batch's results read back (awaited: they may be pending on a device). */
@@ -738,6 +812,8 @@ async function readResult(r: ResultTensors): Promise<BatchResult> {
   return {
     loss: await value(r.loss),
     parts: await Promise.all(r.parts.map(value)),
-    counts: await Promise.all(r.counts.map(async (c) => ({ correct: (await c.correct.data())[0], count: c.count }))),
+    counts: await Promise.all(r.counts.map(async (c) => ({
+      correct: (await c.correct.data())[0], count: typeof c.count === 'number' ? c.count : (await c.count.data())[0],
+    }))),
   };
 }

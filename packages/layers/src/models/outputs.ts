@@ -7,16 +7,17 @@
  *
  * loss, lossWeights and metrics may each be a list (one entry per output, in the outputs' order) or an
  * object keyed by output name (the name of the layer that made the output); a single loss or one list of
- * metrics applies to every output. The logs are named as Keras names them: 'loss' (the weighted sum),
- * '<output>_loss' for each output, '<output>_<metric>' for each metric.
+ * metrics applies to every output; weightedMetrics (Keras's weighted_metrics, weighted by sampleWeight) take
+ * the same forms as metrics. The logs are named as Keras names them: 'loss' (the weighted sum),
+ * '<output>_loss' for each output, '<output>_<metric>' for each metric (metricLogNames).
  */
 import { getLoss } from '../losses.js';
 import type { Loss, LossSpec } from '../losses.js';
 import { getMetric } from '../metrics.js';
 import type { Metric } from '../metrics.js';
 
-/** One output's part of the compiled training: its name, loss, weight in the total and metrics. */
-export interface OutputHead { name: string; loss: Loss; weight: number; metrics: Metric[] }
+/** One output's part of the compiled training: its name, loss, weight in the total, metrics and weighted metrics (by sampleWeight). */
+export interface OutputHead { name: string; loss: Loss; weight: number; metrics: Metric[]; weightedMetrics: Metric[] }
 
 /** Per-output settings: one value for all, a list in the outputs' order, or an object keyed by output name. */
 export type PerOutput<T> = T | T[] | Record<string, T>;
@@ -40,9 +41,10 @@ function perOutput<T>(what: string, given: PerOutput<T> | undefined, names: stri
 
 const isLossSpec = (v: unknown): boolean => typeof v === 'string' || typeof v === 'function' || (typeof v === 'object' && v !== null && 'call' in v);
 
-/** The heads of a model whose outputs are named `names`, from compile()'s loss, lossWeights and metrics. */
+/** The heads of a model whose outputs are named `names`, from compile()'s loss, lossWeights, metrics and weightedMetrics. */
 export function compileHeads(
   names: string[], loss: PerOutput<LossSpec>, lossWeights: PerOutput<number> | undefined, metrics: PerOutput<string[]> | undefined,
+  weightedMetrics?: PerOutput<string[]>,
 ): OutputHead[] {
   const losses = perOutput<LossSpec>('loss', loss, names, isLossSpec, null as unknown as LossSpec);
   const missing = names.filter((_, i) => losses[i] === null);
@@ -54,5 +56,29 @@ export function compileHeads(
   // One plain list of names (['accuracy']) is for every output, as Keras 2; a list of lists is per output.
   const allSame = (v: unknown): boolean => Array.isArray(v) && v.every((m) => typeof m === 'string');
   const lists = perOutput<string[]>('metrics', metrics, names, allSame, []);
-  return names.map((name, i) => ({ name, loss: getLoss(losses[i]), weight: weights[i], metrics: (lists[i] ?? []).map((m) => getMetric(m)) }));
+  const weightedLists = perOutput<string[]>('weightedMetrics', weightedMetrics, names, allSame, []);
+  return names.map((name, i) => ({
+    name, loss: getLoss(losses[i]), weight: weights[i],
+    metrics: (lists[i] ?? []).map((m) => getMetric(m)), weightedMetrics: (weightedLists[i] ?? []).map((m) => getMetric(m)),
+  }));
+}
+
+/**
+ * The metrics' names in the logs, as Keras 3 names them: each output's plain metrics, then each output's
+ * weighted ones, '<output>_<metric>' (the bare name for a model with one output, prefix ''). A weighted
+ * metric whose name is already taken by a plain one is logged as '<output>_weighted_<metric>'
+ * (metrics: ['accuracy'], weightedMetrics: ['accuracy'] log 'accuracy' and 'weighted_accuracy').
+ */
+export function metricLogNames(outputs: Array<{ prefix: string; metrics: Metric[]; weightedMetrics: Metric[] }>): string[] {
+  const names = outputs.flatMap(({ prefix, metrics }) => metrics.map((m) => `${prefix}${m.name}`));
+  const taken = new Set(names);
+  for (const { prefix, weightedMetrics } of outputs) {
+    for (const m of weightedMetrics) {
+      let name = taken.has(`${prefix}${m.name}`) ? `${prefix}weighted_${m.name}` : `${prefix}${m.name}`;
+      for (let k = 1; taken.has(name); k++) name = `${prefix}weighted_${m.name}_${k}`; // Keras numbers a repeat
+      taken.add(name);
+      names.push(name);
+    }
+  }
+  return names;
 }

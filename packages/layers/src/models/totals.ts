@@ -4,7 +4,7 @@
  */
 import type { Logs } from '../callbacks.js';
 
-/** A metric's count on one batch, read back: correct predictions out of count. */
+/** A metric's count on one batch, read back: correct predictions out of count (for a weighted metric, both weighted by example). */
 export interface Count { correct: number; count: number }
 
 /** One batch's numbers, read back: the loss, each output's loss (several outputs only), each metric's counts. */
@@ -12,7 +12,8 @@ export interface BatchResult { loss: number; parts: number[]; counts: Count[] }
 
 /**
  * Running sums over an epoch: the loss and each output's loss weighted by batch size (Keras's mean), and
- * each metric's counts, logged under the names given ('dense_loss', 'accuracy' or 'dense_accuracy').
+ * each metric's counts, logged under the names given ('dense_loss', 'accuracy' or 'dense_accuracy'). A
+ * weighted metric whose weights summed to 0 logs 0, as Keras's divide_no_nan.
  */
 export class Totals {
   private loss = 0;
@@ -32,7 +33,7 @@ export class Totals {
   logs(prefix = ''): Logs {
     const logs: Logs = { [`${prefix}loss`]: this.loss / this.n };
     this.partNames.forEach((name, i) => { logs[`${prefix}${name}`] = this.parts[i] / this.n; });
-    this.metricNames.forEach((name, i) => { logs[`${prefix}${name}`] = this.counts[i].correct / this.counts[i].count; });
+    this.metricNames.forEach((name, i) => { logs[`${prefix}${name}`] = this.counts[i].count === 0 ? 0 : this.counts[i].correct / this.counts[i].count; });
     return logs;
   }
 }
