@@ -192,11 +192,19 @@ function startPool(workerCount: number): Pool | null {
   }
 }
 
-/** Copy a strided m×n matrix into a row-major shared buffer. */
-function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Array | Float32Array): void {
+/**
+ * Copy rows firstRow…rows−1 of a strided rows×cols matrix into the same rows of a row-major shared
+ * buffer. A row-major source is one typed-array set() (a memory copy when the types match); only the
+ * rows the workers read are copied (the main thread reads its own band from the caller's arrays).
+ */
+function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Array | Float32Array, firstRow = 0): void {
   const { data, offset, rowStride, colStride } = src;
-  let o = 0;
-  for (let i = 0; i < rows; i++) {
+  if (colStride === 1 && (rowStride === cols || rows - firstRow <= 1)) {
+    dest.set(data.subarray(offset + firstRow * cols, offset + rows * cols), firstRow * cols);
+    return;
+  }
+  let o = firstRow * cols;
+  for (let i = firstRow; i < rows; i++) {
     let p = offset + i * rowStride;
     for (let j = 0; j < cols; j++, p += colStride) dest[o++] = data[p];
   }
@@ -236,7 +244,8 @@ export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: M
   // float32 for the WebAssembly kernel; otherwise float64, which the JS kernel computes in anyway
   const f32 = c instanceof Float32Array && useWasmGemm();
   const sharedA = f32 ? p.a.f32 : p.a.f64, sharedC = f32 ? p.c.f32 : p.c.f64;
-  copyMatrix(a, m, k, sharedA);
+  // a row band leaves A's first band (the main thread's) out; a column band needs all of A
+  copyMatrix(a, m, k, sharedA, split === Split.Rows ? band(m, workers + 1, 1, 4)[0] : 0);
   copyMatrix(b, k, n, f32 ? p.b.f32 : p.b.f64);
   const ctl = p.control;
   ctl[Slot.M] = m; ctl[Slot.N] = n; ctl[Slot.K] = k; ctl[Slot.Split] = split; ctl[Slot.Threads] = workers + 1;
