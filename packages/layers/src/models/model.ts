@@ -32,119 +32,26 @@ import { batchWeights, checkClassWeight, checkSampleWeights, orderedBatch, order
 import type { ModelNames } from './fit-inputs.js';
 import { isNamed } from '../data/structure.js';
 import { compileHeads, metricLogNames } from './outputs.js';
-import type { OutputHead, PerOutput } from './outputs.js';
+import type { OutputHead } from './outputs.js';
 import type { Metric, MetricCount, WeightedCount } from '../metrics.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
 import type { Callback } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
 import { Totals } from './totals.js';
-import type { BatchResult, Count } from './totals.js';
-import type { ProgressOutput } from './progress.js';
+import type { BatchResult } from './totals.js';
 import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
 import { optionProblem } from './options.js';
 import { recycledStep } from './recycle.js';
 import { compileArgsFrom, trainingConfigOf } from './training-config.js';
+import { EVALUATE_OPTIONS, FIT_OPTIONS, PREDICT_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './model-options.js';
+import type { CompileArgs, EvaluateOptions, FitOptions, PredictOptions, TrainOnBatchOptions } from './model-options.js';
 import type { TrainingConfig } from './training-config.js';
 
 export type { TrainingConfig } from './training-config.js';
-
-export interface CompileArgs {
-  /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
-  optimizer: string | Optimizer;
-  /**
-   * 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', a Loss or a
-   * function; for a model with several outputs also a list (one per output) or an object keyed by output name.
-   */
-  loss: PerOutput<LossSpec>;
-  /** Several outputs only: each output's weight in the total loss (a list or an object keyed by output name; default 1). */
-  lossWeights?: PerOutput<number>;
-  /** e.g. ['accuracy']; with several outputs a list of lists or an object keyed by output name (one plain list: every output). Never weighted by sampleWeight (Keras 3). */
-  metrics?: PerOutput<string[]>;
-  /**
-   * Keras's weighted_metrics: metrics (same names and forms as metrics) in which each example counts by its
-   * sampleWeight (times classWeight in training): Σ wᵢ·scoreᵢ / Σ wᵢ. Logged as 'weighted_<name>' where
-   * metrics already has the name.
-   */
-  weightedMetrics?: PerOutput<string[]>;
-}
-
-export interface FitOptions {
-  /** Train until this epoch (0-based count; with initialEpoch k, epochs k … epochs−1 run). Default 1. */
-  epochs?: number;
-  /** Default 32 (tensors only: a dataset is already batched). */
-  batchSize?: number;
-  /** Shuffle the training examples before each epoch. Default true (tensors only: a dataset shuffles itself). */
-  shuffle?: boolean;
-  /** Seed of the shuffling (default: the global generator, see setSeed). */
-  seed?: number;
-  /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
-  validationSplit?: number;
-  /**
-   * Evaluated after each epoch: [x, y] or [x, y, sampleWeight] tensors (lists or objects keyed by name for
-   * several inputs or outputs; sampleWeight as fit's) or a dataset of batches (which may carry sampleWeight).
-   * With weights, val_loss is the weighted loss, as Keras's.
-   */
-  validationData?: [ModelX, ModelY] | [ModelX, ModelY, SampleWeight] | Dataset<GivenBatch>;
-  /** Evaluate at most this many validation batches each epoch. Default: all of them. */
-  validationSteps?: number;
-  /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
-  stepsPerEpoch?: number;
-  /** The epoch to start at (to resume a run). Default 0. */
-  initialEpoch?: number;
-  /** Each class's weight in the loss, { 0: 1, 1: 5 }: the class is read from y (its value, or its one-hot position). One output only, as Keras. */
-  classWeight?: Record<number, number>;
-  /**
-   * One weight per example of x (tensors; a dataset's batches carry their own sampleWeight). With several
-   * outputs, as Keras 3: one tensor weighs every output; a list (outputs' order) or an object keyed by output name, each its own.
-   */
-  sampleWeight?: SampleWeight;
-  callbacks?: Callback[];
-  /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
-  verbose?: 0 | 1 | 2 | 'auto';
-  /** Where progress goes (default process.stdout, or the console where there is none, as in a browser). */
-  output?: ProgressOutput;
-}
-
-/** One weight per example: one tensor [n], or with several outputs a list or an object keyed by output name, one per output. */
-export type SampleWeight = Tensor | Tensor[] | Record<string, Tensor>;
-
-export interface EvaluateOptions {
-  /** Default 32 (tensors only). */
-  batchSize?: number;
-  /** Evaluate at most this many batches. Default: all. */
-  steps?: number;
-  /**
-   * One weight per example of x, as fit's (tensors; a dataset's batches carry their own): the loss is then
-   * the weighted loss fit trains on, Σ wᵢ·lossᵢ / n, and weightedMetrics are weighted (Keras's evaluate).
-   */
-  sampleWeight?: SampleWeight;
-}
-
-export interface TrainOnBatchOptions {
-  /** One weight per example, as fit's. */
-  sampleWeight?: SampleWeight;
-  /** Each class's weight, as fit's (one output only). */
-  classWeight?: Record<number, number>;
-}
-
-export interface PredictOptions {
-  /** Default 32 (tensors only). */
-  batchSize?: number;
-  /** Predict at most this many batches. Default: all. */
-  steps?: number;
-}
-
-/** The option names fit, evaluate and predict know; any other is refused, naming it (optionProblem). */
-const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
-  'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'validationSteps', 'stepsPerEpoch',
-  'initialEpoch', 'classWeight', 'sampleWeight', 'callbacks', 'verbose', 'output',
-];
-const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps', 'sampleWeight'];
-const PREDICT_OPTIONS: ReadonlyArray<keyof PredictOptions> = ['batchSize', 'steps'];
-const TRAIN_ON_BATCH_OPTIONS: ReadonlyArray<keyof TrainOnBatchOptions> = ['sampleWeight', 'classWeight'];
+export type { CompileArgs, EvaluateOptions, FitOptions, PredictOptions, SampleWeight, TrainOnBatchOptions } from './model-options.js';
 
 export { batchBounds } from './fit-data.js';
 
