@@ -19,18 +19,15 @@ import { Tensor, concat, formatShape, zeros } from '@gradlab/tensor';
 import { Layer, formatSymbolicShape, layerError } from '../layer.js';
 import { formatSummary } from './summary.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
-import type { Module } from '../module.js';
 import { getLoss } from '../losses.js';
 import type { Loss, LossSpec } from '../losses.js';
 import { getMetric } from '../metrics.js';
-import { checkHostBatch, realRows } from './check-batch.js';
 import type { BatchExpectations } from './check-batch.js';
 import { Dataset } from '../data/dataset.js';
 import { datasetEpochs, examplesOf, limited, range, takeRowsOf, tensorBatches, tensorEpochs } from './fit-data.js';
 import type { EpochSource, GivenBatch, ModelBatch, ModelX, ModelY, Ordered } from './fit-data.js';
-import { batchWeights, checkClassWeight, checkSampleWeights, orderedBatch, orderedX, orderedY, weightsPerOutput } from './fit-inputs.js';
+import { batchWeights, checkClassWeight, orderedX, orderedY } from './fit-inputs.js';
 import type { ModelNames } from './fit-inputs.js';
-import { isNamed } from '../data/structure.js';
 import { compileHeads, metricLogNames } from './outputs.js';
 import type { OutputHead } from './outputs.js';
 import type { Metric, MetricCount, WeightedCount } from '../metrics.js';
@@ -43,7 +40,8 @@ import type { BatchResult } from './totals.js';
 import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
-import { optionProblem } from './options.js';
+import { checkBatch, checkBatchSize, checkModelData, checkOptions, sampleWeightFor, tensorData, validationBatches } from './model-checks.js';
+import type { ModelInternals } from './model-internals.js';
 import { recycledStep } from './recycle.js';
 import { compileArgsFrom, trainingConfigOf } from './training-config.js';
 import { EVALUATE_OPTIONS, FIT_OPTIONS, PREDICT_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './model-options.js';
@@ -168,6 +166,21 @@ export class Model extends Layer {
 
   private names(): ModelNames { return { inputs: this.inputNames(), outputs: this.outputNames() }; }
 
+  /** This model's protected hooks, bound to it, for the parts of Model in files of their own (model-internals.ts says why). */
+  private internals(): ModelInternals {
+    return {
+      model: this,
+      names: () => this.names(),
+      outputShapeList: () => this.outputShapeList(),
+      checkInputs: (op, x) => this.checkInputs(op, x),
+      dataExpectations: (x) => this.dataExpectations(x),
+      checkData: (op, x, y) => this.checkData(op, x, y),
+      forwardForLoss: (x, options) => this.forwardForLoss(x, options),
+      forwardForLosses: (x, options, losses) => this.forwardForLosses(x, options, losses),
+      requireCompiled: () => this.requireCompiled(),
+    };
+  }
+
   /** The outputs' shapes when known (batch axis null), for the checks of several y; null when not known. */
   protected outputShapeList(): SymbolicShape[] | null { return null; }
 
@@ -251,16 +264,6 @@ export class Model extends Layer {
     return { loss, optimizer: this.optimizer };
   }
 
-  /** batchSize 0 or −1 would never advance through the rows, and 1.5 or NaN would lose some. */
-  private checkOptions(op: string, options: unknown, known: readonly string[]): void {
-    const problem = optionProblem(op, options, known);
-    if (problem) throw layerError(this, problem);
-  }
-
-  private checkBatchSize(op: string, batchSize: number): void {
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw layerError(this, `${op}: batchSize must be a positive integer, got ${batchSize}`);
-  }
-
   /**
    * What the data must satisfy for this model (building it for x's shape if it is not built yet): the
    * number of classes of a sparse crossentropy, and the first layer's vocabulary when it is an
@@ -271,98 +274,8 @@ export class Model extends Layer {
     return { classes: null, embedding: null };
   }
 
-  /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters. */
-  protected checkData(op: string, x: Ordered, y: Ordered): void {
-    if (Array.isArray(y) || this.outputNames().length > 1) this.checkTargets(op, x, y);
-    else this.checkOneTarget(op, x, y);
-  }
-
-  /** x (one tensor or a list, one per input) and the one y of a model with one output. */
-  private checkOneTarget(op: string, x: Ordered, y: Tensor): void {
-    if (Array.isArray(x)) {
-      this.checkInputs(op, x);
-      x.forEach((t, i) => {
-        if (t.rank === 0 || y.rank === 0 || t.shape[0] !== y.shape[0]) {
-          throw layerError(this, `${op}: x[${i}] ${formatShape(t.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
-        }
-      });
-      // The vocabulary check looks at the first input only (dataExpectations names the Embedding fed by it).
-      checkHostBatch(op, x[0], y, { model: this.name, ...this.dataExpectations(x[0]) });
-      return;
-    }
-    if (!(x instanceof Tensor)) throw layerError(this, `${op}: x must be a Tensor (or, for a model with several inputs, a list of them), got ${String(x)}`);
-    if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
-      throw layerError(this, `${op}: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
-    }
-    checkHostBatch(op, x, y, { model: this.name, ...this.dataExpectations(x) });
-  }
-
-  /**
-   * y for a model with several outputs: a list of one tensor per output, each with x's examples, and the
-   * labels of a sparse crossentropy within that output's classes.
-   */
-  private checkTargets(op: string, x: Ordered, y: Ordered): void {
-    const names = this.outputNames();
-    const shapes = this.outputShapeList();
-    const ys = Array.isArray(y) ? y : [y];
-    const described = (t: unknown): string => (t instanceof Tensor ? formatShape(t.shape) : String(t));
-    const expected = names.map((n, i) => `${n}${shapes ? ` ${formatSymbolicShape(shapes[i])}` : ''}`).join(', ');
-    // One output takes y as one tensor: the loop reads a list as several outputs' targets.
-    if (names.length === 1) throw layerError(this, `${op}: this model has one output (${expected}), so y is one tensor, not a list of ${ys.length}`);
-    if (!Array.isArray(y) || ys.length !== names.length || !ys.every((t) => t instanceof Tensor)) {
-      throw layerError(this, `${op}: y must be a list of ${names.length} tensor${names.length === 1 ? '' : 's'}, one per output (${expected}), or an object keyed by their names; ` +
-        `got ${Array.isArray(y) ? `a list of ${ys.length}: ${ys.map(described).join(', ')}` : `one tensor ${described(y)}`}`);
-    }
-    const first = Array.isArray(x) ? x[0] : x;
-    this.checkOneTarget(op, x, ys[0]); // x itself, against the first y
-    ys.forEach((t, i) => {
-      if (t.rank === 0 || t.shape[0] !== first.shape[0]) {
-        throw layerError(this, `${op}: y[${i}] (${names[i]}) ${formatShape(t.shape)} must have the ${first.shape[0]} examples of x (first axis)`);
-      }
-      const head = this.heads?.[i];
-      const classes = shapes?.[i][shapes[i].length - 1];
-      if (head?.loss.kind === 'sparse_categorical_crossentropy' && typeof classes === 'number') {
-        checkHostBatch(`${op} (output ${names[i]})`, first, t, { model: this.name, classes, embedding: null });
-      }
-    });
-  }
-
-  /**
-   * A batch from a dataset, checked as it is produced and before its step: x and y (and mask,
-   * sampleWeight) agree on the number of examples, the values checkData checks, and in training that
-   * BatchNormalization gets at least two real rows (one example, or a mask of one real step, has no
-   * variance to normalise by).
-   */
-  private checkBatch(op: string, given: GivenBatch, training: boolean): ModelBatch {
-    const tensors = (v: unknown): boolean => v instanceof Tensor || (Array.isArray(v) && v.length > 0 && v.every((t) => t instanceof Tensor));
-    const batch = given && typeof given === 'object' ? orderedBatch(this, op, given, this.names()) : null;
-    if (!batch || !tensors(batch.x)) {
-      throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with x a Tensor (a list or an object of them for several inputs); got ${String(given?.x)}`);
-    }
-    if (!tensors(batch.y)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
-    this.checkData(op, batch.x, batch.y!);
-    // A mask goes to the first input, so it is checked against that one.
-    const x = Array.isArray(batch.x) ? batch.x[0] : batch.x;
-    const n = x.shape[0];
-    if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (x.rank < 2 || batch.mask.shape[1] === x.shape[1]))) {
-      throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(x.shape)}`);
-    }
-    if (batch.sampleWeight) checkSampleWeights(this, op, batch.sampleWeight, n, this.names());
-    if (training && this.hasBatchNorm()) {
-      const rows = realRows(x, batch.mask);
-      if (rows !== null && (n < 2 || rows < 2)) {
-        throw layerError(this, `${op}: BatchNormalization needs at least two real rows in a training batch; this batch has ${n} example(s)` +
-          (batch.mask ? ` and ${rows} real step(s) in its mask` : '') + ' (batch more examples, or drop such batches)');
-      }
-    }
-    return batch;
-  }
-
-  /** Whether any BatchNormalization is inside the model (at any depth). */
-  private hasBatchNorm(): boolean {
-    const visit = (m: Module): boolean => (m as Module & { className?: string }).className === 'BatchNormalization' || m.children().some(([, c]) => visit(c));
-    return visit(this);
-  }
+  /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters (model-checks.ts). */
+  protected checkData(op: string, x: Ordered, y: Ordered): void { checkModelData(this.internals(), op, x, y); }
 
   /**
    * One optimizer step on one batch: zeroGrad, forward, backward, step. Resolves to the loss and metric
@@ -404,12 +317,12 @@ export class Model extends Layer {
    */
   async trainOnBatch(x: ModelX, y: ModelY, options?: TrainOnBatchOptions): Promise<number> {
     const op = 'trainOnBatch';
-    this.checkOptions(op, options, TRAIN_ON_BATCH_OPTIONS);
+    checkOptions(this, op, options, TRAIN_ON_BATCH_OPTIONS);
     const { sampleWeight, classWeight } = options ?? {};
     const batch: ModelBatch = { x: orderedX(this, op, x, this.names()), y: orderedY(this, op, y, this.names()) };
     this.checkData(op, batch.x, batch.y!);
     checkClassWeight(this, op, classWeight, this.names());
-    batch.sampleWeight = this.sampleWeightFor(op, sampleWeight, examplesOf(batch.x));
+    batch.sampleWeight = sampleWeightFor(this.internals(), op, sampleWeight, examplesOf(batch.x));
     return (await this.step(batch, batchWeights(op, batch, classWeight))).loss;
   }
 
@@ -426,11 +339,11 @@ export class Model extends Layer {
   async fit(x: ModelX | Dataset<GivenBatch>, yOrOptions?: ModelY | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const fromDataset = x instanceof Dataset;
     const given = fromDataset && !(yOrOptions instanceof Tensor || Array.isArray(yOrOptions)) ? yOrOptions : maybeOptions;
-    this.checkOptions('fit', given, FIT_OPTIONS);
+    checkOptions(this, 'fit', given, FIT_OPTIONS);
     const options = (given as FitOptions | undefined) ?? {};
     const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [], initialEpoch = 0 } = options;
     this.requireCompiled();
-    this.checkBatchSize('fit', batchSize);
+    checkBatchSize(this, 'fit', batchSize);
     if (!(Number.isInteger(epochs) && epochs >= 0)) throw layerError(this, `fit: epochs must be a non-negative integer, got ${epochs}`);
     if (!(Number.isInteger(initialEpoch) && initialEpoch >= 0)) throw layerError(this, `fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
     for (const name of ['stepsPerEpoch', 'validationSteps'] as const) {
@@ -449,56 +362,18 @@ export class Model extends Layer {
       }
       train = datasetEpochs(x, options.stepsPerEpoch);
     } else {
-      const { x: xs, y } = this.tensorData('fit', x, yOrOptions);
+      const { x: xs, y } = tensorData(this.internals(), 'fit', x, yOrOptions);
       const n = examplesOf(xs);
-      const sampleWeight = this.sampleWeightFor('fit', options.sampleWeight, n);
+      const sampleWeight = sampleWeightFor(this.internals(), 'fit', options.sampleWeight, n);
       // Keras takes the validation rows from the end, before any shuffling, with their sampleWeight (not classWeight).
       const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
       if (trainCount === 0) throw layerError(this, `fit: validationSplit ${validationSplit} leaves no training examples out of ${n}`);
       train = tensorEpochs({ x: xs, y, sampleWeight, rows: range(0, trainCount) }, batchSize, shuffle, options.seed, options.stepsPerEpoch);
       if (trainCount < n) validation = () => tensorBatches({ x: xs, y, sampleWeight, rows: range(trainCount, n) }, batchSize);
     }
-    if (options.validationData) validation = this.validationBatches(options.validationData, batchSize);
+    if (options.validationData) validation = validationBatches(this.internals(), options.validationData, batchSize);
     const checkEach = fromDataset;
     return this.trainLoop(train, validation, { ...options, epochs, initialEpoch, callbacks, checkEach });
-  }
-
-  /**
-   * x and y given as tensors, put in the model's order (fit-inputs.ts) and checked (checkData): y must
-   * be there, one tensor, a list or an object keyed by output name.
-   */
-  private tensorData(op: string, x: ModelX, y: unknown): { x: Ordered; y: Ordered } {
-    if (!(y instanceof Tensor || Array.isArray(y) || isNamed(y))) {
-      throw layerError(this, `${op}: y must be a Tensor (for several outputs a list, or an object keyed by output name) when x is given as tensors (or pass a Dataset), got ${String(y)}`);
-    }
-    const data = { x: orderedX(this, op, x, this.names()), y: orderedY(this, op, y, this.names()) };
-    this.checkData(op, data.x, data.y);
-    return data;
-  }
-
-  /** sampleWeight given with tensors: one tensor per output (fit-inputs.ts), each of one weight per example; undefined when not given. */
-  private sampleWeightFor(op: string, given: unknown, n: number): Tensor[] | undefined {
-    const weights = weightsPerOutput(this, op, given, this.names());
-    if (weights) checkSampleWeights(this, op, weights, n, this.names());
-    return weights;
-  }
-
-  /**
-   * validationData as a source of batches: [x, y] or [x, y, sampleWeight] (Keras's tuple; checked now) or a
-   * dataset (checked batch by batch).
-   */
-  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<GivenBatch> | Iterable<GivenBatch> {
-    if (data instanceof Dataset) return () => data;
-    const tensors = (v: unknown): boolean => v instanceof Tensor || Array.isArray(v) || isNamed(v);
-    if (!Array.isArray(data) || !(data.length === 2 || data.length === 3) || !tensors(data[0]) || !tensors(data[1])) {
-      throw layerError(this, 'fit: validationData must be [x, y] or [x, y, sampleWeight] tensors (for several inputs or outputs, lists or objects keyed by name) ' +
-        `or a Dataset, got ${Array.isArray(data) ? `a list of ${data.length}` : String(data)}`);
-    }
-    const op = 'fit (validationData)';
-    const { x, y } = this.tensorData(op, data[0], data[1]);
-    const sampleWeight = data.length === 3 ? this.sampleWeightFor(op, data[2], examplesOf(x)) : undefined;
-    if (data.length === 3 && !sampleWeight) throw layerError(this, `${op}: the third entry, sampleWeight, is undefined; give [x, y] without it`);
-    return () => tensorBatches({ x, y, sampleWeight, rows: range(0, examplesOf(x)) }, batchSize);
   }
 
   /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
@@ -529,7 +404,7 @@ export class Model extends Layer {
         const r = await batches.next();
         if (r.done) break;
         // Tensors were checked and ordered where they entered; a dataset's batch is, as it comes.
-        const batch = options.checkEach ? this.checkBatch(`fit (batch ${b})`, r.value, true) : r.value as ModelBatch;
+        const batch = options.checkEach ? checkBatch(this.internals(), `fit (batch ${b})`, r.value, true) : r.value as ModelBatch;
         const size = examplesOf(batch.x);
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
         const weights = batchWeights(`fit (batch ${b})`, batch, options.classWeight);
@@ -582,7 +457,7 @@ export class Model extends Layer {
     let b = 0;
     for await (const given of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
-      const batch = checkEach ? this.checkBatch(where, given, false) : given as ModelBatch;
+      const batch = checkEach ? checkBatch(this.internals(), where, given, false) : given as ModelBatch;
       const weights = batchWeights(where, batch, undefined);
       const result = recycledStep(this, 'evaluation step', null,
         () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, weights, false), batch.y!, weights)), resultTensorList);
@@ -599,18 +474,18 @@ export class Model extends Layer {
   async evaluate(x: ModelX | Dataset<GivenBatch>, yOrOptions?: ModelY | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
     if (x instanceof Dataset) {
-      this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
+      checkOptions(this, 'evaluate', yOrOptions, EVALUATE_OPTIONS);
       const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
       if (options.sampleWeight) throw layerError(this, 'evaluate: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when evaluating a dataset');
       return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
     }
-    this.checkOptions('evaluate', maybeOptions, EVALUATE_OPTIONS);
+    checkOptions(this, 'evaluate', maybeOptions, EVALUATE_OPTIONS);
     const options = maybeOptions ?? {};
-    const { x: xs, y } = this.tensorData('evaluate', x, yOrOptions);
+    const { x: xs, y } = tensorData(this.internals(), 'evaluate', x, yOrOptions);
     const batchSize = options.batchSize ?? 32;
-    this.checkBatchSize('evaluate', batchSize);
+    checkBatchSize(this, 'evaluate', batchSize);
     const n = examplesOf(xs);
-    const sampleWeight = this.sampleWeightFor('evaluate', options.sampleWeight, n);
+    const sampleWeight = sampleWeightFor(this.internals(), 'evaluate', options.sampleWeight, n);
     const batches = tensorBatches({ x: xs, y, sampleWeight, rows: range(0, n) }, batchSize);
     return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
   }
@@ -622,9 +497,9 @@ export class Model extends Layer {
    * (NoInfer: where the result is used must not choose T, so without one it is Tensor).
    */
   async predict<T extends Tensor | Tensor[] = Tensor>(x: ModelX | Variable | Dataset<GivenBatch>, options: PredictOptions = {}): Promise<NoInfer<T>> {
-    this.checkOptions('predict', options, PREDICT_OPTIONS);
+    checkOptions(this, 'predict', options, PREDICT_OPTIONS);
     const batchSize = options.batchSize ?? 32;
-    this.checkBatchSize('predict', batchSize);
+    checkBatchSize(this, 'predict', batchSize);
     const batches: Tensor[][] = []; // each batch's outputs
     const keep = (outputs: Variable[]): void => { batches.push(outputs.map((v) => v.data)); };
     if (x instanceof Dataset) {
