@@ -28,20 +28,20 @@ import { datasetEpochs, examplesOf, limited, range, takeRowsOf, tensorBatches, t
 import type { EpochSource, GivenBatch, ModelBatch, ModelX, ModelY, Ordered } from './fit-data.js';
 import { batchWeights, checkClassWeight, orderedX, orderedY } from './fit-inputs.js';
 import type { ModelNames } from './fit-inputs.js';
-import { compileHeads, metricLogNames } from './outputs.js';
+import { compileHeads } from './outputs.js';
 import type { OutputHead } from './outputs.js';
-import type { Metric, MetricCount, WeightedCount } from '../metrics.js';
+import type { Metric } from '../metrics.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
 import { History, TerminateOnNaN } from '../callbacks.js';
 import type { Callback } from '../callbacks.js';
 import { ProgressLogger } from './progress.js';
-import { Totals } from './totals.js';
-import type { BatchResult } from './totals.js';
+import type { Totals } from './totals.js';
 import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
 import { checkBatch, checkBatchSize, checkModelData, checkOptions, sampleWeightFor, tensorData, validationBatches } from './model-checks.js';
 import type { ModelInternals } from './model-internals.js';
+import { lossAndOutput, newTotals, readResult, resultTensorList, resultTensors, trainStep } from './model-step.js';
 import { recycledStep } from './recycle.js';
 import { compileArgsFrom, trainingConfigOf } from './training-config.js';
 import { EVALUATE_OPTIONS, FIT_OPTIONS, PREDICT_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './model-options.js';
@@ -220,41 +220,6 @@ export class Model extends Layer {
     throw layerError(this, `${op}: x is a list of ${x.length} tensors [${x.map((t) => (t instanceof Tensor ? formatShape(t.shape) : String(t))).join(', ')}], but this model takes one input`);
   }
 
-  /**
-   * Forward for training or evaluation: the loss (each output's weighted by its `weights` when given:
-   * Σ wᵢ·lossᵢ / n, Keras's sum over batch size), and what the metrics should look at.
-   */
-  private lossAndOutput(batch: ModelBatch, weights: Array<Tensor | null> | null, training: boolean): { loss: Variable; parts: Variable[]; preds: Tensor[]; fromLogits: boolean[] } {
-    const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
-    const options = { training, mask: batch.mask ?? null };
-    if (!this.heads) {
-      const { pred, loss } = this.forwardForLoss(x, options);
-      return { loss: this.weightedLoss(loss, pred, batch.y as Tensor, weights?.[0] ?? null), parts: [], preds: [pred.data], fromLogits: [loss.fromLogits] };
-    }
-    // Several outputs: Keras's total, Σ weightᵢ · lossᵢ, each lossᵢ weighted by that output's sampleWeight.
-    const heads = this.heads;
-    const ys = batch.y as Tensor[];
-    const outs = this.forwardForLosses(x, options, heads.map((h) => h.loss));
-    const parts = outs.map(({ pred, loss }, i) => this.weightedLoss(loss, pred, ys[i], weights?.[i] ?? null));
-    const total = parts.map((p, i) => p.mul(heads[i].weight)).reduce((sum, term) => sum.add(term));
-    return { loss: total, parts, preds: outs.map((o) => o.pred.data), fromLogits: outs.map((o) => o.loss.fromLogits) };
-  }
-
-  /** Totals logged under Keras's names: 'loss' and each metric, or with several outputs also '<output>_loss' and '<output>_<metric>' (metricLogNames). */
-  private newTotals(): Totals {
-    if (!this.heads) return new Totals([], metricLogNames([{ prefix: '', metrics: this.metrics, weightedMetrics: this.weightedMetrics }]));
-    return new Totals(this.heads.map((h) => `${h.name}_loss`), metricLogNames(this.heads.map((h) => ({ prefix: `${h.name}_`, ...h }))));
-  }
-
-  private weightedLoss(loss: Loss, pred: Variable, y: Tensor, weights: Tensor | null): Variable {
-    if (weights === null) return loss.call(pred, y);
-    if (!loss.unreduced) throw layerError(this, 'sampleWeight and classWeight need a named loss (a loss function given to compile cannot be weighted)');
-    const losses = loss.unreduced(pred, y);
-    const rows = losses.shape[0];
-    const perExample = losses.rank === 1 ? losses : losses.reshape([rows, losses.size / rows]).mean(-1);
-    return perExample.mul(weights.astype(perExample.dtype)).sum().div(rows);
-  }
-
   /** The optimizer, and the loss of a model with one output (with several, the first output's: lossAndOutput reads heads instead). */
   protected requireCompiled(): { loss: Loss; optimizer: Optimizer } {
     const loss = this.loss ?? this.heads?.[0].loss;
@@ -278,40 +243,6 @@ export class Model extends Layer {
   protected checkData(op: string, x: Ordered, y: Ordered): void { checkModelData(this.internals(), op, x, y); }
 
   /**
-   * One optimizer step on one batch: zeroGrad, forward, backward, step. Resolves to the loss and metric
-   * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
-   * async contract) the ops above return at once and the loss is still being computed here. The memory
-   * the step allocated is recycled when its synchronous part ends (recycle.ts).
-   */
-  private async step(batch: ModelBatch, weights: Array<Tensor | null> | null): Promise<BatchResult> {
-    const { optimizer } = this.requireCompiled();
-    const result = recycledStep(this, 'training step', optimizer, () => {
-      const forward = this.lossAndOutput(batch, weights, true);
-      optimizer.zeroGrad();
-      forward.loss.backward();
-      optimizer.step();
-      return this.resultTensors(forward, batch.y!, weights);
-    }, resultTensorList);
-    return readResult(result);
-  }
-
-  /**
-   * A batch's loss, each output's loss and each metric's counts, as tensors (computed where the
-   * predictions are): the plain metrics, then the weighted ones by each output's example weights (the
-   * order of newTotals' names).
-   */
-  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: Ordered, weights: Array<Tensor | null> | null): ResultTensors {
-    const ys = Array.isArray(y) ? y : [y];
-    const { preds, fromLogits } = forward;
-    const heads = this.heads ?? [{ metrics: this.metrics, weightedMetrics: this.weightedMetrics }];
-    const counts: Array<MetricCount | WeightedCount> = [
-      ...heads.flatMap((h, i) => h.metrics.map((m) => m.compute(ys[i], preds[i], fromLogits[i]))),
-      ...heads.flatMap((h, i) => h.weightedMetrics.map((m) => m.computeWeighted(ys[i], preds[i], fromLogits[i], weights?.[i] ?? null))),
-    ];
-    return { loss: forward.loss, parts: forward.parts, counts };
-  }
-
-  /**
    * Train on one batch; resolves to its loss (before the update). sampleWeight and classWeight weigh it
    * as fit's do (Keras's train_on_batch(x, y, sample_weight, class_weight)).
    */
@@ -323,7 +254,7 @@ export class Model extends Layer {
     this.checkData(op, batch.x, batch.y!);
     checkClassWeight(this, op, classWeight, this.names());
     batch.sampleWeight = sampleWeightFor(this.internals(), op, sampleWeight, examplesOf(batch.x));
-    return (await this.step(batch, batchWeights(op, batch, classWeight))).loss;
+    return (await trainStep(this.internals(), batch, batchWeights(op, batch, classWeight))).loss;
   }
 
   // ---- fit, evaluate, predict --------------------------------------------------------------------
@@ -397,7 +328,7 @@ export class Model extends Layer {
     for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
       progress.epochBegin(epoch);
-      const totals = this.newTotals();
+      const totals = newTotals(this);
       const batches = train.batches();
       let b = 0; // batches done this epoch
       for (;;) {
@@ -408,7 +339,7 @@ export class Model extends Layer {
         const size = examplesOf(batch.x);
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
         const weights = batchWeights(`fit (batch ${b})`, batch, options.classWeight);
-        const result = await this.step(batch, weights);
+        const result = await trainStep(this.internals(), batch, weights);
         const { loss } = result;
         totals.add(result, size);
         const logs = totals.logs();
@@ -453,14 +384,14 @@ export class Model extends Layer {
    * training only, as Keras.
    */
   private async evaluateBatches(op: string, batches: AsyncIterable<GivenBatch> | Iterable<GivenBatch>, steps?: number, checkEach = true): Promise<Totals> {
-    const totals = this.newTotals();
+    const totals = newTotals(this);
     let b = 0;
     for await (const given of limited(batches, steps)) {
       const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
       const batch = checkEach ? checkBatch(this.internals(), where, given, false) : given as ModelBatch;
       const weights = batchWeights(where, batch, undefined);
       const result = recycledStep(this, 'evaluation step', null,
-        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, weights, false), batch.y!, weights)), resultTensorList);
+        () => noGrad(() => resultTensors(this, lossAndOutput(this.internals(), batch, weights, false), batch.y!, weights)), resultTensorList);
       totals.add(await readResult(result), examplesOf(batch.x));
       b++;
     }
@@ -579,23 +510,3 @@ export class Model extends Layer {
   loadWeights(from: string | IOHandler, options?: SaveOptions): Promise<void> { return loadWeights(this, from, options); }
 }
 
-/** One batch's results as tensors, before they are read back. */
-interface ResultTensors { loss: Variable; parts: Variable[]; counts: Array<MetricCount | WeightedCount> }
-
-/** The tensors of a batch's results, kept past the step's recycling. */
-function* resultTensorList(r: ResultTensors): Iterable<Variable | Tensor> {
-  yield r.loss; yield* r.parts;
-  for (const c of r.counts) { yield c.correct; if (typeof c.count !== 'number') yield c.count; }
-}
-
-/** A batch's results read back (awaited: they may be pending on a device). */
-async function readResult(r: ResultTensors): Promise<BatchResult> {
-  const value = async (v: Variable): Promise<number> => (await v.data.data())[0];
-  return {
-    loss: await value(r.loss),
-    parts: await Promise.all(r.parts.map(value)),
-    counts: await Promise.all(r.counts.map(async (c) => ({
-      correct: (await c.correct.data())[0], count: typeof c.count === 'number' ? c.count : (await c.count.data())[0],
-    }))),
-  };
-}
