@@ -13,40 +13,49 @@
  *
  * A model is itself a Layer (a Module) holding its layers as children named by their layer names, so
  * `model.parameters()` and `model.stateDict()` ("dense.kernel", …) reach every weight.
+ *
+ * This file is where to start reading: the class, the hooks its subclasses override, and compile,
+ * trainOnBatch, fit, evaluate, predict, summary and save as a user calls them. What they hand on lives in:
+ *   - model-options.ts: the arguments of compile, fit, evaluate, trainOnBatch and predict (re-exported here);
+ *   - model-checks.ts: the checks of those arguments and of the data (x against y, a dataset's batch,
+ *     sampleWeight, validationData), made where they enter;
+ *   - model-step.ts: one batch: its loss, its metrics' counts, the results read back; the training step;
+ *   - model-loop.ts: fit's loop over epochs and batches with the callbacks, and evaluate's over batches;
+ *   - model-internals.ts: the protected hooks those files call, bound to the model (internals() below);
+ *   - fit-data.ts and fit-inputs.ts (batches; x, y and sampleWeight in the model's order), outputs.ts
+ *     (several outputs), recycle.ts (each step's memory), summary.ts, training-config.ts, save.ts.
  */
 import { Variable, asVariable, noGrad } from '@gradlab/autograd';
 import { Tensor, concat, formatShape, zeros } from '@gradlab/tensor';
 import { Layer, formatSymbolicShape, layerError } from '../layer.js';
-import { formatSummary } from './summary.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getLoss } from '../losses.js';
 import type { Loss, LossSpec } from '../losses.js';
 import { getMetric } from '../metrics.js';
-import type { BatchExpectations } from './check-batch.js';
+import type { Metric } from '../metrics.js';
+import { Optimizer, getOptimizer } from '../optimizers/index.js';
+import type { History } from '../callbacks.js';
 import { Dataset } from '../data/dataset.js';
+import type { BatchExpectations } from './check-batch.js';
 import { datasetEpochs, examplesOf, limited, range, takeRowsOf, tensorBatches, tensorEpochs } from './fit-data.js';
 import type { EpochSource, GivenBatch, ModelBatch, ModelX, ModelY, Ordered } from './fit-data.js';
 import { batchWeights, checkClassWeight, orderedX, orderedY } from './fit-inputs.js';
 import type { ModelNames } from './fit-inputs.js';
 import { compileHeads } from './outputs.js';
 import type { OutputHead } from './outputs.js';
-import type { Metric } from '../metrics.js';
-import { Optimizer, getOptimizer } from '../optimizers/index.js';
-import { History, TerminateOnNaN } from '../callbacks.js';
-import type { Callback } from '../callbacks.js';
-import { ProgressLogger } from './progress.js';
-import type { Totals } from './totals.js';
+import { EVALUATE_OPTIONS, FIT_OPTIONS, PREDICT_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './model-options.js';
+import type { CompileArgs, EvaluateOptions, FitOptions, PredictOptions, TrainOnBatchOptions } from './model-options.js';
+import { checkBatchSize, checkModelData, checkOptions, sampleWeightFor, tensorData, validationBatches } from './model-checks.js';
+import { trainStep } from './model-step.js';
+import { evaluateBatches, trainLoop } from './model-loop.js';
+import type { ModelInternals } from './model-internals.js';
+import { recycledStep } from './recycle.js';
+import { formatSummary } from './summary.js';
+import { compileArgsFrom, trainingConfigOf } from './training-config.js';
+import type { TrainingConfig } from './training-config.js';
 import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
-import { checkBatch, checkBatchSize, checkModelData, checkOptions, sampleWeightFor, tensorData, validationBatches } from './model-checks.js';
-import type { ModelInternals } from './model-internals.js';
-import { lossAndOutput, newTotals, readResult, resultTensorList, resultTensors, trainStep } from './model-step.js';
-import { recycledStep } from './recycle.js';
-import { compileArgsFrom, trainingConfigOf } from './training-config.js';
-import { EVALUATE_OPTIONS, FIT_OPTIONS, PREDICT_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './model-options.js';
-import type { CompileArgs, EvaluateOptions, FitOptions, PredictOptions, TrainOnBatchOptions } from './model-options.js';
-import type { TrainingConfig } from './training-config.js';
 
 export type { TrainingConfig } from './training-config.js';
 export type { CompileArgs, EvaluateOptions, FitOptions, PredictOptions, SampleWeight, TrainOnBatchOptions } from './model-options.js';
@@ -125,7 +134,7 @@ export class Model extends Layer {
     return super.parameters();
   }
 
-  // ---- compile and the loss ----------------------------------------------------------------------
+  // ---- compile --------------------------------------------------------------------------------
 
   compile(args: CompileArgs): void {
     // A name every object inherits ('constructor', '__proto__') must not reach getOptimizer's table lookup.
@@ -158,28 +167,13 @@ export class Model extends Layer {
     this.heads = null;
   }
 
+  // ---- what subclasses override or call: names, shapes, forward passes, the data's checks ---------
+
   /** The outputs' names, as the logs use them: one for most models (its own name); a functional model's output layers. */
   protected outputNames(): string[] { return [this.name]; }
 
   /** The inputs' names, which x keyed by name uses: a functional model's Input layers; null for other models. */
   protected inputNames(): string[] | null { return null; }
-
-  private names(): ModelNames { return { inputs: this.inputNames(), outputs: this.outputNames() }; }
-
-  /** This model's protected hooks, bound to it, for the parts of Model in files of their own (model-internals.ts says why). */
-  private internals(): ModelInternals {
-    return {
-      model: this,
-      names: () => this.names(),
-      outputShapeList: () => this.outputShapeList(),
-      checkInputs: (op, x) => this.checkInputs(op, x),
-      dataExpectations: (x) => this.dataExpectations(x),
-      checkData: (op, x, y) => this.checkData(op, x, y),
-      forwardForLoss: (x, options) => this.forwardForLoss(x, options),
-      forwardForLosses: (x, options, losses) => this.forwardForLosses(x, options, losses),
-      requireCompiled: () => this.requireCompiled(),
-    };
-  }
 
   /** The outputs' shapes when known (batch axis null), for the checks of several y; null when not known. */
   protected outputShapeList(): SymbolicShape[] | null { return null; }
@@ -220,7 +214,7 @@ export class Model extends Layer {
     throw layerError(this, `${op}: x is a list of ${x.length} tensors [${x.map((t) => (t instanceof Tensor ? formatShape(t.shape) : String(t))).join(', ')}], but this model takes one input`);
   }
 
-  /** The optimizer, and the loss of a model with one output (with several, the first output's: lossAndOutput reads heads instead). */
+  /** The optimizer, and the loss of a model with one output (with several, the first output's: lossAndOutput, model-step.ts, reads heads instead). */
   protected requireCompiled(): { loss: Loss; optimizer: Optimizer } {
     const loss = this.loss ?? this.heads?.[0].loss;
     if (!loss || !this.optimizer) throw layerError(this, 'the model must be compiled first: model.compile({ optimizer, loss })');
@@ -242,6 +236,26 @@ export class Model extends Layer {
   /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters (model-checks.ts). */
   protected checkData(op: string, x: Ordered, y: Ordered): void { checkModelData(this.internals(), op, x, y); }
 
+  /** The inputs' and outputs' names together, as fit-inputs.ts takes them. */
+  private names(): ModelNames { return { inputs: this.inputNames(), outputs: this.outputNames() }; }
+
+  /** This model's protected hooks, bound to it, for the parts of Model in files of their own (model-internals.ts says why). */
+  private internals(): ModelInternals {
+    return {
+      model: this,
+      names: () => this.names(),
+      outputShapeList: () => this.outputShapeList(),
+      checkInputs: (op, x) => this.checkInputs(op, x),
+      dataExpectations: (x) => this.dataExpectations(x),
+      checkData: (op, x, y) => this.checkData(op, x, y),
+      forwardForLoss: (x, options) => this.forwardForLoss(x, options),
+      forwardForLosses: (x, options, losses) => this.forwardForLosses(x, options, losses),
+      requireCompiled: () => this.requireCompiled(),
+    };
+  }
+
+  // ---- trainOnBatch, fit, evaluate, predict ------------------------------------------------------
+
   /**
    * Train on one batch; resolves to its loss (before the update). sampleWeight and classWeight weigh it
    * as fit's do (Keras's train_on_batch(x, y, sample_weight, class_weight)).
@@ -256,8 +270,6 @@ export class Model extends Layer {
     batch.sampleWeight = sampleWeightFor(this.internals(), op, sampleWeight, examplesOf(batch.x));
     return (await trainStep(this.internals(), batch, batchWeights(op, batch, classWeight))).loss;
   }
-
-  // ---- fit, evaluate, predict --------------------------------------------------------------------
 
   /**
    * Train, Keras's way: `fit(x, y, options)` on whole-dataset tensors, or `fit(dataset, options)` on a
@@ -304,99 +316,7 @@ export class Model extends Layer {
     }
     if (options.validationData) validation = validationBatches(this.internals(), options.validationData, batchSize);
     const checkEach = fromDataset;
-    return this.trainLoop(train, validation, { ...options, epochs, initialEpoch, callbacks, checkEach });
-  }
-
-  /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
-  private async trainLoop(
-    train: EpochSource, validation: (() => AsyncIterable<GivenBatch> | Iterable<GivenBatch>) | null,
-    options: FitOptions & { epochs: number; initialEpoch: number; callbacks: Callback[]; checkEach: boolean },
-  ): Promise<History> {
-    const { epochs, callbacks } = options;
-    const stopsOnNaN = callbacks.some((cb) => cb instanceof TerminateOnNaN);
-    let warnedNaN = false;
-    const progress = new ProgressLogger(options.verbose ?? 'auto', epochs, train.steps, options.output);
-    const history = new History();
-    history.params = { epochs, steps: train.steps, verbose: options.verbose ?? 'auto' };
-    this.stopTraining = false;
-    this.resumeEpoch = undefined;
-    this.requireCompiled(); // a model built by the data's checks hands its weights to the optimizer now
-    for (const cb of callbacks) cb.setModel?.(this);
-    for (const cb of callbacks) await cb.onTrainBegin?.({});
-    // BackupAndRestore may have put back an interrupted run's weights and set the epoch to go on from.
-    const first = Math.max(options.initialEpoch, this.resumeEpoch ?? 0);
-    for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
-      progress.epochBegin(epoch);
-      const totals = newTotals(this);
-      const batches = train.batches();
-      let b = 0; // batches done this epoch
-      for (;;) {
-        const r = await batches.next();
-        if (r.done) break;
-        // Tensors were checked and ordered where they entered; a dataset's batch is, as it comes.
-        const batch = options.checkEach ? checkBatch(this.internals(), `fit (batch ${b})`, r.value, true) : r.value as ModelBatch;
-        const size = examplesOf(batch.x);
-        for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
-        const weights = batchWeights(`fit (batch ${b})`, batch, options.classWeight);
-        const result = await trainStep(this.internals(), batch, weights);
-        const { loss } = result;
-        totals.add(result, size);
-        const logs = totals.logs();
-        progress.batchEnd(b + 1, logs);
-        if (!Number.isFinite(loss) && !warnedNaN && !stopsOnNaN) {
-          warnedNaN = true;
-          console.warn(`${this.name} (${this.className}): fit: the loss is ${loss} at epoch ${epoch + 1}, batch ${b + 1}, so the weights are ` +
-            'no longer numbers; training goes on, as in Keras. Lower the learning rate or look for NaN in the data; ' +
-            'callbacks: [new callbacks.TerminateOnNaN()] stops at the first such batch');
-        }
-        for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
-        b++;
-        if (this.stopTraining) {
-          await batches.return?.(); // close the dataset's generators (prefetch, shuffle) before leaving them
-          break; // as Keras: a callback may stop mid-epoch (TerminateOnNaN); the epoch still ends
-        }
-      }
-      if (b === 0 && !train.ranOut) throw layerError(this, `fit: epoch ${epoch + 1} has no batches (an empty dataset?)`);
-      if (train.steps === null) progress.setSteps(b); // learnt from the first pass over a dataset of unknown size
-      if (train.ranOut) {
-        console.warn(`${this.name} (${this.className}): fit: the dataset ran out of batches in epoch ${epoch + 1} after ${b} of ${train.steps} steps; ` +
-          'training stops. Add .repeat() to the dataset, or lower stepsPerEpoch');
-        this.stopTraining = true;
-        if (b === 0) break;
-      }
-      const logs = totals.logs();
-      for (const cb of callbacks) await cb.onEpochTrainEnd?.(epoch, logs);
-      if (validation) Object.assign(logs, (await this.evaluateBatches('fit (validation', validation(), options.validationSteps)).logs('val_'));
-      progress.epochEnd(logs);
-      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
-      history.record(epoch, logs); // after the callbacks, as Keras's History: it keeps what they add (learning_rate)
-    }
-    for (const cb of callbacks) await cb.onTrainEnd?.(history.lastLogs());
-    return history;
-  }
-
-  /**
-   * Loss and metrics over batches, in inference mode, without recording a graph. Each batch's forward
-   * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
-   * dataset are checked as they come (op names them). A batch's sampleWeight weighs its loss exactly as
-   * a training step's (lossAndOutput), so train and evaluate agree on the same batch; classWeight is for
-   * training only, as Keras.
-   */
-  private async evaluateBatches(op: string, batches: AsyncIterable<GivenBatch> | Iterable<GivenBatch>, steps?: number, checkEach = true): Promise<Totals> {
-    const totals = newTotals(this);
-    let b = 0;
-    for await (const given of limited(batches, steps)) {
-      const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
-      const batch = checkEach ? checkBatch(this.internals(), where, given, false) : given as ModelBatch;
-      const weights = batchWeights(where, batch, undefined);
-      const result = recycledStep(this, 'evaluation step', null,
-        () => noGrad(() => resultTensors(this, lossAndOutput(this.internals(), batch, weights, false), batch.y!, weights)), resultTensorList);
-      totals.add(await readResult(result), examplesOf(batch.x));
-      b++;
-    }
-    if (b === 0) throw layerError(this, `${op.replace(/ \($|\($/, '')}: no batches to evaluate (an empty dataset?)`);
-    return totals;
+    return trainLoop(this.internals(), train, validation, { ...options, epochs, initialEpoch, callbacks, checkEach });
   }
 
   /** [loss, ...metrics] over tensors or a dataset (in inference mode, batch by batch), as Keras's evaluate. */
@@ -408,7 +328,7 @@ export class Model extends Layer {
       checkOptions(this, 'evaluate', yOrOptions, EVALUATE_OPTIONS);
       const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
       if (options.sampleWeight) throw layerError(this, 'evaluate: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when evaluating a dataset');
-      return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
+      return Object.values((await evaluateBatches(this.internals(), 'evaluate', x, options.steps)).logs());
     }
     checkOptions(this, 'evaluate', maybeOptions, EVALUATE_OPTIONS);
     const options = maybeOptions ?? {};
@@ -418,7 +338,7 @@ export class Model extends Layer {
     const n = examplesOf(xs);
     const sampleWeight = sampleWeightFor(this.internals(), 'evaluate', options.sampleWeight, n);
     const batches = tensorBatches({ x: xs, y, sampleWeight, rows: range(0, n) }, batchSize);
-    return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
+    return Object.values((await evaluateBatches(this.internals(), 'evaluate', batches, options.steps, false)).logs());
   }
 
   /**
