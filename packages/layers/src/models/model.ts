@@ -13,138 +13,52 @@
  *
  * A model is itself a Layer (a Module) holding its layers as children named by their layer names, so
  * `model.parameters()` and `model.stateDict()` ("dense.kernel", …) reach every weight.
+ *
+ * This file is where to start reading: the class, the hooks its subclasses override, and compile,
+ * trainOnBatch, fit, evaluate, predict, summary and save as a user calls them. What they hand on lives in:
+ *   - model-options.ts: the arguments of compile, fit, evaluate, trainOnBatch and predict (re-exported here);
+ *   - model-checks.ts: the checks of those arguments and of the data (x against y, a dataset's batch,
+ *     sampleWeight, validationData), made where they enter;
+ *   - model-step.ts: one batch: its loss, its metrics' counts, the results read back; the training step;
+ *   - model-loop.ts: fit's loop over epochs and batches with the callbacks, and evaluate's over batches;
+ *   - model-internals.ts: the protected hooks those files call, bound to the model (internals() below);
+ *   - fit-data.ts and fit-inputs.ts (batches; x, y and sampleWeight in the model's order), outputs.ts
+ *     (several outputs), recycle.ts (each step's memory), summary.ts, training-config.ts, save.ts.
  */
 import { Variable, asVariable, noGrad } from '@gradlab/autograd';
 import { Tensor, concat, formatShape, zeros } from '@gradlab/tensor';
 import { Layer, formatSymbolicShape, layerError } from '../layer.js';
-import { formatSummary } from './summary.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
-import type { Module } from '../module.js';
 import { getLoss } from '../losses.js';
 import type { Loss, LossSpec } from '../losses.js';
 import { getMetric } from '../metrics.js';
-import { checkHostBatch, realRows } from './check-batch.js';
-import type { BatchExpectations } from './check-batch.js';
+import type { Metric } from '../metrics.js';
+import { Optimizer, getOptimizer } from '../optimizers/index.js';
+import type { History } from '../callbacks.js';
 import { Dataset } from '../data/dataset.js';
+import type { BatchExpectations } from './check-batch.js';
 import { datasetEpochs, examplesOf, limited, range, takeRowsOf, tensorBatches, tensorEpochs } from './fit-data.js';
 import type { EpochSource, GivenBatch, ModelBatch, ModelX, ModelY, Ordered } from './fit-data.js';
-import { batchWeights, checkClassWeight, checkSampleWeights, orderedBatch, orderedX, orderedY, weightsPerOutput } from './fit-inputs.js';
+import { batchWeights, checkClassWeight, orderedX, orderedY } from './fit-inputs.js';
 import type { ModelNames } from './fit-inputs.js';
-import { isNamed } from '../data/structure.js';
-import { compileHeads, metricLogNames } from './outputs.js';
-import type { OutputHead, PerOutput } from './outputs.js';
-import type { Metric, MetricCount, WeightedCount } from '../metrics.js';
-import { Optimizer, getOptimizer } from '../optimizers/index.js';
-import { History, TerminateOnNaN } from '../callbacks.js';
-import type { Callback } from '../callbacks.js';
-import { ProgressLogger } from './progress.js';
-import { Totals } from './totals.js';
-import type { BatchResult, Count } from './totals.js';
-import type { ProgressOutput } from './progress.js';
+import { compileHeads } from './outputs.js';
+import type { OutputHead } from './outputs.js';
+import { EVALUATE_OPTIONS, FIT_OPTIONS, PREDICT_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './model-options.js';
+import type { CompileArgs, EvaluateOptions, FitOptions, PredictOptions, TrainOnBatchOptions } from './model-options.js';
+import { checkBatchSize, checkModelData, checkOptions, sampleWeightFor, tensorData, validationBatches } from './model-checks.js';
+import { trainStep } from './model-step.js';
+import { evaluateBatches, trainLoop } from './model-loop.js';
+import type { ModelInternals } from './model-internals.js';
+import { recycledStep } from './recycle.js';
+import { formatSummary } from './summary.js';
+import { compileArgsFrom, trainingConfigOf } from './training-config.js';
+import type { TrainingConfig } from './training-config.js';
 import { loadWeights, saveModel } from './save.js';
 import type { SaveOptions } from './save.js';
 import type { IOHandler } from './io.js';
-import { optionProblem } from './options.js';
-import { recycledStep } from './recycle.js';
-import { compileArgsFrom, trainingConfigOf } from './training-config.js';
-import type { TrainingConfig } from './training-config.js';
 
 export type { TrainingConfig } from './training-config.js';
-
-export interface CompileArgs {
-  /** 'adam', 'sgd', 'rmsprop' (Keras defaults) or an optimizer, made with or without parameters. */
-  optimizer: string | Optimizer;
-  /**
-   * 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', a Loss or a
-   * function; for a model with several outputs also a list (one per output) or an object keyed by output name.
-   */
-  loss: PerOutput<LossSpec>;
-  /** Several outputs only: each output's weight in the total loss (a list or an object keyed by output name; default 1). */
-  lossWeights?: PerOutput<number>;
-  /** e.g. ['accuracy']; with several outputs a list of lists or an object keyed by output name (one plain list: every output). Never weighted by sampleWeight (Keras 3). */
-  metrics?: PerOutput<string[]>;
-  /**
-   * Keras's weighted_metrics: metrics (same names and forms as metrics) in which each example counts by its
-   * sampleWeight (times classWeight in training): Σ wᵢ·scoreᵢ / Σ wᵢ. Logged as 'weighted_<name>' where
-   * metrics already has the name.
-   */
-  weightedMetrics?: PerOutput<string[]>;
-}
-
-export interface FitOptions {
-  /** Train until this epoch (0-based count; with initialEpoch k, epochs k … epochs−1 run). Default 1. */
-  epochs?: number;
-  /** Default 32 (tensors only: a dataset is already batched). */
-  batchSize?: number;
-  /** Shuffle the training examples before each epoch. Default true (tensors only: a dataset shuffles itself). */
-  shuffle?: boolean;
-  /** Seed of the shuffling (default: the global generator, see setSeed). */
-  seed?: number;
-  /** Hold out this last fraction of x and y (taken before shuffling, as Keras) for validation. Tensors only. */
-  validationSplit?: number;
-  /**
-   * Evaluated after each epoch: [x, y] or [x, y, sampleWeight] tensors (lists or objects keyed by name for
-   * several inputs or outputs; sampleWeight as fit's) or a dataset of batches (which may carry sampleWeight).
-   * With weights, val_loss is the weighted loss, as Keras's.
-   */
-  validationData?: [ModelX, ModelY] | [ModelX, ModelY, SampleWeight] | Dataset<GivenBatch>;
-  /** Evaluate at most this many validation batches each epoch. Default: all of them. */
-  validationSteps?: number;
-  /** Batches per epoch. Default: all (tensors), one pass (dataset); with a dataset, one iterator runs on across epochs. */
-  stepsPerEpoch?: number;
-  /** The epoch to start at (to resume a run). Default 0. */
-  initialEpoch?: number;
-  /** Each class's weight in the loss, { 0: 1, 1: 5 }: the class is read from y (its value, or its one-hot position). One output only, as Keras. */
-  classWeight?: Record<number, number>;
-  /**
-   * One weight per example of x (tensors; a dataset's batches carry their own sampleWeight). With several
-   * outputs, as Keras 3: one tensor weighs every output; a list (outputs' order) or an object keyed by output name, each its own.
-   */
-  sampleWeight?: SampleWeight;
-  callbacks?: Callback[];
-  /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2. */
-  verbose?: 0 | 1 | 2 | 'auto';
-  /** Where progress goes (default process.stdout, or the console where there is none, as in a browser). */
-  output?: ProgressOutput;
-}
-
-/** One weight per example: one tensor [n], or with several outputs a list or an object keyed by output name, one per output. */
-export type SampleWeight = Tensor | Tensor[] | Record<string, Tensor>;
-
-export interface EvaluateOptions {
-  /** Default 32 (tensors only). */
-  batchSize?: number;
-  /** Evaluate at most this many batches. Default: all. */
-  steps?: number;
-  /**
-   * One weight per example of x, as fit's (tensors; a dataset's batches carry their own): the loss is then
-   * the weighted loss fit trains on, Σ wᵢ·lossᵢ / n, and weightedMetrics are weighted (Keras's evaluate).
-   */
-  sampleWeight?: SampleWeight;
-}
-
-export interface TrainOnBatchOptions {
-  /** One weight per example, as fit's. */
-  sampleWeight?: SampleWeight;
-  /** Each class's weight, as fit's (one output only). */
-  classWeight?: Record<number, number>;
-}
-
-export interface PredictOptions {
-  /** Default 32 (tensors only). */
-  batchSize?: number;
-  /** Predict at most this many batches. Default: all. */
-  steps?: number;
-}
-
-/** The option names fit, evaluate and predict know; any other is refused, naming it (optionProblem). */
-const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
-  'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'validationSteps', 'stepsPerEpoch',
-  'initialEpoch', 'classWeight', 'sampleWeight', 'callbacks', 'verbose', 'output',
-];
-const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'steps', 'sampleWeight'];
-const PREDICT_OPTIONS: ReadonlyArray<keyof PredictOptions> = ['batchSize', 'steps'];
-const TRAIN_ON_BATCH_OPTIONS: ReadonlyArray<keyof TrainOnBatchOptions> = ['sampleWeight', 'classWeight'];
+export type { CompileArgs, EvaluateOptions, FitOptions, PredictOptions, SampleWeight, TrainOnBatchOptions } from './model-options.js';
 
 export { batchBounds } from './fit-data.js';
 
@@ -220,7 +134,7 @@ export class Model extends Layer {
     return super.parameters();
   }
 
-  // ---- compile and the loss ----------------------------------------------------------------------
+  // ---- compile --------------------------------------------------------------------------------
 
   compile(args: CompileArgs): void {
     // A name every object inherits ('constructor', '__proto__') must not reach getOptimizer's table lookup.
@@ -253,13 +167,13 @@ export class Model extends Layer {
     this.heads = null;
   }
 
+  // ---- what subclasses override or call: names, shapes, forward passes, the data's checks ---------
+
   /** The outputs' names, as the logs use them: one for most models (its own name); a functional model's output layers. */
   protected outputNames(): string[] { return [this.name]; }
 
   /** The inputs' names, which x keyed by name uses: a functional model's Input layers; null for other models. */
   protected inputNames(): string[] | null { return null; }
-
-  private names(): ModelNames { return { inputs: this.inputNames(), outputs: this.outputNames() }; }
 
   /** The outputs' shapes when known (batch axis null), for the checks of several y; null when not known. */
   protected outputShapeList(): SymbolicShape[] | null { return null; }
@@ -300,58 +214,13 @@ export class Model extends Layer {
     throw layerError(this, `${op}: x is a list of ${x.length} tensors [${x.map((t) => (t instanceof Tensor ? formatShape(t.shape) : String(t))).join(', ')}], but this model takes one input`);
   }
 
-  /**
-   * Forward for training or evaluation: the loss (each output's weighted by its `weights` when given:
-   * Σ wᵢ·lossᵢ / n, Keras's sum over batch size), and what the metrics should look at.
-   */
-  private lossAndOutput(batch: ModelBatch, weights: Array<Tensor | null> | null, training: boolean): { loss: Variable; parts: Variable[]; preds: Tensor[]; fromLogits: boolean[] } {
-    const x = Array.isArray(batch.x) ? batch.x.map((t) => asVariable(t)) : asVariable(batch.x);
-    const options = { training, mask: batch.mask ?? null };
-    if (!this.heads) {
-      const { pred, loss } = this.forwardForLoss(x, options);
-      return { loss: this.weightedLoss(loss, pred, batch.y as Tensor, weights?.[0] ?? null), parts: [], preds: [pred.data], fromLogits: [loss.fromLogits] };
-    }
-    // Several outputs: Keras's total, Σ weightᵢ · lossᵢ, each lossᵢ weighted by that output's sampleWeight.
-    const heads = this.heads;
-    const ys = batch.y as Tensor[];
-    const outs = this.forwardForLosses(x, options, heads.map((h) => h.loss));
-    const parts = outs.map(({ pred, loss }, i) => this.weightedLoss(loss, pred, ys[i], weights?.[i] ?? null));
-    const total = parts.map((p, i) => p.mul(heads[i].weight)).reduce((sum, term) => sum.add(term));
-    return { loss: total, parts, preds: outs.map((o) => o.pred.data), fromLogits: outs.map((o) => o.loss.fromLogits) };
-  }
-
-  /** Totals logged under Keras's names: 'loss' and each metric, or with several outputs also '<output>_loss' and '<output>_<metric>' (metricLogNames). */
-  private newTotals(): Totals {
-    if (!this.heads) return new Totals([], metricLogNames([{ prefix: '', metrics: this.metrics, weightedMetrics: this.weightedMetrics }]));
-    return new Totals(this.heads.map((h) => `${h.name}_loss`), metricLogNames(this.heads.map((h) => ({ prefix: `${h.name}_`, ...h }))));
-  }
-
-  private weightedLoss(loss: Loss, pred: Variable, y: Tensor, weights: Tensor | null): Variable {
-    if (weights === null) return loss.call(pred, y);
-    if (!loss.unreduced) throw layerError(this, 'sampleWeight and classWeight need a named loss (a loss function given to compile cannot be weighted)');
-    const losses = loss.unreduced(pred, y);
-    const rows = losses.shape[0];
-    const perExample = losses.rank === 1 ? losses : losses.reshape([rows, losses.size / rows]).mean(-1);
-    return perExample.mul(weights.astype(perExample.dtype)).sum().div(rows);
-  }
-
-  /** The optimizer, and the loss of a model with one output (with several, the first output's: lossAndOutput reads heads instead). */
+  /** The optimizer, and the loss of a model with one output (with several, the first output's: lossAndOutput, model-step.ts, reads heads instead). */
   protected requireCompiled(): { loss: Loss; optimizer: Optimizer } {
     const loss = this.loss ?? this.heads?.[0].loss;
     if (!loss || !this.optimizer) throw layerError(this, 'the model must be compiled first: model.compile({ optimizer, loss })');
     // An unbuilt model has no weights yet: the optimizer gets them once the first batch has built it.
     if (this.optimizer.params.length === 0 && this.built) this.optimizer.params = this.parameters();
     return { loss, optimizer: this.optimizer };
-  }
-
-  /** batchSize 0 or −1 would never advance through the rows, and 1.5 or NaN would lose some. */
-  private checkOptions(op: string, options: unknown, known: readonly string[]): void {
-    const problem = optionProblem(op, options, known);
-    if (problem) throw layerError(this, problem);
-  }
-
-  private checkBatchSize(op: string, batchSize: number): void {
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw layerError(this, `${op}: batchSize must be a positive integer, got ${batchSize}`);
   }
 
   /**
@@ -364,132 +233,28 @@ export class Model extends Layer {
     return { classes: null, embedding: null };
   }
 
-  /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters. */
-  protected checkData(op: string, x: Ordered, y: Ordered): void {
-    if (Array.isArray(y) || this.outputNames().length > 1) this.checkTargets(op, x, y);
-    else this.checkOneTarget(op, x, y);
+  /** Shapes, then the values that must hold on every backend (models/check-batch.ts), once where the data enters (model-checks.ts). */
+  protected checkData(op: string, x: Ordered, y: Ordered): void { checkModelData(this.internals(), op, x, y); }
+
+  /** The inputs' and outputs' names together, as fit-inputs.ts takes them. */
+  private names(): ModelNames { return { inputs: this.inputNames(), outputs: this.outputNames() }; }
+
+  /** This model's protected hooks, bound to it, for the parts of Model in files of their own (model-internals.ts says why). */
+  private internals(): ModelInternals {
+    return {
+      model: this,
+      names: () => this.names(),
+      outputShapeList: () => this.outputShapeList(),
+      checkInputs: (op, x) => this.checkInputs(op, x),
+      dataExpectations: (x) => this.dataExpectations(x),
+      checkData: (op, x, y) => this.checkData(op, x, y),
+      forwardForLoss: (x, options) => this.forwardForLoss(x, options),
+      forwardForLosses: (x, options, losses) => this.forwardForLosses(x, options, losses),
+      requireCompiled: () => this.requireCompiled(),
+    };
   }
 
-  /** x (one tensor or a list, one per input) and the one y of a model with one output. */
-  private checkOneTarget(op: string, x: Ordered, y: Tensor): void {
-    if (Array.isArray(x)) {
-      this.checkInputs(op, x);
-      x.forEach((t, i) => {
-        if (t.rank === 0 || y.rank === 0 || t.shape[0] !== y.shape[0]) {
-          throw layerError(this, `${op}: x[${i}] ${formatShape(t.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
-        }
-      });
-      // The vocabulary check looks at the first input only (dataExpectations names the Embedding fed by it).
-      checkHostBatch(op, x[0], y, { model: this.name, ...this.dataExpectations(x[0]) });
-      return;
-    }
-    if (!(x instanceof Tensor)) throw layerError(this, `${op}: x must be a Tensor (or, for a model with several inputs, a list of them), got ${String(x)}`);
-    if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
-      throw layerError(this, `${op}: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of examples (first axis)`);
-    }
-    checkHostBatch(op, x, y, { model: this.name, ...this.dataExpectations(x) });
-  }
-
-  /**
-   * y for a model with several outputs: a list of one tensor per output, each with x's examples, and the
-   * labels of a sparse crossentropy within that output's classes.
-   */
-  private checkTargets(op: string, x: Ordered, y: Ordered): void {
-    const names = this.outputNames();
-    const shapes = this.outputShapeList();
-    const ys = Array.isArray(y) ? y : [y];
-    const described = (t: unknown): string => (t instanceof Tensor ? formatShape(t.shape) : String(t));
-    const expected = names.map((n, i) => `${n}${shapes ? ` ${formatSymbolicShape(shapes[i])}` : ''}`).join(', ');
-    // One output takes y as one tensor: the loop reads a list as several outputs' targets.
-    if (names.length === 1) throw layerError(this, `${op}: this model has one output (${expected}), so y is one tensor, not a list of ${ys.length}`);
-    if (!Array.isArray(y) || ys.length !== names.length || !ys.every((t) => t instanceof Tensor)) {
-      throw layerError(this, `${op}: y must be a list of ${names.length} tensor${names.length === 1 ? '' : 's'}, one per output (${expected}), or an object keyed by their names; ` +
-        `got ${Array.isArray(y) ? `a list of ${ys.length}: ${ys.map(described).join(', ')}` : `one tensor ${described(y)}`}`);
-    }
-    const first = Array.isArray(x) ? x[0] : x;
-    this.checkOneTarget(op, x, ys[0]); // x itself, against the first y
-    ys.forEach((t, i) => {
-      if (t.rank === 0 || t.shape[0] !== first.shape[0]) {
-        throw layerError(this, `${op}: y[${i}] (${names[i]}) ${formatShape(t.shape)} must have the ${first.shape[0]} examples of x (first axis)`);
-      }
-      const head = this.heads?.[i];
-      const classes = shapes?.[i][shapes[i].length - 1];
-      if (head?.loss.kind === 'sparse_categorical_crossentropy' && typeof classes === 'number') {
-        checkHostBatch(`${op} (output ${names[i]})`, first, t, { model: this.name, classes, embedding: null });
-      }
-    });
-  }
-
-  /**
-   * A batch from a dataset, checked as it is produced and before its step: x and y (and mask,
-   * sampleWeight) agree on the number of examples, the values checkData checks, and in training that
-   * BatchNormalization gets at least two real rows (one example, or a mask of one real step, has no
-   * variance to normalise by).
-   */
-  private checkBatch(op: string, given: GivenBatch, training: boolean): ModelBatch {
-    const tensors = (v: unknown): boolean => v instanceof Tensor || (Array.isArray(v) && v.length > 0 && v.every((t) => t instanceof Tensor));
-    const batch = given && typeof given === 'object' ? orderedBatch(this, op, given, this.names()) : null;
-    if (!batch || !tensors(batch.x)) {
-      throw layerError(this, `${op}: a batch must be { x, y, mask?, sampleWeight? } with x a Tensor (a list or an object of them for several inputs); got ${String(given?.x)}`);
-    }
-    if (!tensors(batch.y)) throw layerError(this, `${op}: the batch has no y (labels) to compute the loss with`);
-    this.checkData(op, batch.x, batch.y!);
-    // A mask goes to the first input, so it is checked against that one.
-    const x = Array.isArray(batch.x) ? batch.x[0] : batch.x;
-    const n = x.shape[0];
-    if (batch.mask && !(batch.mask.rank === 2 && batch.mask.shape[0] === n && (x.rank < 2 || batch.mask.shape[1] === x.shape[1]))) {
-      throw layerError(this, `${op}: mask ${formatShape(batch.mask.shape)} must be [batch, time] of x ${formatShape(x.shape)}`);
-    }
-    if (batch.sampleWeight) checkSampleWeights(this, op, batch.sampleWeight, n, this.names());
-    if (training && this.hasBatchNorm()) {
-      const rows = realRows(x, batch.mask);
-      if (rows !== null && (n < 2 || rows < 2)) {
-        throw layerError(this, `${op}: BatchNormalization needs at least two real rows in a training batch; this batch has ${n} example(s)` +
-          (batch.mask ? ` and ${rows} real step(s) in its mask` : '') + ' (batch more examples, or drop such batches)');
-      }
-    }
-    return batch;
-  }
-
-  /** Whether any BatchNormalization is inside the model (at any depth). */
-  private hasBatchNorm(): boolean {
-    const visit = (m: Module): boolean => (m as Module & { className?: string }).className === 'BatchNormalization' || m.children().some(([, c]) => visit(c));
-    return visit(this);
-  }
-
-  /**
-   * One optimizer step on one batch: zeroGrad, forward, backward, step. Resolves to the loss and metric
-   * counts. The values are read with `await …data()`, never `item()`: on an asynchronous device (GPU.js's
-   * async contract) the ops above return at once and the loss is still being computed here. The memory
-   * the step allocated is recycled when its synchronous part ends (recycle.ts).
-   */
-  private async step(batch: ModelBatch, weights: Array<Tensor | null> | null): Promise<BatchResult> {
-    const { optimizer } = this.requireCompiled();
-    const result = recycledStep(this, 'training step', optimizer, () => {
-      const forward = this.lossAndOutput(batch, weights, true);
-      optimizer.zeroGrad();
-      forward.loss.backward();
-      optimizer.step();
-      return this.resultTensors(forward, batch.y!, weights);
-    }, resultTensorList);
-    return readResult(result);
-  }
-
-  /**
-   * A batch's loss, each output's loss and each metric's counts, as tensors (computed where the
-   * predictions are): the plain metrics, then the weighted ones by each output's example weights (the
-   * order of newTotals' names).
-   */
-  private resultTensors(forward: ReturnType<Model['lossAndOutput']>, y: Ordered, weights: Array<Tensor | null> | null): ResultTensors {
-    const ys = Array.isArray(y) ? y : [y];
-    const { preds, fromLogits } = forward;
-    const heads = this.heads ?? [{ metrics: this.metrics, weightedMetrics: this.weightedMetrics }];
-    const counts: Array<MetricCount | WeightedCount> = [
-      ...heads.flatMap((h, i) => h.metrics.map((m) => m.compute(ys[i], preds[i], fromLogits[i]))),
-      ...heads.flatMap((h, i) => h.weightedMetrics.map((m) => m.computeWeighted(ys[i], preds[i], fromLogits[i], weights?.[i] ?? null))),
-    ];
-    return { loss: forward.loss, parts: forward.parts, counts };
-  }
+  // ---- trainOnBatch, fit, evaluate, predict ------------------------------------------------------
 
   /**
    * Train on one batch; resolves to its loss (before the update). sampleWeight and classWeight weigh it
@@ -497,16 +262,14 @@ export class Model extends Layer {
    */
   async trainOnBatch(x: ModelX, y: ModelY, options?: TrainOnBatchOptions): Promise<number> {
     const op = 'trainOnBatch';
-    this.checkOptions(op, options, TRAIN_ON_BATCH_OPTIONS);
+    checkOptions(this, op, options, TRAIN_ON_BATCH_OPTIONS);
     const { sampleWeight, classWeight } = options ?? {};
     const batch: ModelBatch = { x: orderedX(this, op, x, this.names()), y: orderedY(this, op, y, this.names()) };
     this.checkData(op, batch.x, batch.y!);
     checkClassWeight(this, op, classWeight, this.names());
-    batch.sampleWeight = this.sampleWeightFor(op, sampleWeight, examplesOf(batch.x));
-    return (await this.step(batch, batchWeights(op, batch, classWeight))).loss;
+    batch.sampleWeight = sampleWeightFor(this.internals(), op, sampleWeight, examplesOf(batch.x));
+    return (await trainStep(this.internals(), batch, batchWeights(op, batch, classWeight))).loss;
   }
-
-  // ---- fit, evaluate, predict --------------------------------------------------------------------
 
   /**
    * Train, Keras's way: `fit(x, y, options)` on whole-dataset tensors, or `fit(dataset, options)` on a
@@ -519,11 +282,11 @@ export class Model extends Layer {
   async fit(x: ModelX | Dataset<GivenBatch>, yOrOptions?: ModelY | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const fromDataset = x instanceof Dataset;
     const given = fromDataset && !(yOrOptions instanceof Tensor || Array.isArray(yOrOptions)) ? yOrOptions : maybeOptions;
-    this.checkOptions('fit', given, FIT_OPTIONS);
+    checkOptions(this, 'fit', given, FIT_OPTIONS);
     const options = (given as FitOptions | undefined) ?? {};
     const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, callbacks = [], initialEpoch = 0 } = options;
     this.requireCompiled();
-    this.checkBatchSize('fit', batchSize);
+    checkBatchSize(this, 'fit', batchSize);
     if (!(Number.isInteger(epochs) && epochs >= 0)) throw layerError(this, `fit: epochs must be a non-negative integer, got ${epochs}`);
     if (!(Number.isInteger(initialEpoch) && initialEpoch >= 0)) throw layerError(this, `fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
     for (const name of ['stepsPerEpoch', 'validationSteps'] as const) {
@@ -542,148 +305,18 @@ export class Model extends Layer {
       }
       train = datasetEpochs(x, options.stepsPerEpoch);
     } else {
-      const { x: xs, y } = this.tensorData('fit', x, yOrOptions);
+      const { x: xs, y } = tensorData(this.internals(), 'fit', x, yOrOptions);
       const n = examplesOf(xs);
-      const sampleWeight = this.sampleWeightFor('fit', options.sampleWeight, n);
+      const sampleWeight = sampleWeightFor(this.internals(), 'fit', options.sampleWeight, n);
       // Keras takes the validation rows from the end, before any shuffling, with their sampleWeight (not classWeight).
       const trainCount = validationSplit > 0 ? Math.floor(n * (1 - validationSplit)) : n;
       if (trainCount === 0) throw layerError(this, `fit: validationSplit ${validationSplit} leaves no training examples out of ${n}`);
       train = tensorEpochs({ x: xs, y, sampleWeight, rows: range(0, trainCount) }, batchSize, shuffle, options.seed, options.stepsPerEpoch);
       if (trainCount < n) validation = () => tensorBatches({ x: xs, y, sampleWeight, rows: range(trainCount, n) }, batchSize);
     }
-    if (options.validationData) validation = this.validationBatches(options.validationData, batchSize);
+    if (options.validationData) validation = validationBatches(this.internals(), options.validationData, batchSize);
     const checkEach = fromDataset;
-    return this.trainLoop(train, validation, { ...options, epochs, initialEpoch, callbacks, checkEach });
-  }
-
-  /**
-   * x and y given as tensors, put in the model's order (fit-inputs.ts) and checked (checkData): y must
-   * be there, one tensor, a list or an object keyed by output name.
-   */
-  private tensorData(op: string, x: ModelX, y: unknown): { x: Ordered; y: Ordered } {
-    if (!(y instanceof Tensor || Array.isArray(y) || isNamed(y))) {
-      throw layerError(this, `${op}: y must be a Tensor (for several outputs a list, or an object keyed by output name) when x is given as tensors (or pass a Dataset), got ${String(y)}`);
-    }
-    const data = { x: orderedX(this, op, x, this.names()), y: orderedY(this, op, y, this.names()) };
-    this.checkData(op, data.x, data.y);
-    return data;
-  }
-
-  /** sampleWeight given with tensors: one tensor per output (fit-inputs.ts), each of one weight per example; undefined when not given. */
-  private sampleWeightFor(op: string, given: unknown, n: number): Tensor[] | undefined {
-    const weights = weightsPerOutput(this, op, given, this.names());
-    if (weights) checkSampleWeights(this, op, weights, n, this.names());
-    return weights;
-  }
-
-  /**
-   * validationData as a source of batches: [x, y] or [x, y, sampleWeight] (Keras's tuple; checked now) or a
-   * dataset (checked batch by batch).
-   */
-  private validationBatches(data: NonNullable<FitOptions['validationData']>, batchSize: number): () => AsyncIterable<GivenBatch> | Iterable<GivenBatch> {
-    if (data instanceof Dataset) return () => data;
-    const tensors = (v: unknown): boolean => v instanceof Tensor || Array.isArray(v) || isNamed(v);
-    if (!Array.isArray(data) || !(data.length === 2 || data.length === 3) || !tensors(data[0]) || !tensors(data[1])) {
-      throw layerError(this, 'fit: validationData must be [x, y] or [x, y, sampleWeight] tensors (for several inputs or outputs, lists or objects keyed by name) ' +
-        `or a Dataset, got ${Array.isArray(data) ? `a list of ${data.length}` : String(data)}`);
-    }
-    const op = 'fit (validationData)';
-    const { x, y } = this.tensorData(op, data[0], data[1]);
-    const sampleWeight = data.length === 3 ? this.sampleWeightFor(op, data[2], examplesOf(x)) : undefined;
-    if (data.length === 3 && !sampleWeight) throw layerError(this, `${op}: the third entry, sampleWeight, is undefined; give [x, y] without it`);
-    return () => tensorBatches({ x, y, sampleWeight, rows: range(0, examplesOf(x)) }, batchSize);
-  }
-
-  /** The one training loop: epochs of batches, callbacks at Keras's points, validation after each epoch. */
-  private async trainLoop(
-    train: EpochSource, validation: (() => AsyncIterable<GivenBatch> | Iterable<GivenBatch>) | null,
-    options: FitOptions & { epochs: number; initialEpoch: number; callbacks: Callback[]; checkEach: boolean },
-  ): Promise<History> {
-    const { epochs, callbacks } = options;
-    const stopsOnNaN = callbacks.some((cb) => cb instanceof TerminateOnNaN);
-    let warnedNaN = false;
-    const progress = new ProgressLogger(options.verbose ?? 'auto', epochs, train.steps, options.output);
-    const history = new History();
-    history.params = { epochs, steps: train.steps, verbose: options.verbose ?? 'auto' };
-    this.stopTraining = false;
-    this.resumeEpoch = undefined;
-    this.requireCompiled(); // a model built by the data's checks hands its weights to the optimizer now
-    for (const cb of callbacks) cb.setModel?.(this);
-    for (const cb of callbacks) await cb.onTrainBegin?.({});
-    // BackupAndRestore may have put back an interrupted run's weights and set the epoch to go on from.
-    const first = Math.max(options.initialEpoch, this.resumeEpoch ?? 0);
-    for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
-      progress.epochBegin(epoch);
-      const totals = this.newTotals();
-      const batches = train.batches();
-      let b = 0; // batches done this epoch
-      for (;;) {
-        const r = await batches.next();
-        if (r.done) break;
-        // Tensors were checked and ordered where they entered; a dataset's batch is, as it comes.
-        const batch = options.checkEach ? this.checkBatch(`fit (batch ${b})`, r.value, true) : r.value as ModelBatch;
-        const size = examplesOf(batch.x);
-        for (const cb of callbacks) await cb.onBatchBegin?.(b, { size });
-        const weights = batchWeights(`fit (batch ${b})`, batch, options.classWeight);
-        const result = await this.step(batch, weights);
-        const { loss } = result;
-        totals.add(result, size);
-        const logs = totals.logs();
-        progress.batchEnd(b + 1, logs);
-        if (!Number.isFinite(loss) && !warnedNaN && !stopsOnNaN) {
-          warnedNaN = true;
-          console.warn(`${this.name} (${this.className}): fit: the loss is ${loss} at epoch ${epoch + 1}, batch ${b + 1}, so the weights are ` +
-            'no longer numbers; training goes on, as in Keras. Lower the learning rate or look for NaN in the data; ' +
-            'callbacks: [new callbacks.TerminateOnNaN()] stops at the first such batch');
-        }
-        for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
-        b++;
-        if (this.stopTraining) {
-          await batches.return?.(); // close the dataset's generators (prefetch, shuffle) before leaving them
-          break; // as Keras: a callback may stop mid-epoch (TerminateOnNaN); the epoch still ends
-        }
-      }
-      if (b === 0 && !train.ranOut) throw layerError(this, `fit: epoch ${epoch + 1} has no batches (an empty dataset?)`);
-      if (train.steps === null) progress.setSteps(b); // learnt from the first pass over a dataset of unknown size
-      if (train.ranOut) {
-        console.warn(`${this.name} (${this.className}): fit: the dataset ran out of batches in epoch ${epoch + 1} after ${b} of ${train.steps} steps; ` +
-          'training stops. Add .repeat() to the dataset, or lower stepsPerEpoch');
-        this.stopTraining = true;
-        if (b === 0) break;
-      }
-      const logs = totals.logs();
-      for (const cb of callbacks) await cb.onEpochTrainEnd?.(epoch, logs);
-      if (validation) Object.assign(logs, (await this.evaluateBatches('fit (validation', validation(), options.validationSteps)).logs('val_'));
-      progress.epochEnd(logs);
-      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
-      history.record(epoch, logs); // after the callbacks, as Keras's History: it keeps what they add (learning_rate)
-    }
-    for (const cb of callbacks) await cb.onTrainEnd?.(history.lastLogs());
-    return history;
-  }
-
-  /**
-   * Loss and metrics over batches, in inference mode, without recording a graph. Each batch's forward
-   * pass runs inside noGrad (which is synchronous); its values are awaited after it. Batches from a
-   * dataset are checked as they come (op names them). A batch's sampleWeight weighs its loss exactly as
-   * a training step's (lossAndOutput), so train and evaluate agree on the same batch; classWeight is for
-   * training only, as Keras.
-   */
-  private async evaluateBatches(op: string, batches: AsyncIterable<GivenBatch> | Iterable<GivenBatch>, steps?: number, checkEach = true): Promise<Totals> {
-    const totals = this.newTotals();
-    let b = 0;
-    for await (const given of limited(batches, steps)) {
-      const where = op.endsWith('(validation') ? `${op} batch ${b})` : `${op} (batch ${b})`;
-      const batch = checkEach ? this.checkBatch(where, given, false) : given as ModelBatch;
-      const weights = batchWeights(where, batch, undefined);
-      const result = recycledStep(this, 'evaluation step', null,
-        () => noGrad(() => this.resultTensors(this.lossAndOutput(batch, weights, false), batch.y!, weights)), resultTensorList);
-      totals.add(await readResult(result), examplesOf(batch.x));
-      b++;
-    }
-    if (b === 0) throw layerError(this, `${op.replace(/ \($|\($/, '')}: no batches to evaluate (an empty dataset?)`);
-    return totals;
+    return trainLoop(this.internals(), train, validation, { ...options, epochs, initialEpoch, callbacks, checkEach });
   }
 
   /** [loss, ...metrics] over tensors or a dataset (in inference mode, batch by batch), as Keras's evaluate. */
@@ -692,20 +325,20 @@ export class Model extends Layer {
   async evaluate(x: ModelX | Dataset<GivenBatch>, yOrOptions?: ModelY | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<number[]> {
     this.requireCompiled();
     if (x instanceof Dataset) {
-      this.checkOptions('evaluate', yOrOptions, EVALUATE_OPTIONS);
+      checkOptions(this, 'evaluate', yOrOptions, EVALUATE_OPTIONS);
       const options = (yOrOptions as EvaluateOptions | undefined) ?? {};
       if (options.sampleWeight) throw layerError(this, 'evaluate: sampleWeight goes into the dataset\'s batches ({ x, y, sampleWeight }) when evaluating a dataset');
-      return Object.values((await this.evaluateBatches('evaluate', x, options.steps)).logs());
+      return Object.values((await evaluateBatches(this.internals(), 'evaluate', x, options.steps)).logs());
     }
-    this.checkOptions('evaluate', maybeOptions, EVALUATE_OPTIONS);
+    checkOptions(this, 'evaluate', maybeOptions, EVALUATE_OPTIONS);
     const options = maybeOptions ?? {};
-    const { x: xs, y } = this.tensorData('evaluate', x, yOrOptions);
+    const { x: xs, y } = tensorData(this.internals(), 'evaluate', x, yOrOptions);
     const batchSize = options.batchSize ?? 32;
-    this.checkBatchSize('evaluate', batchSize);
+    checkBatchSize(this, 'evaluate', batchSize);
     const n = examplesOf(xs);
-    const sampleWeight = this.sampleWeightFor('evaluate', options.sampleWeight, n);
+    const sampleWeight = sampleWeightFor(this.internals(), 'evaluate', options.sampleWeight, n);
     const batches = tensorBatches({ x: xs, y, sampleWeight, rows: range(0, n) }, batchSize);
-    return Object.values((await this.evaluateBatches('evaluate', batches, options.steps, false)).logs());
+    return Object.values((await evaluateBatches(this.internals(), 'evaluate', batches, options.steps, false)).logs());
   }
 
   /**
@@ -715,9 +348,9 @@ export class Model extends Layer {
    * (NoInfer: where the result is used must not choose T, so without one it is Tensor).
    */
   async predict<T extends Tensor | Tensor[] = Tensor>(x: ModelX | Variable | Dataset<GivenBatch>, options: PredictOptions = {}): Promise<NoInfer<T>> {
-    this.checkOptions('predict', options, PREDICT_OPTIONS);
+    checkOptions(this, 'predict', options, PREDICT_OPTIONS);
     const batchSize = options.batchSize ?? 32;
-    this.checkBatchSize('predict', batchSize);
+    checkBatchSize(this, 'predict', batchSize);
     const batches: Tensor[][] = []; // each batch's outputs
     const keep = (outputs: Variable[]): void => { batches.push(outputs.map((v) => v.data)); };
     if (x instanceof Dataset) {
@@ -797,23 +430,3 @@ export class Model extends Layer {
   loadWeights(from: string | IOHandler, options?: SaveOptions): Promise<void> { return loadWeights(this, from, options); }
 }
 
-/** One batch's results as tensors, before they are read back. */
-interface ResultTensors { loss: Variable; parts: Variable[]; counts: Array<MetricCount | WeightedCount> }
-
-/** The tensors of a batch's results, kept past the step's recycling. */
-function* resultTensorList(r: ResultTensors): Iterable<Variable | Tensor> {
-  yield r.loss; yield* r.parts;
-  for (const c of r.counts) { yield c.correct; if (typeof c.count !== 'number') yield c.count; }
-}
-
-/** A batch's results read back (awaited: they may be pending on a device). */
-async function readResult(r: ResultTensors): Promise<BatchResult> {
-  const value = async (v: Variable): Promise<number> => (await v.data.data())[0];
-  return {
-    loss: await value(r.loss),
-    parts: await Promise.all(r.parts.map(value)),
-    counts: await Promise.all(r.counts.map(async (c) => ({
-      correct: (await c.correct.data())[0], count: typeof c.count === 'number' ? c.count : (await c.count.data())[0],
-    }))),
-  };
-}

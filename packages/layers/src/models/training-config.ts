@@ -9,7 +9,7 @@ import { lossFromName } from '../losses.js';
 import { lookup } from '../lookup.js';
 import type { Metric } from '../metrics.js';
 import { Adam, AdamW, Optimizer, RMSprop, SGD } from '../optimizers/index.js';
-import type { CompileArgs } from './model.js';
+import type { CompileArgs } from './model-options.js';
 import type { OutputHead } from './outputs.js';
 
 export interface TrainingConfig {
