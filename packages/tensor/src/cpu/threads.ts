@@ -33,14 +33,16 @@ import { gemmWorkerUrl } from './worker-url.js';
 import { envVar } from '../env.js';
 
 /**
- * The smallest gemm (in multiply-adds) worth splitting, for the float32 WebAssembly kernel: 2²⁶, about
- * 406³, ~2 ms of one core at ~40 GFLOPS. Below it the copies into shared memory and the worker's
- * wake-up cost more than the second core gives back: on the 2-core development machine at load < 1,
- * two threads ran a 256³ product (2²⁴) 2.8× slower than one, were level at 512³ and 1.4× faster at
- * 1024³ (issue 13), and an LSTM step's [32,128]@[128,512] (2.1 M) took 2.18 ms of CPU on two threads
- * against 1.35 ms on one (bench/models/RESULTS.md).
+ * The smallest gemm (in multiply-adds) worth splitting, for the float32 WebAssembly kernel: 2²⁵, about
+ * 322³, ~0.8 ms of one core at ~42 GFLOPS. Below it the copies into shared memory and the worker's
+ * wake-up cost more than the second core gives back. Measured on the 2-core development machine at load
+ * < 1 (issue 13: `node bench/threads-sweep.mjs`, square float32 products with the split forced on, and
+ * `node bench/models/compare.mjs --parts=matmul`): two threads against one took 0.5× the speed at 256³ (2²⁴), 1.2× at 288³,
+ * 1.35× at 352³–384³, 1.5–1.8× at 512³, 1.6–1.75× at 1024³ and 1.8–2.0× at 2048³. An LSTM step's
+ * [32,128]@[128,512] (2.1 M) took 2.18 ms of CPU on two threads against 1.35 ms on one
+ * (bench/models/RESULTS.md).
  */
-export const PARALLEL_MIN_WORK = 1 << 26;
+export const PARALLEL_MIN_WORK = 1 << 25;
 /** The same for the float64 JavaScript kernel, ~10× slower a multiply-add: 2²², ~2 ms of one core. */
 export const PARALLEL_MIN_WORK_JS = 1 << 22;
 let minWorkOverride: number | null = null;
