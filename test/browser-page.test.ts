@@ -117,6 +117,7 @@ async function serve(files: Record<string, string>): Promise<http.Server> {
 interface Result { error?: string; [key: string]: unknown }
 
 if (!fs.existsSync(CHROMIUM)) {
+  // Without a browser the page cannot run: report it as skipped, with the reason in the name (.ci/run installs chromium).
   test.skip(`browser page: skipped — ${CHROMIUM} is not installed (apt-get install chromium)`, () => undefined);
 } else {
   describe('a page built from the packed tarballs, under a strict CSP', () => {

@@ -48,6 +48,7 @@ export function setBufferRecycling(on: boolean): void {
   if (!on) free = new Map();
 }
 
+/** Whether steps recycle their arrays (setBufferRecycling). */
 export function bufferRecycling(): boolean { return enabled; }
 
 /** How many arrays, and bytes, wait in the pool now (for tests and memory reports). */

@@ -49,6 +49,25 @@ describe('parallelGemm on two threads equals the single-threaded gemm', () => {
     });
   }
 
+  it('reads A and B from an offset inside larger arrays, rows further apart than their length (float32 and float64)', () => {
+    // the shared copy takes only the workers' rows of A: it must find them by the row stride, not the row length
+    const m = 128, k = 64, n = 64, pad = 5;
+    expect(m * n * k).toBeGreaterThanOrEqual(parallelMinWork(true)); // so that it is split
+    for (const dtype of ['float32', 'float64'] as const) {
+      const a = randn([m + 1, k + pad], { seed: 4, dtype }).dataSync(), b = randn([k + 1, n + pad], { seed: 5, dtype }).dataSync();
+      const aRef = { data: a, offset: k + pad + 2, rowStride: k + pad, colStride: 1 };
+      const bRef = { data: b, offset: n + pad + 1, rowStride: n + pad, colStride: 1 };
+      const make = () => (dtype === 'float32' ? new Float32Array(m * n) : new Float64Array(m * n));
+      const expected = make(), got = make();
+      gemm(m, n, k, aRef, bRef, expected);
+      parallelGemm(m, n, k, aRef, bRef, got);
+      expect(threadPoolActive()).toBe(true);
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+      expect(worst).toBeLessThan(dtype === 'float32' ? 1e-4 : 1e-9);
+    }
+  });
+
   it('writes at an offset inside a larger C and leaves the rest alone', () => {
     const m = 64, k = 128, n = 64;
     const a = randn([m, k], { seed: 1, dtype: 'float64' }).dataSync(), b = randn([k, n], { seed: 2, dtype: 'float64' }).dataSync();

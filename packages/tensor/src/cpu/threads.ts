@@ -37,8 +37,9 @@ import { envVar } from '../env.js';
  * 322³, ~0.8 ms of one core at ~42 GFLOPS. Below it the copies into shared memory and the worker's
  * wake-up cost more than the second core gives back. Measured on the 2-core development machine at load
  * < 1 (issue 13: `node bench/threads-sweep.mjs`, square float32 products with the split forced on, and
- * `node bench/models/compare.mjs --parts=matmul`): two threads against one took 0.5× the speed at 256³ (2²⁴), 1.2× at 288³,
- * 1.35× at 352³–384³, 1.5–1.8× at 512³, 1.6–1.75× at 1024³ and 1.8–2.0× at 2048³. An LSTM step's
+ * `node bench/models/compare.mjs --parts=matmul`): two threads ran at 0.5–0.75× one thread's speed at
+ * 256³ (2²⁴), 0.55–1.2× at 288³, 1.1–1.6× at 352³–384³, 1.3–1.8× at 512³ and 1.5–2.0× at 1024³–2048³,
+ * varying from run to run. An LSTM step's
  * [32,128]@[128,512] (2.1 M) took 2.18 ms of CPU on two threads against 1.35 ms on one
  * (bench/models/RESULTS.md).
  */
@@ -202,7 +203,8 @@ function startPool(workerCount: number): Pool | null {
 function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Array | Float32Array, firstRow = 0): void {
   const { data, offset, rowStride, colStride } = src;
   if (colStride === 1 && (rowStride === cols || rows - firstRow <= 1)) {
-    dest.set(data.subarray(offset + firstRow * cols, offset + rows * cols), firstRow * cols);
+    const start = offset + firstRow * rowStride; // row firstRow; the rows after it follow at once
+    dest.set(data.subarray(start, start + (rows - firstRow) * cols), firstRow * cols);
     return;
   }
   let o = firstRow * cols;
