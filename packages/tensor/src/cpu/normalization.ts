@@ -10,6 +10,7 @@
  * the mean (never E[x²] − E[x]², which cancels catastrophically when the mean is large).
  */
 import type { Tensor } from '../tensor.js';
+import type { TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
 
@@ -23,6 +24,69 @@ function total(values: ArrayLike<number>): number {
 // ---- BatchNorm: statistics per column c of x [M, C], over the (unmasked) rows -------------------------
 //   mean_c = Σ_r m_r·x_rc / N,  var_c = Σ_r m_r·(x_rc − mean_c)² / N,  N = Σ m
 //   invstd_c = 1/√(var_c + ε),  x̂ = (x − mean)·invstd,  y = γ·x̂ + β
+//
+// Why the loops look as they do: x is row-major [M, C] (channels last), so a column's entries are C
+// apart. Each pass walks x once, in memory order, FOUR ROWS A STEP: the per-column values (mean_c,
+// invstd_c, γ_c, β_c, the accumulators) are read once for four elements, and four rows' contributions
+// are added together before they reach the accumulator. On the image model's [123 008, 32] (issue 13)
+// that took the forward from ~28 ms to ~11 ms, and one element per step over the nested row/column loops
+// was slower still (~42 ms inside a training step). A masked batch (padded sequences) skips rows, so
+// its statistics take the plain one-row-a-step loops.
+
+/** acc[c] = Σ_r x[r·C + c] (+ over unmasked rows only, with a mask). */
+function columnSums(xs: TypedArray, C: number, mask: ArrayLike<number> | null, acc: Float64Array): void {
+  const n = xs.length;
+  let base = 0;
+  if (mask === null) {
+    for (; base + 4 * C <= n; base += 4 * C) {
+      for (let c = 0, i = base; c < C; c++, i++) acc[c] += (xs[i] + xs[i + C]) + (xs[i + 2 * C] + xs[i + 3 * C]);
+    }
+  }
+  for (let r = base / C; base < n; base += C, r++) {
+    if (mask !== null && mask[r] === 0) continue;
+    for (let c = 0; c < C; c++) acc[c] += xs[base + c];
+  }
+}
+
+/** acc[c] = Σ_r (x[r·C + c] − mean_c)², over unmasked rows with a mask: the variance's second pass. */
+function columnSquaredDeviations(xs: TypedArray, C: number, mask: ArrayLike<number> | null, mean: Float64Array, acc: Float64Array): void {
+  const n = xs.length;
+  let base = 0;
+  if (mask === null) {
+    for (; base + 4 * C <= n; base += 4 * C) {
+      for (let c = 0, i = base; c < C; c++, i++) {
+        const m = mean[c];
+        const d0 = xs[i] - m, d1 = xs[i + C] - m, d2 = xs[i + 2 * C] - m, d3 = xs[i + 3 * C] - m;
+        acc[c] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
+      }
+    }
+  }
+  for (let r = base / C; base < n; base += C, r++) {
+    if (mask !== null && mask[r] === 0) continue;
+    for (let c = 0; c < C; c++) { const d = xs[base + c] - mean[c]; acc[c] += d * d; }
+  }
+}
+
+/**
+ * x̂ = (x − mean)·invstd and y = γ·x̂ + β for every row (masked rows too: they are normalised with the
+ * batch's statistics, they just did not count in them). y reads x̂ back from its array, so that it is
+ * γ times the x̂ that is stored (rounded to float32 in a float32 tensor), as a separate mul and add give.
+ */
+function normalizeRows(xs: TypedArray, C: number, mean: Float64Array, invstd: TypedArray, gamma: TypedArray, beta: TypedArray, xHat: TypedArray, y: TypedArray): void {
+  const n = xs.length;
+  let base = 0;
+  for (; base + 4 * C <= n; base += 4 * C) {
+    for (let c = 0; c < C; c++) {
+      const m = mean[c], s = invstd[c], g = gamma[c], b = beta[c];
+      const i0 = base + c, i1 = i0 + C, i2 = i1 + C, i3 = i2 + C;
+      xHat[i0] = (xs[i0] - m) * s; xHat[i1] = (xs[i1] - m) * s; xHat[i2] = (xs[i2] - m) * s; xHat[i3] = (xs[i3] - m) * s;
+      y[i0] = g * xHat[i0] + b; y[i1] = g * xHat[i1] + b; y[i2] = g * xHat[i2] + b; y[i3] = g * xHat[i3] + b;
+    }
+  }
+  for (; base < n; base += C) {
+    for (let c = 0, i = base; c < C; c++, i++) { xHat[i] = (xs[i] - mean[c]) * invstd[c]; y[i] = gamma[c] * xHat[i] + beta[c]; }
+  }
+}
 
 export function batchNormForward(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, mask: Tensor | null) {
   const C = x.shape[x.rank - 1], M = x.size / C;
@@ -30,15 +94,9 @@ export function batchNormForward(x: Tensor, gamma: Tensor, beta: Tensor, epsilon
   const m = mask === null ? null : contiguousData(mask);
   const count = m ? total(m) : M;
   const mean = new Float64Array(C), varSum = new Float64Array(C);
-  for (let r = 0; r < M; r++) {
-    if (m && m[r] === 0) continue;
-    for (let c = 0; c < C; c++) mean[c] += xs[r * C + c];
-  }
+  columnSums(xs, C, m, mean);
   for (let c = 0; c < C; c++) mean[c] /= count;
-  for (let r = 0; r < M; r++) {
-    if (m && m[r] === 0) continue;
-    for (let c = 0; c < C; c++) { const d = xs[r * C + c] - mean[c]; varSum[c] += d * d; }
-  }
+  columnSquaredDeviations(xs, C, m, mean, varSum);
   const invstd = allocate(x.dtype, C), variance = allocate(x.dtype, C), meanOut = allocate(x.dtype, C);
   for (let c = 0; c < C; c++) {
     variance[c] = varSum[c] / count;
@@ -46,13 +104,7 @@ export function batchNormForward(x: Tensor, gamma: Tensor, beta: Tensor, epsilon
     invstd[c] = 1 / Math.sqrt(variance[c] + epsilon);
   }
   const xHat = allocate(x.dtype, x.size), y = allocate(x.dtype, x.size);
-  for (let r = 0; r < M; r++) {
-    for (let c = 0; c < C; c++) {
-      const i = r * C + c;
-      xHat[i] = (xs[i] - mean[c]) * invstd[c];
-      y[i] = gs[c] * xHat[i] + bs[c];
-    }
-  }
+  normalizeRows(xs, C, mean, invstd, gs, bs, xHat, y);
   return {
     y: cpuTensor(y, x.shape), xHat: cpuTensor(xHat, x.shape),
     mean: cpuTensor(meanOut, [C]), variance: cpuTensor(variance, [C]), invstd: cpuTensor(invstd, [C]),
@@ -63,22 +115,49 @@ export function batchNormForward(x: Tensor, gamma: Tensor, beta: Tensor, epsilon
 //   dβ_c = Σ_r g_rc      dγ_c = Σ_r g_rc·x̂_rc
 //   dx_rc = γ_c·invstd_c·( g_rc − m_r·dβ_c/N − m_r·x̂_rc·dγ_c/N )
 // (a masked row's x̂ is not part of the statistics, so only the first term reaches it.)
+// Both passes go four rows a step, as the forward's do; dx's per-column factors are hoisted out of the
+// row loop: k_c = γ_c·invstd_c, a_c = dβ_c/N, b_c = dγ_c/N, so dx = k·(g − m·a − m·x̂·b).
+
+/** sumG[c] = Σ_r g_rc and sumGx[c] = Σ_r g_rc·x̂_rc, over every row. */
+function gradientSums(g: TypedArray, h: TypedArray, C: number, sumG: Float64Array, sumGx: Float64Array): void {
+  const n = g.length;
+  let base = 0;
+  for (; base + 4 * C <= n; base += 4 * C) {
+    for (let c = 0, i = base; c < C; c++, i++) {
+      const g0 = g[i], g1 = g[i + C], g2 = g[i + 2 * C], g3 = g[i + 3 * C];
+      sumG[c] += (g0 + g1) + (g2 + g3);
+      sumGx[c] += (g0 * h[i] + g1 * h[i + C]) + (g2 * h[i + 2 * C] + g3 * h[i + 3 * C]);
+    }
+  }
+  for (; base < n; base += C) {
+    for (let c = 0, i = base; c < C; c++, i++) { sumG[c] += g[i]; sumGx[c] += g[i] * h[i]; }
+  }
+}
+
 export function batchNormBackward(dy: Tensor, xHat: Tensor, invstd: Tensor, gamma: Tensor, mask: Tensor | null) {
-  const C = xHat.shape[xHat.rank - 1], M = xHat.size / C;
+  const C = xHat.shape[xHat.rank - 1];
   const h = contiguousData(xHat), s = contiguousData(invstd), gs = contiguousData(gamma), g = contiguousData(dy);
   const m = mask === null ? null : contiguousData(mask);
-  const count = m ? total(m) : M;
+  const count = m ? total(m) : xHat.size / C;
   const sumG = new Float64Array(C), sumGx = new Float64Array(C);
-  for (let r = 0; r < M; r++) {
-    for (let c = 0; c < C; c++) { const i = r * C + c; sumG[c] += g[i]; sumGx[c] += g[i] * h[i]; }
-  }
-  const dx = allocate(dy.dtype, dy.size);
-  for (let r = 0; r < M; r++) {
-    const w = m ? m[r] : 1;
-    for (let c = 0; c < C; c++) {
-      const i = r * C + c;
-      dx[i] = gs[c] * s[c] * (g[i] - (w * sumG[c]) / count - (w * h[i] * sumGx[c]) / count);
+  gradientSums(g, h, C, sumG, sumGx);
+  const k = new Float64Array(C), a = new Float64Array(C), b = new Float64Array(C);
+  for (let c = 0; c < C; c++) { k[c] = gs[c] * s[c]; a[c] = sumG[c] / count; b[c] = sumGx[c] / count; }
+  const dx = allocate(dy.dtype, dy.size), n = dx.length;
+  let base = 0;
+  if (m === null) {
+    for (; base + 4 * C <= n; base += 4 * C) {
+      for (let c = 0; c < C; c++) {
+        const kc = k[c], ac = a[c], bc = b[c];
+        const i0 = base + c, i1 = i0 + C, i2 = i1 + C, i3 = i2 + C;
+        dx[i0] = kc * (g[i0] - ac - h[i0] * bc); dx[i1] = kc * (g[i1] - ac - h[i1] * bc);
+        dx[i2] = kc * (g[i2] - ac - h[i2] * bc); dx[i3] = kc * (g[i3] - ac - h[i3] * bc);
+      }
     }
+  }
+  for (let r = base / C; base < n; base += C, r++) {
+    const w = m ? m[r] : 1;
+    for (let c = 0, i = base; c < C; c++, i++) dx[i] = k[c] * (g[i] - w * a[c] - w * h[i] * b[c]);
   }
   const dGamma = allocate(dy.dtype, C), dBeta = allocate(dy.dtype, C);
   for (let c = 0; c < C; c++) { dGamma[c] = sumGx[c]; dBeta[c] = sumG[c]; }
