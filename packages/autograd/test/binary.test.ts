@@ -96,7 +96,7 @@ describe('sumToShape', () => {
 });
 
 describe('mulAdd (x·s + t in one pass): gradcheck, and equal to x.mul(s).add(t) bit for bit', () => {
-  const CASES: Array<[number[], number[], number[]]> = [[[4, 3], [3], [3]], [[2, 3], [2, 3], [2, 3]], [[2, 3], [2, 1], [3]], [[3], [], [2, 3]]];
+  const CASES: Array<[number[], number[], number[]]> = [[[4, 3], [3], [3]], [[7, 3], [3], [3]], [[2, 3], [2, 3], [2, 3]], [[2, 3], [2, 1], [3]], [[3], [], [2, 3]]];
   for (const [sx, ss, st] of CASES) {
     it(`x [${sx}], s [${ss}], t [${st}]`, () => {
       gradcheck((x, s, t) => F.mulAdd(x, s, t), [normal(sx, 11), normal(ss, 12), normal(st, 13)]);
@@ -104,8 +104,12 @@ describe('mulAdd (x·s + t in one pass): gradcheck, and equal to x.mul(s).add(t)
       expect(Array.from(F.mulAdd(x, s, t).data.dataSync())).toEqual(Array.from(F.add(F.mul(x, s), t).data.dataSync()));
     });
   }
-  it('BatchNorm-like: [32, 6, 6, 8] with one scale and shift per channel', () => {
-    const [x, s, t] = [normal([32, 6, 6, 8], 17), normal([8], 18), normal([8], 19)].map((v) => v.astype('float32'));
-    expect(Array.from(F.mulAdd(x, s, t).data.dataSync())).toEqual(Array.from(x.mul(s).add(t).dataSync()));
+  it('BatchNorm-like: [32, 6, 6, 8] and [3, 5, 8] with one scale and shift per channel, float32 and float64', () => {
+    for (const shape of [[32, 6, 6, 8], [3, 5, 8]]) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const [x, s, t] = [normal(shape, 17), normal([8], 18), normal([8], 19)].map((v) => v.astype(dtype));
+        expect(Array.from(F.mulAdd(x, s, t).data.dataSync())).toEqual(Array.from(x.mul(s).add(t).dataSync()));
+      }
+    }
   });
 });
