@@ -87,6 +87,9 @@ test("what outlives a step survives it: weights taken before fit, gradients read
   expect(gradNorms.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
   // the last step's gradient is still the parameter's and still reads the same
   expect(lastGrads[lastGrads.length - 1].square().sum().item()).toBe(gradNorms[gradNorms.length - 1]);
+  // an earlier step's was given back when the next step began, and says so when read
+  expect(() => lastGrads[0].dataSync()).toThrow(/disposed \(a gradient lives until the next training step replaces it; copy its values with toTypedArray\(\)/);
+  expect(lastGrads.slice(0, -1).every((g) => g !== model.parameters()[0].grad)).toBe(true);
   const state = model.optimizer!.state();
   expect(state.slots.length).toBeGreaterThan(0);
   for (const { value } of state.slots) expect(value.dataSync().every((v) => Number.isFinite(v))).toBe(true);

@@ -28,8 +28,11 @@ export interface Storage {
   readonly pending?: boolean;
   /** What made these values (an op's name), for error messages; optional. */
   readonly origin?: string;
-  /** Free device memory now rather than when the garbage collector gets to it. */
-  dispose(): void;
+  /**
+   * Free device memory now rather than when the garbage collector gets to it. `why` (optional) is told
+   * to whoever reads the storage afterwards.
+   */
+  dispose(why?: string): void;
 }
 
 export class CpuStorage implements Storage {
@@ -37,13 +40,15 @@ export class CpuStorage implements Storage {
   readonly dtype: DType;
   /** Set when the step that made this storage recycled its array (recycling.ts): who did, for the error. */
   private recycledBy: string | null = null;
+  /** Set when dispose() gave the array back: why, for the error. */
+  private disposedBecause: string | null = null;
   constructor(private readonly array: TypedArray) {
     this.dtype = dtypeOf(array);
     noteStorage(this);
   }
   /** The flat buffer; throws once its array has been recycled for another tensor. */
   get data(): TypedArray {
-    if (this.recycledBy === 'dispose()') throw new Error("this tensor's memory was disposed (storage.dispose()) and may hold another tensor's values now");
+    if (this.disposedBecause !== null) throw new Error(`this tensor's memory was disposed (${this.disposedBecause}) and may hold another tensor's values now`);
     if (this.recycledBy !== null) {
       throw new Error(`this tensor's memory was recycled at the end of ${this.recycledBy}, which made it: a tensor made ` +
         'inside a training or inference step is not kept past the step unless it is returned (or is a weight, a ' +
@@ -54,10 +59,10 @@ export class CpuStorage implements Storage {
   }
   get length(): number { return this.array.length; }
   read(): TypedArray { return this.data; }
-  /** Give the array back for reuse (only an array `allocate` made); reading this storage afterwards throws. */
-  dispose(): void {
-    if (this.recycledBy !== null) return;
-    if (recycleDisposed(this.array)) this.recycledBy = 'dispose()';
+  /** Give the array back for reuse (only an array `allocate` made); reading this storage afterwards throws, saying `why`. */
+  dispose(why = 'storage.dispose()'): void {
+    if (this.recycledBy !== null || this.disposedBecause !== null) return;
+    if (recycleDisposed(this.array)) this.disposedBecause = why;
   }
   /** The array even after recycling (recycling.ts compares buffers with it); never read values through it. */
   unsafeArray(): TypedArray { return this.array; }

@@ -15,7 +15,7 @@ import type { ModelBatch, Ordered } from './fit-data.js';
 import type { Model } from './model.js';
 import type { ModelInternals } from './model-internals.js';
 import { metricLogNames } from './outputs.js';
-import { recycledStep } from './recycle.js';
+import { recycledStep, releaseGradients } from './recycle.js';
 import { Totals } from './totals.js';
 import type { BatchResult } from './totals.js';
 
@@ -108,6 +108,7 @@ export async function readResult(r: ResultTensors): Promise<BatchResult> {
 export async function trainStep(m: ModelInternals, batch: ModelBatch, weights: Array<Tensor | null> | null): Promise<BatchResult> {
   const { optimizer } = m.requireCompiled();
   const result = recycledStep(m.model, 'training step', optimizer, () => {
+    releaseGradients(m.model, optimizer);
     const forward = lossAndOutput(m, batch, weights, true);
     optimizer.zeroGrad();
     forward.loss.backward();
