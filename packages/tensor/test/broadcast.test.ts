@@ -125,3 +125,21 @@ test('reluGrad(dy, x) is dy·[x > 0] written out: 0 at x = 0, at x = NaN and at 
   expect(Array.from(binary('reluGrad', dy64, x).dataSync())).toEqual([1.5, 0, 0, 0, 0, 0, -0.5]);
   expect(Array.from(binary('reluGrad', dy64, tensor([1, 0, -1, 2, 0, 3, 1], { dtype: 'int32' })).dataSync())).toEqual([1.5, 0, 0, Infinity, 0, 4, -0.5]);
 });
+
+test('reluGrad keeps dy bit for bit where x > 0 and gives +0 elsewhere, at every length (the loop takes four at a time)', () => {
+  const SET = [-2, -0, 0, 1.5, Infinity, -Infinity, NaN, 1e-30];
+  const rng = new Random(23);
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (let n = 1; n <= 11; n++) {
+      const dyValues = Array.from({ length: n }, () => SET[rng.int(SET.length)]);
+      const xValues = Array.from({ length: n }, () => SET[rng.int(SET.length)]);
+      const make = (v: number[]) => tensor(dtype === 'float32' ? new Float32Array(v) : new Float64Array(v), { shape: [n] });
+      const got = binary('reluGrad', make(dyValues), make(xValues)).dataSync();
+      const stored = dtype === 'float32' ? new Float32Array(dyValues) : new Float64Array(dyValues);
+      xValues.forEach((x, i) => {
+        const expected = x > 0 ? stored[i] : 0;
+        if (!Object.is(got[i], expected)) throw new Error(`${dtype} n=${n} element ${i}: reluGrad(${dyValues[i]}, ${x}) gave ${got[i]}, expected ${expected}`);
+      });
+    }
+  }
+});

@@ -223,3 +223,35 @@ describe('logSumExp', () => {
     expect(logSumExp(tensor([[1, 2], [3, 4]]), 0, true).shape).toEqual([1, 2]);
   });
 });
+
+describe('sum and mean add the rows in order, bit for bit', () => {
+  // The kernel adds four rows per step into a float64 accumulator (cpu/reduce.ts). It must still add
+  // them one after another, front to back: the result is then exactly that of a plain sequential fold in
+  // float64, rounded once to the dtype. Row counts around multiples of four and larger ones, inner widths 1 to 5, both
+  // float dtypes, and values of very different sizes so that any change of order changes the bits.
+  it.each(['float32', 'float64'] as const)('%s', (dtype) => {
+    const rng = new Random(17);
+    for (const rows of [1, 3, 4, 5, 8, 11, 64, 103]) {
+      for (const inner of [1, 2, 5]) {
+        const values = Array.from({ length: rows * inner }, () => rng.normal() * 10 ** (rng.int(17) - 8));
+        const data = dtype === 'float32' ? new Float32Array(values) : new Float64Array(values);
+        const x = tensor(data, { shape: [rows, inner] });
+        const expected = Array.from({ length: inner }, (_, j) => {
+          let s = 0;
+          for (let r = 0; r < rows; r++) s += data[r * inner + j];
+          return s;
+        });
+        const stored = (v: number) => (dtype === 'float32' ? Math.fround(v) : v);
+        expect(Array.from(sum(x, 0).dataSync())).toEqual(expected.map(stored));
+        expect(Array.from(mean(x, 0).dataSync())).toEqual(expected.map((s) => stored(s * (1 / rows))));
+      }
+    }
+    // float32 values rarely show the order once the float64 sum is rounded to float32, so one column
+    // where they must: in float64, 1 + 2⁶⁰ is 2⁶⁰ (53 bits of mantissa), so front to back each 2⁶⁰
+    // swallows the 1 before it and the sum is the last two 1s: 2. Adding each group of four pairwise,
+    // (1 + 2⁶⁰) + (−2⁶⁰ + 1), would give 0 + 0 + 1.
+    const column = [1, 2 ** 60, -(2 ** 60), 1, 1, 2 ** 60, -(2 ** 60), 1, 1];
+    const data = dtype === 'float32' ? new Float32Array(column) : new Float64Array(column);
+    expect(Array.from(sum(tensor(data, { shape: [9, 1] }), 0).dataSync())).toEqual([2]);
+  });
+});
