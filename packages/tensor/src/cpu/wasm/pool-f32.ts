@@ -20,6 +20,8 @@
  *   copy the band's input rows in (one memcpy)  →  run forward or backward  →  copy the result out.
  */
 import { Code, I32, Op, Simd, V128, moduleBytes } from './assembler.js';
+import { instantiate } from './instance.js';
+import type { Instance } from './instance.js';
 
 /** The SIMD opcodes used here and not by the gemm (numbers after the 0xfd prefix). */
 const PoolSimd = { f32x4Gt: 0x44, v128Not: 0x4d, v128And: 0x4e, v128AndNot: 0x4f, v128Or: 0x50, v128Bitselect: 0x52 } as const;
@@ -114,40 +116,13 @@ export function poolModuleBytes(): Uint8Array {
   ], PAGES);
 }
 
-/** The parts of the WebAssembly API used here (the ES2022 typings do not declare WebAssembly). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
-
-interface PoolKernel {
-  memory: { readonly buffer: ArrayBuffer };
+interface PoolExports {
   forward(x: number, y: number, rows: number, ow: number, c: number, rowBytes: number): void;
   backward(x: number, dy: number, dx: number, rows: number, ow: number, c: number, rowBytes: number): void;
 }
 
-/** The instance and a float32 view of its memory (the memory never grows, so the view stays valid). */
-let kernel: { k: PoolKernel; mem: Float32Array } | null | undefined;
-
-/**
- * The kernel, compiled on first use; null where this engine has no WebAssembly SIMD, a page's CSP
- * refuses to compile WebAssembly, or GRADLAB_POOL=js asks for the JavaScript loop.
- */
-function poolKernel(): { k: PoolKernel; mem: Float32Array } | null {
-  if (kernel !== undefined) return kernel;
-  kernel = null;
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  if (!wasm || env?.GRADLAB_POOL === 'js') return kernel;
-  const bytes = poolModuleBytes();
-  if (!wasm.validate(bytes)) return kernel;
-  try {
-    const k = new wasm.Instance(new wasm.Module(bytes)).exports as unknown as PoolKernel;
-    kernel = { k, mem: new Float32Array(k.memory.buffer) };
-  } catch { /* a CSP without 'wasm-unsafe-eval': the JavaScript loop does the work */ }
-  return kernel;
-}
+/** The kernel, compiled on first use (null: no WebAssembly SIMD here, or GRADLAB_POOL=js). */
+let kernel: Instance<PoolExports> | null | undefined;
 
 /** The geometry pool.ts has checked: 2×2 windows, stride 2, every window inside the image. */
 interface Geometry { batch: number; inHeight: number; inWidth: number; inChannels: number; outHeight: number; outWidth: number }
@@ -162,9 +137,9 @@ export function maxPool2x2Wasm(xs: Float32Array, info: Geometry, out: Float32Arr
   const rowFloats = W * C;
   const bandRows = Math.min(OH, Math.floor(X_FLOATS / (2 * rowFloats)));
   if (C === 0 || C % 4 !== 0 || bandRows === 0) return false;
-  const kern = poolKernel();
-  if (!kern) return false;
-  const { k, mem } = kern;
+  if (kernel === undefined) kernel = instantiate<PoolExports>(poolModuleBytes, 'GRADLAB_POOL');
+  if (!kernel) return false;
+  const { exports: k, floats: mem } = kernel;
   const covered = 2 * OW * C; // the part of an input row that some window reads
   for (let n = 0; n < batch; n++) {
     for (let oy = 0; oy < OH; oy += bandRows) {
