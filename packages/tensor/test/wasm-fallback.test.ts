@@ -1,24 +1,24 @@
 /**
- * Max pooling (2×2, stride 2) and reluGrad run on small WebAssembly SIMD kernels in float32, and on
- * JavaScript loops where the engine has no WebAssembly SIMD (or GRADLAB_POOL=js, GRADLAB_RELU_GRAD=js).
+ * Max pooling (2×2, stride 2), reluGrad and Adam's update run on small WebAssembly SIMD kernels in
+ * float32, and on JavaScript loops where the engine has no WebAssembly SIMD (or GRADLAB_POOL=js,
+ * GRADLAB_RELU_GRAD=js, GRADLAB_ADAM=js).
  * Both paths must give the same bits. A second copy of the library, loaded with the opt-outs set, takes
  * the JavaScript loops; the values come from a small set full of ties, signed zeros and NaNs.
  */
 import * as lib from '@gradlab/tensor';
 
 type Lib = typeof lib;
+const OPT_OUTS = ['GRADLAB_POOL', 'GRADLAB_RELU_GRAD', 'GRADLAB_ADAM'];
 
 /** The library as loaded with the WebAssembly kernels refused (each reads its opt-out on first use). */
 function withoutWasm<T>(run: (js: Lib) => T): T {
-  process.env.GRADLAB_POOL = 'js';
-  process.env.GRADLAB_RELU_GRAD = 'js';
+  for (const name of OPT_OUTS) process.env[name] = 'js';
   try {
     let result: T | undefined;
     jest.isolateModules(() => { result = run(require('@gradlab/tensor') as Lib); }); // eslint-disable-line @typescript-eslint/no-require-imports
     return result as T;
   } finally {
-    delete process.env.GRADLAB_POOL;
-    delete process.env.GRADLAB_RELU_GRAD;
+    for (const name of OPT_OUTS) delete process.env[name];
   }
 }
 
@@ -43,14 +43,23 @@ describe('the WebAssembly kernels and the JavaScript loops give the same bits', 
       pooled: l.maxPool2d(xt, { poolSize: 2 }).dataSync() as Float32Array,
       dx: l.maxPool2dBackward(dyt, xt, { poolSize: 2 }).dataSync() as Float32Array,
       relu: l.binary('reluGrad', l.tensor(g, { shape }), xt).dataSync() as Float32Array,
+      adam: adamStep(l),
     };
   };
+  // Adam on ordinary numbers (an odd count, so the kernel's last pair is half used)
+  const [w, grad, m, v] = [4, 5, 6, 7].map((seed) => lib.randn([1001], { seed }).dataSync() as Float32Array);
+  const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3 };
+  const adamStep = (l: Lib) => {
+    const out = l.adamUpdate(l.tensor(w), l.tensor(grad), l.tensor(m), l.tensor(v.map(Math.abs)), hyper);
+    return [out.w, out.m, out.v].map((t) => t.dataSync() as Float32Array);
+  };
 
-  it('max pooling forward and backward, and reluGrad', () => {
+  it('max pooling forward and backward, reluGrad, Adam', () => {
     const wasm = run(lib);
     const js = withoutWasm(run);
     expect(bits(js.pooled)).toEqual(bits(wasm.pooled));
     expect(bits(js.dx)).toEqual(bits(wasm.dx));
     expect(bits(js.relu)).toEqual(bits(wasm.relu));
+    js.adam.forEach((a, k) => expect(bits(a)).toEqual(bits(wasm.adam[k])));
   });
 });
