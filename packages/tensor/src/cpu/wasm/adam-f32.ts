@@ -9,14 +9,14 @@
  *
  * Why: the JavaScript loop walks seven arrays with a sqrt and a division per element, ~5 ns an
  * element; the kernel does two elements per instruction and the copies in and out of its memory are
- * memcpys. The arrays go through the kernel's memory in bands of 2^16 numbers (256 KiB each: 1.75 MiB
- * for the seven), and the constants (1 − β1, 1 − β2, α, ε) through 32 bytes after them.
+ * memcpys. The arrays go through the kernel's memory in bands of 2^14 numbers (64 KiB each: 448 KiB
+ * for the seven, in L2), and the constants (1 − β1, 1 − β2, α, ε) through 32 bytes after them.
  */
 import { Code, I32, V128, moduleBytes } from './assembler.js';
 import { instantiate } from './instance.js';
 import type { Instance } from './instance.js';
 
-const BAND = 1 << 16;
+const BAND = 1 << 14;
 const BAND_BYTES = BAND * 4;
 /** The bands, in this order: the inputs w, g, m, v and the outputs w', m', v'. */
 const [W, G, M, V, W_OUT, M_OUT, V_OUT] = [0, 1, 2, 3, 4, 5, 6].map((k) => k * BAND_BYTES);

@@ -16,7 +16,7 @@
  * written once.
  *
  * The data goes through the kernel's memory one band of output rows at a time (rows of one image,
- * at most 1 MiB of input), so the memory stays 2.25 MiB whatever the tensor's size:
+ * at most 256 KiB of input), so the memory stays 576 KiB whatever the tensor's size:
  *   copy the band's input rows in (one memcpy)  →  run forward or backward  →  copy the result out.
  */
 import { Code, I32, Op, Simd, V128, moduleBytes } from './assembler.js';
@@ -26,7 +26,7 @@ import type { Instance } from './instance.js';
 /** The SIMD opcodes used here and not by the gemm (numbers after the 0xfd prefix). */
 const PoolSimd = { f32x4Gt: 0x44, v128Not: 0x4d, v128And: 0x4e, v128AndNot: 0x4f, v128Or: 0x50, v128Bitselect: 0x52 } as const;
 
-const X_FLOATS = 1 << 18;               // the band of input rows: 1 MiB
+const X_FLOATS = 1 << 16;               // the band of input rows: 256 KiB, in L2 with dx's
 const X = 0;                            // byte addresses in the kernel's memory
 const DX = X + X_FLOATS * 4;            // the backward's output band, laid out as the input band
 const Y = DX + X_FLOATS * 4;            // the forward's output band, or the backward's dy band (≤ ¼ of X)

@@ -6,14 +6,14 @@
  * a memcpy, ~0.15 ns a number each way. Here one f32x4.gt against zero (IEEE's >: false for NaN and
  * for −0) and one v128.and make four outputs, so the three copies are most of the cost.
  *
- * The arrays go through the kernel's memory in bands of 2^17 numbers (512 KiB each for dy, x and the
- * output: 1.5 MiB in all), copied in and out with TypedArray.set.
+ * The arrays go through the kernel's memory in bands of 2^15 numbers (128 KiB each for dy, x and the
+ * output: 384 KiB in all, in L2), copied in and out with TypedArray.set.
  */
 import { Code, Simd, moduleBytes } from './assembler.js';
 import { instantiate } from './instance.js';
 import type { Instance } from './instance.js';
 
-const BAND = 1 << 17;
+const BAND = 1 << 15;
 const DY = 0, X = BAND * 4, OUT = 2 * BAND * 4; // byte addresses of the three bands
 const PAGES = (3 * BAND * 4) / 65536;
 const F32X4_GT = 0x44, V128_AND = 0x4e;
