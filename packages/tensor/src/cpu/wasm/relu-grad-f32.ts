@@ -37,8 +37,12 @@ interface ReluGradExports { reluGrad(dy: number, x: number, out: number, vectors
 /** The kernel, compiled on first use (null: no WebAssembly SIMD here, or GRADLAB_RELU_GRAD=js). */
 let kernel: Instance<ReluGradExports> | null | undefined;
 
-/** out = dy·[x > 0] on the kernel, band by band; false (nothing done) where there is no kernel. */
+/** Below this many numbers the JavaScript loop is as fast (the copies and the call cost ~1.5 µs). */
+const SMALLEST = 512;
+
+/** out = dy·[x > 0] on the kernel, band by band; false (nothing done) where there is no kernel or out is small. */
 export function reluGradWasm(dy: Float32Array, x: Float32Array, out: Float32Array): boolean {
+  if (out.length < SMALLEST) return false;
   if (kernel === undefined) kernel = instantiate<ReluGradExports>(reluGradModuleBytes, 'GRADLAB_RELU_GRAD');
   if (!kernel) return false;
   const { exports: k, floats: mem } = kernel;
