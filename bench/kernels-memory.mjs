@@ -4,10 +4,12 @@
 // and Adam's update of the [12544, 128] Dense weight (plus all 14 of the model's Adam updates together).
 //
 // Before and after in one process: the kernels of this checkout's build (packages/tensor/dist) against
-// those of an older build given by --before=DIR (a dist folder; default packages/tensor/.tmp/before-dist,
-// made by `git worktree add /tmp/old <commit> && (cd /tmp/old && pnpm install --offline && pnpm run build)
-// && cp -r /tmp/old/packages/tensor/dist packages/tensor/.tmp/before-dist`: it must sit under
-// packages/tensor so that its imports resolve). Without one, only "after" is measured. The two are
+// those of an older build given by --before=DIR (a dist folder under packages/tensor, so that its imports
+// resolve; default packages/tensor/.tmp/before-dist, built from commit C in packages/tensor by
+//   mkdir -p .tmp/base && git archive C src | tar -x -C .tmp/base &&
+//   sed 's#"../../tsconfig#"../../../../tsconfig#' tsconfig.json > .tmp/base/tsconfig.json &&
+//   npx tsc -p .tmp/base && mv .tmp/base/dist .tmp/before-dist
+// ). Without one, only "after" is measured. The two are
 // measured alternately (A, B, A, B), each figure the median of every run of both rounds, so that a change
 // in the machine's load hits both alike. Each kernel call runs inside recycleAfter, as in a training step:
 // its output arrays go back to the pool and the next call gets them again (zero-filled), instead of fresh
