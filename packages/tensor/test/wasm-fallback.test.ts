@@ -1,14 +1,14 @@
 /**
- * Max pooling (2×2, stride 2), reluGrad and Adam's update run on small WebAssembly SIMD kernels in
- * float32, and on JavaScript loops where the engine has no WebAssembly SIMD (or GRADLAB_POOL=js,
- * GRADLAB_RELU_GRAD=js, GRADLAB_ADAM=js).
+ * Max pooling (2×2, stride 2), reluGrad, Adam's update and column sums run on small WebAssembly SIMD
+ * kernels in float32, and on JavaScript loops where the engine has no WebAssembly SIMD (or
+ * GRADLAB_POOL=js, GRADLAB_RELU_GRAD=js, GRADLAB_ADAM=js, GRADLAB_SUM=js).
  * Both paths must give the same bits. A second copy of the library, loaded with the opt-outs set, takes
  * the JavaScript loops; the values come from a small set full of ties, signed zeros and NaNs.
  */
 import * as lib from '@gradlab/tensor';
 
 type Lib = typeof lib;
-const OPT_OUTS = ['GRADLAB_POOL', 'GRADLAB_RELU_GRAD', 'GRADLAB_ADAM'];
+const OPT_OUTS = ['GRADLAB_POOL', 'GRADLAB_RELU_GRAD', 'GRADLAB_ADAM', 'GRADLAB_SUM'];
 
 /** The library as loaded with the WebAssembly kernels refused (each reads its opt-out on first use). */
 function withoutWasm<T>(run: (js: Lib) => T): T {
@@ -44,8 +44,10 @@ describe('the WebAssembly kernels and the JavaScript loops give the same bits', 
       dx: l.maxPool2dBackward(dyt, xt, { poolSize: 2 }).dataSync() as Float32Array,
       relu: l.binary('reluGrad', l.tensor(g, { shape }), xt).dataSync() as Float32Array,
       adam: adamStep(l),
+      sums: l.sum(l.tensor(sumInput, { shape: [1031, 8] }), 0).dataSync() as Float32Array,
     };
   };
+  const sumInput = lib.randn([1031 * 8], { seed: 8 }).dataSync() as Float32Array;
   // Adam on ordinary numbers (an odd count, so the kernel's last pair is half used)
   const [w, grad, m, v] = [4, 5, 6, 7].map((seed) => lib.randn([1001], { seed }).dataSync() as Float32Array);
   const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3 };
@@ -54,12 +56,13 @@ describe('the WebAssembly kernels and the JavaScript loops give the same bits', 
     return [out.w, out.m, out.v].map((t) => t.dataSync() as Float32Array);
   };
 
-  it('max pooling forward and backward, reluGrad, Adam', () => {
+  it('max pooling forward and backward, reluGrad, Adam, column sums', () => {
     const wasm = run(lib);
     const js = withoutWasm(run);
     expect(bits(js.pooled)).toEqual(bits(wasm.pooled));
     expect(bits(js.dx)).toEqual(bits(wasm.dx));
     expect(bits(js.relu)).toEqual(bits(wasm.relu));
     js.adam.forEach((a, k) => expect(bits(a)).toEqual(bits(wasm.adam[k])));
+    expect(bits(js.sums)).toEqual(bits(wasm.sums));
   });
 });
