@@ -101,7 +101,7 @@ function tilesTwoByTwo(info: Conv2DInfo): boolean {
  * forward then copies x[i]; the backward adds dy to dx[i].
  * Against the general scan (maxPoolPass: a best value and index per channel kept in arrays, each pixel a
  * pass over them): 15.5 → 6 ms forward and 17 → 8.6 ms backward on x [32, 62, 62, 32].
- * The WebAssembly kernel (wasm/pool-f32.ts) does the same four channels at a time, 5× faster again;
+ * The WebAssembly kernel (wasm/pool-f32.ts) does the same four channels at a time, 4–6× faster again;
  * this loop is for channels that are not a multiple of 4 and for engines without WebAssembly SIMD.
  * Only float32 (what models train in) comes here; float64 and int32 take the general scan. V8 keeps
  * type feedback per function: after float64 and int32 poolings had gone through this loop as well, the
