@@ -125,3 +125,22 @@ test('reluGrad(dy, x) is dy·[x > 0] written out: 0 at x = 0, at x = NaN and at 
   expect(Array.from(binary('reluGrad', dy64, x).dataSync())).toEqual([1.5, 0, 0, 0, 0, 0, -0.5]);
   expect(Array.from(binary('reluGrad', dy64, tensor([1, 0, -1, 2, 0, 3, 1], { dtype: 'int32' })).dataSync())).toEqual([1.5, 0, 0, Infinity, 0, 4, -0.5]);
 });
+
+test('reluGrad keeps dy bit for bit where x > 0 and gives +0 elsewhere, at every length (four at a time, in bands of 2^15)', () => {
+  const SET = [-2, -0, 0, 1.5, Infinity, -Infinity, NaN, 1e-30];
+  const rng = new Random(23);
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 2 ** 15 + 5]) for (const mixed of [true, false]) {
+      // mixed: values from SET; otherwise x > 0 everywhere and dy = 1, 2, 3, …: every element must come through
+      const dyValues = Array.from({ length: n }, (_, i) => (mixed ? SET[rng.int(SET.length)] : i + 1));
+      const xValues = Array.from({ length: n }, () => (mixed ? SET[rng.int(SET.length)] : 1.5));
+      const make = (v: number[]) => tensor(dtype === 'float32' ? new Float32Array(v) : new Float64Array(v), { shape: [n] });
+      const got = binary('reluGrad', make(dyValues), make(xValues)).dataSync();
+      const stored = dtype === 'float32' ? new Float32Array(dyValues) : new Float64Array(dyValues);
+      xValues.forEach((x, i) => {
+        const expected = x > 0 ? stored[i] : 0;
+        if (!Object.is(got[i], expected)) throw new Error(`${dtype} n=${n} element ${i}: reluGrad(${dyValues[i]}, ${x}) gave ${got[i]}, expected ${expected}`);
+      });
+    }
+  }
+});

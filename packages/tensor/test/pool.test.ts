@@ -146,3 +146,47 @@ describe('pooling errors name the op and the shapes', () => {
       .toThrow('avgPool2dBackward: dy has shape [1,2,2,2], expected [1,2,2,1]');
   });
 });
+
+describe('max pooling picks the first maximum, bit for bit (ties, NaN, −0)', () => {
+  // Values from a tiny set, so that most windows hold ties, signed zeros or NaNs. The rule (ops/pool.ts):
+  // a later value replaces the best so far only if it is larger (v > best), so ties and −0 against +0 go
+  // to the first in row-major order and a NaN wins only where it comes first. The reference walks each
+  // window in that order with that comparison; forward values and the backward's dx are compared bit for
+  // bit (Object.is tells −0 from +0 and NaN from numbers). 2×2 windows with stride 2 take, in float32,
+  // the WebAssembly kernel where the channels are a multiple of 4 (the first two geometries: the second
+  // with a last row and column that no window reads) and the JavaScript 2×2 loop otherwise (the next
+  // two); float64, and the other geometries, take the general scan. The kernel works in bands of at most
+  // 2^16 input numbers: rows of 64·256 take it two output rows at a time (bands of 2, 2, 1).
+  const geometries: [Shape4, [number, number], [number, number], 'valid' | 'same'][] = [
+    [[3, 6, 8, 8], [2, 2], [2, 2], 'valid'],
+    [[1, 10, 64, 256], [2, 2], [2, 2], 'valid'],
+    [[2, 7, 9, 4], [2, 2], [2, 2], 'valid'],
+    [[2, 6, 8, 5], [2, 2], [2, 2], 'valid'],
+    [[1, 7, 5, 3], [2, 2], [2, 2], 'valid'],
+    [[1, 7, 5, 3], [2, 2], [2, 2], 'same'],
+    [[1, 7, 8, 2], [3, 3], [2, 2], 'same'],
+  ];
+  const SET = [-1, -0, 0, 0.5, 2, NaN];
+  const bitsEqual = (actual: ArrayLike<number>, expected: ArrayLike<number>) => {
+    expect(actual.length).toBe(expected.length);
+    for (let i = 0; i < expected.length; i++) {
+      if (!Object.is(actual[i], expected[i])) throw new Error(`element ${i}: got ${actual[i]}, expected ${expected[i]}`);
+    }
+  };
+  it.each(geometries.flatMap((g) => (['float32', 'float64'] as const).map((dtype) => [...g, dtype] as const)))(
+    'x %j, pool %j, strides %j, %s, %s', (xs, poolSize, strides, padding, dtype) => {
+      const size = xs.reduce((p, d) => p * d, 1);
+      const pick = randint([size], 0, SET.length, { seed: size }).dataSync();
+      const values = Array.from(pick, (k) => SET[k]);
+      const x = tensor(dtype === 'float32' ? new Float32Array(values) : new Float64Array(values), { shape: xs });
+      const { windows, shape } = naivePool(values, xs, poolSize, strides, padding);
+      const firstMax = windows.map((m) => m.reduce((best, i) => (values[i] > values[best] ? i : best), m[0]));
+      const opts: Pool2DOptions = { poolSize, strides, padding };
+      bitsEqual(maxPool2d(x, opts).dataSync(), firstMax.map((i) => values[i]));
+      const dyValues = Array.from(randint([firstMax.length], -3, 4, { seed: 9 }).dataSync(), (v) => (v === 0 ? -0 : v));
+      const dy = tensor(dtype === 'float32' ? new Float32Array(dyValues) : new Float64Array(dyValues), { shape });
+      const dx = new Array<number>(size).fill(0);
+      firstMax.forEach((i, o) => { dx[i] += dyValues[o]; });
+      bitsEqual(maxPool2dBackward(dy, x, opts).dataSync(), dx);
+    });
+});

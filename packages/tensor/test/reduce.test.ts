@@ -223,3 +223,52 @@ describe('logSumExp', () => {
     expect(logSumExp(tensor([[1, 2], [3, 4]]), 0, true).shape).toEqual([1, 2]);
   });
 });
+
+describe('sum and mean add the rows in order, bit for bit', () => {
+  // The kernels add four rows per step into float64 accumulators (cpu/reduce.ts; float32 sums of at
+  // least 4,096 numbers over an even number of columns go to a WebAssembly kernel, two columns at a time,
+  // in bands of 2^15 numbers). They must still add the rows one after another, front to back: the result
+  // is then exactly that of a plain sequential fold in float64, rounded once to the dtype. Row counts
+  // around multiples of four and larger ones, inner widths 1 to 5 (the JavaScript loops) and [1027, 64]
+  // (the kernel: bands of 512, 512 and 3 rows), both float dtypes, values of very different sizes.
+  const shapes: [number, number][] = [];
+  for (const rows of [1, 3, 4, 5, 8, 11, 64, 103]) for (const inner of [1, 2, 5]) shapes.push([rows, inner]);
+  shapes.push([1027, 64]);
+  it.each(['float32', 'float64'] as const)('%s', (dtype) => {
+    const rng = new Random(17);
+    const stored = (v: number) => (dtype === 'float32' ? Math.fround(v) : v);
+    const make = (values: number[]) => (dtype === 'float32' ? new Float32Array(values) : new Float64Array(values));
+    const columnSums = (data: ArrayLike<number>, rows: number, inner: number) => Array.from({ length: inner }, (_, j) => {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += data[r * inner + j];
+      return s;
+    });
+    for (const [rows, inner] of shapes) {
+      const data = make(Array.from({ length: rows * inner }, () => rng.normal() * 10 ** (rng.int(17) - 8)));
+      const x = tensor(data, { shape: [rows, inner] });
+      const expected = columnSums(data, rows, inner);
+      expect(Array.from(sum(x, 0).dataSync())).toEqual(expected.map(stored));
+      expect(Array.from(mean(x, 0).dataSync())).toEqual(expected.map((s) => stored(s * (1 / rows))));
+    }
+    // float32 values rarely show the order once the float64 sum is rounded to float32, so columns where
+    // they must: in float64, 1 + 2⁶⁰ is 2⁶⁰ (53 bits of mantissa), so front to back each 2⁶⁰ swallows
+    // the 1 before it and the sum of [1, 2⁶⁰, −2⁶⁰, 1, 1, 2⁶⁰, −2⁶⁰, 1, 1] is the last two 1s: 2. Adding
+    // each group of four pairwise, (1 + 2⁶⁰) + (−2⁶⁰ + 1), would give 0 + 0 + 1.
+    const pattern = [1, 2 ** 60, -(2 ** 60), 1];
+    expect(Array.from(sum(tensor(make([...pattern, ...pattern, 1]), { shape: [9, 1] }), 0).dataSync())).toEqual([2]);
+    // The kernel's case: two columns of 2,048 rows of [2⁶⁰, 1, −2⁶⁰, 1] repeated, against the fold. The
+    // data tells the orders apart: each group of four added pairwise, or back to front, gives another sum.
+    const rows = 2048, groups = [2 ** 60, 1, -(2 ** 60), 1];
+    const twoColumns = make(Array.from({ length: 2 * rows }, (_, i) => groups[(i >> 1) % 4]));
+    const inOrder = columnSums(twoColumns, rows, 2);
+    expect(Array.from(sum(tensor(twoColumns, { shape: [rows, 2] }), 0).dataSync())).toEqual(inOrder.map(stored));
+    let pairwise = 0, backwards = 0;
+    for (let r = 0; r < rows; r += 4) {
+      const [a, b, c, d] = [0, 1, 2, 3].map((k) => twoColumns[2 * (r + k)]);
+      pairwise += (a + b) + (c + d);
+      backwards += d; backwards += c; backwards += b; backwards += a;
+    }
+    expect([pairwise, backwards]).toEqual([0, 0]);
+    expect(inOrder[0]).toBe(1);
+  });
+});

@@ -7,7 +7,9 @@
 import type { Tensor } from '../tensor.js';
 import type { AdamHyper, RmspropHyper, SgdHyper } from '../backend.js';
 import { allocate } from '../dtype.js';
+import type { TypedArray } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
+import { adamWasm } from './wasm/adam-f32.js';
 
 // Math.sqrt as a module local: these loops call it per element, and inside jest's sandbox every lookup
 // of the global `Math` costs about 70 times more (plain Node does not care).
@@ -41,15 +43,48 @@ export function adamUpdate(w: Tensor, g: Tensor, m: Tensor, v: Tensor, { lr, bet
   const ws = contiguousData(w), gs = contiguousData(g), ms = contiguousData(m), vs = contiguousData(v);
   const out = like(w), mNew = like(m), vNew = like(v);
   const alpha = (lr * sqrt(1 - b2 ** step)) / (1 - b1 ** step);
-  for (let i = 0; i < ws.length; i++) {
-    const gi = gs[i];
-    const mi = ms[i] + (1 - b1) * (gi - ms[i]);
-    const vi = vs[i] + (1 - b2) * (gi * gi - vs[i]);
-    mNew.data[i] = mi;
-    vNew.data[i] = vi;
-    out.data[i] = ws[i] - (alpha * mi) / (sqrt(vi) + eps);
-  }
+  const wOut = out.data, mOut = mNew.data, vOut = vNew.data;
+  if (ws instanceof Float32Array && gs instanceof Float32Array && ms instanceof Float32Array && vs instanceof Float32Array &&
+    wOut instanceof Float32Array && mOut instanceof Float32Array && vOut instanceof Float32Array) {
+    if (!adamWasm(ws, gs, ms, vs, wOut, mOut, vOut, 1 - b1, 1 - b2, alpha, eps)) adamLoopFloat32(ws, gs, ms, vs, wOut, mOut, vOut, alpha, b1, b2, eps);
+  } else adamLoop(ws, gs, ms, vs, wOut, mOut, vOut, alpha, b1, b2, eps);
   return { w: out.tensor(), m: mNew.tensor(), v: vNew.tensor() };
+}
+
+/**
+ * Adam's pass over the seven arrays, with everything per-step hoisted into locals (1 − β1, 1 − β2,
+ * α; each old m and v read once): 9.7 → 7.9 ms for the 1.6 M weights of a [12544, 128] kernel. The
+ * same operations in the same order as before, so the same bits; what is left is the per-element sqrt
+ * and division (~2.5 ms) and the walk over 7 arrays. Float32 goes first to the WebAssembly kernel
+ * (wasm/adam-f32.ts: the same float64 arithmetic, two lanes at a time, 5.1 ms with its copies);
+ * adamLoopFloat32 is this loop for float32 where that kernel is missing. It is a copy of its own because
+ * V8 keeps type feedback per function: once float64 updates had gone through the shared loop, the
+ * float32 update ran 14.6 ms instead of 9.5.
+ */
+function adamLoop(ws: TypedArray, gs: TypedArray, ms: TypedArray, vs: TypedArray, wOut: TypedArray, mOut: TypedArray, vOut: TypedArray,
+  alpha: number, b1: number, b2: number, eps: number): void {
+  const c1 = 1 - b1, c2 = 1 - b2;
+  for (let i = 0; i < ws.length; i++) {
+    const gi = gs[i], m0 = ms[i], v0 = vs[i];
+    const mi = m0 + c1 * (gi - m0);
+    const vi = v0 + c2 * (gi * gi - v0);
+    mOut[i] = mi;
+    vOut[i] = vi;
+    wOut[i] = ws[i] - (alpha * mi) / (sqrt(vi) + eps);
+  }
+}
+
+function adamLoopFloat32(ws: Float32Array, gs: Float32Array, ms: Float32Array, vs: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+  alpha: number, b1: number, b2: number, eps: number): void {
+  const c1 = 1 - b1, c2 = 1 - b2;
+  for (let i = 0; i < ws.length; i++) {
+    const gi = gs[i], m0 = ms[i], v0 = vs[i];
+    const mi = m0 + c1 * (gi - m0);
+    const vi = v0 + c2 * (gi * gi - v0);
+    mOut[i] = mi;
+    vOut[i] = vi;
+    wOut[i] = ws[i] - (alpha * mi) / (sqrt(vi) + eps);
+  }
 }
 
 /**
