@@ -1,14 +1,15 @@
 /**
- * Max pooling (2×2, stride 2), reluGrad, Adam's update and column sums run on small WebAssembly SIMD
- * kernels in float32, and on JavaScript loops where the engine has no WebAssembly SIMD (or
- * GRADLAB_POOL=js, GRADLAB_RELU_GRAD=js, GRADLAB_ADAM=js, GRADLAB_SUM=js).
+ * Max pooling (2×2, stride 2), reluGrad, Adam's update, column sums, BatchNorm and the per-column
+ * mulAdd run on small WebAssembly SIMD kernels in float32, and on JavaScript loops where the engine
+ * has no WebAssembly SIMD (or GRADLAB_POOL=js, GRADLAB_RELU_GRAD=js, GRADLAB_ADAM=js, GRADLAB_SUM=js,
+ * GRADLAB_BATCHNORM=js, GRADLAB_MUL_ADD=js).
  * Both paths must give the same bits. A second copy of the library, loaded with the opt-outs set, takes
  * the JavaScript loops; the values come from a small set full of ties, signed zeros and NaNs.
  */
 import * as lib from '@gradlab/tensor';
 
 type Lib = typeof lib;
-const OPT_OUTS = ['GRADLAB_POOL', 'GRADLAB_RELU_GRAD', 'GRADLAB_ADAM', 'GRADLAB_SUM'];
+const OPT_OUTS = ['GRADLAB_POOL', 'GRADLAB_RELU_GRAD', 'GRADLAB_ADAM', 'GRADLAB_SUM', 'GRADLAB_BATCHNORM', 'GRADLAB_MUL_ADD'];
 
 /** The library as loaded with the WebAssembly kernels refused (each reads its opt-out on first use). */
 function withoutWasm<T>(run: (js: Lib) => T): T {
@@ -45,7 +46,19 @@ describe('the WebAssembly kernels and the JavaScript loops give the same bits', 
       relu: l.binary('reluGrad', l.tensor(g, { shape }), xt).dataSync() as Float32Array,
       adam: adamStep(l),
       sums: l.sum(l.tensor(sumInput, { shape: [1031, 8] }), 0).dataSync() as Float32Array,
+      batchNorm: batchNormSteps(l),
+      mulAdd: l.mulAdd(l.tensor(mulAddInput, { shape: [1031, 8] }), l.tensor(scale), l.tensor(shift)).dataSync() as Float32Array,
     };
+  };
+  // BatchNorm on [1031, 8]: 1,031 rows, not a multiple of four, so the last three go one at a time
+  const [scale, shift] = [9, 10].map((seed) => lib.randn([8], { seed }).dataSync() as Float32Array);
+  const mulAddInput = values(1031 * 8, 12); // ties, signed zeros, NaN and infinities
+  const bnGradient = lib.randn([1031 * 8], { seed: 11 }).dataSync() as Float32Array;
+  const batchNormSteps = (l: Lib) => {
+    const x = l.tensor(sumInput.map((v, i) => 3 * v + (i % 8)), { shape: [1031, 8] }), gamma = l.tensor(scale), beta = l.tensor(shift);
+    const out = l.batchNormForward(x, gamma, beta, 1e-3, null);
+    const grads = l.batchNormBackward(l.tensor(bnGradient, { shape: [1031, 8] }), out.xHat, out.invstd, gamma, null);
+    return [out.y, out.xHat, out.mean, out.variance, out.invstd, grads.dx, grads.dGamma, grads.dBeta].map((t) => t.dataSync() as Float32Array);
   };
   const sumInput = lib.randn([1031 * 8], { seed: 8 }).dataSync() as Float32Array;
   // Adam on ordinary numbers (an odd count, so the kernel's last pair is half used)
@@ -56,7 +69,7 @@ describe('the WebAssembly kernels and the JavaScript loops give the same bits', 
     return [out.w, out.m, out.v].map((t) => t.dataSync() as Float32Array);
   };
 
-  it('max pooling forward and backward, reluGrad, Adam, column sums', () => {
+  it('max pooling forward and backward, reluGrad, Adam, column sums, BatchNorm, mulAdd', () => {
     const wasm = run(lib);
     const js = withoutWasm(run);
     expect(bits(js.pooled)).toEqual(bits(wasm.pooled));
@@ -64,5 +77,7 @@ describe('the WebAssembly kernels and the JavaScript loops give the same bits', 
     expect(bits(js.relu)).toEqual(bits(wasm.relu));
     js.adam.forEach((a, k) => expect(bits(a)).toEqual(bits(wasm.adam[k])));
     expect(bits(js.sums)).toEqual(bits(wasm.sums));
+    js.batchNorm.forEach((a, k) => expect(bits(a)).toEqual(bits(wasm.batchNorm[k])));
+    expect(bits(js.mulAdd)).toEqual(bits(wasm.mulAdd));
   });
 });

@@ -13,6 +13,7 @@ import { broadcastStrides, contiguousStrides, shapesEqual, sizeOf } from '../sha
 import { mulAddComposite } from '../ops/elementwise.js';
 import { copyStrided } from './strided.js';
 import { reluGradWasm } from './wasm/relu-grad-f32.js';
+import { perColumnMulAddWasm } from './wasm/mul-add-f32.js';
 
 /**
  * The Math functions used per element, read once: a global lookup inside a hot loop is cheap in plain
@@ -251,9 +252,11 @@ export function mulAdd(x: Tensor, scaleT: Tensor, shiftT: Tensor, outShape: numb
  * o = x·s + t with s, t one value per column of x [rows, C]. The product is stored before the shift is
  * added to it, so it is rounded to o's type first (float32 or float64) with no branch on the dtype.
  * Four rows a step with the column's s and t read once for them: on the image model's [123 008, 32]
- * (issue 13) the one-row nested loop took 12.3 ms, this 6.0 (medians of 9, load ~1.3).
+ * (issue 13) the one-row nested loop took 12.3 ms, this 6.0 (medians of 9, load ~1.3). Float32 runs on
+ * WebAssembly SIMD (wasm/mul-add-f32.ts, the same bits) unless small or GRADLAB_MUL_ADD=js.
  */
 function perColumnMulAdd(xs: TypedArray, s: TypedArray, t: TypedArray, o: TypedArray, C: number): void {
+  if (o instanceof Float32Array && perColumnMulAddWasm(xs as Float32Array, s as Float32Array, t as Float32Array, o, C)) return;
   const n = o.length;
   let base = 0;
   for (; base + 4 * C <= n; base += 4 * C) {

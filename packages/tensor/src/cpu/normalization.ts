@@ -13,6 +13,7 @@ import type { Tensor } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { contiguousData, cpuTensor } from './elementwise.js';
+import { columnSquaredDeviationsWasm, columnSumsWasm, gradientSumsWasm, inputGradientWasm, normalizeRowsWasm } from './wasm/batch-norm-f32.js';
 
 /** Σ of an array (the number of unmasked rows of a 0/1 mask). */
 function total(values: ArrayLike<number>): number {
@@ -32,9 +33,15 @@ function total(values: ArrayLike<number>): number {
 // that took the forward from ~28 ms to ~11 ms, and one element per step over the nested row/column loops
 // was slower still (~42 ms inside a training step). A masked batch (padded sequences) skips rows, so
 // its statistics take the plain one-row-a-step loops.
+//
+// Which path runs where: float32 without a mask, with an even C (≤ 4,096) and at least 4,096 numbers,
+// runs every pass on WebAssembly SIMD (wasm/batch-norm-f32.ts): the same float64 arithmetic in the same
+// order, two columns per instruction, so the results keep their bits. Everything else (float64, masked
+// batches, odd C, small tensors, engines without SIMD, GRADLAB_BATCHNORM=js) runs the loops below.
 
 /** acc[c] = Σ_r x[r·C + c] (+ over unmasked rows only, with a mask). */
 function columnSums(xs: TypedArray, C: number, mask: ArrayLike<number> | null, acc: Float64Array): void {
+  if (mask === null && xs instanceof Float32Array && columnSumsWasm(xs, C, acc)) return;
   const n = xs.length;
   let base = 0;
   if (mask === null) {
@@ -50,6 +57,7 @@ function columnSums(xs: TypedArray, C: number, mask: ArrayLike<number> | null, a
 
 /** acc[c] = Σ_r (x[r·C + c] − mean_c)², over unmasked rows with a mask: the variance's second pass. */
 function columnSquaredDeviations(xs: TypedArray, C: number, mask: ArrayLike<number> | null, mean: Float64Array, acc: Float64Array): void {
+  if (mask === null && xs instanceof Float32Array && columnSquaredDeviationsWasm(xs, C, mean, acc)) return;
   const n = xs.length;
   let base = 0;
   if (mask === null) {
@@ -73,6 +81,7 @@ function columnSquaredDeviations(xs: TypedArray, C: number, mask: ArrayLike<numb
  * γ times the x̂ that is stored (rounded to float32 in a float32 tensor), as a separate mul and add give.
  */
 function normalizeRows(xs: TypedArray, C: number, mean: Float64Array, invstd: TypedArray, gamma: TypedArray, beta: TypedArray, xHat: TypedArray, y: TypedArray): void {
+  if (xs instanceof Float32Array && normalizeRowsWasm(xs, C, mean, invstd as Float32Array, gamma as Float32Array, beta as Float32Array, xHat as Float32Array, y as Float32Array)) return;
   const n = xs.length;
   let base = 0;
   for (; base + 4 * C <= n; base += 4 * C) {
@@ -120,6 +129,7 @@ export function batchNormForward(x: Tensor, gamma: Tensor, beta: Tensor, epsilon
 
 /** sumG[c] = Σ_r g_rc and sumGx[c] = Σ_r g_rc·x̂_rc, over every row. */
 function gradientSums(g: TypedArray, h: TypedArray, C: number, sumG: Float64Array, sumGx: Float64Array): void {
+  if (g instanceof Float32Array && gradientSumsWasm(g, h as Float32Array, C, sumG, sumGx)) return;
   const n = g.length;
   let base = 0;
   for (; base + 4 * C <= n; base += 4 * C) {
@@ -144,7 +154,8 @@ export function batchNormBackward(dy: Tensor, xHat: Tensor, invstd: Tensor, gamm
   const k = new Float64Array(C), a = new Float64Array(C), b = new Float64Array(C);
   for (let c = 0; c < C; c++) { k[c] = gs[c] * s[c]; a[c] = sumG[c] / count; b[c] = sumGx[c] / count; }
   const dx = allocate(dy.dtype, dy.size), n = dx.length;
-  let base = 0;
+  const onKernel = m === null && dx instanceof Float32Array && inputGradientWasm(g as Float32Array, h as Float32Array, C, k, a, b, dx);
+  let base = onKernel ? n : 0; // the rows done so far
   if (m === null) {
     for (; base + 4 * C <= n; base += 4 * C) {
       for (let c = 0; c < C; c++) {
