@@ -60,6 +60,15 @@ function cases() {
     const dy = shared([N, H, H, C], { seed: 11 + H }), y = shared([N, H, H, C], { seed: 13 + H, relu: true });
     list.push({ name: `binary.reluGrad [${N},${H},${H},${C}]`, run: (lib, b) => [lib.getBackend('cpu').binary('reluGrad', dy[b], y[b], [N, H, H, C], 'float32')] });
   }
+  for (const [N, H, C] of [[32, 62, 32], [32, 29, 64]]) {
+    const x = shared([N, H, H, C], { seed: 17 + H, relu: true }), dy = shared([N, H, H, C], { seed: 19 + H, scale: 1e-3 });
+    const gamma = shared([C], { seed: 23 + H }), beta = shared([C], { seed: 29 + H });
+    const forward = (lib, b) => lib.getBackend('cpu').batchNormForward(x[b], gamma[b], beta[b], 1e-3, null);
+    list.push({ name: `batchNormForward [${N},${H},${H},${C}]`, run: (lib, b) => Object.values(forward(lib, b)) });
+    const saved = Object.fromEntries(Object.entries(builds).map(([b, lib]) => [b, forward(lib, b)]));
+    list.push({ name: `batchNormBackward [${N},${H},${H},${C}]`, run: (lib, b) => Object.values(lib.getBackend('cpu').batchNormBackward(dy[b], saved[b].xHat, saved[b].invstd, gamma[b], null)) });
+    list.push({ name: `mulAdd per channel [${N},${H},${H},${C}]`, run: (lib, b) => [lib.getBackend('cpu').mulAdd(x[b], gamma[b], beta[b], [N, H, H, C], 'float32')] });
+  }
   const big = adamOperands([12544, 128], 20);
   const adam = (lib, b, o) => Object.values(lib.getBackend('cpu').adamUpdate(o.w[b], o.g[b], o.m[b], o.v[b], adamHyper));
   list.push({ name: 'adamUpdate [12544,128]', run: (lib, b) => adam(lib, b, big) });
@@ -100,6 +109,6 @@ for (const c of cases()) {
 }
 if (before) {
   const sum = (b) => round(Object.values(result.kernels).filter((_, k, all) => k < all.length - 2 || k === all.length - 1).reduce((s, e) => s + e[b].wall_ms, 0), 1);
-  result.total_ms = { before: sum('before'), after: sum('after'), note: 'pooling, sums, reluGrad and the 14 Adam updates (the lone [12544,128] not counted twice)' };
+  result.total_ms = { before: sum('before'), after: sum('after'), note: 'pooling, sums, reluGrad, BatchNorm, mulAdd and the 14 Adam updates (the lone [12544,128] not counted twice)' };
 }
 finish('kernels-memory', result);
