@@ -3,7 +3,9 @@
  * on WebAssembly SIMD: f32x4.mul then f32x4.add, four numbers an instruction. Each is IEEE's correctly
  * rounded float32 operation, which is what the JavaScript loop's float64 product and sum give once
  * stored as float32 (a float32 product is exact in float64, and a float64 sum of two float32 rounded to
- * float32 is the correctly rounded float32 sum): the bits of x.mul(s).add(t).
+ * float32 is the correctly rounded float32 sum): the bits of x.mul(s).add(t). On [32, 62, 62, 32] it
+ * takes 1.7 ms where the JavaScript loop, four rows a step, took 5.7 (bench/kernels-memory.mjs): the
+ * copies in and out are most of it.
  *
  * Any C: four rows hold 4·C numbers, a whole number of vectors, so s and t are laid out four times
  * over (a "tile" of 4·C numbers) and group g of four rows reads vector v of the tile for its vector v.
