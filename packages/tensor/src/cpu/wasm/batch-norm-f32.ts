@@ -42,7 +42,8 @@ const LOCALS = [{ count: 6, type: I32 }, { count: 12, type: V128 }];
 /**
  * f(start, groups, pairs, rowBytes): for each group of `step` rows from byte address `start`, for each
  * pair of columns, `body` with `a` the pair's byte offset into the column arrays (16 per pair) and
- * `row(r, band)` pushing the address of row r's pair in the band (0, SECOND or THIRD).
+ * `row(r)` pushing the address of row r's pair in the first band (a load or store adds the offset of
+ * its band, 0, SECOND or THIRD, as its constant offset).
  */
 function byPairs(step: number, body: (f: Code, row: (r: number) => Code) => void): Code {
   const f = new Code();
