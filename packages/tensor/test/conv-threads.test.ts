@@ -11,24 +11,24 @@ type Shape4 = [number, number, number, number];
 
 afterAll(() => { setNumThreads(1); setParallelMinWork(null); });
 
-/** Run `op` on one thread, then on two with every size split; returns both results and whether the split happened. */
-function oneAndTwoThreads(op: () => Tensor): { one: Float32Array; two: Float32Array; split: boolean } {
+/** Run `op` on one thread, then on `threads` (2) with every size split; returns both results and whether the split happened. */
+function oneThreadAndSplit(op: () => Tensor, threads = 2): { one: Float32Array; parallel: Float32Array; split: boolean } {
   setNumThreads(1);
   const one = op().dataSync() as Float32Array;
-  setNumThreads(2);
+  setNumThreads(threads);
   setParallelMinWork(0);
   const before = splitJobCount();
-  const two = op().dataSync() as Float32Array;
+  const parallel = op().dataSync() as Float32Array;
   const split = splitJobCount() > before;
   setParallelMinWork(null);
-  return { one, two, split };
+  return { one, parallel, split };
 }
 
 /** Every number the same, bit for bit (NaN-free inputs: Object.is tells 0 from −0 too). */
 function expectBitIdentical(got: Float32Array, expected: Float32Array): void {
   expect(got.length).toBe(expected.length);
   for (let i = 0; i < got.length; i++) {
-    if (!Object.is(got[i], expected[i])) throw new Error(`element ${i}: two threads ${got[i]}, one thread ${expected[i]}`);
+    if (!Object.is(got[i], expected[i])) throw new Error(`element ${i}: split ${got[i]}, one thread ${expected[i]}`);
   }
 }
 
@@ -61,24 +61,39 @@ describe.each(cases)('%s: x %j, filter %j, %j', (_what, xs, ws, options) => {
   const dy = randn(conv2d(x, w, options).shape, { seed: 3 });
 
   it('conv2d: two threads give the one-thread result bit for bit, and float64\'s within rounding', () => {
-    const { one, two, split } = oneAndTwoThreads(() => conv2d(x, w, options));
+    const { one, parallel, split } = oneThreadAndSplit(() => conv2d(x, w, options));
     expect(split).toBe(true);
-    expectBitIdentical(two, one);
-    expectNearFloat64(two, conv2d(f64(x), f64(w), options).dataSync(), conv2d(f64(x).abs(), f64(w).abs(), options).dataSync());
+    expectBitIdentical(parallel, one);
+    expectNearFloat64(parallel, conv2d(f64(x), f64(w), options).dataSync(), conv2d(f64(x).abs(), f64(w).abs(), options).dataSync());
   });
 
   it('conv2dBackpropInput: the same', () => {
-    const { one, two, split } = oneAndTwoThreads(() => conv2dBackpropInput(dy, w, xs, options));
+    const { one, parallel, split } = oneThreadAndSplit(() => conv2dBackpropInput(dy, w, xs, options));
     expect(split).toBe(xs[0] >= 2); // split by images: one image stays on one thread
-    expectBitIdentical(two, one);
-    expectNearFloat64(two, conv2dBackpropInput(f64(dy), f64(w), xs, options).dataSync(), conv2dBackpropInput(f64(dy).abs(), f64(w).abs(), xs, options).dataSync());
+    expectBitIdentical(parallel, one);
+    expectNearFloat64(parallel, conv2dBackpropInput(f64(dy), f64(w), xs, options).dataSync(), conv2dBackpropInput(f64(dy).abs(), f64(w).abs(), xs, options).dataSync());
   });
 
   it('conv2dBackpropFilter: the same', () => {
-    const { one, two, split } = oneAndTwoThreads(() => conv2dBackpropFilter(x, dy, ws, options));
+    const { one, parallel, split } = oneThreadAndSplit(() => conv2dBackpropFilter(x, dy, ws, options));
     expect(split).toBe(true);
-    expectBitIdentical(two, one);
-    expectNearFloat64(two, conv2dBackpropFilter(f64(x), f64(dy), ws, options).dataSync(), conv2dBackpropFilter(f64(x).abs(), f64(dy).abs(), ws, options).dataSync());
+    expectBitIdentical(parallel, one);
+    expectNearFloat64(parallel, conv2dBackpropFilter(f64(x), f64(dy), ws, options).dataSync(), conv2dBackpropFilter(f64(x).abs(), f64(dy).abs(), ws, options).dataSync());
+  });
+});
+
+describe('three threads (two workers, each with its own part of the shared buffers)', () => {
+  const xs: Shape4 = [5, 11, 9, 32], ws: Shape4 = [3, 3, 32, 8], options: Conv2DOptions = { padding: 'same' };
+  const x = randn(xs, { seed: 9 }), w = randn(ws, { seed: 10 }), bias = randn([8], { seed: 11 });
+  const dy = randn(conv2d(x, w, options).shape, { seed: 12 });
+  it.each([
+    ['conv2dBiasActivation', () => conv2dBiasActivation(x, w, bias, 'relu', options)],
+    ['conv2dBackpropInput', () => conv2dBackpropInput(dy, w, xs, options)],
+    ['conv2dBackpropFilter', () => conv2dBackpropFilter(x, dy, ws, options)],
+  ] as const)('%s equals the one-thread result bit for bit', (_name, op) => {
+    const { one, parallel, split } = oneThreadAndSplit(op, 3);
+    expect(split).toBe(true);
+    expectBitIdentical(parallel, one);
   });
 });
 
@@ -88,15 +103,15 @@ describe('the fused epilogue on two threads', () => {
   ] as const)('%s: each thread applies it to its rows; bit for bit one thread\'s, and relu(conv + bias) in float64', (_what, withBias, activation) => {
     const xs: Shape4 = [3, 10, 9, 3], ws: Shape4 = [3, 3, 3, 8];
     const x = randn(xs, { seed: 4 }), w = randn(ws, { seed: 5 }), bias = withBias ? randn([8], { seed: 6 }) : null;
-    const { one, two, split } = oneAndTwoThreads(() => conv2dBiasActivation(x, w, bias, activation, { padding: 'same' }));
+    const { one, parallel, split } = oneThreadAndSplit(() => conv2dBiasActivation(x, w, bias, activation, { padding: 'same' }));
     expect(split).toBe(true);
-    expectBitIdentical(two, one);
+    expectBitIdentical(parallel, one);
     let ref = conv2d(f64(x), f64(w), { padding: 'same' });
     if (bias) ref = ref.add(f64(bias));
     if (activation === 'relu') ref = ref.relu();
     const scale = conv2d(f64(x).abs(), f64(w).abs(), { padding: 'same' }).add(bias ? f64(bias).abs() : 0);
-    expectNearFloat64(two, ref.dataSync(), scale.dataSync());
-    if (activation === 'relu') expect(Math.min(...two)).toBe(0); // negative sums were cut off
+    expectNearFloat64(parallel, ref.dataSync(), scale.dataSync());
+    if (activation === 'relu') expect(Math.min(...parallel)).toBe(0); // negative sums were cut off
   });
 });
 
