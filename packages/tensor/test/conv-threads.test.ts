@@ -6,6 +6,7 @@
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dBiasActivation, randn, setNumThreads, Tensor } from '@gradlab/tensor';
 import type { Conv2DOptions } from '@gradlab/tensor';
 import { setParallelMinWork, splitJobCount } from '../src/cpu/threads';
+import { setConvWorkersTakeParts } from '../src/cpu/conv-threads';
 
 type Shape4 = [number, number, number, number];
 
@@ -93,6 +94,24 @@ describe('three threads (two workers, each with its own part of the shared buffe
   ] as const)('%s equals the one-thread result bit for bit', (_name, op) => {
     const { one, parallel, split } = oneThreadAndSplit(op, 3);
     expect(split).toBe(true);
+    expectBitIdentical(parallel, one);
+  });
+});
+
+describe('a worker\'s part done by the calling thread (as when the worker has not started it in time)', () => {
+  afterAll(() => setConvWorkersTakeParts(true));
+  const xs: Shape4 = [3, 10, 9, 32], ws: Shape4 = [3, 3, 32, 8], options: Conv2DOptions = { padding: 'valid', strides: 2 };
+  const x = randn(xs, { seed: 13 }), w = randn(ws, { seed: 14 }), bias = randn([8], { seed: 15 });
+  const dy = randn(conv2d(x, w, options).shape, { seed: 16 });
+  it.each([
+    ['conv2dBiasActivation', () => conv2dBiasActivation(x, w, bias, 'relu', options)],
+    ['conv2dBackpropInput', () => conv2dBackpropInput(dy, w, xs, options)],
+    ['conv2dBackpropFilter', () => conv2dBackpropFilter(x, dy, ws, options)],
+  ] as const)('%s: every part written where it belongs, bit for bit the one-thread result', (_name, op) => {
+    setConvWorkersTakeParts(false);
+    const { one, parallel, split } = oneThreadAndSplit(op, 3);
+    setConvWorkersTakeParts(true);
+    expect(split).toBe(true); // the job was posted, and the workers found their parts taken
     expectBitIdentical(parallel, one);
   });
 });

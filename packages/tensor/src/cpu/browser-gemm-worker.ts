@@ -47,7 +47,7 @@ async function serve({ control, sent, index, readySlot }: BrowserHelperInit): Pr
       shared = { a: sharedViews(buffers.a), b: sharedViews(buffers.b), c: sharedViews(buffers.c) };
       received++;
     }
-    runWorkerJob(control, index, shared);
+    runWorkerJob(control, index, shared, seen);
     Atomics.store(control, Slot.Done + index, seen);
     Atomics.notify(control, Slot.Done + index);
   }

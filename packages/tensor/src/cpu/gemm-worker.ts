@@ -28,7 +28,7 @@ for (;;) {
     const buffers = message.message as { a: SharedArrayBuffer; b: SharedArrayBuffer; c: SharedArrayBuffer };
     shared = { a: sharedViews(buffers.a), b: sharedViews(buffers.b), c: sharedViews(buffers.c) };
   }
-  runWorkerJob(control, index, shared);
+  runWorkerJob(control, index, shared, seen);
   Atomics.store(control, Slot.Done + index, seen);
   Atomics.notify(control, Slot.Done + index);
 }

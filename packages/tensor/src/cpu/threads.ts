@@ -59,19 +59,20 @@ export function setParallelMinWork(work: number | null): void {
   minWorkOverride = work;
 }
 
+const MAX_WORKERS = 8;
 /**
  * Layout of the shared control block (Int32Array slots). Worker w reports in Done + w. Kind says which
  * job the workers run (JobKind); a gemm's is in M … Float32, another kind's in the JOB_SLOTS from Job.
+ * Claim + w says whether worker w's part of the job has been started, and by whom (claimPart).
  */
-export const Slot = { Generation: 0, Stop: 1, M: 2, N: 3, K: 4, Split: 5, Threads: 6, Float32: 7, Done: 8, Ready: 16, Kind: 24, Job: 25 } as const;
+export const Slot = { Generation: 0, Stop: 1, M: 2, N: 3, K: 4, Split: 5, Threads: 6, Float32: 7, Done: 8, Ready: 16, Kind: 24, Job: 25, Claim: 49 } as const;
 /** The jobs a worker can run: a band of a gemm (workerBand), or a part of a convolution (conv-threads.ts). */
 export const JobKind = { Gemm: 0, Conv: 1 } as const;
 /** How many slots a job kind other than gemm has for its parameters, from Slot.Job. */
-export const JOB_SLOTS = 24;
-const CONTROL_SLOTS = Slot.Job + JOB_SLOTS;
+export const JOB_SLOTS = Slot.Claim - Slot.Job;
+const CONTROL_SLOTS = Slot.Claim + MAX_WORKERS;
 /** How a job is split: each thread takes a band of rows of C, or a band of columns. */
 const Split = { Rows: 0, Columns: 1 } as const;
-const MAX_WORKERS = 8;
 /** How long a new worker may take to load gradlab and say it is ready before threads are given up. */
 const READY_TIMEOUT_MS = 20_000;
 
@@ -262,16 +263,33 @@ export function reserveShared(p: Pool, a: number, b: number, c: number, float32:
 
 /**
  * Wake the workers for the job of kind `kind` whose parameters the caller has written into the control
- * block (and its inputs into the shared buffers). Returns the job's generation, for awaitWorker.
+ * block (and its inputs into the shared buffers). Returns the job's generation, for awaitWorker and
+ * claimPart. With offerParts false, every worker finds its part already claimed (tests of the calling
+ * thread doing the workers' parts).
  */
-export function startJob(p: Pool, kind: number): number {
+export function startJob(p: Pool, kind: number, offerParts = true): number {
   const ctl = p.control;
   ctl[Slot.Kind] = kind;
   ctl[Slot.Threads] = p.workers.length + 1;
   const generation = ++p.generation;
+  for (let w = 0; w < p.workers.length; w++) Atomics.store(ctl, Slot.Claim + w, claimTag(generation) + (offerParts ? 0 : 1));
   Atomics.store(ctl, Slot.Generation, generation);
   Atomics.notify(ctl, Slot.Generation);
   return generation;
+}
+
+/** Claim + w holds 2·generation while worker w's part of that job is unclaimed, 2·generation + 1 once claimed. */
+function claimTag(generation: number): number { return (generation % (1 << 29)) * 2; }
+
+/**
+ * Take worker w's part of job `generation` for the calling thread (the worker's own call, or the caller's
+ * when it has finished its part and the worker has not started: a worker that another program keeps off
+ * the second core then costs no waiting). True for exactly one caller; false also for a worker that wakes
+ * for a job that is over. Conv jobs use it; a gemm's bands are always left to the workers.
+ */
+export function claimPart(ctl: Int32Array, w: number, generation: number): boolean {
+  const open = claimTag(generation);
+  return Atomics.compareExchange(ctl, Slot.Claim + w, open, open + 1) === open;
 }
 
 /** Sleep until worker w has finished the job of `generation` (its results are then in the shared buffers). */

@@ -5,12 +5,15 @@
  * conv-threads.ts builds on, does not import the convolution back.
  */
 import { workerConvPart } from './conv-threads.js';
-import { JobKind, Slot, workerBand } from './threads.js';
+import { claimPart, JobKind, Slot, workerBand } from './threads.js';
 import type { SharedBuffers } from './threads.js';
 
-/** Run helper `index`'s part of the job in the control block, from (and into) the shared buffers. */
-export function runWorkerJob(control: Int32Array, index: number, shared: SharedBuffers): void {
+/**
+ * Run helper `index`'s part of job `generation` (the one in the control block), from (and into) the
+ * shared buffers. A convolution's part is run only if the calling thread has not taken it meanwhile.
+ */
+export function runWorkerJob(control: Int32Array, index: number, shared: SharedBuffers, generation: number): void {
   const threads = control[Slot.Threads];
-  if (control[Slot.Kind] === JobKind.Conv) workerConvPart(control, index, threads, shared);
-  else workerBand(control, index, threads, shared);
+  if (control[Slot.Kind] !== JobKind.Conv) workerBand(control, index, threads, shared);
+  else if (claimPart(control, index, generation)) workerConvPart(control, index, threads, shared);
 }
