@@ -83,15 +83,19 @@ describe.each(cases)('%s: x %j, filter %j, %j', (_what, xs, ws, options) => {
   });
 });
 
-describe('three threads (two workers, each with its own part of the shared buffers)', () => {
-  const xs: Shape4 = [5, 11, 9, 32], ws: Shape4 = [3, 3, 32, 8], options: Conv2DOptions = { padding: 'same' };
-  const x = randn(xs, { seed: 9 }), w = randn(ws, { seed: 10 }), bias = randn([8], { seed: 11 });
-  const dy = randn(conv2d(x, w, options).shape, { seed: 12 });
-  it.each([
+/** The three kernels on one case (bias 8 filters wide, ReLU), as [name, op] rows for it.each. */
+function threeKernels(xs: Shape4, ws: Shape4, options: Conv2DOptions, seed: number): Array<[string, () => Tensor]> {
+  const x = randn(xs, { seed }), w = randn(ws, { seed: seed + 1 }), bias = randn([ws[3]], { seed: seed + 2 });
+  const dy = randn(conv2d(x, w, options).shape, { seed: seed + 3 });
+  return [
     ['conv2dBiasActivation', () => conv2dBiasActivation(x, w, bias, 'relu', options)],
     ['conv2dBackpropInput', () => conv2dBackpropInput(dy, w, xs, options)],
     ['conv2dBackpropFilter', () => conv2dBackpropFilter(x, dy, ws, options)],
-  ] as const)('%s equals the one-thread result bit for bit', (_name, op) => {
+  ];
+}
+
+describe('three threads (two workers, each with its own part of the shared buffers)', () => {
+  it.each(threeKernels([5, 11, 9, 32], [3, 3, 32, 8], { padding: 'same' }, 9))('%s equals the one-thread result bit for bit', (_name, op) => {
     const { one, parallel, split } = oneThreadAndSplit(op, 3);
     expect(split).toBe(true);
     expectBitIdentical(parallel, one);
@@ -100,14 +104,7 @@ describe('three threads (two workers, each with its own part of the shared buffe
 
 describe('a worker\'s part done by the calling thread (as when the worker has not started it in time)', () => {
   afterAll(() => setConvWorkersTakeParts(true));
-  const xs: Shape4 = [3, 10, 9, 32], ws: Shape4 = [3, 3, 32, 8], options: Conv2DOptions = { padding: 'valid', strides: 2 };
-  const x = randn(xs, { seed: 13 }), w = randn(ws, { seed: 14 }), bias = randn([8], { seed: 15 });
-  const dy = randn(conv2d(x, w, options).shape, { seed: 16 });
-  it.each([
-    ['conv2dBiasActivation', () => conv2dBiasActivation(x, w, bias, 'relu', options)],
-    ['conv2dBackpropInput', () => conv2dBackpropInput(dy, w, xs, options)],
-    ['conv2dBackpropFilter', () => conv2dBackpropFilter(x, dy, ws, options)],
-  ] as const)('%s: every part written where it belongs, bit for bit the one-thread result', (_name, op) => {
+  it.each(threeKernels([3, 10, 9, 32], [3, 3, 32, 8], { padding: 'valid', strides: 2 }, 13))('%s: every part written where it belongs, bit for bit the one-thread result', (_name, op) => {
     setConvWorkersTakeParts(false);
     const { one, parallel, split } = oneThreadAndSplit(op, 3);
     setConvWorkersTakeParts(true);
