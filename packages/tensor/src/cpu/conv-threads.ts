@@ -19,11 +19,14 @@
  * shared buffers first (a: the images, or dy, that their parts read; b: the filter and bias, or dy; a
  * few MB, against tens of ms of arithmetic), and their parts of the output come back from c with one
  * copy. The job's geometry travels in the control block (JOB_SLOTS from Slot.Job), with no message.
+ * A worker claims its part before computing it; the calling thread, done with its own, claims and
+ * computes any part a worker has not started (finishParts), so a worker kept off the cores by another
+ * program costs no waiting.
  *
  * A job is split when it has at least parallelMinWork(true) multiply-adds (rows·patch·F, as a gemm
  * counts them: 2²⁵) and enough pieces for every thread (images, rows or entries). bench/conv-threads.mjs
  * at the image model's two layers, 2 cores free: at batch 32 two threads ran the forward passes and
- * the input gradient 1.7–1.9× as fast as one, conv2's filter gradient 1.7–1.8×, conv1's 1.25–1.45×
+ * the input gradient 1.7–2.0× as fast as one, conv2's filter gradient 1.7–1.8×, conv1's 1.25–1.6×
  * (K = 27: both threads pack all of dy and walk every patch row; only the slivers are split). With the
  * split forced on, two threads paid down to batch 1 (15 M multiply-adds: 1.55×) except that filter
  * gradient, 0.9× at batch 1 and 1.13× at batch 4: below 2²⁵ everything stays on one thread.
