@@ -17,6 +17,10 @@
  * Float32 products on the WebAssembly kernel (wasm/gemm-f32.ts) travel as float32, in float32 views of
  * the same shared buffers; every worker has its own instance of the kernel.
  *
+ * The same pool runs the float32 convolutions, a part of the output per thread (conv-threads.ts): the
+ * control block's Kind slot says which job the workers run (worker-jobs.ts), and poolFor, reserveShared,
+ * startJob, claimPart and awaitWorker are what such a job kind builds on.
+ *
  * GRADLAB_THREADS=1 (or setNumThreads(1)) turns this off; the default is one thread per core, at most 4.
  * Node's modules are looked up at run time (process.getBuiltinModule), not imported, so the same
  * code bundles for a browser. There the helpers are Web Workers (browser-threads.ts), used only where
