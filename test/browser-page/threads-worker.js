@@ -21,6 +21,7 @@ try {
   const history = await model.fit(x, y, { epochs: 2, batchSize: 32, seed: 3, verbose: 0 });
   const predictions = Array.from(await (await model.predict(x)).data());
   gl.setParallelMinWork(0); // these convolutions are below the default threshold: split them anyway
+  gl.setConvPartsPolicy('workers'); // and let the helper compute its parts even when the worker finishes its own first
   const conv = { padding: 'same' };
   const cx = gl.randn([3, 12, 10, 3], { seed: 5 }), cw = gl.randn([3, 3, 3, 8], { seed: 6 });
   const cy = gl.conv2dBiasActivation(cx, cw, gl.randn([8], { seed: 7 }), 'relu', conv);
@@ -28,6 +29,7 @@ try {
   const convolutions = [cy, gl.conv2dBackpropInput(cdy, cw, cx.shape, conv), gl.conv2dBackpropFilter(cx, cdy, cw.shape, conv)]
     .map((t) => Array.from(t.dataSync()));
   gl.setParallelMinWork(null);
+  gl.setConvPartsPolicy('first');
   postMessage({
     crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency,
     defaultThreads, threads, gemm: gl.gemmKernel(), losses: history.history.loss, predictions, convolutions,

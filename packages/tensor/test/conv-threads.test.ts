@@ -6,11 +6,14 @@
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dBiasActivation, randn, setNumThreads, Tensor } from '@gradlab/tensor';
 import type { Conv2DOptions } from '@gradlab/tensor';
 import { setParallelMinWork, splitJobCount } from '../src/cpu/threads';
-import { setConvWorkersTakeParts } from '../src/cpu/conv-threads';
+import { setConvPartsPolicy } from '../src/cpu/conv-threads';
 
 type Shape4 = [number, number, number, number];
 
-afterAll(() => { setNumThreads(1); setParallelMinWork(null); });
+// The workers compute their parts (the default lets the calling thread take a part the worker has not
+// started yet, which on these small cases would often leave the workers' code untested).
+beforeAll(() => setConvPartsPolicy('workers'));
+afterAll(() => { setNumThreads(1); setParallelMinWork(null); setConvPartsPolicy('first'); });
 
 /** Run `op` on one thread, then on `threads` (2) with every size split; returns both results and whether the split happened. */
 function oneThreadAndSplit(op: () => Tensor, threads = 2): { one: Float32Array; parallel: Float32Array; split: boolean } {
@@ -103,13 +106,18 @@ describe('three threads (two workers, each with its own part of the shared buffe
 });
 
 describe('a worker\'s part done by the calling thread (as when the worker has not started it in time)', () => {
-  afterAll(() => setConvWorkersTakeParts(true));
+  afterAll(() => setConvPartsPolicy('workers'));
   it.each(threeKernels([3, 10, 9, 32], [3, 3, 32, 8], { padding: 'valid', strides: 2 }, 13))('%s: every part written where it belongs, bit for bit the one-thread result', (_name, op) => {
-    setConvWorkersTakeParts(false);
-    const { one, parallel, split } = oneThreadAndSplit(op, 3);
-    setConvWorkersTakeParts(true);
-    expect(split).toBe(true); // the job was posted, and the workers found their parts taken
-    expectBitIdentical(parallel, one);
+    for (const policy of ['caller', 'first'] as const) {
+      setConvPartsPolicy(policy);
+      const { one, parallel, split } = oneThreadAndSplit(op, 3);
+      expect(split).toBe(true); // the job was posted ('caller': the workers found their parts taken)
+      expectBitIdentical(parallel, one);
+    }
+  });
+
+  it('refuses an unknown policy, naming the function', () => {
+    expect(() => setConvPartsPolicy('both' as 'first')).toThrow(`setConvPartsPolicy: expected 'first', 'workers' or 'caller', got "both"`);
   });
 });
 

@@ -83,16 +83,25 @@ function post(p: Pool, op: OpCode, info: Conv2DInfo, bias: boolean, relu: boolea
   ctl[Slot.Job + JobAt.Bias] = bias ? 1 : 0;
   ctl[Slot.Job + JobAt.Relu] = relu ? 1 : 0;
   INFO_FIELDS.forEach((field, i) => { ctl[Slot.Job + JobAt.Info + i] = info[field]; });
-  return startJob(p, JobKind.Conv, workersTakeParts);
+  return startJob(p, JobKind.Conv, partsPolicy !== 'caller');
 }
 
-let workersTakeParts = true;
 /**
- * For tests: false makes the calling thread compute every worker's part itself, as it does when a
- * worker has not started its part by the time the calling thread has finished its own; true (the
- * default) offers the parts to the workers.
+ * Who computes a worker's part of a conv job: 'first' (the default): the worker, unless the calling
+ * thread has finished its own part before the worker has started (then the calling thread);
+ * 'workers': always the worker (the calling thread waits for it); 'caller': always the calling thread.
+ * The last two are for tests and benchmarks, which must know which code ran.
  */
-export function setConvWorkersTakeParts(take: boolean): void { workersTakeParts = take; }
+export type ConvPartsPolicy = 'first' | 'workers' | 'caller';
+let partsPolicy: ConvPartsPolicy = 'first';
+
+/** Set who computes the workers' parts of a conv job (see ConvPartsPolicy). */
+export function setConvPartsPolicy(policy: ConvPartsPolicy): void {
+  if (policy !== 'first' && policy !== 'workers' && policy !== 'caller') {
+    throw new Error(`setConvPartsPolicy: expected 'first', 'workers' or 'caller', got ${JSON.stringify(policy)}`);
+  }
+  partsPolicy = policy;
+}
 
 /**
  * After the calling thread's own part, each worker's: awaited and `collect`ed from the shared output
@@ -103,7 +112,8 @@ export function setConvWorkersTakeParts(take: boolean): void { workersTakeParts 
  */
 function finishParts(p: Pool, generation: number, compute: (t: number) => void, collect: (t: number) => void): void {
   for (let w = 0; w < p.workers.length; w++) {
-    if (!workersTakeParts || claimPart(p.control, w, generation)) compute(w + 1);
+    const mine = partsPolicy === 'caller' || (partsPolicy === 'first' && claimPart(p.control, w, generation));
+    if (mine) compute(w + 1);
     else { awaitWorker(p, w, generation); collect(w + 1); }
   }
 }
