@@ -1,9 +1,9 @@
 /**
  * A gemm worker thread (see threads.ts). It sleeps in Atomics.wait until the main thread bumps the
  * generation counter, computes its part of the job from the shared buffers (a band of a gemm's C, or
- * a part of a convolution: worker-jobs.ts), stores the generation in its
- * "done" slot and wakes the main thread. New (larger) shared buffers arrive as a message on its port,
- * read synchronously with receiveMessageOnPort before each job.
+ * a part of a convolution: worker-jobs.ts), stores the generation in its "done" slot and wakes the
+ * main thread. New (larger) shared buffers arrive as a message on its port, read synchronously with
+ * receiveMessageOnPort before each job.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
