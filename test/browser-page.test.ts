@@ -10,7 +10,7 @@
  * same model and hands its progress and weights to the page; a classic <script> (IIFE) bundle loads.
  * The ready-made files of gradlab/dist/browser/ are served from the installed tarball as a CDN serves
  * them and each trains a step; and under /isolated/ (COOP + COEP: cross-origin isolated) a Web Worker's
- * gemm runs on 2 threads and matches the one-thread run without those headers bit for bit.
+ * gemm and convolutions run on 2 threads and match the one-thread run without those headers bit for bit.
  *
  * It needs network access to the npm registry (ndarray comes from there) and /usr/bin/chromium;
  * without Chromium it is skipped, with the reason in its name.
@@ -219,7 +219,7 @@ if (!fs.existsSync(CHROMIUM)) {
       expect(messages.filter((m) => /Content Security Policy|pageerror/.test(m))).toEqual([]);
     });
 
-    test('in a Web Worker of a cross-origin-isolated page gemm runs on 2 threads with the one-thread results; without isolation on one', async () => {
+    test('in a Web Worker of a cross-origin-isolated page gemm and the convolutions run on 2 threads with the one-thread results; without isolation on one', async () => {
       const isolated = await open(await context.newPage(), '/isolated/threads.html');
       const plain = await open(await context.newPage(), '/wasm/threads.html');
       expect([isolated.crossOriginIsolated, plain.crossOriginIsolated]).toEqual([true, false]);
@@ -236,6 +236,11 @@ if (!fs.existsSync(CHROMIUM)) {
       expect((isolated.losses as number[]).every(Number.isFinite)).toBe(true);
       expect(isolated.losses).toEqual(plain.losses);
       expect(isolated.predictions).toEqual(plain.predictions);
+      // the convolutions too: each thread computes its own part of the output, so two threads equal one bit for bit
+      const convolutions = isolated.convolutions as number[][];
+      expect(convolutions.map((c) => c.length)).toEqual([3 * 12 * 10 * 8, 3 * 12 * 10 * 3, 3 * 3 * 3 * 8]);
+      expect(convolutions.flat().every(Number.isFinite)).toBe(true);
+      expect(convolutions).toEqual(plain.convolutions);
     });
 
     test('a bundled worker in an isolated page without browser-gemm-worker.js beside its bundle trains on one thread, as without isolation', async () => {

@@ -1,5 +1,6 @@
 // A module Web Worker on the ready-made ES module build: asks gemm for 2 threads, trains a small LSTM
-// model whose products are large enough to be split, and reports the threads it got and what it learned.
+// model whose products are large enough to be split, and reports the threads it got and what it learned;
+// then runs the three float32 convolution kernels with every size split (the helper's conv job).
 import * as gl from './cdn/gradlab/dist/browser/gradlab.min.js';
 
 try {
@@ -19,9 +20,19 @@ try {
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const history = await model.fit(x, y, { epochs: 2, batchSize: 32, seed: 3, verbose: 0 });
   const predictions = Array.from(await (await model.predict(x)).data());
+  gl.setParallelMinWork(0); // these convolutions are below the default threshold: split them anyway
+  gl.setConvPartsPolicy('workers'); // and let the helper compute its parts even when the worker finishes its own first
+  const conv = { padding: 'same' };
+  const cx = gl.randn([3, 12, 10, 3], { seed: 5 }), cw = gl.randn([3, 3, 3, 8], { seed: 6 });
+  const cy = gl.conv2dBiasActivation(cx, cw, gl.randn([8], { seed: 7 }), 'relu', conv);
+  const cdy = gl.randn(cy.shape, { seed: 8 });
+  const convolutions = [cy, gl.conv2dBackpropInput(cdy, cw, cx.shape, conv), gl.conv2dBackpropFilter(cx, cdy, cw.shape, conv)]
+    .map((t) => Array.from(t.dataSync()));
+  gl.setParallelMinWork(null);
+  gl.setConvPartsPolicy('first');
   postMessage({
     crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency,
-    defaultThreads, threads, gemm: gl.gemmKernel(), losses: history.history.loss, predictions,
+    defaultThreads, threads, gemm: gl.gemmKernel(), losses: history.history.loss, predictions, convolutions,
   });
 } catch (error) {
   postMessage({ error: String(error.stack ?? error) });

@@ -29,6 +29,8 @@ export * from './ops/pool.js';
 export * from './ops/join.js';
 export * from './ops/indexing.js';
 export { setNumThreads, numThreads, shutdownThreads, startThreads, setParallelMinWork, parallelMinWork } from './cpu/threads.js';
+export { setConvPartsPolicy } from './cpu/conv-threads.js';
+export type { ConvPartsPolicy } from './cpu/conv-threads.js';
 export { setGemmKernel, gemmKernel } from './cpu/gemm.js';
 export * from './ops/normalization.js';
 export * from './ops/losses.js';

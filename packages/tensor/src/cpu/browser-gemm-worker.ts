@@ -1,13 +1,15 @@
 /**
  * A gemm helper thread in a browser (a Web Worker that browser-threads.ts starts): the loop of
  * gemm-worker.ts, with a Web Worker's messages in place of Node's port. It sleeps in Atomics.wait
- * (allowed in a worker), computes its band of C, and reports in its "done" slot.
+ * (allowed in a worker), computes its part of the job (a band of a gemm, or a part of a convolution:
+ * worker-jobs.ts), and reports in its "done" slot.
  *
  * Node's helper reads new shared buffers synchronously (receiveMessageOnPort); a Web Worker receives a
  * message only when it returns to its event loop. So when the shared count of buffers sent to it is
  * ahead of what it has received, it awaits the next message before computing.
  */
-import { sharedViews, workerBand, Slot } from './threads.js';
+import { sharedViews, Slot } from './threads.js';
+import { runWorkerJob } from './worker-jobs.js';
 import type { SharedMatrix } from './threads.js';
 import type { BrowserHelperInit } from './browser-threads.js';
 
@@ -45,7 +47,7 @@ async function serve({ control, sent, index, readySlot }: BrowserHelperInit): Pr
       shared = { a: sharedViews(buffers.a), b: sharedViews(buffers.b), c: sharedViews(buffers.c) };
       received++;
     }
-    workerBand(control, index, control[Slot.Threads], shared);
+    runWorkerJob(control, index, shared, seen);
     Atomics.store(control, Slot.Done + index, seen);
     Atomics.notify(control, Slot.Done + index);
   }

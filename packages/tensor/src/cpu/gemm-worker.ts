@@ -1,12 +1,14 @@
 /**
  * A gemm worker thread (see threads.ts). It sleeps in Atomics.wait until the main thread bumps the
- * generation counter, computes its band of C from the shared buffers, stores the generation in its
- * "done" slot and wakes the main thread. New (larger) shared buffers arrive as a message on its port,
- * read synchronously with receiveMessageOnPort before each job.
+ * generation counter, computes its part of the job from the shared buffers (a band of a gemm's C, or
+ * a part of a convolution: worker-jobs.ts), stores the generation in its "done" slot and wakes the
+ * main thread. New (larger) shared buffers arrive as a message on its port, read synchronously with
+ * receiveMessageOnPort before each job.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { sharedViews, workerBand, Slot } from './threads.js';
+import { sharedViews, Slot } from './threads.js';
+import { runWorkerJob } from './worker-jobs.js';
 import type { SharedMatrix } from './threads.js';
 
 /** What threads.ts starts a worker with. */
@@ -26,7 +28,7 @@ for (;;) {
     const buffers = message.message as { a: SharedArrayBuffer; b: SharedArrayBuffer; c: SharedArrayBuffer };
     shared = { a: sharedViews(buffers.a), b: sharedViews(buffers.b), c: sharedViews(buffers.c) };
   }
-  workerBand(control, index, control[Slot.Threads], shared);
+  runWorkerJob(control, index, shared, seen);
   Atomics.store(control, Slot.Done + index, seen);
   Atomics.notify(control, Slot.Done + index);
 }

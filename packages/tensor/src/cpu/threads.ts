@@ -17,6 +17,10 @@
  * Float32 products on the WebAssembly kernel (wasm/gemm-f32.ts) travel as float32, in float32 views of
  * the same shared buffers; every worker has its own instance of the kernel.
  *
+ * The same pool runs the float32 convolutions, a part of the output per thread (conv-threads.ts): the
+ * control block's Kind slot says which job the workers run (worker-jobs.ts), and poolFor, reserveShared,
+ * startJob, claimPart and awaitWorker are what such a job kind builds on.
+ *
  * GRADLAB_THREADS=1 (or setNumThreads(1)) turns this off; the default is one thread per core, at most 4.
  * Node's modules are looked up at run time (process.getBuiltinModule), not imported, so the same
  * code bundles for a browser. There the helpers are Web Workers (browser-threads.ts), used only where
@@ -59,19 +63,30 @@ export function setParallelMinWork(work: number | null): void {
   minWorkOverride = work;
 }
 
-/** Layout of the shared control block (Int32Array slots). Worker w reports in Done + w. */
-export const Slot = { Generation: 0, Stop: 1, M: 2, N: 3, K: 4, Split: 5, Threads: 6, Float32: 7, Done: 8, Ready: 16 } as const;
+const MAX_WORKERS = 8;
+/**
+ * Layout of the shared control block (Int32Array slots). Worker w reports in Done + w. Kind says which
+ * job the workers run (JobKind); a gemm's is in M … Float32, another kind's in the JOB_SLOTS from Job.
+ * Claim + w says whether worker w's part of the job has been started, and by whom (claimPart).
+ */
+export const Slot = { Generation: 0, Stop: 1, M: 2, N: 3, K: 4, Split: 5, Threads: 6, Float32: 7, Done: 8, Ready: 16, Kind: 24, Job: 25, Claim: 49 } as const;
+/** The jobs a worker can run: a band of a gemm (workerBand), or a part of a convolution (conv-threads.ts). */
+export const JobKind = { Gemm: 0, Conv: 1 } as const;
+/** How many slots a job kind other than gemm has for its parameters, from Slot.Job. */
+export const JOB_SLOTS = Slot.Claim - Slot.Job;
+const CONTROL_SLOTS = Slot.Claim + MAX_WORKERS;
 /** How a job is split: each thread takes a band of rows of C, or a band of columns. */
 const Split = { Rows: 0, Columns: 1 } as const;
-const MAX_WORKERS = 8;
 /** How long a new worker may take to load gradlab and say it is ready before threads are given up. */
 const READY_TIMEOUT_MS = 20_000;
 
-interface Pool extends GemmHelpers {
-  /** Shared inputs and outputs, grown on demand (and then re-sent to every worker). */
-  a: SharedMatrix; b: SharedMatrix; c: SharedMatrix;
+/** The running pool: its helpers and the shared buffers every job reads and writes. */
+export interface Pool extends GemmHelpers, SharedBuffers {
   generation: number;
 }
+
+/** Shared inputs (a, b) and output (c), grown on demand (and then re-sent to every worker). */
+export interface SharedBuffers { a: SharedMatrix; b: SharedMatrix; c: SharedMatrix }
 
 let requestedThreads = defaultThreads();
 let pool: Pool | null = null;
@@ -117,6 +132,9 @@ export function setNumThreads(n: number): void {
 /** Whether the worker pool is running (it starts at the first large gemm). */
 export function threadPoolActive(): boolean { return pool !== null; }
 
+/** How many jobs the running pool has handed to its workers (0 without a pool): tests check a split with it. */
+export function splitJobCount(): number { return pool?.generation ?? 0; }
+
 /** How many threads gemm uses (the main thread included). */
 export function numThreads(): number { return requestedThreads; }
 
@@ -157,7 +175,7 @@ function startPool(workerCount: number): Pool | null {
   const n = node();
   if (!n) {
     // a browser: null while the helpers load (gemm runs on one thread meanwhile), and for good where they cannot
-    const helpers = browserGemmHelpers(workerCount, Slot.Ready + MAX_WORKERS, Slot.Ready);
+    const helpers = browserGemmHelpers(workerCount, CONTROL_SLOTS, Slot.Ready);
     if (helpers === null) poolFailed = true;
     return helpers === null || helpers === 'loading' ? null : { ...helpers, a: sharedMatrix(0), b: sharedMatrix(0), c: sharedMatrix(0), generation: 0 };
   }
@@ -166,7 +184,7 @@ function startPool(workerCount: number): Pool | null {
   const { MessageChannel, Worker } = n.threads;
   try {
     if (workerUrl.protocol === 'file:' && !n.fs.existsSync(n.url.fileURLToPath(workerUrl))) throw new Error('no worker file');
-    const control = new Int32Array(new SharedArrayBuffer(4 * (Slot.Ready + MAX_WORKERS)));
+    const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
     for (let w = 0; w < workerCount; w++) {
@@ -223,43 +241,95 @@ export function band(total: number, threads: number, t: number, align: number): 
 }
 
 /**
+ * The pool for a job of `work` multiply-adds, started if need be; null where the job stays on the
+ * calling thread: threads off (1 thread), the job below parallelMinWork, or no pool possible here (a
+ * browser page's main thread, a worker file that cannot load).
+ */
+export function poolFor(work: number, float32Wasm: boolean): Pool | null {
+  const threads = requestedThreads;
+  if (threads <= 1 || poolFailed || work < parallelMinWork(float32Wasm)) return null;
+  pool ??= startPool(threads - 1);
+  return pool;
+}
+
+/**
+ * Make the shared buffers hold at least a, b and c numbers (float32 numbers when `float32`, else
+ * float64): a bigger buffer is made, 1.25× what is asked, and sent to every worker.
+ */
+export function reserveShared(p: Pool, a: number, b: number, c: number, float32: boolean): void {
+  const size = (count: number): number => (float32 ? Math.ceil(count / 2) : count); // in float64s
+  if (p.a.f64.length >= size(a) && p.b.f64.length >= size(b) && p.c.f64.length >= size(c)) return;
+  if (p.a.f64.length < size(a)) p.a = sharedMatrix(size(a) * 1.25);
+  if (p.b.f64.length < size(b)) p.b = sharedMatrix(size(b) * 1.25);
+  if (p.c.f64.length < size(c)) p.c = sharedMatrix(size(c) * 1.25);
+  for (const port of p.ports) port.postMessage({ a: p.a.f64.buffer, b: p.b.f64.buffer, c: p.c.f64.buffer });
+}
+
+/**
+ * Wake the workers for the job of kind `kind` whose parameters the caller has written into the control
+ * block (and its inputs into the shared buffers). Returns the job's generation, for awaitWorker and
+ * claimPart. With offerParts false, every worker finds its part already claimed (tests of the calling
+ * thread doing the workers' parts).
+ */
+export function startJob(p: Pool, kind: number, offerParts = true): number {
+  const ctl = p.control;
+  ctl[Slot.Kind] = kind;
+  ctl[Slot.Threads] = p.workers.length + 1;
+  const generation = ++p.generation;
+  for (let w = 0; w < p.workers.length; w++) Atomics.store(ctl, Slot.Claim + w, claimTag(generation) + (offerParts ? 0 : 1));
+  Atomics.store(ctl, Slot.Generation, generation);
+  Atomics.notify(ctl, Slot.Generation);
+  return generation;
+}
+
+/** Claim + w holds 2·generation while worker w's part of that job is unclaimed, 2·generation + 1 once claimed. */
+function claimTag(generation: number): number { return (generation % (1 << 29)) * 2; }
+
+/**
+ * Take worker w's part of job `generation` for the calling thread (the worker's own call, or the caller's
+ * when it has finished its part and the worker has not started: a worker that another program keeps off
+ * the second core then costs no waiting). True for exactly one caller; false also for a worker that wakes
+ * for a job that is over. Conv jobs use it; a gemm's bands are always left to the workers.
+ */
+export function claimPart(ctl: Int32Array, w: number, generation: number): boolean {
+  const open = claimTag(generation);
+  return Atomics.compareExchange(ctl, Slot.Claim + w, open, open + 1) === open;
+}
+
+/** Sleep until worker w has finished the job of `generation` (its results are then in the shared buffers). */
+export function awaitWorker(p: Pool, w: number, generation: number): void {
+  const ctl = p.control;
+  while (Atomics.load(ctl, Slot.Done + w) !== generation) Atomics.wait(ctl, Slot.Done + w, Atomics.load(ctl, Slot.Done + w), 1000);
+}
+
+/**
  * C (+)= A·B like `gemm`, on every thread of the pool when the product is large enough.
  * A is m×k, B is k×n (any strides), C is row-major m×n at cOffset.
  */
 export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, c: TypedArray, cOffset = 0, accumulate = false): void {
-  const threads = requestedThreads;
-  const small = m * n * k < parallelMinWork(c instanceof Float32Array && useWasmGemm());
-  if (threads <= 1 || small || poolFailed) return gemm(m, n, k, a, b, c, cOffset, accumulate);
-  pool ??= startPool(threads - 1);
-  if (!pool) return gemm(m, n, k, a, b, c, cOffset, accumulate);
-  const p = pool;
+  // float32 for the WebAssembly kernel; otherwise float64, which the JS kernel computes in anyway
+  const f32 = c instanceof Float32Array && useWasmGemm();
+  const p = poolFor(m * n * k, f32);
+  if (!p) return gemm(m, n, k, a, b, c, cOffset, accumulate);
+  const threads = p.workers.length + 1;
   // Cut along the longer side of C: every thread packs all of B for a row band (all of A for a column
   // band), so a short, wide product (an LSTM step: [32, u] @ [u, 4u]) is better cut into columns.
   const split = m >= n && m >= 8 * threads ? Split.Rows : n >= 8 * threads ? Split.Columns : Split.Rows;
   const workers = p.workers.length;
 
-  // Shared copies of the inputs; grow the buffers (and tell the workers) when they are too small.
-  if (p.a.f64.length < m * k || p.b.f64.length < k * n || p.c.f64.length < m * n) {
-    p.a = p.a.f64.length < m * k ? sharedMatrix(m * k * 1.25) : p.a;
-    p.b = p.b.f64.length < k * n ? sharedMatrix(k * n * 1.25) : p.b;
-    p.c = p.c.f64.length < m * n ? sharedMatrix(m * n * 1.25) : p.c;
-    for (const port of p.ports) port.postMessage({ a: p.a.f64.buffer, b: p.b.f64.buffer, c: p.c.f64.buffer });
-  }
-  // float32 for the WebAssembly kernel; otherwise float64, which the JS kernel computes in anyway
-  const f32 = c instanceof Float32Array && useWasmGemm();
+  // Shared copies of the inputs (the buffers grow when they are too small).
+  reserveShared(p, m * k, k * n, m * n, false);
   const sharedA = f32 ? p.a.f32 : p.a.f64, sharedC = f32 ? p.c.f32 : p.c.f64;
   // a row band leaves A's first band (the main thread's) out; a column band needs all of A
   copyMatrix(a, m, k, sharedA, split === Split.Rows ? band(m, workers + 1, 1, 4)[0] : 0);
   copyMatrix(b, k, n, f32 ? p.b.f32 : p.b.f64);
   const ctl = p.control;
-  ctl[Slot.M] = m; ctl[Slot.N] = n; ctl[Slot.K] = k; ctl[Slot.Split] = split; ctl[Slot.Threads] = workers + 1;
+  ctl[Slot.M] = m; ctl[Slot.N] = n; ctl[Slot.K] = k; ctl[Slot.Split] = split;
   ctl[Slot.Float32] = f32 ? 1 : 0;
-  const generation = ++p.generation;
-  Atomics.store(ctl, Slot.Generation, generation);
-  Atomics.notify(ctl, Slot.Generation);
+  const generation = startJob(p, JobKind.Gemm);
 
   // The main thread's band (thread 0) straight into the caller's C, from the caller's own A and B.
-  const threadsTotal = workers + 1;
+  const threadsTotal = threads;
   if (split === Split.Rows) {
     const [r0, r1] = band(m, threadsTotal, 0, 4);
     gemm(r1 - r0, n, k, a, b, c, cOffset, accumulate);
@@ -272,7 +342,7 @@ export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: M
 
   // Wait for every worker, then place their bands.
   for (let w = 0; w < workers; w++) {
-    while (Atomics.load(ctl, Slot.Done + w) !== generation) Atomics.wait(ctl, Slot.Done + w, Atomics.load(ctl, Slot.Done + w), 1000);
+    awaitWorker(p, w, generation);
     if (split === Split.Rows) {
       const [r0, r1] = band(m, threadsTotal, w + 1, 4);
       const from = r0 * n, to = r1 * n;
