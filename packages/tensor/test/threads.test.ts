@@ -1,5 +1,5 @@
 import { randn, setNumThreads } from '@gradlab/tensor';
-import { band, parallelGemm, threadPoolActive, parallelMinWork, setParallelMinWork } from '../src/cpu/threads';
+import { band, parallelGemm, threadPoolActive, parallelMinWork, setParallelMinWork, splitJobCount } from '../src/cpu/threads';
 import { gemm } from '../src/cpu/gemm';
 import { rowMajor, transposed } from '../src/cpu/pack';
 
@@ -89,6 +89,27 @@ describe('the split threshold', () => {
     expect(parallelMinWork(false)).toBeLessThan(parallelMinWork(true));
     setParallelMinWork(1000);
     expect(parallelMinWork(true)).toBe(1000);
+  });
+
+  it('keeps a float32 product on one thread when gathering its transposed operand costs more than the second thread saves', () => {
+    setNumThreads(2);
+    setParallelMinWork(null);
+    const values = (count: number, seed: number) => Float32Array.from(randn([count], { seed }).dataSync());
+    /** [m,k]·[k,n] with B row-major or stored transposed: whether it was split, and whether it equals one thread's gemm. */
+    const product = (m: number, k: number, n: number, bTransposed: boolean) => {
+      const a = rowMajor(values(m * k, 1), k), bData = values(k * n, 2);
+      const b = bTransposed ? transposed(rowMajor(bData, k)) : rowMajor(bData, n);
+      const expected = new Float32Array(m * n), got = new Float32Array(m * n);
+      gemm(m, n, k, a, b, expected);
+      const before = splitJobCount();
+      parallelGemm(m, n, k, a, b, got);
+      return { split: splitJobCount() > before, same: got.every((v, i) => Object.is(v, expected[i])) };
+    };
+    // a Dense layer's input gradient dy·Wᵀ on the image model: 51 M multiply-adds, above the size threshold
+    expect(32 * 128 * 12544).toBeGreaterThanOrEqual(parallelMinWork(true));
+    expect(product(32, 128, 12544, true)).toEqual({ split: false, same: true });
+    expect(product(32, 128, 12544, false)).toEqual({ split: true, same: true }); // the same with W row-major: memcpy
+    expect(product(256, 256, 512, true)).toEqual({ split: true, same: true });   // more work per gathered number
   });
 
   it('refuses a bad threshold, naming the function', () => {

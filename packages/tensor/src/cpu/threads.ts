@@ -232,6 +232,23 @@ function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Arr
   }
 }
 
+/**
+ * Whether a float32 product is still worth splitting once its transposed operands are counted. A
+ * row-major operand reaches shared memory by memcpy, but a transposed one (Wᵀ in a Dense layer's
+ * input gradient, xᵀ in its weight gradient) is gathered number by number, with strided reads that
+ * miss the cache: ~5 ns a number here, against ~0.05 ns per multiply-add that the second thread takes
+ * off the first (half of the product at the kernel's ~40 GFLOPS). The image model's Dense products
+ * ([32,128]·Wᵀ [128,12544] and xᵀ [12544,32]·[32,128], 51 M multiply-adds each) took 5.1 and 3.5 ms on
+ * one thread and 10.3 and 3.8 ms on two (issue 13); a 1024³ product with Bᵀ still gains. The JavaScript
+ * kernel is ~10× slower a multiply-add, so for it the gather never decides.
+ */
+function gatherPays(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, f32: boolean): boolean {
+  if (!f32) return true;
+  const gathered = (a.colStride === 1 ? 0 : m * k) + (b.colStride === 1 ? 0 : k * n);
+  const GATHER_NS = 4, SAVED_NS_PER_MULTIPLY_ADD = 0.025;
+  return gathered * GATHER_NS < m * n * k * SAVED_NS_PER_MULTIPLY_ADD;
+}
+
 /** The part of 0…total that thread `t` of `threads` takes, in multiples of `align`. */
 export function band(total: number, threads: number, t: number, align: number): [number, number] {
   const chunks = Math.ceil(total / align);
@@ -309,7 +326,7 @@ export function awaitWorker(p: Pool, w: number, generation: number): void {
 export function parallelGemm(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, c: TypedArray, cOffset = 0, accumulate = false): void {
   // float32 for the WebAssembly kernel; otherwise float64, which the JS kernel computes in anyway
   const f32 = c instanceof Float32Array && useWasmGemm();
-  const p = poolFor(m * n * k, f32);
+  const p = gatherPays(m, n, k, a, b, f32) ? poolFor(m * n * k, f32) : null;
   if (!p) return gemm(m, n, k, a, b, c, cOffset, accumulate);
   const threads = p.workers.length + 1;
   // Cut along the longer side of C: every thread packs all of B for a row band (all of A for a column
