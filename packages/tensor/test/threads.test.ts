@@ -110,6 +110,9 @@ describe('the split threshold', () => {
     expect(product(32, 128, 12544, true)).toEqual({ split: false, same: true });
     expect(product(32, 128, 12544, false)).toEqual({ split: true, same: true }); // the same with W row-major: memcpy
     expect(product(256, 256, 512, true)).toEqual({ split: true, same: true });   // more work per gathered number
+    setParallelMinWork(1 << 18); // a forced threshold splits by size alone (tests of the threaded path rely on it)
+    expect(product(32, 128, 12544, true)).toEqual({ split: true, same: true });
+    setParallelMinWork(null);
   });
 
   it('refuses a bad threshold, naming the function', () => {

@@ -57,7 +57,10 @@ export function parallelMinWork(float32Wasm: boolean): number {
   return minWorkOverride ?? (float32Wasm ? PARALLEL_MIN_WORK : PARALLEL_MIN_WORK_JS);
 }
 
-/** Override the split threshold (tests and benchmarks of the threaded path); null restores the default. */
+/**
+ * Override the split threshold (tests and benchmarks of the threaded path): every product from `work`
+ * multiply-adds is split, transposed operands or not (gatherPays); null restores the default rules.
+ */
 export function setParallelMinWork(work: number | null): void {
   if (work !== null && !(Number.isInteger(work) && work >= 0)) throw new Error(`setParallelMinWork: expected a non-negative integer or null, got ${work}`);
   minWorkOverride = work;
@@ -243,7 +246,7 @@ function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Arr
  * kernel is ~10× slower a multiply-add, so for it the gather never decides.
  */
 function gatherPays(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, f32: boolean): boolean {
-  if (!f32) return true;
+  if (!f32 || minWorkOverride !== null) return true; // setParallelMinWork forces splits by size alone
   const gathered = (a.colStride === 1 ? 0 : m * k) + (b.colStride === 1 ? 0 : k * n);
   const GATHER_NS = 4, SAVED_NS_PER_MULTIPLY_ADD = 0.025;
   return gathered * GATHER_NS < m * n * k * SAVED_NS_PER_MULTIPLY_ADD;
