@@ -43,6 +43,23 @@ test('GRADLAB_GEMM and GRADLAB_BACKEND nonsense is refused, naming the variable 
   for (const ok of fine) expect(start(ok).status).toBe(0);
 });
 
+test('the WebAssembly kernels\' opt-outs (GRADLAB_POOL, GRADLAB_BATCHNORM, GRADLAB_MUL_ADD) take js or wasm, and refuse nonsense by name', () => {
+  // read when the kernel is first used, so the script runs each op on float32 tensors large enough for it
+  const script = (op: string) => `const t = await import(${JSON.stringify(BUILT)}); const x = t.randn([2, 16, 16, 8]); ${op}; console.log('ok');`;
+  const ops: Record<string, string> = {
+    GRADLAB_POOL: "t.maxPool2d(x, { poolSize: [2, 2], strides: [2, 2], padding: 'valid' }).dataSync()",
+    GRADLAB_BATCHNORM: 't.batchNormForward(x, t.ones([8]), t.zeros([8]), 1e-3, null).y.dataSync()',
+    GRADLAB_MUL_ADD: 't.mulAdd(x, t.ones([8]), t.zeros([8])).dataSync()',
+  };
+  for (const [name, op] of Object.entries(ops)) {
+    const run = (value: string) => spawnSync(process.execPath, ['--input-type=module', '-e', script(op)], { env: { PATH: process.env.PATH ?? '', [name]: value }, encoding: 'utf8' });
+    const bad = run('fast');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain(`${name}="fast" is not a value gradlab knows; use one of: wasm, js`);
+    for (const fine of ['js', 'wasm']) expect(run(fine).stdout.trim()).toBe('ok');
+  }
+});
+
 test('GRADLAB_BACKEND=gpu without @gradlab/gpu imported warns at the first op, which runs on the cpu', () => {
   const run = start({ GRADLAB_BACKEND: 'gpu' });
   expect(run.status).toBe(0);

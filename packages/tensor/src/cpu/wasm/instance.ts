@@ -4,6 +4,8 @@
  * Float32Array view of it stays valid.
  */
 
+import { envChoice } from '../../env.js';
+
 /** The parts of the WebAssembly API used here (the ES2022 typings do not declare WebAssembly). */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
@@ -17,12 +19,12 @@ export interface Instance<T> { exports: T; floats: Float32Array }
 /**
  * The module's instance, or null where this engine has no WebAssembly SIMD (validate() refuses the
  * module), a page's Content-Security-Policy refuses to compile WebAssembly, or the environment
- * variable `optOut` is 'js' (to measure, or to rule out, the WebAssembly path).
+ * variable `optOut` is 'js' (to measure, or to rule out, the WebAssembly path; 'wasm' or unset is the
+ * default, and any other value is refused, naming the variable).
  */
 export function instantiate<T>(bytes: () => Uint8Array, optOut: string): Instance<T> | null {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  if (!wasm || env?.[optOut] === 'js') return null;
+  if (envChoice(optOut, ['wasm', 'js'] as const) === 'js' || !wasm) return null;
   const code = bytes();
   if (!wasm.validate(code)) return null;
   try {
