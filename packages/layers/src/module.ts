@@ -66,11 +66,16 @@ export class Module {
   }
   eval(): this { return this.train(false); }
 
-  /** Every parameter and buffer by dotted name: what save() writes and loadStateDict() reads. */
+  /**
+   * Every parameter and buffer by dotted name: what save() writes and loadStateDict() reads. The
+   * tensors themselves, not copies, and they keep their values: training replaces a weight with a new
+   * tensor, and a tensor handed out here is pinned (never recycled, @gradlab/tensor's recycling.ts).
+   */
   stateDict(): Map<string, Tensor> {
     const state = new Map<string, Tensor>();
     for (const [name, p] of this.namedParameters()) state.set(name, p.data);
     for (const [name, b] of this.namedBuffers()) state.set(name, b);
+    for (const t of state.values()) t.storage.pin?.();
     return state;
   }
 

@@ -95,6 +95,21 @@ test("what outlives a step survives it: weights taken before fit, gradients read
   for (const { value } of state.slots) expect(value.dataSync().every((v) => Number.isFinite(v))).toBe(true);
 });
 
+test('a weight replaced by training: given back unless it was handed out (stateDict, dataSync), and says so when read', async () => {
+  const model = cnn();
+  const { x, y } = pictures(16);
+  await model.trainOnBatch(x, y); // builds everything; the weights now come from the optimizer
+  const [first, second] = model.parameters();
+  const taken = first.data;                     // a tensor taken from the layer directly: not pinned
+  const array = second.data.dataSync();         // the array itself, handed out: pinned
+  const copy = Array.from(array);
+  await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
+  expect(first.data).not.toBe(taken);
+  expect(() => taken.dataSync()).toThrow(/disposed \(the optimizer replaced this weight in a training step; a weight taken from stateDict\(\) or read with dataSync\(\) keeps its values.*toTypedArray\(\) or clone\(\)/);
+  expect(Array.from(array)).toEqual(copy);      // untouched, though the model trained on
+  expect(Array.from(second.data.dataSync())).not.toEqual(copy);
+});
+
 /** A subclassed model that keeps its hidden features from inside call(): a tensor made inside the step. */
 class Leaky extends Model {
   readonly hidden = this.track(new Dense(4, { activation: 'relu' }));
@@ -106,6 +121,25 @@ class Leaky extends Model {
     return this.out.apply(this.lastHidden, options);
   }
 }
+
+test("an array read with dataSync() inside a step is the tensor's own and keeps its values after the step", async () => {
+  const rng = new Random(3);
+  const x = fromTypedArray(Float32Array.from({ length: 24 }, () => rng.normal()), [8, 3]);
+  const y = fromTypedArray(Int32Array.from({ length: 8 }, (_, i) => i % 2), [8]);
+  const model = new Leaky();
+  model.compile({ optimizer: new Adam(), loss: 'sparse_categorical_crossentropy' });
+  const seen: Array<{ array: ArrayLike<number>; copy: number[] }> = [];
+  const call = model.call.bind(model);
+  model.call = (input: Variable, options: CallOptions = {}) => {
+    const out = call(input, options);
+    const array = model.lastHidden!.data.dataSync();
+    seen.push({ array, copy: Array.from(array) });
+    return out;
+  };
+  await model.fit(x, y, { epochs: 3, batchSize: 4, verbose: 0 });
+  expect(seen.length).toBeGreaterThanOrEqual(6); // six steps (and a call that builds the model)
+  for (const { array, copy } of seen) expect(Array.from(array)).toEqual(copy);
+});
 
 test('a tensor kept from inside a step fails loudly when read after it, and reads fine with recycling off', async () => {
   const rng = new Random(2);

@@ -13,7 +13,8 @@
  * optimizer's state, the step's results.
  *
  * Three rules keep this safe:
- *   1. Only arrays that `allocate` made inside the step are recycled: never an array a user handed in.
+ *   1. Only arrays that `allocate` made inside the step are recycled: never an array a user handed in,
+ *      and never one handed out to user code (pinned: dataSync() returns the array itself).
  *   2. An array whose ArrayBuffer backs anything kept is not recycled (views and subarrays included).
  *   3. A tensor whose array was recycled is marked: reading it afterwards throws an error that says so,
  *      where silently showing the next step's numbers would be the worst possible bug.
@@ -122,6 +123,8 @@ export function recycleAfter<T>(owner: string, step: () => T, keep: (result: T) 
     if (storage.backend !== 'cpu' || !storage.unsafeArray) return result;
     kept.add(storage.unsafeArray().buffer);
   }
+  // an array handed to user code (dataSync(), stateDict()) keeps its values: never recycled
+  for (const storage of mine.storages) if (storage.pinned) kept.add(storage.unsafeArray().buffer);
   const next = new Map<string, TypedArray[]>();
   const recycled = new Set<ArrayBufferLike>();
   for (const array of mine.arrays) {
@@ -129,7 +132,7 @@ export function recycleAfter<T>(owner: string, step: () => T, keep: (result: T) 
     recycled.add(array.buffer);
     addTo(next, array);
   }
-  for (const array of mine.disposed) if (!recycled.has(array.buffer)) addTo(next, array);
+  for (const array of mine.disposed) if (!recycled.has(array.buffer) && !kept.has(array.buffer)) addTo(next, array);
   for (const storage of mine.storages) {
     if (recycled.has(storage.unsafeArray().buffer)) storage.markRecycled(owner);
   }

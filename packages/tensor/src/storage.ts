@@ -33,6 +33,11 @@ export interface Storage {
    * to whoever reads the storage afterwards.
    */
   dispose(why?: string): void;
+  /**
+   * Mark the values as handed to user code (`dataSync()` returns the array itself, `stateDict()` the
+   * tensor): from then on the array is never recycled or disposed, so what the user holds keeps its values.
+   */
+  pin?(): void;
 }
 
 export class CpuStorage implements Storage {
@@ -42,6 +47,8 @@ export class CpuStorage implements Storage {
   private recycledBy: string | null = null;
   /** Set when dispose() gave the array back: why, for the error. */
   private disposedBecause: string | null = null;
+  /** Set by pin(): the array was handed out, so it is never recycled (recycling.ts) or disposed. */
+  pinned = false;
   constructor(private readonly array: TypedArray) {
     this.dtype = dtypeOf(array);
     noteStorage(this);
@@ -61,10 +68,11 @@ export class CpuStorage implements Storage {
   read(): TypedArray { return this.data; }
   /** Give the array back for reuse (only an array `allocate` made); reading this storage afterwards throws, saying `why`. */
   dispose(why = 'storage.dispose()'): void {
-    if (this.recycledBy !== null || this.disposedBecause !== null) return;
+    if (this.pinned || this.recycledBy !== null || this.disposedBecause !== null) return;
     if (recycleDisposed(this.array)) this.disposedBecause = why;
   }
   /** The array even after recycling (recycling.ts compares buffers with it); never read values through it. */
   unsafeArray(): TypedArray { return this.array; }
   markRecycled(owner: string): void { this.recycledBy = owner; }
+  pin(): void { this.pinned = true; }
 }

@@ -51,21 +51,38 @@ export class Tensor {
     return true;
   }
 
-  /** This tensor as an `ndarray` view (reads device storage back to the CPU first). */
+  /** This tensor as an `ndarray` view (reads device storage back to the CPU first); pins the storage. */
   get nd(): NdArray<TypedArray> {
-    return ndarray(this.storage.read(), [...this.shape], [...this.strides], this.offset);
+    const data = this.storage.read();
+    this.storage.pin?.(); // the view is over the storage itself: keep it from recycling, as dataSync() does
+    return ndarray(data, [...this.shape], [...this.strides], this.offset);
   }
 
   /**
    * The values in row-major order as a typed array. When the tensor is contiguous this is its own
-   * storage (no copy): treat it as read-only. Use `toTypedArray()` for a private copy.
+   * storage (no copy): treat it as read-only. Use `toTypedArray()` for a private copy. The array is
+   * pinned (Storage.pin): memory recycling never hands it to another tensor, so it keeps its values.
    */
   dataSync(): TypedArray {
-    if (this.storage.pending) throw pendingReadError(this, 'dataSync()');
+    const { values, storage } = this.flatValues('dataSync()');
+    storage.pin?.();
+    return values;
+  }
+
+  /** The values in row-major order and the storage they are in (its own, or a contiguous copy's). */
+  private flatValues(caller: string): { values: TypedArray; storage: Storage } {
+    if (this.storage.pending) throw pendingReadError(this, caller);
     const t = this.isContiguous() && this.storage.backend === 'cpu' ? this : this.contiguousOn('cpu');
     const data = t.storage.read();
-    return t.offset === 0 && data.length === t.size ? data : data.subarray(t.offset, t.offset + t.size);
+    return { values: t.offset === 0 && data.length === t.size ? data : data.subarray(t.offset, t.offset + t.size), storage: t.storage };
   }
+
+  /**
+   * dataSync() for the library's own kernels (joins, gathers, the LSTM's backward): the same values,
+   * without pinning, so that a step's intermediate arrays are still recycled. Never hand its result to
+   * user code.
+   */
+  valuesForKernel(): TypedArray { return this.flatValues('dataSync()').values; }
 
   /**
    * The values in row-major order, awaited (TF.js's name). Works on every storage: a synchronous one
@@ -82,11 +99,11 @@ export class Tensor {
   }
 
   /** A fresh copy of the values in row-major order. */
-  toTypedArray(): TypedArray { return this.dataSync().slice(); }
+  toTypedArray(): TypedArray { return this.flatValues('toTypedArray()').values.slice(); }
 
   /** The values as nested JavaScript arrays (a number for a scalar). */
   toArray(): unknown {
-    const data = this.dataSync();
+    const data = this.flatValues('toArray()').values;
     if (this.rank === 0) return data[0];
     const build = (axis: number, start: number): unknown[] => {
       const n = this.shape[axis];
@@ -100,8 +117,7 @@ export class Tensor {
   /** The single value of a tensor with one element. */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
-    if (this.storage.pending) throw pendingReadError(this, 'item()');
-    return this.dataSync()[0];
+    return this.flatValues('item()').values[0];
   }
 
   /** One element, by its n-d index. */

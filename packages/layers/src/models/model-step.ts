@@ -15,7 +15,7 @@ import type { ModelBatch, Ordered } from './fit-data.js';
 import type { Model } from './model.js';
 import type { ModelInternals } from './model-internals.js';
 import { metricLogNames } from './outputs.js';
-import { recycledStep, releaseGradients } from './recycle.js';
+import { recycledStep, releaseGradients, releaseReplacedWeights } from './recycle.js';
 import { Totals } from './totals.js';
 import type { BatchResult } from './totals.js';
 
@@ -112,7 +112,9 @@ export async function trainStep(m: ModelInternals, batch: ModelBatch, weights: A
     const forward = lossAndOutput(m, batch, weights, true);
     optimizer.zeroGrad();
     forward.loss.backward();
+    const weightsBefore = optimizer.params.map((p) => p.data);
     optimizer.step();
+    releaseReplacedWeights(m.model, optimizer, weightsBefore);
     return resultTensors(m.model, forward, batch.y!, weights);
   }, resultTensorList);
   return readResult(result);

@@ -44,6 +44,26 @@ function cpuBuffer(t: Tensor): unknown {
   return storage.unsafeArray ? storage.unsafeArray().buffer : null;
 }
 
+/** Why a weight from before an optimizer step reads as disposed (the error says it). */
+const REPLACED_WEIGHT = 'the optimizer replaced this weight in a training step; a weight taken from stateDict() or read with dataSync() keeps its values, a tensor taken from a layer directly does not: copy it with toTypedArray() or clone() to keep it';
+
+/**
+ * Give back the weights the optimizer step just replaced: without this every step's new weights are
+ * fresh memory, and the image model's [12544, 128] Dense kernel cost ~1,570 page faults (~18 ms) a step
+ * (issue 13). Skipped for a weight handed to user code (pinned: stateDict(), dataSync()), and for one
+ * whose array is still another persistent tensor's. `before` is each parameter's tensor before the step.
+ */
+export function releaseReplacedWeights(model: Module, optimizer: Optimizer, before: Tensor[]): void {
+  if (!bufferRecycling()) return;
+  const live = new Set<unknown>();
+  for (const t of persistentTensors(model, optimizer)) if (t) live.add(cpuBuffer(t));
+  optimizer.params.forEach((p, i) => {
+    const old = before[i];
+    if (old === p.data || cpuBuffer(old) === null || live.has(cpuBuffer(old))) return;
+    old.storage.dispose(REPLACED_WEIGHT);
+  });
+}
+
 /**
  * Run one synchronous step of `model`, then recycle what it allocated except the persistent tensors
  * and those `results` lists (the step's outputs). `what` names the step in errors.

@@ -157,7 +157,7 @@ export function lstmSequenceForward(xw: Tensor, U: Tensor, bias: Tensor, options
   // U is packed for the float32 kernel once, not at every step (see whileBIsConstant)
   whileBIsConstant(U.storage.read(), () => { for (let k = 0; k < T; k++) {
     const t = options.goBackwards ? T - 1 - k : k;
-    const hU = cpuTensor(h, [B, u]).matmul(U).dataSync(); // h·U for the whole batch
+    const hU = cpuTensor(h, [B, u]).matmul(U).valuesForKernel(); // h·U for the whole batch
     for (let b = 0; b < B; b++) {
       const at = t * B + b;
       copyRow(hPrev, at * u, h, b * u, u);
@@ -212,7 +212,7 @@ export function lstmSequenceBackward(dy: Tensor, saved: LstmSequenceSaved, U: Te
       cellBackwardRow(hard, u, gates, at * n, cPrev, at * u, tanhC, at * u, dh, b * u, dc, b * u, dzTime, at * n, dc, b * u);
     }
     // dh_prev = dz_t·Uᵀ for the real rows; a padded row keeps its dh (h was copied through the step)
-    const dhPrev = cpuTensor(dzTime.subarray(t * B * n, (t + 1) * B * n), [B, n]).matmul(UT).dataSync();
+    const dhPrev = cpuTensor(dzTime.subarray(t * B * n, (t + 1) * B * n), [B, n]).matmul(UT).valuesForKernel();
     for (let b = 0; b < B; b++) {
       if (mask === null || mask[b * T + t] !== 0) copyRow(dh, b * u, dhPrev, b * u, u);
     }

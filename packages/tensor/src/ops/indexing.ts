@@ -24,7 +24,7 @@ function onBackendOf(like: Tensor, data: TypedArray, shape: readonly number[]): 
  * but float tensors holding whole numbers are accepted (labels often arrive as floats).
  */
 function readIndices(op: string, indices: Tensor, size: number, range: string): TypedArray {
-  const values = indices.dataSync();
+  const values = indices.valuesForKernel();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v)) throw new Error(`${op}: index ${v} is not an integer (indices ${formatShape(indices.shape)}, ${indices.dtype})`);
@@ -56,7 +56,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   }
   const idx = readIndices('gather', indices, dim, `axis ${a} of size ${dim}`);
   const n = idx.length;
-  const data = x.dataSync();
+  const data = x.valuesForKernel();
   const out = allocate(x.dtype, sizeOf(outShape));
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < n; k++) {
@@ -97,7 +97,7 @@ export function scatterAdd(shape: readonly number[], indices: Tensor, updates: T
   }
   const idx = readIndices('scatterAdd', indices, dim, `axis ${a} of size ${dim}`);
   const n = idx.length;
-  const data = updates.dataSync();
+  const data = updates.valuesForKernel();
   // Positions grouped by the row they add to (a counting sort): for row d, order[start[d] .. start[d+1])
   // are the k with idx[k] = d. Then each row's sums are made in one float64 scratch row and stored once,
   // and rows nobody names stay zero without being visited — an embedding table's gradient has 20,000

@@ -48,7 +48,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const outBlock = outShape[a] * inner;
   let start = 0; // where this input's part of each output block begins
   for (const t of tensors) {
-    const data = t.dataSync();
+    const data = t.valuesForKernel();
     const block = t.shape[a] * inner;
     for (let o = 0; o < outer; o++) out.set(data.subarray(o * block, (o + 1) * block), o * outBlock + start);
     start += block;
@@ -135,7 +135,7 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
     // The interior of the output is a view: it starts at `before` on every axis and spans x.shape.
     const strides = contiguousStrides(outShape);
     const offset = paddings.reduce((sum, [before], k) => sum + before * strides[k], 0);
-    copyStrided(x.shape, { data: out, strides, offset }, { data: x.dataSync(), strides: contiguousStrides(x.shape), offset: 0 });
+    copyStrided(x.shape, { data: out, strides, offset }, { data: x.valuesForKernel(), strides: contiguousStrides(x.shape), offset: 0 });
   }
   return onBackendOf(x, out, outShape);
 }
