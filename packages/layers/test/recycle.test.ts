@@ -122,12 +122,18 @@ class Leaky extends Model {
   }
 }
 
-test("an array read with dataSync() inside a step is the tensor's own and keeps its values after the step", async () => {
-  const rng = new Random(3);
+/** A compiled Leaky model and 8 examples of 3 features, 2 classes. */
+function leakySetup(seed: number): { model: Leaky; x: Tensor; y: Tensor } {
+  const rng = new Random(seed);
   const x = fromTypedArray(Float32Array.from({ length: 24 }, () => rng.normal()), [8, 3]);
   const y = fromTypedArray(Int32Array.from({ length: 8 }, (_, i) => i % 2), [8]);
   const model = new Leaky();
   model.compile({ optimizer: new Adam(), loss: 'sparse_categorical_crossentropy' });
+  return { model, x, y };
+}
+
+test("an array read with dataSync() inside a step is the tensor's own and keeps its values after the step", async () => {
+  const { model, x, y } = leakySetup(3);
   const seen: Array<{ array: ArrayLike<number>; copy: number[] }> = [];
   const call = model.call.bind(model);
   model.call = (input: Variable, options: CallOptions = {}) => {
@@ -142,11 +148,7 @@ test("an array read with dataSync() inside a step is the tensor's own and keeps 
 });
 
 test('a tensor kept from inside a step fails loudly when read after it, and reads fine with recycling off', async () => {
-  const rng = new Random(2);
-  const x = fromTypedArray(Float32Array.from({ length: 24 }, () => rng.normal()), [8, 3]);
-  const y = fromTypedArray(Int32Array.from({ length: 8 }, (_, i) => i % 2), [8]);
-  const model = new Leaky();
-  model.compile({ optimizer: new Adam(), loss: 'sparse_categorical_crossentropy' });
+  const { model, x, y } = leakySetup(2);
   await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
   expect(() => model.lastHidden!.data.dataSync()).toThrow(/recycled at the end of .*training step.*toTypedArray\(\).*setBufferRecycling\(false\)/s);
   setBufferRecycling(false);
