@@ -13,7 +13,7 @@ describe('recycleAfter', () => {
     const made: unknown[] = [];
     const kept = recycleAfter('test step', () => {
       const r = randn([1000]), t = r.mul(2);
-      made.push(r.dataSync(), t.dataSync());
+      made.push(r.valuesForKernel(), t.valuesForKernel()); // the arrays, without pinning them as dataSync() would
       return t.sum();
     }, (result) => [result]);
     const expected = (made[1] as Float32Array).reduce((a, b) => a + b, 0);
@@ -38,6 +38,17 @@ describe('recycleAfter', () => {
     const on = run();
     setBufferRecycling(false);
     expect(run()).toEqual(on);
+  });
+
+  test('an array handed out by dataSync() inside a step is pinned: never recycled, its values kept', () => {
+    let handedOut = new Float32Array(0), values: number[] = [];
+    recycleAfter('step', () => {
+      handedOut = randn([100]).add(1).dataSync() as Float32Array;
+      values = Array.from(handedOut);
+      return null;
+    }, () => []);
+    for (let i = 0; i < 3; i++) recycleAfter('next', () => { randn([100]).add(2); return null; }, () => []);
+    expect(Array.from(handedOut)).toEqual(values);
   });
 
   test('reading a tensor whose array was recycled throws, naming the step', () => {
@@ -80,7 +91,7 @@ describe('recycleAfter', () => {
     let inner = zeros([1]);
     recycleAfter('outer', () => {
       recycleAfter('inner', () => { inner = randn([5]); return inner; }, (t) => [t]);
-      expect(inner.dataSync().length).toBe(5); // not recycled at the inner step's end
+      expect(inner.valuesForKernel().length).toBe(5); // not recycled at the inner step's end
       return null;
     }, () => []);
     expect(() => inner.dataSync()).toThrow(/recycled at the end of outer/);
@@ -88,10 +99,16 @@ describe('recycleAfter', () => {
 
   test('dispose() gives the array back at once; reading the disposed tensor throws', () => {
     const t = randn([32]);
-    const array = t.dataSync();
+    const array = t.valuesForKernel();
     t.storage.dispose();
     expect(() => t.dataSync()).toThrow(/disposed/);
     expect(allocate('float32', 32)).toBe(array);
+    // an array handed out by dataSync() is pinned: dispose() leaves it to its holder
+    const held = randn([32]), heldArray = held.dataSync(), heldValues = Array.from(heldArray);
+    held.storage.dispose();
+    expect(held.dataSync()).toBe(heldArray);
+    expect(allocate('float32', 32)).not.toBe(heldArray);
+    expect(Array.from(heldArray)).toEqual(heldValues);
     // an array the user made is not taken over by dispose()
     const mine = new Float32Array(32);
     const u = fromTypedArray(mine, [32]);
