@@ -27,18 +27,20 @@ async function load(name) {
     // Each run reads its result and then gives its memory back, as TF.js's runs do with dispose() (and
     // as gradlab's own fit/predict steps do, tensor.md §7): without it every run's output would be fresh
     // pages, whose faults (~13 µs a page here) can cost more than the kernel, by the luck of the allocator.
+    // gradlab's CPU ops are synchronous: the result is complete when the op returns, so it is not read
+    // (dataSync() would pin its array, and a pinned array is never recycled: each run would be fresh memory).
     const once = (run) => () => t.recycleAfter('bench', () => { run(); return null; }, () => []);
     return {
       version: `threads ${t.numThreads()}`,
-      matmul(n) { const a = t.randn([n, n], { seed: 1 }), b = t.randn([n, n], { seed: 2 }); return once(() => t.matmul(a, b).dataSync()); },
+      matmul(n) { const a = t.randn([n, n], { seed: 1 }), b = t.randn([n, n], { seed: 2 }); return once(() => t.matmul(a, b)); },
       conv({ x: xs, w: ws }) {
         const x = t.fromTypedArray(random(sizeOf(xs)), xs), w = t.fromTypedArray(random(sizeOf(ws)), ws);
         const y = t.conv2d(x, w, { padding: 'valid' });
         const dy = t.fromTypedArray(random(y.size), y.shape);
         return {
-          forward: once(() => t.conv2d(x, w, { padding: 'valid' }).dataSync()),
-          backprop_input: once(() => t.conv2dBackpropInput(dy, w, xs, { padding: 'valid' }).dataSync()),
-          backprop_filter: once(() => t.conv2dBackpropFilter(x, dy, ws, { padding: 'valid' }).dataSync()),
+          forward: once(() => t.conv2d(x, w, { padding: 'valid' })),
+          backprop_input: once(() => t.conv2dBackpropInput(dy, w, xs, { padding: 'valid' })),
+          backprop_filter: once(() => t.conv2dBackpropFilter(x, dy, ws, { padding: 'valid' })),
         };
       },
     };
