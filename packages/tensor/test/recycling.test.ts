@@ -41,9 +41,9 @@ describe('recycleAfter', () => {
   });
 
   test('an array handed out by dataSync() inside a step is pinned: never recycled, its values kept', () => {
-    let handedOut = new Float32Array(0), values: number[] = [];
+    let handedOut: ArrayLike<number> = new Float32Array(0), values: number[] = [];
     recycleAfter('step', () => {
-      handedOut = randn([100]).add(1).dataSync() as Float32Array;
+      handedOut = randn([100]).add(1).dataSync();
       values = Array.from(handedOut);
       return null;
     }, () => []);
