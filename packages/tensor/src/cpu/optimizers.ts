@@ -44,10 +44,9 @@ export function adamUpdate(w: Tensor, g: Tensor, m: Tensor, v: Tensor, { lr, bet
   const out = like(w), mNew = like(m), vNew = like(v);
   const alpha = (lr * sqrt(1 - b2 ** step)) / (1 - b1 ** step);
   const wOut = out.data, mOut = mNew.data, vOut = vNew.data;
-  if (ws instanceof Float32Array && gs instanceof Float32Array && ms instanceof Float32Array && vs instanceof Float32Array &&
-    wOut instanceof Float32Array && mOut instanceof Float32Array && vOut instanceof Float32Array) {
-    if (!adamWasm(ws, gs, ms, vs, wOut, mOut, vOut, 1 - b1, 1 - b2, alpha, eps)) adamLoopFloat32(ws, gs, ms, vs, wOut, mOut, vOut, alpha, b1, b2, eps);
-  } else adamLoop(ws, gs, ms, vs, wOut, mOut, vOut, alpha, b1, b2, eps);
+  const float32 = ws instanceof Float32Array && gs instanceof Float32Array && ms instanceof Float32Array && vs instanceof Float32Array &&
+    wOut instanceof Float32Array && mOut instanceof Float32Array && vOut instanceof Float32Array;
+  if (!(float32 && adamWasm(ws, gs, ms, vs, wOut, mOut, vOut, 1 - b1, 1 - b2, alpha, eps))) adamLoop(ws, gs, ms, vs, wOut, mOut, vOut, alpha, b1, b2, eps);
   return { w: out.tensor(), m: mNew.tensor(), v: vNew.tensor() };
 }
 
@@ -57,24 +56,10 @@ export function adamUpdate(w: Tensor, g: Tensor, m: Tensor, v: Tensor, { lr, bet
  * same operations in the same order as before, so the same bits; what is left is the per-element sqrt
  * and division (~2.5 ms) and the walk over 7 arrays. Float32 goes first to the WebAssembly kernel
  * (wasm/adam-f32.ts: the same float64 arithmetic, two lanes at a time, 5.1 ms with its copies);
- * adamLoopFloat32 is this loop for float32 where that kernel is missing. It is a copy of its own because
- * V8 keeps type feedback per function: once float64 updates had gone through the shared loop, the
- * float32 update ran 14.6 ms instead of 9.5.
+ * adamLoop is the fallback where that kernel is missing (no SIMD, GRADLAB_ADAM=js) and the loop for
+ * float64.
  */
 function adamLoop(ws: TypedArray, gs: TypedArray, ms: TypedArray, vs: TypedArray, wOut: TypedArray, mOut: TypedArray, vOut: TypedArray,
-  alpha: number, b1: number, b2: number, eps: number): void {
-  const c1 = 1 - b1, c2 = 1 - b2;
-  for (let i = 0; i < ws.length; i++) {
-    const gi = gs[i], m0 = ms[i], v0 = vs[i];
-    const mi = m0 + c1 * (gi - m0);
-    const vi = v0 + c2 * (gi * gi - v0);
-    mOut[i] = mi;
-    vOut[i] = vi;
-    wOut[i] = ws[i] - (alpha * mi) / (sqrt(vi) + eps);
-  }
-}
-
-function adamLoopFloat32(ws: Float32Array, gs: Float32Array, ms: Float32Array, vs: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
   alpha: number, b1: number, b2: number, eps: number): void {
   const c1 = 1 - b1, c2 = 1 - b2;
   for (let i = 0; i < ws.length; i++) {

@@ -84,8 +84,7 @@ export function reduce(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
     // The switch sits outside the loops so that each loop is one tight, monomorphic line.
     switch (op) {
       case 'sum': case 'mean':
-        if (data instanceof Float32Array) addRowsFloat32(data, base, R, inner, acc);
-        else addRows(data, base, R, inner, acc);
+        if (!(data instanceof Float32Array && addRowsWasm(data, base, R, inner, acc))) addRows(data, base, R, inner, acc);
         break;
       case 'prod':
         for (; r < R; r++) { const row = base + r * inner; for (let j = 0; j < inner; j++) acc[j] *= data[row + j]; }
@@ -117,28 +116,11 @@ export function reduce(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
  * from 5.6 to 2.2 ms (4 M floats, one-row loop against this one, same process). The additions into s stay
  * one chain, in row order; only the loads and stores of acc are saved.
  *
- * addRowsFloat32 first tries the WebAssembly kernel (wasm/sum-rows-f32.ts: the same additions two
- * columns at a time, 1.2 ms on that sum), and is otherwise the same loop with its own copy of the
- * code, called only with Float32Array: V8 keeps type feedback per function, and one loop that has seen
- * Float32Array, Float64Array and Int32Array checks the array's kind on every load: on the same sum, the
- * shared loop ran 2.5 ms, and 3.5 ms once float64 and int32 sums had gone through it too; the float32
- * copy (what training sums) stays at 2.5.
+ * Float32 sums go first to the WebAssembly kernel (wasm/sum-rows-f32.ts: the same additions two columns
+ * at a time, 1.2 ms on that sum); this loop is the fallback (no SIMD, GRADLAB_SUM=js) and the loop for
+ * float64 and int32.
  */
 function addRows(data: TypedArray, base: number, R: number, inner: number, acc: Float64Array): void {
-  const i2 = 2 * inner, i3 = 3 * inner;
-  let r = 0;
-  for (; r + 4 <= R; r += 4) {
-    for (let j = 0, k = base + r * inner; j < inner; j++, k++) {
-      let s = acc[j];
-      s += data[k]; s += data[k + inner]; s += data[k + i2]; s += data[k + i3];
-      acc[j] = s;
-    }
-  }
-  for (; r < R; r++) for (let j = 0, k = base + r * inner; j < inner; j++, k++) acc[j] += data[k];
-}
-
-function addRowsFloat32(data: Float32Array, base: number, R: number, inner: number, acc: Float64Array): void {
-  if (addRowsWasm(data, base, R, inner, acc)) return; // the same additions, two columns at a time
   const i2 = 2 * inner, i3 = 3 * inner;
   let r = 0;
   for (; r + 4 <= R; r += 4) {
@@ -193,8 +175,7 @@ export function variance(x: Tensor, axes: number[], correction: number): Tensor 
   for (let o = 0; o < outer; o++) {
     const base = o * R * inner;
     mean.fill(0);
-    if (data instanceof Float32Array) addRowsFloat32(data, base, R, inner, mean);
-    else addRows(data, base, R, inner, mean);
+    if (!(data instanceof Float32Array && addRowsWasm(data, base, R, inner, mean))) addRows(data, base, R, inner, mean);
     for (let j = 0; j < inner; j++) mean[j] /= R;
     acc.fill(0);
     for (let r = 0; r < R; r++) {
