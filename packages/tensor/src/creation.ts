@@ -31,6 +31,9 @@ export function fromTypedArray(data: TypedArray, shape: readonly number[] = [dat
  * for flat data); ragged nesting throws.
  */
 export function tensor(values: NestedArray | TypedArray, options: CreateOptions & { shape?: readonly number[] } = {}): Tensor {
+  if (Array.isArray(options) || typeof options !== 'object' || options === null) {
+    throw new Error(`tensor: the second argument is options ({ shape, dtype }), got ${JSON.stringify(options)}; for a shape write tensor(values, { shape: [...] })`);
+  }
   if (options.dtype !== undefined && !isDType(options.dtype)) throw new Error(`tensor: unknown dtype '${options.dtype}'`);
   if (ArrayBuffer.isView(values)) {
     const typed = values as TypedArray;

@@ -30,6 +30,7 @@ export * from './ops/join.js';
 export * from './ops/indexing.js';
 export { setNumThreads, numThreads, shutdownThreads, startThreads, setParallelMinWork, parallelMinWork } from './cpu/threads.js';
 export { setConvPartsPolicy } from './cpu/conv-threads.js';
+export { setConvAlgorithm, convAlgorithm } from './cpu/conv-direct.js';
 export type { ConvPartsPolicy } from './cpu/conv-threads.js';
 export { setGemmKernel, gemmKernel } from './cpu/gemm.js';
 export * from './ops/normalization.js';

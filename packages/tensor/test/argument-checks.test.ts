@@ -17,6 +17,7 @@ test('uniform needs finite low <= high; randn a finite std >= 0', () => {
 });
 
 test("astype('int8') and a random tensor of dtype 'int8' name the dtype gradlab lacks", () => {
+  expect(() => tensor(new Float32Array(4), [2, 2] as never)).toThrow('tensor: the second argument is options ({ shape, dtype }), got [2,2]; for a shape write tensor(values, { shape: [...] })');
   expect(() => tensor([1, 2]).astype('int8' as never)).toThrow(/astype: unknown dtype 'int8' \(gradlab has float32, float64, int32\)/);
   expect(() => randn([2], { dtype: 'int8' as never })).toThrow(/randn: unknown dtype 'int8'/);
 });

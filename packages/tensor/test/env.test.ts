@@ -1,5 +1,5 @@
 /**
- * GRADLAB_THREADS, GRADLAB_GEMM and GRADLAB_BACKEND are read once, at start-up, so each case runs a
+ * GRADLAB_THREADS, GRADLAB_GEMM, GRADLAB_CONV and GRADLAB_BACKEND are read once, at start-up, so each case runs a
  * fresh node process on the built package (dist/; `pnpm run build` first).
  */
 import { spawnSync } from 'node:child_process';
@@ -32,14 +32,17 @@ test('GRADLAB_THREADS=64 is lowered to the maximum with a warning; 3 is taken as
   expect([three.status, three.stderr, three.stdout.trim()]).toEqual([0, '', 'threads 3']);
 });
 
-test('GRADLAB_GEMM and GRADLAB_BACKEND nonsense is refused, naming the variable and the values it takes', () => {
+test('GRADLAB_GEMM, GRADLAB_CONV and GRADLAB_BACKEND nonsense is refused, naming the variable and the values it takes', () => {
   const gemm = start({ GRADLAB_GEMM: 'fast' });
   expect(gemm.status).not.toBe(0);
   expect(gemm.stderr).toContain('GRADLAB_GEMM="fast" is not a value gradlab knows; use one of: wasm, js');
   const backend = start({ GRADLAB_BACKEND: 'tpu' });
   expect(backend.status).not.toBe(0);
   expect(backend.stderr).toContain('GRADLAB_BACKEND="tpu" is not a backend gradlab knows; use one of: cpu, gpu, gpu:<mode>');
-  const fine: Array<Record<string, string>> = [{ GRADLAB_GEMM: 'js' }, { GRADLAB_BACKEND: 'cpu' }];
+  const conv = start({ GRADLAB_CONV: 'winograd' });
+  expect(conv.status).not.toBe(0);
+  expect(conv.stderr).toContain('GRADLAB_CONV="winograd" is not a value gradlab knows; use one of: direct, patches');
+  const fine: Array<Record<string, string>> = [{ GRADLAB_GEMM: 'js' }, { GRADLAB_BACKEND: 'cpu' }, { GRADLAB_CONV: 'patches' }, { GRADLAB_CONV: 'direct' }];
   for (const ok of fine) expect(start(ok).status).toBe(0);
 });
 

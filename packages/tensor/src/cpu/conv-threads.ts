@@ -34,7 +34,8 @@
 import type { Conv2DInfo } from '../backend.js';
 import type { TypedArray } from '../dtype.js';
 import { patchMatrix } from './im2col.js';
-import { filterGradientRows, forwardRows, inputGradient } from './conv-parts.js';
+import { filterGradientFits, filterGradientRows, forwardRows, inputGradient } from './conv-parts.js';
+import { directFilterGradient, directFits, directForward, directInputGradient } from './conv-direct.js';
 import { setGemmKernel } from './gemm.js';
 import { awaitWorker, band, claimPart, JOB_SLOTS, JobKind, poolFor, reserveShared, Slot, startJob } from './threads.js';
 import type { Pool, SharedBuffers } from './threads.js';
@@ -48,40 +49,60 @@ const INFO_FIELDS = [
   'batch', 'inHeight', 'inWidth', 'inChannels', 'outHeight', 'outWidth', 'outChannels', 'filterHeight', 'filterWidth',
   'strideHeight', 'strideWidth', 'padTop', 'padLeft', 'padBottom', 'padRight',
 ] as const satisfies ReadonlyArray<keyof Conv2DInfo>;
-/** A conv job's slots, from Slot.Job: the kernel, whether there is a bias and a ReLU, then the geometry. */
-const JobAt = { Op: 0, Bias: 1, Relu: 2, Info: 3 } as const;
+/**
+ * A conv job's slots, from Slot.Job: the kernel, whether there is a bias and a ReLU, whether it runs
+ * on the direct kernels (conv-direct.ts) or the patch matrix (conv-parts.ts), then the geometry.
+ */
+const JobAt = { Op: 0, Bias: 1, Relu: 2, Direct: 3, Info: 4 } as const;
 if (JobAt.Info + INFO_FIELDS.length > JOB_SLOTS) throw new Error('conv-threads: the control block has too few job slots');
 
 /**
- * The part of the output that thread t of `threads` computes: rows of y, images of dx, or rows of dW
- * (patch entries). The workers work it out from the same numbers, so every thread agrees.
+ * The part of the output that thread t of `threads` computes: rows of y (images, direct), images of dx,
+ * or rows of dW (patch entries; direct: columns, 8 at a time, one panel of the kernel). The workers work
+ * it out from the same numbers, so every thread agrees.
  */
-function partOf(op: OpCode, info: Conv2DInfo, threads: number, t: number): [number, number] {
-  const { rows, patch } = patchMatrix(info);
-  if (op === Op.Forward) return band(rows, threads, t, 4);
+function partOf(op: OpCode, info: Conv2DInfo, direct: boolean, threads: number, t: number): [number, number] {
+  const { rows, patch, F } = patchMatrix(info);
+  if (op === Op.Forward) return direct ? band(info.batch, threads, t, 1) : band(rows, threads, t, 4);
   if (op === Op.InputGradient) return band(info.batch, threads, t, 1);
-  return band(patch, threads, t, 4);
+  return direct ? band(F, threads, t, 8) : band(patch, threads, t, 4);
 }
 
 /** How many pieces the output can be cut into (each thread needs at least one). */
-function pieces(op: OpCode, info: Conv2DInfo): number {
-  const { rows, patch } = patchMatrix(info);
-  return op === Op.Forward ? Math.ceil(rows / 4) : op === Op.InputGradient ? info.batch : Math.ceil(patch / 4);
+function pieces(op: OpCode, info: Conv2DInfo, direct: boolean): number {
+  const { rows, patch, F } = patchMatrix(info);
+  if (op === Op.Forward) return direct ? info.batch : Math.ceil(rows / 4);
+  if (op === Op.InputGradient) return info.batch;
+  return direct ? Math.ceil(F / 8) : Math.ceil(patch / 4);
 }
 
 /** The pool, when this job is to be split; null to run it on the calling thread. */
-function poolForConv(op: OpCode, info: Conv2DInfo): Pool | null {
+function poolForConv(op: OpCode, info: Conv2DInfo, direct: boolean): Pool | null {
   const { rows, patch, F } = patchMatrix(info);
   const p = poolFor(rows * patch * F, true);
-  return p && pieces(op, info) >= p.workers.length + 1 ? p : null;
+  return p && pieces(op, info, direct) >= p.workers.length + 1 ? p : null;
+}
+
+/**
+ * Whether a job runs on the direct kernels, and its pool. The direct parts are coarser (images, or
+ * panels of 8 filters): where they are too few for the threads and the patch path can be split, the
+ * job takes the patch path instead, whose result is the same bit for bit (conv-direct.ts) except for
+ * the input gradient, which both split by images.
+ */
+function planConv(op: OpCode, info: Conv2DInfo, directFitsOp: boolean, patchesFit: boolean): { direct: boolean; p: Pool | null } {
+  const p = poolForConv(op, info, directFitsOp);
+  if (p || !directFitsOp || !patchesFit) return { direct: directFitsOp, p };
+  const patchPool = poolForConv(op, info, false);
+  return patchPool ? { direct: false, p: patchPool } : { direct: true, p: null };
 }
 
 /** Write the job into the control block and wake the workers; returns its generation. */
-function post(p: Pool, op: OpCode, info: Conv2DInfo, bias: boolean, relu: boolean): number {
+function post(p: Pool, op: OpCode, info: Conv2DInfo, direct: boolean, bias: boolean, relu: boolean): number {
   const ctl = p.control;
   ctl[Slot.Job + JobAt.Op] = op;
   ctl[Slot.Job + JobAt.Bias] = bias ? 1 : 0;
   ctl[Slot.Job + JobAt.Relu] = relu ? 1 : 0;
+  ctl[Slot.Job + JobAt.Direct] = direct ? 1 : 0;
   INFO_FIELDS.forEach((field, i) => { ctl[Slot.Job + JobAt.Info + i] = info[field]; });
   return startJob(p, JobKind.Conv, partsPolicy !== 'caller');
 }
@@ -121,13 +142,25 @@ function finishParts(p: Pool, generation: number, compute: (t: number) => void, 
 const pixelsPerImage = (info: Conv2DInfo): number => info.inHeight * info.inWidth * info.inChannels;
 const rowsPerImage = (info: Conv2DInfo): number => info.outHeight * info.outWidth;
 
+/** The rows of y [N·OH·OW, F] in a forward part: the part itself, or its images' rows (direct). */
+function forwardRowsOf(info: Conv2DInfo, direct: boolean, [start, end]: [number, number]): [number, number] {
+  return direct ? [start * rowsPerImage(info), end * rowsPerImage(info)] : [start, end];
+}
+
+/** Rows row0 … row1−1 of y (whole images, direct) into y from yAt; x holds info.batch images. */
+function forwardPart(direct: boolean, x: Float32Array, w: Float32Array, info: Conv2DInfo, [row0, row1]: [number, number], y: Float32Array, yAt: number, bias: TypedArray | null, relu: boolean): void {
+  const perImage = rowsPerImage(info);
+  if (direct) directForward(x, w, info, row0 / perImage, row1 / perImage, y, yAt, bias, relu);
+  else forwardRows(x, w, info, row0, row1 - row0, y, yAt, bias, relu);
+}
+
 /** y = act(conv2d(x, w) + bias) [rows, F] into y (float32, the WebAssembly kernel). */
 export function conv2dFloat32(x: Float32Array, w: Float32Array, info: Conv2DInfo, y: Float32Array, bias: TypedArray | null, relu: boolean): void {
   const { rows, patch, F } = patchMatrix(info);
-  const p = poolForConv(Op.Forward, info);
-  if (!p) return forwardRows(x, w, info, 0, rows, y, 0, bias, relu);
+  const { direct, p } = planConv(Op.Forward, info, directFits(info).forward, true);
+  if (!p) return forwardPart(direct, x, w, info, [0, rows], y, 0, bias, relu);
   const threads = p.workers.length + 1;
-  const part = (t: number): [number, number] => partOf(Op.Forward, info, threads, t);
+  const part = (t: number): [number, number] => forwardRowsOf(info, direct, partOf(Op.Forward, info, direct, threads, t));
   // the workers' rows start at firstRow, in image firstImage: they read x from that image on
   const firstRow = part(1)[0], firstImage = Math.floor(firstRow / rowsPerImage(info));
   const xFrom = firstImage * pixelsPerImage(info);
@@ -135,8 +168,8 @@ export function conv2dFloat32(x: Float32Array, w: Float32Array, info: Conv2DInfo
   p.a.f32.set(x.subarray(xFrom));
   p.b.f32.set(w);
   if (bias) p.b.f32.set(bias, patch * F);
-  const generation = post(p, Op.Forward, info, bias !== null, relu);
-  const own = (t: number): void => { const [r0, r1] = part(t); forwardRows(x, w, info, r0, r1 - r0, y, r0 * F, bias, relu); };
+  const generation = post(p, Op.Forward, info, direct, bias !== null, relu);
+  const own = (t: number): void => { const rowsOfT = part(t); forwardPart(direct, x, w, info, rowsOfT, y, rowsOfT[0] * F, bias, relu); };
   own(0);
   finishParts(p, generation, own, (t) => {
     const [r0, r1] = part(t);
@@ -144,23 +177,28 @@ export function conv2dFloat32(x: Float32Array, w: Float32Array, info: Conv2DInfo
   });
 }
 
+/** Images n0 … n1−1 of dx into dx from dxAt (zero, for the patch path's col2im); dy holds info.batch images. */
+function inputGradientPart(direct: boolean, dy: Float32Array, w: Float32Array, info: Conv2DInfo, n0: number, n1: number, dx: Float32Array, dxAt: number): void {
+  if (direct) return directInputGradient(dy, w, info, n0, n1, dx, dxAt);
+  const dyPerImage = rowsPerImage(info) * info.outChannels;
+  inputGradient(dy.subarray(n0 * dyPerImage, n1 * dyPerImage), w, { ...info, batch: n1 - n0 }, dx.subarray(dxAt, dxAt + (n1 - n0) * pixelsPerImage(info)));
+}
+
 /** dx = col2im(dy · Wᵀ) into dx (zero), float32 on the WebAssembly kernel. */
 export function conv2dBackpropInputFloat32(dy: Float32Array, w: Float32Array, info: Conv2DInfo, dx: Float32Array): void {
-  const p = poolForConv(Op.InputGradient, info);
-  if (!p) return inputGradient(dy, w, info, dx);
+  const direct = directFits(info).inputGradient;
+  const p = poolForConv(Op.InputGradient, info, direct); // both paths split by images
+  if (!p) return inputGradientPart(direct, dy, w, info, 0, info.batch, dx, 0);
   const threads = p.workers.length + 1;
-  const part = (t: number): [number, number] => partOf(Op.InputGradient, info, threads, t);
+  const part = (t: number): [number, number] => partOf(Op.InputGradient, info, direct, threads, t);
   const firstImage = part(1)[0];
   const dyPerImage = rowsPerImage(info) * info.outChannels, dxPerImage = pixelsPerImage(info);
   const workersImages = info.batch - firstImage;
   reserveShared(p, workersImages * dyPerImage, w.length, workersImages * dxPerImage, true);
   p.a.f32.set(dy.subarray(firstImage * dyPerImage));
   p.b.f32.set(w);
-  const generation = post(p, Op.InputGradient, info, false, false);
-  const own = (t: number): void => {
-    const [n0, n1] = part(t);
-    inputGradient(dy.subarray(n0 * dyPerImage, n1 * dyPerImage), w, { ...info, batch: n1 - n0 }, dx.subarray(n0 * dxPerImage, n1 * dxPerImage));
-  };
+  const generation = post(p, Op.InputGradient, info, direct, false, false);
+  const own = (t: number): void => { const [n0, n1] = part(t); inputGradientPart(direct, dy, w, info, n0, n1, dx, n0 * dxPerImage); };
   own(0);
   finishParts(p, generation, own, (t) => {
     const [n0, n1] = part(t);
@@ -168,25 +206,53 @@ export function conv2dBackpropInputFloat32(dy: Float32Array, w: Float32Array, in
   });
 }
 
+/**
+ * A part of dW [patch, F] into out from outAt: rows e0 … e1−1 (patch path: all F columns, as in dW) or
+ * columns e0 … e1−1 (direct: all patch rows, e1 − e0 numbers each).
+ */
+function filterGradientPart(direct: boolean, x: Float32Array, dy: Float32Array, info: Conv2DInfo, e0: number, e1: number, out: Float32Array, outAt: number): void {
+  if (direct) directFilterGradient(x, dy, info, e0, e1, out, outAt);
+  else filterGradientRows(x, dy, info, e0, e1, out, outAt);
+}
+
 /** dW = patches(x)ᵀ · dy [patch, F] into dw, float32 on the WebAssembly kernel. */
 export function conv2dBackpropFilterFloat32(x: Float32Array, dy: Float32Array, info: Conv2DInfo, dw: Float32Array): void {
   const { patch, F } = patchMatrix(info);
-  const p = poolForConv(Op.FilterGradient, info);
-  if (!p) return filterGradientRows(x, dy, info, 0, patch, dw, 0);
+  const { direct, p } = planConv(Op.FilterGradient, info, directFits(info).filterGradient, filterGradientFits(info));
+  if (!p) return filterGradientPart(direct, x, dy, info, 0, direct ? F : patch, dw, 0);
   const threads = p.workers.length + 1;
-  const part = (t: number): [number, number] => partOf(Op.FilterGradient, info, threads, t);
+  const part = (t: number): [number, number] => partOf(Op.FilterGradient, info, direct, threads, t);
   // every thread sums over all the images: the workers read all of x and dy
-  const firstEntry = part(1)[0];
-  reserveShared(p, x.length, dy.length, (patch - firstEntry) * F, true);
+  const first = part(1)[0];
+  reserveShared(p, x.length, dy.length, direct ? patch * (F - first) : (patch - first) * F, true);
   p.a.f32.set(x);
   p.b.f32.set(dy);
-  const generation = post(p, Op.FilterGradient, info, false, false);
-  const own = (t: number): void => { const [e0, e1] = part(t); filterGradientRows(x, dy, info, e0, e1, dw, e0 * F); };
+  const generation = post(p, Op.FilterGradient, info, direct, false, false);
+  if (!direct) {
+    const own = (t: number): void => { const [e0, e1] = part(t); filterGradientRows(x, dy, info, e0, e1, dw, e0 * F); };
+    own(0);
+    return finishParts(p, generation, own, (t) => {
+      const [e0, e1] = part(t);
+      dw.set(p.c.f32.subarray((e0 - first) * F, (e1 - first) * F), e0 * F);
+    });
+  }
+  // direct: each part is columns f0 … f1−1, computed as a [patch, f1 − f0] block and put in place
+  const own = (t: number): void => {
+    const [f0, f1] = part(t), block = new Float32Array(patch * (f1 - f0));
+    directFilterGradient(x, dy, info, f0, f1, block, 0);
+    putColumns(block, 0, dw, patch, F, f0, f1);
+  };
   own(0);
   finishParts(p, generation, own, (t) => {
-    const [e0, e1] = part(t);
-    dw.set(p.c.f32.subarray((e0 - firstEntry) * F, (e1 - firstEntry) * F), e0 * F);
+    const [f0, f1] = part(t);
+    putColumns(p.c.f32, patch * (f0 - first), dw, patch, F, f0, f1);
   });
+}
+
+/** Columns f0 … f1−1 of dw [patch, F], from a [patch, f1 − f0] block at blockAt. */
+function putColumns(block: Float32Array, blockAt: number, dw: Float32Array, patch: number, F: number, f0: number, f1: number): void {
+  const width = f1 - f0;
+  for (let e = 0; e < patch; e++) for (let j = 0; j < width; j++) dw[e * F + f0 + j] = block[blockAt + e * width + j];
 }
 
 /**
@@ -195,24 +261,25 @@ export function conv2dBackpropFilterFloat32(x: Float32Array, dy: Float32Array, i
  */
 export function workerConvPart(ctl: Int32Array, index: number, threads: number, shared: SharedBuffers): void {
   const op = ctl[Slot.Job + JobAt.Op] as OpCode;
+  const direct = ctl[Slot.Job + JobAt.Direct] === 1;
   const info = {} as Conv2DInfo;
   INFO_FIELDS.forEach((field, i) => { info[field] = ctl[Slot.Job + JobAt.Info + i]; });
-  const [start, end] = partOf(op, info, threads, index + 1);
+  const [start, end] = partOf(op, info, direct, threads, index + 1);
   if (end <= start) return;
-  const first = partOf(op, info, threads, 1)[0]; // where the workers' inputs and outputs begin
+  const first = partOf(op, info, direct, threads, 1)[0]; // where the workers' inputs and outputs begin
   setGemmKernel('wasm'); // conv jobs are float32 on the WebAssembly kernel (the calling thread's choice)
   const { patch, F } = patchMatrix(info);
   const a = shared.a.f32, b = shared.b.f32, c = shared.c.f32;
   if (op === Op.Forward) {
-    const firstImage = Math.floor(first / rowsPerImage(info)), rowFrom = firstImage * rowsPerImage(info);
+    const [row0, row1] = forwardRowsOf(info, direct, [start, end]), firstRow = forwardRowsOf(info, direct, [first, first])[0];
+    const firstImage = Math.floor(firstRow / rowsPerImage(info)), rowFrom = firstImage * rowsPerImage(info);
     const bias = ctl[Slot.Job + JobAt.Bias] === 1 ? b.subarray(patch * F, patch * F + F) : null;
-    forwardRows(a, b, { ...info, batch: info.batch - firstImage }, start - rowFrom, end - start, c, (start - first) * F, bias, ctl[Slot.Job + JobAt.Relu] === 1);
+    forwardPart(direct, a, b, { ...info, batch: info.batch - firstImage }, [row0 - rowFrom, row1 - rowFrom], c, (row0 - firstRow) * F, bias, ctl[Slot.Job + JobAt.Relu] === 1);
   } else if (op === Op.InputGradient) {
-    const dyPerImage = rowsPerImage(info) * F, dxPerImage = pixelsPerImage(info);
-    const dx = c.subarray((start - first) * dxPerImage, (end - first) * dxPerImage);
-    dx.fill(0); // col2im adds into it; the buffer holds an earlier job's numbers
-    inputGradient(a.subarray((start - first) * dyPerImage, (end - first) * dyPerImage), b, { ...info, batch: end - start }, dx);
+    const dxPerImage = pixelsPerImage(info);
+    if (!direct) c.fill(0, (start - first) * dxPerImage, (end - first) * dxPerImage); // col2im adds into it; the buffer holds an earlier job's numbers
+    inputGradientPart(direct, a, b, { ...info, batch: info.batch - first }, start - first, end - first, c, (start - first) * dxPerImage);
   } else {
-    filterGradientRows(a, b, info, start, end, c, (start - first) * F);
+    filterGradientPart(direct, a, b, info, start, end, c, direct ? patch * (start - first) : (start - first) * F);
   }
 }

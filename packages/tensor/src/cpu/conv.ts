@@ -32,6 +32,7 @@ import { parallelGemm } from './threads.js';
 import { col2im, im2col, patchMatrix } from './im2col.js';
 import { applyEpilogue, filterGradientFits, inputGradientFits } from './conv-parts.js';
 import { conv2dBackpropFilterFloat32, conv2dBackpropInputFloat32, conv2dFloat32 } from './conv-threads.js';
+import { directFits } from './conv-direct.js';
 
 const CHUNK_ELEMENTS = 1 << 18;
 
@@ -92,7 +93,7 @@ export const conv2dBackpropInput: Backend['conv2dBackpropInput'] = (dy, filter, 
   const dx = allocate(dy.dtype, info.batch * info.inHeight * info.inWidth * info.inChannels);
   const wT = transposed(rowMajor(ws, F));
   if (isPointwise(info)) parallelGemm(rows, patch, F, rowMajor(dys, F), wT, dx);
-  else if (dx instanceof Float32Array && useWasmGemm() && inputGradientFits(info)) {
+  else if (dx instanceof Float32Array && useWasmGemm() && (inputGradientFits(info) || directFits(info).inputGradient)) {
     conv2dBackpropInputFloat32(dys as Float32Array, ws as Float32Array, info, dx);
   } else byChunks(info, dy.dtype, (row0, count, dcols) => {
     parallelGemm(count, patch, F, rowMajor(dys, F, row0 * F), wT, dcols);
@@ -107,7 +108,7 @@ export const conv2dBackpropFilter: Backend['conv2dBackpropFilter'] = (x, dy, inf
   const xs = contiguousData(x), dys = contiguousData(dy);
   const dw = allocate(x.dtype, patch * F);
   if (isPointwise(info)) parallelGemm(patch, F, rows, transposed(rowMajor(xs, patch)), rowMajor(dys, F), dw);
-  else if (dw instanceof Float32Array && useWasmGemm() && filterGradientFits(info)) {
+  else if (dw instanceof Float32Array && useWasmGemm() && (filterGradientFits(info) || directFits(info).filterGradient)) {
     conv2dBackpropFilterFloat32(xs as Float32Array, dys as Float32Array, info, dw);
   } else byChunks(info, x.dtype, (row0, count, cols) => {
     im2col(xs, info, row0, count, cols);

@@ -23,7 +23,7 @@ export const Op = {
 /** SIMD opcodes: each is written as the prefix 0xfd followed by this number in LEB128. */
 export const Simd = {
   v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c,
-  f32x4Add: 0xe4, f32x4Mul: 0xe6,
+  f32x4Abs: 0xe0, f32x4Add: 0xe4, f32x4Mul: 0xe6,
   /** Relaxed SIMD: a·b + c, fused (one rounding) where the hardware has FMA, else mul then add. */
   f32x4RelaxedMadd: 0x105,
 } as const;
@@ -88,6 +88,12 @@ export class Code {
   mem(opcode: number, alignLog2: number, offset: number): this {
     this.simd(opcode);
     this.bytes.push(...uleb(alignLog2), ...uleb(offset));
+    return this;
+  }
+  /** v128.const: four f32 lanes of `value`. */
+  f32x4(value: number): this {
+    this.simd(Simd.v128Const);
+    this.bytes.push(...new Uint8Array(new Float32Array([value, value, value, value]).buffer));
     return this;
   }
   /** v128.const 0: four f32 zeros. */

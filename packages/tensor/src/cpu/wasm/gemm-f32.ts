@@ -111,6 +111,19 @@ function ready(): GemmKernel | null {
   return kernel;
 }
 
+/**
+ * The kernel and its memory's three work areas, for code that lays out its own operands there
+ * (conv-direct.ts): `a` (A_FLOATS numbers), `b` (NC·KC) and `c` (C_FLOATS), each as a float view and
+ * its byte address. Whatever B a whileBIsConstant caller had packed is forgotten: the caller will
+ * overwrite it. Throws where WebAssembly SIMD is missing (check wasmGemmAvailable() first).
+ */
+export function kernelAreas(): { kern: GemmKernel; a: Float32Array; aAt: number; b: Float32Array; bAt: number; c: Float32Array; cAt: number } {
+  const kern = ready();
+  if (!kern || !views) throw new Error('kernelAreas: WebAssembly SIMD is not available');
+  packedB = null;
+  return { kern, a: views.aBand, aAt: A_BAND, b: views.bPack, bAt: B_PACK, c: views.cBand, cAt: C_BAND };
+}
+
 /** Whether this thread can run the WebAssembly SIMD kernel (it is made on the first call). */
 export function wasmGemmAvailable(): boolean { return ready() !== null; }
 
@@ -188,7 +201,7 @@ export function gemmFloat32(
         for (let i0 = 0; i0 < mb; i0 += MC) {
           const mc = mb - i0 < MC ? mb - i0 : MC;
           const tiles = Math.ceil(mc / MR), cAt = C_BAND + i0 * ldc * 4;
-          if (direct) kern.blockDirect(A_BAND + (i0 * k + k0) * 4, B_PACK, cAt, tiles, panels, kc, ldc * 4, load, k * 4);
+          if (direct) kern.blockDirect(A_BAND + (i0 * k + k0) * 4, B_PACK, cAt, tiles, panels, kc, ldc * 4, load, k * 4, 4, 32, kc * 32);
           else if (slivers) kern.block(A_BAND + i0 * kc * 4, B_PACK, cAt, tiles, panels, kc, ldc * 4, load);
           else {
             packA32(matrix!, i1 + i0, mc, k0, kc, aPack, MR);

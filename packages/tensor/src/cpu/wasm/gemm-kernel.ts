@@ -66,8 +66,17 @@ export interface GemmKernel {
   memory: WasmMemory;
   /** A from packed slivers (kc×MR floats, k-major). */
   block(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number, load: number): void;
-  /** A read in place: row-major, `lda` bytes from one row to the next (slivers MR rows apart). */
-  blockDirect(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number, load: number, lda: number): void;
+  /**
+   * A read in place: A[r, t] at a + r·lda + t·kStep (bytes; slivers MR rows apart), and B's panels too:
+   * B[t, 8p … 8p+7] at b + p·panelStep + t·bStep. A row-major A has kStep = 4, a packed B bStep = 32
+   * and panelStep = 32·kc; conv-direct.ts reads a convolution's windows straight from the image, and
+   * the filter gradient's dy where it lies, with other strides.
+   */
+  blockDirect(a: number, b: number, c: number, slivers: number, panels: number, kc: number, ldc: number, load: number, lda: number, kStep: number, bStep: number, panelStep: number): void;
+  /** C ← act(C + bias) in place on `rows` rows of `vectors` f32x4 (the epilogues: bias and ReLU, bias, ReLU). */
+  biasRelu(c: number, rows: number, vectors: number, bias: number): void;
+  bias(c: number, rows: number, vectors: number, bias: number): void;
+  relu(c: number, rows: number, vectors: number, bias: number): void;
 }
 
 /**
@@ -78,9 +87,9 @@ export interface GemmKernel {
  */
 function blockFunction(mr: number, fused: boolean, direct = false): Code {
   // parameters
-  const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6, load = 7, lda = 8;
+  const a = 0, b = 1, c = 2, slivers = 3, panels = 4, kc = 5, ldc = 6, load = 7, lda = 8, kStep = 9, bStep = 10, panelStep = 11;
   // i32 locals
-  const first = direct ? 9 : 8;
+  const first = direct ? 12 : 8;
   const panel = first, sliver = first + 1, ap = first + 2, bp = first + 3, t = first + 4, aSliver = first + 5;
   const cTile = first + 6, row = first + 7, sliverBytes = first + 8, panelBytes = first + 9;
   const rowPtr = (r: number) => first + 10 + r; // direct only: where row r of the sliver starts
@@ -88,7 +97,7 @@ function blockFunction(mr: number, fused: boolean, direct = false): Code {
   // v128 locals: the accumulators acc(r, half), then b0, b1 and the splat of A
   const acc = (r: number, half: number) => firstVector + 2 * r + half;
   const b0 = firstVector + 2 * mr, b1 = b0 + 1, aSplat = b0 + 2;
-  // A[r, t] of the current sliver: at ap + 4r (packed), or at rowPtr(r) + ap (direct, ap = 4t)
+  // A[r, t] of the current sliver: at ap + 4r (packed), or at rowPtr(r) + ap (direct, ap = t·kStep)
   const loadA = (r: number) => direct
     ? f.get(rowPtr(r)).get(ap).op(Op.i32Add).mem(Simd.v128Load32Splat, 2, 0)
     : f.get(ap).mem(Simd.v128Load32Splat, 2, 4 * r);
@@ -134,7 +143,8 @@ function blockFunction(mr: number, fused: boolean, direct = false): Code {
             f.get(acc(r, 1)).get(aSplat).get(b1).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc(r, 1));
           }
         }
-        f.addTo(ap, direct ? 4 : mr * 4).addTo(bp, WASM_NR * 4);
+        if (direct) f.get(ap).get(kStep).op(Op.i32Add).set(ap).get(bp).get(bStep).op(Op.i32Add).set(bp);
+        else f.addTo(ap, mr * 4).addTo(bp, WASM_NR * 4);
       });
       // store the tile, row by row
       f.get(cTile).set(row);
@@ -146,17 +156,43 @@ function blockFunction(mr: number, fused: boolean, direct = false): Code {
       f.get(aSliver).get(sliverBytes).op(Op.i32Add).set(aSliver);
       f.get(cTile).get(ldc).i32(mr).op(Op.i32Mul).op(Op.i32Add).set(cTile);
     });
-    f.get(b).get(panelBytes).op(Op.i32Add).set(b);
+    f.get(b).get(direct ? panelStep : panelBytes).op(Op.i32Add).set(b);
     f.addTo(c, WASM_NR * 4);
   });
   return f;
 }
 
-/** The module's bytes: one memory, `block` and `blockDirect` for `mr`-row tiles (`fused`: with FMA). */
+/**
+ * A convolution's epilogue on a block of C in place, four numbers a step: C[row, j] ← act(C[row, j] +
+ * bias[j]) for `rows` rows of `vectors` f32x4 each (rows back to back), bias at `bias` (one row's worth,
+ * zero-padded). ReLU as (v + |v|)·0.5, as conv-parts.ts's applyEpilogue: a NaN stays a NaN.
+ */
+function epilogueFunction(withBias: boolean, relu: boolean): Code {
+  const c = 0, rows = 1, vectors = 2, bias = 3, j = 4, bp = 5, v = 6, half = 7;
+  const f = new Code();
+  f.f32x4(0.5).set(half);
+  f.countdown(rows, () => {
+    f.get(bias).set(bp).get(vectors).set(j);
+    f.countdown(j, () => {
+      f.get(c).mem(Simd.v128Load, 4, 0);
+      if (withBias) { f.get(bp).mem(Simd.v128Load, 4, 0).simd(Simd.f32x4Add); f.addTo(bp, 16); }
+      if (relu) f.tee(v).get(v).simd(Simd.f32x4Abs).simd(Simd.f32x4Add).get(half).simd(Simd.f32x4Mul);
+      f.set(v).get(c).get(v).mem(Simd.v128Store, 4, 0);
+      f.addTo(c, 16);
+    });
+  });
+  return f;
+}
+
+/** The module's bytes: one memory, `block` and `blockDirect` for `mr`-row tiles (`fused`: with FMA), the epilogues. */
 export function gemmModuleBytes(mr = WASM_MR, fused = false): Uint8Array {
+  const epilogueLocals = [{ count: 2, type: I32 }, { count: 2, type: V128 }];
   return moduleBytes([
     { name: 'block', params: 8, locals: [{ count: 10, type: I32 }, { count: 2 * mr + 3, type: V128 }], code: blockFunction(mr, fused) },
-    { name: 'blockDirect', params: 9, locals: [{ count: 10 + mr, type: I32 }, { count: 2 * mr + 3, type: V128 }], code: blockFunction(mr, fused, true) },
+    { name: 'blockDirect', params: 12, locals: [{ count: 10 + mr, type: I32 }, { count: 2 * mr + 3, type: V128 }], code: blockFunction(mr, fused, true) },
+    { name: 'biasRelu', params: 4, locals: epilogueLocals, code: epilogueFunction(true, true) },
+    { name: 'bias', params: 4, locals: epilogueLocals, code: epilogueFunction(true, false) },
+    { name: 'relu', params: 4, locals: epilogueLocals, code: epilogueFunction(false, true) },
   ], 1);
 }
 
@@ -220,7 +256,8 @@ export function createGemmKernel(): GemmKernel | null {
   if (compiled === undefined) compiled = compile();
   if (!compiled || !wasm) return null;
   const instance = new wasm.Instance(compiled.module).exports as unknown as GemmKernel;
-  return { memory: instance.memory, block: instance.block, blockDirect: instance.blockDirect };
+  const { memory, block, blockDirect, biasRelu, bias, relu } = instance;
+  return { memory, block, blockDirect, biasRelu, bias, relu };
 }
 
 /** The variant this thread compiled ('fused' or 'plain'), or null before the first kernel / without SIMD. */
