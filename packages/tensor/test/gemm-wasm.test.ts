@@ -130,6 +130,24 @@ describe('float32 gemm on the WebAssembly SIMD kernel', () => {
     expectProduct(m, n, k, a, b, c, start);
   });
 
+  it('computes a short A times a transposed B (dy·Wᵀ) as (W·dyᵀ)ᵀ: bit for bit the product with B copied row-major', () => {
+    // m = 7 rows, k = 300 (two k blocks), n = 1500 (more than one block of columns): transposeInstead's case
+    const m = 7, k = 300, n = 1500;
+    const a = rowMajor(values(m * k, 40), k), w = values(n * k, 41);
+    const bT = transposed(rowMajor(w, k)), bCopied = new Float32Array(k * n);
+    for (let t = 0; t < k; t++) for (let j = 0; j < n; j++) bCopied[t * n + j] = w[j * k + t];
+    const viaTranspose = new Float32Array(m * n).fill(NaN), plain = new Float32Array(m * n);
+    gemm(m, n, k, a, bT, viaTranspose);
+    gemm(m, n, k, a, rowMajor(bCopied, n), plain);
+    for (let i = 0; i < m * n; i++) if (!Object.is(viaTranspose[i], plain[i])) throw new Error(`C[${i}]: ${viaTranspose[i]} against ${plain[i]}`);
+    expectProduct(m, n, k, a, bT, viaTranspose);
+    // written at an offset, leaving the rest of C alone
+    const offset = new Float32Array(m * n + 5).fill(-1);
+    gemm(m, n, k, a, bT, offset, 5);
+    expect(Array.from(offset.subarray(0, 5))).toEqual([-1, -1, -1, -1, -1]);
+    expect(offset.subarray(5)).toEqual(plain);
+  });
+
   it('inside whileBIsConstant, packs a constant B once and still multiplies by any other B correctly', () => {
     const m = 9, k = 37, n = 45;
     const u = rowMajor(values(k * n, 20), n), other = rowMajor(values(k * n, 21), n);

@@ -173,6 +173,7 @@ export function gemmFloat32(
   if (!out && (accumulate || n > NC)) throw new Error(`gemmFloat32: a CRows output cannot accumulate or be wider than ${NC} (n = ${n})`);
   // k = 0: C = 0 (a CRows output would only be handed zeros: there is nothing to give it)
   if (k === 0) { if (out && !accumulate) out.fill(0, cOffset, cOffset + m * n); return; }
+  if (out && !accumulate && transposeInstead(m, n, k, a, b)) return transposedProduct(m, n, k, a as MatrixRef, b, out, cOffset);
   const { aPack, bPack, cBand, aBand } = views;
   const slivers = 'fillSlivers' in a ? a : null;
   const matrix = 'fill' in a || slivers ? null : a as MatrixRef;
@@ -213,6 +214,37 @@ export function gemmFloat32(
       else (c as CRows).take(i1, mb, cBand, 0, ldc);
     }
   }
+}
+
+/**
+ * Whether C = A·B is better computed as Cᵀ = Bᵀ·Aᵀ: B stored transposed (a Dense layer's input
+ * gradient, dy·Wᵀ), A short. B is always packed, by a JavaScript pass over all its k·n numbers, and
+ * from a transposed B that pass reads with a stride; Bᵀ is row-major, so as the product's A it is
+ * copied in by memcpy and read in place, and only Aᵀ (m·k numbers) is packed; C comes back transposed
+ * (m·n numbers). Not for a B packed once for many products (whileBIsConstant: the LSTM's Uᵀ).
+ * The sums are the same products in the same order: bit for bit the plain product.
+ */
+function transposeInstead(m: number, n: number, k: number, a: MatrixRef | ARows | ASlivers, b: MatrixRef): boolean {
+  return 'data' in a && b.rowStride === 1 && b.colStride !== 1 && b.data instanceof Float32Array && b.data !== constantB &&
+    m <= NC && k * n > 2 * (m * k + m * n);
+}
+
+/** C = (Bᵀ·Aᵀ)ᵀ into the row-major C at cOffset (see transposeInstead). */
+function transposedProduct(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, c: Float32Array, cOffset: number): void {
+  const bT: MatrixRef = { data: b.data, offset: b.offset, rowStride: b.colStride, colStride: 1 };
+  const aT: MatrixRef = { data: a.data, offset: a.offset, rowStride: a.colStride, colStride: a.rowStride };
+  gemmFloat32(n, m, k, bT, aT, {
+    // rows row0 … of Cᵀ are columns of C: written 64 at a time, so that each row of C gets runs of 64
+    take: (row0, count, band, at, ldc) => {
+      for (let i0 = 0; i0 < count; i0 += 64) {
+        const i1 = Math.min(count, i0 + 64);
+        for (let j = 0; j < m; j++) {
+          const to = cOffset + j * n + row0;
+          for (let i = i0; i < i1; i++) c[to + i] = band[at + i * ldc + j];
+        }
+      }
+    },
+  });
 }
 
 /**
