@@ -12,7 +12,7 @@
 // Run after a build (pnpm run build):
 //   node bench/models/compare.mjs [--parts matmul,conv,models,scaling] [--sizes 256,512,1024,2048]
 //     [--frameworks gradlab,tfjs-wasm,jax-js,torch] [--models image,speech,text] [--steps 5] [--runs 7]
-// PyTorch is Debian's python3-torch (apt-get install -y python3-torch; a benchmark-only dependency), run as
+// PyTorch is Debian's python3-torch (apt-get install -y python3-torch libopenblas0-pthread; benchmark-only), run as
 // /usr/bin/python3 (GRADLAB_BENCH_PYTHON overrides). jax-js is the bench package's devDependency @jax-js/jax.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -90,6 +90,7 @@ function tables() {
   const gl1 = R['gradlab 1 thread'], gl2 = R['gradlab 2 threads'];
   const js = ['tfjs-wasm', 'jax-js'].filter((f) => R[f] && !R[f].error);
   const torch = R.torch && !R.torch.error ? R.torch : null;
+  if (torch) lines.push(`PyTorch ${torch.torch}, ${torch.threads} threads, BLAS: ${torch.blas ?? 'not recorded'}.`, '');
   if (parts.includes('matmul') && gl1) {
     const g = (r) => (r?.gflops === undefined ? '—' : `${r.gflops} (${r.gflops_cpu ?? '—'})`);
     lines.push('### Square float32 matmul, GFLOPS: by median wall time (by CPU time)', '',

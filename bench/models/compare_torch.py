@@ -40,7 +40,10 @@ def measure(fn, runs=args.runs, warmup=args.warmup):
             "cpu_ms": round(statistics.median(cpus), 3), "runs": runs}
 
 
-out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "loadavg_at_start": os.getloadavg()}
+# Debian's torch calls whichever BLAS the libblas.so.3 alternative points at: the reference BLAS (~6 GFLOPS
+# at 1024³ on the development machine) unless OpenBLAS is installed (~170 GFLOPS on 2 threads). Record which.
+BLAS = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": BLAS, "loadavg_at_start": os.getloadavg()}
 
 if "matmul" in args.parts:
     out["matmul"] = {}

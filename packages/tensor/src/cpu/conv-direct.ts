@@ -175,7 +175,8 @@ function takeRows(c: Float32Array, r0: number, count: number, Wp: number, OW: nu
 /** The filter turned half a turn, channels swapped: W'[ky, kx, f, c] = W[KH−1−ky, KW−1−kx, c, f]. */
 function turnedFilter(w: Float32Array, info: Conv2DInfo): Float32Array {
   const { filterHeight: KH, filterWidth: KW, inChannels: C, outChannels: F } = info;
-  const turned = new Float32Array(w.length);
+  // sized from info, not from w: a worker's w is the pool's shared buffer, which is usually much longer
+  const turned = new Float32Array(KH * KW * C * F);
   for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
     const from = ((KH - 1 - ky) * KW + (KW - 1 - kx)) * C * F, to = (ky * KW + kx) * F * C;
     for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) turned[to + f * C + c] = w[from + c * F + f];

@@ -14,9 +14,10 @@
  * The patch matrix is kh·kw times larger than the input, so it is built for a chunk of rows at a time
  * (about CHUNK_ELEMENTS numbers), which also keeps it in cache while gemm reads it.
  *
- * Float32 on the WebAssembly kernel (wasm/gemm-f32.ts) goes further, an "implicit gemm" that writes
- * the patch rows (or, for the filter gradient, the transposed patch matrix) straight into the
- * kernel's memory and reads dcols where the kernel leaves it: conv-parts.ts. Large ones are split
+ * Float32 on the WebAssembly kernel (wasm/gemm-f32.ts) goes further. At stride 1 the kernel reads
+ * every window straight from the image, with no patch matrix at all: conv-direct.ts. Elsewhere an
+ * "implicit gemm" writes the patch rows (or, for the filter gradient, the transposed patch matrix)
+ * straight into the kernel's memory and reads dcols where the kernel leaves it: conv-parts.ts. Large ones are split
  * between threads, each computing a part of the output with that same code: conv-threads.ts. Patches
  * longer than ~1 000 entries (input gradient) or too many filters for all of dW to fit one band of the
  * kernel's memory (filter gradient) keep the chunked path, and so do float64 and the JavaScript kernel
