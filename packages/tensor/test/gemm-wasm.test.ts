@@ -130,6 +130,17 @@ describe('float32 gemm on the WebAssembly SIMD kernel', () => {
     expectProduct(m, n, k, a, b, c, start);
   });
 
+  it('reads a row-major B in place for a short A: bit for bit the packed product\'s rows', () => {
+    // k = 600 (three k blocks), n = 998 (the last panel partial; rows of 1000 in place), 40 rows
+    const k = 600, n = 998, tall = 70, short = 40;
+    const aData = values(tall * k, 50), b = rowMajor(values(k * n, 51), n);
+    const packed = new Float32Array(tall * n), inPlace = new Float32Array(short * n);
+    gemm(tall, n, k, rowMajor(aData, k), b, packed);             // 70 rows: B packed as panels
+    gemm(short, n, k, rowMajor(aData, k), b, inPlace);           // 40 rows: B read where it lies
+    for (let i = 0; i < short * n; i++) if (!Object.is(inPlace[i], packed[i])) throw new Error(`C[${i}]: ${inPlace[i]} against ${packed[i]}`);
+    expectProduct(short, n, k, rowMajor(aData, k), b, inPlace);
+  });
+
   it('computes a short A times a transposed B (dy·Wᵀ) as (W·dyᵀ)ᵀ: bit for bit the product with B copied row-major', () => {
     // m = 7 rows, k = 300 (two k blocks), n = 1500 (more than one block of columns): transposeInstead's case
     const m = 7, k = 300, n = 1500;

@@ -91,7 +91,7 @@ describe('the split threshold', () => {
     expect(parallelMinWork(true)).toBe(1000);
   });
 
-  it('keeps a float32 product on one thread when gathering its transposed operand costs more than the second thread saves', () => {
+  it('keeps a float32 product on one thread when gathering its transposed operand, or copying B for a short A, costs more than the second thread saves', () => {
     setNumThreads(2);
     setParallelMinWork(null);
     const values = (count: number, seed: number) => Float32Array.from(randn([count], { seed }).dataSync());
@@ -108,7 +108,9 @@ describe('the split threshold', () => {
     // a Dense layer's input gradient dy·Wᵀ on the image model: 51 M multiply-adds, above the size threshold
     expect(32 * 128 * 12544).toBeGreaterThanOrEqual(parallelMinWork(true));
     expect(product(32, 128, 12544, true)).toEqual({ split: false, same: true });
-    expect(product(32, 128, 12544, false)).toEqual({ split: true, same: true }); // the same with W row-major: memcpy
+    // the same with W row-major: a short A reads B in place on one thread, which the copy of B for a worker does not repay
+    expect(product(32, 128, 12544, false)).toEqual({ split: false, same: true });
+    expect(product(128, 128, 4096, false)).toEqual({ split: true, same: true });  // a taller A splits (67 M multiply-adds)
     expect(product(256, 256, 512, true)).toEqual({ split: true, same: true });   // more work per gathered number
     setParallelMinWork(1 << 18); // a forced threshold splits by size alone (tests of the threaded path rely on it)
     expect(product(32, 128, 12544, true)).toEqual({ split: true, same: true });

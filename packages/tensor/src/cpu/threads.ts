@@ -32,6 +32,7 @@ import { browserDefaultThreads, browserGemmHelpers, browserHelpersSettled } from
 import type { GemmHelpers } from './browser-threads.js';
 import { gemm, setGemmKernel, useWasmGemm } from './gemm.js';
 import { rowMajor } from './pack.js';
+import { WASM_B_IN_PLACE_ROWS } from './wasm/gemm-f32.js';
 import type { MatrixRef } from './pack.js';
 import { gemmWorkerUrl } from './worker-url.js';
 import { envVar } from '../env.js';
@@ -247,6 +248,10 @@ function copyMatrix(src: MatrixRef, rows: number, cols: number, dest: Float64Arr
  */
 function gatherPays(m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, f32: boolean): boolean {
   if (!f32 || minWorkOverride !== null) return true; // setParallelMinWork forces splits by size alone
+  // A short A (a Dense layer's batch): each thread's time goes to bringing B in, not to arithmetic, and
+  // the copy of B for the worker costs what the split saves. x [32, 12544]·W [12544, 128]: 3.9 ms on
+  // one thread (B read in place, gemm-f32.ts), 4.6 on two.
+  if (m <= WASM_B_IN_PLACE_ROWS && b.colStride === 1) return false;
   const gathered = (a.colStride === 1 ? 0 : m * k) + (b.colStride === 1 ? 0 : k * n);
   const GATHER_NS = 4, SAVED_NS_PER_MULTIPLY_ADD = 0.025;
   return gathered * GATHER_NS < m * n * k * SAVED_NS_PER_MULTIPLY_ADD;

@@ -45,6 +45,8 @@ const MC = 72;    // rows of A per block, a multiple of MR (4): a packed A block
 const NC = 1024;  // columns of B per block: packed B ≤ 1 MiB
 /** The widest C that a CRows output can take (its rows are handed over whole, one block of columns). */
 export const WASM_GEMM_NC = NC;
+/** Up to this many rows, a float32 product reads a row-major B in place (see B_IN_PLACE_ROWS below). */
+export const WASM_B_IN_PLACE_ROWS = 64;
 const C_FLOATS = 288 * NC;   // the band of C: 1.2 MiB (288 rows of 1024, or 9216 rows of 32)
 const A_FLOATS = 1 << 19;    // the band of a direct A: 2 MiB (A is packed instead when MC rows do not fit)
 
@@ -152,6 +154,33 @@ function packBOnce(b: MatrixRef, k0: number, kc: number, j0: number, nc: number,
   packedB = b.data === constantB ? { b: { ...b }, k0, kc, j0, nc } : null;
 }
 
+/**
+ * Up to this many rows of A, a row-major B is not packed but copied in by rows, and the kernel reads
+ * its panels where they lie. Packing is a JavaScript pass over all of B, which a short A (a Dense
+ * layer's batch of 32 against W [12544, 128]) does not repay: ~1 ns a number, against ~2.6 ns of
+ * arithmetic per number of B for 32 rows. A taller A reuses each packed panel m/4 times, and the pack
+ * costs nothing by comparison.
+ */
+const B_IN_PLACE_ROWS = WASM_B_IN_PLACE_ROWS;
+
+/** B's row length in place: nc rounded up to an odd number of 8s (see copyBRows). */
+const rowLengthInPlace = (nc: number): number => (Math.ceil(nc / 8) | 1) * 8;
+
+/**
+ * B[k0:k0+kc, j0:j0+nc] into `into` row by row, ldb numbers apart; returns ldb. ldb is nc rounded up
+ * to a multiple of 8 that is an odd number of 8s: rows 4096 bytes apart (or any power of two) would
+ * all fall into the same few sets of the L1 cache as the kernel walks down a panel.
+ */
+function copyBRows(b: MatrixRef, k0: number, kc: number, j0: number, nc: number, into: Float32Array): number {
+  const data = b.data as Float32Array;
+  const ldb = rowLengthInPlace(nc);
+  for (let t = 0; t < kc; t++) {
+    const from = b.offset + (k0 + t) * b.rowStride + j0;
+    into.set(data.subarray(from, from + nc), t * ldb);
+  }
+  return ldb;
+}
+
 /** A row-major float32 A that can be copied in by rows (colStride 1). */
 function isRowMajor32(a: MatrixRef): boolean {
   return a.data instanceof Float32Array && a.colStride === 1;
@@ -178,10 +207,13 @@ export function gemmFloat32(
   const slivers = 'fillSlivers' in a ? a : null;
   const matrix = 'fill' in a || slivers ? null : a as MatrixRef;
   if (slivers && !sliversFit(m, n)) throw new Error(`gemmFloat32: slivers of A with m = ${m}, n = ${n} do not fit the kernel's memory`);
-  const direct = !slivers && (!matrix || isRowMajor32(matrix)) && k * MC <= A_FLOATS;
+  // a direct A: whole blocks of MC rows in A_BAND, or (a short A: a Dense layer's batch) all m rows at once
+  const aRowsFit = Math.floor(A_FLOATS / k / MR) * MR;
+  const direct = !slivers && (!matrix || isRowMajor32(matrix)) && aRowsFit >= Math.min(MC, Math.ceil(m / MR) * MR);
+  const bInPlace = direct && m <= B_IN_PLACE_ROWS && isRowMajor32(b) && b.data !== constantB && KC * rowLengthInPlace(Math.min(n, NC)) <= NC * KC;
   if (!direct && !matrix && !slivers) throw new Error(`gemmFloat32: rows of A with k = ${k} do not fit the kernel's memory`);
   let bandRows = bandRowsFor(n);
-  if (direct) bandRows = Math.min(bandRows, Math.floor(A_FLOATS / k / MC) * MC);
+  if (direct) bandRows = Math.min(bandRows, aRowsFit >= MC ? Math.floor(aRowsFit / MC) * MC : aRowsFit);
   for (let i1 = 0; i1 < m; i1 += bandRows) {
     const mb = m - i1 < bandRows ? m - i1 : bandRows;
     if (direct) {
@@ -196,13 +228,16 @@ export function gemmFloat32(
       if (accumulate) copyRows(out!, at, n, cBand, 0, ldc, mb, nc);
       for (let k0 = 0; k0 < k; k0 += KC) {
         const kc = k - k0 < KC ? k - k0 : KC;
-        packBOnce(b, k0, kc, j0, nc, bPack);
+        // B's rows in place (bStep = one row), or packed as panels (bStep = one panel row, 32 bytes)
+        if (bInPlace) packedB = null; // B_PACK no longer holds a packed constant B
+        const ldb = bInPlace ? copyBRows(b, k0, kc, j0, nc, bPack) : 8;
+        if (!bInPlace) packBOnce(b, k0, kc, j0, nc, bPack);
         const load = accumulate || k0 > 0 ? 1 : 0;
         if (slivers) slivers.fillSlivers(k0, kc, aBand, 0);
         for (let i0 = 0; i0 < mb; i0 += MC) {
           const mc = mb - i0 < MC ? mb - i0 : MC;
           const tiles = Math.ceil(mc / MR), cAt = C_BAND + i0 * ldc * 4;
-          if (direct) kern.blockDirect(A_BAND + (i0 * k + k0) * 4, B_PACK, cAt, tiles, panels, kc, ldc * 4, load, k * 4, 4, 32, kc * 32);
+          if (direct) kern.blockDirect(A_BAND + (i0 * k + k0) * 4, B_PACK, cAt, tiles, panels, kc, ldc * 4, load, k * 4, 4, ldb * 4, bInPlace ? 32 : kc * 32);
           else if (slivers) kern.block(A_BAND + i0 * kc * 4, B_PACK, cAt, tiles, panels, kc, ldc * 4, load);
           else {
             packA32(matrix!, i1 + i0, mc, k0, kc, aPack, MR);
