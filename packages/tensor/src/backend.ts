@@ -20,6 +20,12 @@ export const COMPARISONS: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 'le
 export interface ConvEpilogue {
   bias: Tensor | null;
   relu: boolean;
+  /**
+   * After the activation, y·scale + shift per filter ([F] each): a BatchNormalization at inference,
+   * folded (Conv2D then BatchNormalization in a model's predict). Multiplied, rounded, then added, as
+   * the mulAdd kernel does, so the fused result is the unfused one bit for bit.
+   */
+  affine?: { scale: Tensor; shift: Tensor } | null;
 }
 
 /**

@@ -5,7 +5,7 @@
  * the input gradient (a convolution of dy with the turned filter) sums in another order, so it is held
  * to float64 within float32's rounding.
  */
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dBiasActivation, randn, setConvAlgorithm, convAlgorithm, tensor, Tensor } from '@gradlab/tensor';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dBiasActivation, mulAdd, randn, setConvAlgorithm, convAlgorithm, tensor, Tensor } from '@gradlab/tensor';
 import type { Conv2DOptions } from '@gradlab/tensor';
 import { directFits } from '../src/cpu/conv-direct';
 import type { Conv2DInfo } from '../src/backend';
@@ -78,6 +78,14 @@ describe.each(cases)('%s: x %j, filter %j, %s', (_what, xs, ws, padding) => {
     expectNearFloat64(direct, ref.dataSync(), scale.dataSync());
   });
 
+  it('forward with a folded BatchNorm after the ReLU (·scale + shift): bit for bit mulAdd after the convolution, on both paths', () => {
+    const scale = randn([ws[3]], { seed: 6 }), shift = randn([ws[3]], { seed: 7 });
+    const separate = bothPaths(() => mulAdd(conv2dBiasActivation(x, w, bias, 'relu', options), scale, shift));
+    const fused = bothPaths(() => conv2dBiasActivation(x, w, bias, 'relu', options, { scale, shift }));
+    expectBitIdentical(fused.direct, separate.direct);
+    expectBitIdentical(fused.patches, separate.patches);
+  });
+
   it('forward without an epilogue: bit for bit the patch path', () => {
     const { direct, patches } = bothPaths(() => conv2d(x, w, options));
     expectBitIdentical(direct, patches);
@@ -104,6 +112,12 @@ describe('where the direct kernels do not go', () => {
     expect(directFits(strided).forward).toBe(false);
     setConvAlgorithm('patches');
     expect(directFits(infoOf([1, 9, 9, 3], [3, 3, 3, 8], false)).forward).toBe(false);
+  });
+
+  it('a folded BatchNorm of the wrong length is refused, naming the op and the shapes', () => {
+    const x = randn([1, 5, 5, 3]), w = randn([3, 3, 3, 8]);
+    expect(() => conv2dBiasActivation(x, w, null, 'relu', {}, { scale: randn([7]), shift: randn([8]) })).toThrow(/conv2dBiasActivation.*scale.*\[7\]/);
+    expect(() => conv2dBiasActivation(x, w, null, 'linear', {}, { scale: randn([8]), shift: randn([2, 4]) })).toThrow(/conv2dBiasActivation.*shift/);
   });
 
   it('setConvAlgorithm refuses an unknown name, naming itself; convAlgorithm says the choice', () => {

@@ -1,7 +1,7 @@
 /** Convolution and pooling layers, channels-last ([batch, height, width, channels]) as Keras. */
-import { F } from '@gradlab/autograd';
-import type { Variable } from '@gradlab/autograd';
-import { formatShape } from '@gradlab/tensor';
+import { F, Variable } from '@gradlab/autograd';
+import { conv2dBiasActivation, formatShape } from '@gradlab/tensor';
+import type { Tensor } from '@gradlab/tensor';
 import { Layer, formatSymbolicShape, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { getActivation } from '../activations.js';
@@ -115,6 +115,18 @@ export class Conv2D extends Layer {
       return F.conv2dBiasActivation(x, this.kernel!, this.bias ?? null, this.activationName, { strides: this.strides, padding: this.padding });
     }
     return getActivation(this.activationName, this.name)(this.preActivation(x));
+  }
+
+  /**
+   * Inference only, with no gradient recorded: this layer, then y·scale + shift per filter (a
+   * BatchNormalization's folded affine), in the convolution's own output pass. Null where the
+   * activation is not ReLU or none (then the two layers run one after the other).
+   */
+  callWithAffine(x: Variable, affine: { scale: Tensor; shift: Tensor }): Variable | null {
+    if (this.activationName !== 'relu' && this.activationName !== 'linear') return null;
+    if (x.rank !== 4) throw layerError(this, `expects input [batch, height, width, channels], got ${formatShape(x.shape)}`);
+    return new Variable(conv2dBiasActivation(x.data, this.kernel!.data, this.bias?.data ?? null, this.activationName,
+      { strides: this.strides, padding: this.padding }, affine));
   }
 
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {

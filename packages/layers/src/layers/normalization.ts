@@ -5,6 +5,7 @@
  */
 import { F, Variable } from '@gradlab/autograd';
 import { Tensor, full, zeros, ones, formatShape } from '@gradlab/tensor';
+import type { DType } from '@gradlab/tensor';
 import { Layer, layerError, checkLayerArgs } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
 import { registerLayer } from './registry.js';
@@ -106,6 +107,19 @@ export class BatchNormalization extends Layer {
     const stats = (this.fused ? F.batchNorm : F.batchNormComposite)(x, gamma, beta, this.epsilon, mask);
     this.updateMovingAverages(stats.mean, stats.variance);
     return stats.y;
+  }
+
+  /**
+   * This layer at inference as its folded scale and shift ([features] each, in `dtype`), the numbers
+   * batchNormInference computes: what a Sequential model's predict hands to the Conv2D before it, which
+   * then applies them as it writes its output (models/sequential.ts).
+   */
+  inferenceAffine(dtype: DType): { scale: Tensor; shift: Tensor } {
+    const features = this.movingMean.size;
+    const gamma = this.gamma?.data ?? full([features], 1, dtype), beta = this.beta?.data ?? full([features], 0, dtype);
+    const invstd = this.movingVariance.astype(dtype).add(this.epsilon).sqrt().reciprocal();
+    const scale = gamma.astype(dtype).mul(invstd);
+    return { scale, shift: beta.astype(dtype).sub(scale.mul(this.movingMean.astype(dtype))) };
   }
 
   /** moving ← momentum·moving + (1 − momentum)·batch, using the biased batch variance (as Keras). */

@@ -8,7 +8,9 @@
  * probabilities, training takes that layer's pre-activation output (the logits) and uses the loss's
  * fused, stable fromLogits form, as Keras does; predict() still returns probabilities.
  */
-import { Variable, asVariable } from '@gradlab/autograd';
+import { Variable, asVariable, isGradEnabled } from '@gradlab/autograd';
+import { Conv2D } from '../layers/conv.js';
+import { BatchNormalization } from '../layers/normalization.js';
 import type { Tensor } from '@gradlab/tensor';
 import { Layer, layerError } from '../layer.js';
 import type { CallOptions, LayerArgs, SymbolicShape } from '../layer.js';
@@ -23,6 +25,19 @@ import { exportOnnx, saveOnnx } from '../formats/onnx.js';
 export { Model } from './model.js';
 export type { CompileArgs, EvaluateOptions, FitOptions, TrainingConfig } from './model.js';
 export { batchBounds } from './fit-data.js';
+
+/**
+ * Conv2D (ReLU or no activation) then BatchNormalization, both built and at inference, with no
+ * gradient recorded: the pair's output in one convolution pass, else null (run them one by one).
+ * Inference fusion, as inference engines fold BatchNorm; training always runs the layers as written.
+ */
+function fusedWithNext(layer: Layer, next: Layer, x: Variable, options: CallOptions): Variable | null {
+  if (!(layer instanceof Conv2D) || !(next instanceof BatchNormalization) || isGradEnabled()) return null;
+  if (!layer.built || !next.built || (options.training ?? layer.training) || (options.training ?? next.training)) return null;
+  if (next.movingMean.size !== layer.filters) return null; // the BatchNormalization's own call names the mismatch
+  const dtype = x.dtype === 'float64' || layer.kernel!.dtype === 'float64' ? 'float64' : 'float32'; // the convolution's output
+  return layer.callWithAffine(x, next.inferenceAffine(dtype));
+}
 
 export class Sequential extends Model {
   /** The name saved files record (a minifier renames the class itself). */
@@ -69,14 +84,21 @@ export class Sequential extends Model {
     return this.layers.reduce((shape, layer) => layer.computeOutputShape(shape), inputShape);
   }
 
-  /** Run the first `count` layers, passing each its predecessor's mask (mask = layer.computeMask(input, mask)). */
+  /**
+   * Run the first `count` layers, passing each its predecessor's mask (mask = layer.computeMask(input, mask)).
+   * At inference with no gradient recorded (predict, evaluate), a Conv2D followed by a BatchNormalization
+   * runs as one pass: the BatchNormalization is an affine map per channel then, and the convolution
+   * applies it as it writes its output (fusedWithNext). The result is the two layers' bit for bit.
+   */
   private runLayers(x: Variable, options: CallOptions, count = this.layers.length): Variable {
     if (this.layers.length === 0) throw layerError(this, 'the model has no layers; add() some first');
     if (!this.built) this.build([null, ...x.shape.slice(1)]);
     let out = x;
     let mask = options.mask ?? null;
-    for (const layer of this.layers.slice(0, count)) {
-      const input = out;
+    for (let i = 0; i < count; i++) {
+      const layer = this.layers[i], input = out;
+      const fused = i + 1 < count && mask === null ? fusedWithNext(layer, this.layers[i + 1], input, options) : null;
+      if (fused) { out = fused; i++; continue; } // neither layer changes the (absent) mask
       out = layer.apply(input, { training: options.training, mask });
       mask = layer.computeMask(input, mask);
     }

@@ -40,6 +40,7 @@ import type { Conv2DInfo } from '../backend.js';
 import type { TypedArray } from '../dtype.js';
 import { envChoice } from '../env.js';
 import { packB32 } from './wasm/pack-f32.js';
+import type { Affine } from './conv-parts.js';
 import { kernelAreas, wasmGemmAvailable } from './wasm/gemm-f32.js';
 import { WASM_MR as MR, WASM_NR as NR } from './wasm/gemm-kernel.js';
 
@@ -66,7 +67,7 @@ function forwardFits(info: Conv2DInfo): boolean {
   const ldc = Math.ceil(g.F / NR) * NR;
   return info.strideHeight === 1 && info.strideWidth === 1 && g.bandRows >= 1 &&
     g.OH === g.Hp - g.KH + 1 && g.OW === g.Wp - g.KW + 1 &&
-    (g.KH * g.KW * g.C + 1) * ldc <= B_FLOATS && ROWS_PER_CALL * ldc <= C_FLOATS;
+    (g.KH * g.KW * g.C + 3) * ldc <= B_FLOATS && ROWS_PER_CALL * ldc <= C_FLOATS;
 }
 
 /** The input gradient's convolution: dy padded so that a stride-1 convolution of it is dx. */
@@ -129,15 +130,18 @@ function copyPaddedRows(x: Float32Array, info: Conv2DInfo, n: number, py0: numbe
  * Images n0 … n1−1 of y = act(conv2d(x, w) + bias), written into y from yAt (image n0 first). x holds
  * all the images (n counts in x); w is the filter [KH, KW, C, F]. Where directFits(info).forward.
  */
-export function directForward(x: Float32Array, w: Float32Array, info: Conv2DInfo, n0: number, n1: number, y: Float32Array, yAt: number, bias: TypedArray | null, relu: boolean): void {
+export function directForward(x: Float32Array, w: Float32Array, info: Conv2DInfo, n0: number, n1: number, y: Float32Array, yAt: number, bias: TypedArray | null, relu: boolean, affine: Affine | null = null): void {
   const { kern, a, aAt, b, bAt, c, cAt } = kernelAreas();
   const g = geometryOf(info);
   const { Wp, C, KH, KW, OH, OW, F } = g;
   const run = KW * C, panels = Math.ceil(F / NR), ldc = panels * NR;
   // the filter, one block of k per ky, each packed as panels of 8 columns; the bias after them
   for (let ky = 0; ky < KH; ky++) packB32({ data: w, offset: 0, rowStride: F, colStride: 1 }, ky * run, run, 0, F, b.subarray(ky * run * ldc));
-  const biasAt = KH * run * ldc;
-  if (bias) { b.fill(0, biasAt, biasAt + ldc); for (let f = 0; f < F; f++) b[biasAt + f] = bias[f]; }
+  // after them the bias, and a folded BatchNormalization's scale and shift, each ldc numbers (zero-padded)
+  const biasAt = KH * run * ldc, scaleAt = biasAt + ldc, shiftAt = scaleAt + ldc;
+  const place = (values: TypedArray, at: number): void => { b.fill(0, at, at + ldc); for (let f = 0; f < F; f++) b[at + f] = values[f]; };
+  if (bias) place(bias, biasAt);
+  if (affine) { place(affine.scale, scaleAt); place(affine.shift, shiftAt); }
   const epilogue = bias && relu ? kern.biasRelu : bias ? kern.bias : relu ? kern.relu : null;
   for (let n = n0; n < n1; n++) {
     for (let oy0 = 0; oy0 < OH; oy0 += g.bandRows) {
@@ -150,6 +154,7 @@ export function directForward(x: Float32Array, w: Float32Array, info: Conv2DInfo
           kern.blockDirect(aAt + (r0 + ky * Wp) * C * 4, bAt + ky * run * ldc * 4, cAt, tiles, panels, run, ldc * 4, ky > 0 ? 1 : 0, C * 4, 4, 32, run * 32);
         }
         epilogue?.(cAt, count, ldc / 4, bAt + biasAt * 4);
+        if (affine) kern.scaleShift(cAt, count, ldc / 4, bAt + scaleAt * 4, bAt + shiftAt * 4);
         takeRows(c, r0, count, Wp, OW, ldc, F, y, yAt + ((n - n0) * OH + oy0) * OW * F);
       }
     }

@@ -34,11 +34,14 @@ export function filterGradientFits(info: Conv2DInfo): boolean {
  * Rows row0 … row0+rowCount−1 of y = act(patches(x)·W + bias), F numbers each, into y from yAt. x holds
  * info.batch images; w is the filter [kh·kw·C, F]; bias [F] or null.
  */
-export function forwardRows(x: Float32Array, w: Float32Array, info: Conv2DInfo, row0: number, rowCount: number, y: Float32Array, yAt: number, bias: TypedArray | null, relu: boolean): void {
+export function forwardRows(x: Float32Array, w: Float32Array, info: Conv2DInfo, row0: number, rowCount: number, y: Float32Array, yAt: number, bias: TypedArray | null, relu: boolean, affine: Affine | null = null): void {
   const { patch, F } = patchMatrix(info);
   gemmFloat32(rowCount, F, patch, { fill: (r, count, dest, at) => im2col(x, info, row0 + r, count, dest, at) }, rowMajor(w, F), y, yAt);
-  applyEpilogue(y, yAt, yAt + rowCount * F, F, bias, relu);
+  applyEpilogue(y, yAt, yAt + rowCount * F, F, bias, relu, affine);
 }
+
+/** A folded BatchNormalization after the activation: y·scale + shift, one number of each per filter. */
+export interface Affine { scale: TypedArray; shift: TypedArray }
 
 /**
  * dx += col2im(dy · Wᵀ) for the info.batch images that dy and dx hold (dx zero, for the gradient
@@ -65,10 +68,10 @@ export function filterGradientRows(x: Float32Array, dy: Float32Array, info: Conv
 
 /**
  * y[from:to] ← act(y + bias) in place, rows of F numbers from `from`: what a separate add and relu
- * would do with two more passes and two more arrays of y's size. ReLU as (v + |v|)/2, branch-free, as
- * the unary kernel's.
+ * would do with two more passes and two more arrays of y's size; then, with `affine`, y·scale + shift.
+ * ReLU as (v + |v|)/2, branch-free, as the unary kernel's.
  */
-export function applyEpilogue(y: TypedArray, from: number, to: number, F: number, bias: TypedArray | null, relu: boolean): void {
+export function applyEpilogue(y: TypedArray, from: number, to: number, F: number, bias: TypedArray | null, relu: boolean, affine: Affine | null = null): void {
   const abs = Math.abs;
   // one flat loop per case, the bias index wrapping at F (a nested row/column loop ran ~1.5× slower)
   if (bias && relu) {
@@ -77,5 +80,10 @@ export function applyEpilogue(y: TypedArray, from: number, to: number, F: number
     for (let i = from, f = 0; i < to; i++) { y[i] += bias[f]; if (++f === F) f = 0; }
   } else if (relu) {
     for (let i = from; i < to; i++) { const v = y[i]; y[i] = (v + abs(v)) * 0.5; }
+  }
+  if (affine) {
+    // the product is stored (rounded to y's type) before the shift is added: the mulAdd kernel's bits
+    const { scale, shift } = affine;
+    for (let i = from, f = 0; i < to; i++) { y[i] = y[i] * scale[f]; y[i] += shift[f]; if (++f === F) f = 0; }
   }
 }

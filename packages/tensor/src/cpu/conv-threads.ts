@@ -35,6 +35,7 @@ import type { Conv2DInfo } from '../backend.js';
 import type { TypedArray } from '../dtype.js';
 import { patchMatrix } from './im2col.js';
 import { filterGradientFits, filterGradientRows, forwardRows, inputGradient } from './conv-parts.js';
+import type { Affine } from './conv-parts.js';
 import { directFilterGradient, directFits, directForward, directInputGradient } from './conv-direct.js';
 import { setGemmKernel } from './gemm.js';
 import { awaitWorker, band, claimPart, JOB_SLOTS, JobKind, poolFor, reserveShared, Slot, startJob } from './threads.js';
@@ -53,7 +54,7 @@ const INFO_FIELDS = [
  * A conv job's slots, from Slot.Job: the kernel, whether there is a bias and a ReLU, whether it runs
  * on the direct kernels (conv-direct.ts) or the patch matrix (conv-parts.ts), then the geometry.
  */
-const JobAt = { Op: 0, Bias: 1, Relu: 2, Direct: 3, Info: 4 } as const;
+const JobAt = { Op: 0, Bias: 1, Relu: 2, Direct: 3, Affine: 4, Info: 5 } as const;
 if (JobAt.Info + INFO_FIELDS.length > JOB_SLOTS) throw new Error('conv-threads: the control block has too few job slots');
 
 /**
@@ -97,8 +98,9 @@ function planConv(op: OpCode, info: Conv2DInfo, directFitsOp: boolean, patchesFi
 }
 
 /** Write the job into the control block and wake the workers; returns its generation. */
-function post(p: Pool, op: OpCode, info: Conv2DInfo, direct: boolean, bias: boolean, relu: boolean): number {
+function post(p: Pool, op: OpCode, info: Conv2DInfo, direct: boolean, bias: boolean, relu: boolean, affine = false): number {
   const ctl = p.control;
+  ctl[Slot.Job + JobAt.Affine] = affine ? 1 : 0;
   ctl[Slot.Job + JobAt.Op] = op;
   ctl[Slot.Job + JobAt.Bias] = bias ? 1 : 0;
   ctl[Slot.Job + JobAt.Relu] = relu ? 1 : 0;
@@ -148,28 +150,30 @@ function forwardRowsOf(info: Conv2DInfo, direct: boolean, [start, end]: [number,
 }
 
 /** Rows row0 … row1−1 of y (whole images, direct) into y from yAt; x holds info.batch images. */
-function forwardPart(direct: boolean, x: Float32Array, w: Float32Array, info: Conv2DInfo, [row0, row1]: [number, number], y: Float32Array, yAt: number, bias: TypedArray | null, relu: boolean): void {
+function forwardPart(direct: boolean, x: Float32Array, w: Float32Array, info: Conv2DInfo, [row0, row1]: [number, number], y: Float32Array, yAt: number, bias: TypedArray | null, relu: boolean, affine: Affine | null): void {
   const perImage = rowsPerImage(info);
-  if (direct) directForward(x, w, info, row0 / perImage, row1 / perImage, y, yAt, bias, relu);
-  else forwardRows(x, w, info, row0, row1 - row0, y, yAt, bias, relu);
+  if (direct) directForward(x, w, info, row0 / perImage, row1 / perImage, y, yAt, bias, relu, affine);
+  else forwardRows(x, w, info, row0, row1 - row0, y, yAt, bias, relu, affine);
 }
 
-/** y = act(conv2d(x, w) + bias) [rows, F] into y (float32, the WebAssembly kernel). */
-export function conv2dFloat32(x: Float32Array, w: Float32Array, info: Conv2DInfo, y: Float32Array, bias: TypedArray | null, relu: boolean): void {
+/** y = act(conv2d(x, w) + bias) [rows, F] (then ·scale + shift, with `affine`) into y (float32, the WebAssembly kernel). */
+export function conv2dFloat32(x: Float32Array, w: Float32Array, info: Conv2DInfo, y: Float32Array, bias: TypedArray | null, relu: boolean, affine: Affine | null = null): void {
   const { rows, patch, F } = patchMatrix(info);
   const { direct, p } = planConv(Op.Forward, info, directFits(info).forward, true);
-  if (!p) return forwardPart(direct, x, w, info, [0, rows], y, 0, bias, relu);
+  if (!p) return forwardPart(direct, x, w, info, [0, rows], y, 0, bias, relu, affine);
   const threads = p.workers.length + 1;
   const part = (t: number): [number, number] => forwardRowsOf(info, direct, partOf(Op.Forward, info, direct, threads, t));
   // the workers' rows start at firstRow, in image firstImage: they read x from that image on
   const firstRow = part(1)[0], firstImage = Math.floor(firstRow / rowsPerImage(info));
   const xFrom = firstImage * pixelsPerImage(info);
-  reserveShared(p, x.length - xFrom, patch * F + F, (rows - firstRow) * F, true);
+  // b: the filter, then the bias, the scale and the shift (F numbers each)
+  reserveShared(p, x.length - xFrom, patch * F + 3 * F, (rows - firstRow) * F, true);
   p.a.f32.set(x.subarray(xFrom));
   p.b.f32.set(w);
   if (bias) p.b.f32.set(bias, patch * F);
-  const generation = post(p, Op.Forward, info, direct, bias !== null, relu);
-  const own = (t: number): void => { const rowsOfT = part(t); forwardPart(direct, x, w, info, rowsOfT, y, rowsOfT[0] * F, bias, relu); };
+  if (affine) { p.b.f32.set(affine.scale, patch * F + F); p.b.f32.set(affine.shift, patch * F + 2 * F); }
+  const generation = post(p, Op.Forward, info, direct, bias !== null, relu, affine !== null);
+  const own = (t: number): void => { const rowsOfT = part(t); forwardPart(direct, x, w, info, rowsOfT, y, rowsOfT[0] * F, bias, relu, affine); };
   own(0);
   finishParts(p, generation, own, (t) => {
     const [r0, r1] = part(t);
@@ -274,7 +278,9 @@ export function workerConvPart(ctl: Int32Array, index: number, threads: number, 
     const [row0, row1] = forwardRowsOf(info, direct, [start, end]), firstRow = forwardRowsOf(info, direct, [first, first])[0];
     const firstImage = Math.floor(firstRow / rowsPerImage(info)), rowFrom = firstImage * rowsPerImage(info);
     const bias = ctl[Slot.Job + JobAt.Bias] === 1 ? b.subarray(patch * F, patch * F + F) : null;
-    forwardPart(direct, a, b, { ...info, batch: info.batch - firstImage }, [row0 - rowFrom, row1 - rowFrom], c, (row0 - firstRow) * F, bias, ctl[Slot.Job + JobAt.Relu] === 1);
+    const affine = ctl[Slot.Job + JobAt.Affine] === 1
+      ? { scale: b.subarray(patch * F + F, patch * F + 2 * F), shift: b.subarray(patch * F + 2 * F, patch * F + 3 * F) } : null;
+    forwardPart(direct, a, b, { ...info, batch: info.batch - firstImage }, [row0 - rowFrom, row1 - rowFrom], c, (row0 - firstRow) * F, bias, ctl[Slot.Job + JobAt.Relu] === 1, affine);
   } else if (op === Op.InputGradient) {
     const dxPerImage = pixelsPerImage(info);
     if (!direct) c.fill(0, (start - first) * dxPerImage, (end - first) * dxPerImage); // col2im adds into it; the buffer holds an earlier job's numbers

@@ -72,9 +72,10 @@ export const conv2d: Backend['conv2d'] = (x, filter, info, epilogue) => {
   const { rows, patch, F } = patchMatrix(info);
   const xs = contiguousData(x), ws = contiguousData(filter);
   const bias = epilogue?.bias ? contiguousData(epilogue.bias) : null, relu = epilogue?.relu ?? false;
+  const affine = epilogue?.affine ? { scale: contiguousData(epilogue.affine.scale), shift: contiguousData(epilogue.affine.shift) } : null;
   const y = allocate(x.dtype, rows * F);
   if (y instanceof Float32Array && useWasmGemm() && !isPointwise(info)) {
-    conv2dFloat32(xs as Float32Array, ws as Float32Array, info, y, bias, relu);
+    conv2dFloat32(xs as Float32Array, ws as Float32Array, info, y, bias, relu, affine);
     return cpuTensor(y, [info.batch, info.outHeight, info.outWidth, F]);
   }
   const w = rowMajor(ws, F);
@@ -83,7 +84,7 @@ export const conv2d: Backend['conv2d'] = (x, filter, info, epilogue) => {
     im2col(xs, info, row0, count, cols);
     parallelGemm(count, F, patch, rowMajor(cols, patch), w, y, row0 * F);
   });
-  if (epilogue) applyEpilogue(y, 0, y.length, F, bias, relu);
+  if (epilogue) applyEpilogue(y, 0, y.length, F, bias, relu, affine);
   return cpuTensor(y, [info.batch, info.outHeight, info.outWidth, F]);
 };
 

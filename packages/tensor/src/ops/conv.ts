@@ -16,6 +16,7 @@ import type { Conv2DInfo, ConvEpilogue } from '../backend.js';
 import { promoteTypes } from '../dtype.js';
 import type { DType } from '../dtype.js';
 import { formatShape, shapesEqual } from '../shape.js';
+import { mulAdd } from './elementwise.js';
 
 export type Padding = 'valid' | 'same';
 
@@ -98,19 +99,27 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): 
  * done by the convolution kernel as it writes its output where the backend can (the CPU does).
  * bias: [F] or null.
  */
-export function conv2dBiasActivation(x: Tensor, filter: Tensor, bias: Tensor | null, activation: 'relu' | 'linear', options: Conv2DOptions = {}): Tensor {
+export function conv2dBiasActivation(x: Tensor, filter: Tensor, bias: Tensor | null, activation: 'relu' | 'linear', options: Conv2DOptions = {},
+  affine: { scale: Tensor; shift: Tensor } | null = null): Tensor {
   const info = conv2dInfo('conv2d', x.shape, filter.shape, options); // the name a Conv2D user knows
   if (bias) checkShape('conv2dBiasActivation', 'bias', bias.shape, [info.outChannels]);
+  if (affine) {
+    checkShape('conv2dBiasActivation', 'scale', affine.scale.shape, [info.outChannels]);
+    checkShape('conv2dBiasActivation', 'shift', affine.shift.shape, [info.outChannels]);
+  }
   if (activation !== 'relu' && activation !== 'linear') throw new Error(`conv2dBiasActivation: activation must be 'relu' or 'linear', got '${String(activation)}'`);
   const dtype = floatType(x, filter);
-  return getBackend(x.backend).conv2d(x.astype(dtype), filter.astype(dtype), info,
-    { bias: bias ? bias.astype(dtype) : null, relu: activation === 'relu' });
+  return getBackend(x.backend).conv2d(x.astype(dtype), filter.astype(dtype), info, {
+    bias: bias ? bias.astype(dtype) : null, relu: activation === 'relu',
+    affine: affine ? { scale: affine.scale.astype(dtype), shift: affine.shift.astype(dtype) } : null,
+  });
 }
 
 /** The epilogue in separate steps, with the backend's own elementwise kernels: the readable reference. */
 export function conv2dEpilogueComposite(y: Tensor, epilogue: ConvEpilogue): Tensor {
   const withBias = epilogue.bias ? y.add(epilogue.bias) : y;
-  return epilogue.relu ? withBias.relu() : withBias;
+  const activated = epilogue.relu ? withBias.relu() : withBias;
+  return epilogue.affine ? mulAdd(activated, epilogue.affine.scale, epilogue.affine.shift) : activated;
 }
 
 /** ∂L/∂x of conv2d, from dy [N, OH, OW, F] and the filter; inputShape is x's shape [N, H, W, C]. */

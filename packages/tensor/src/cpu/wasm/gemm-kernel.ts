@@ -77,6 +77,8 @@ export interface GemmKernel {
   biasRelu(c: number, rows: number, vectors: number, bias: number): void;
   bias(c: number, rows: number, vectors: number, bias: number): void;
   relu(c: number, rows: number, vectors: number, bias: number): void;
+  /** C ← C·scale + shift in place (a folded BatchNormalization, after the epilogue). */
+  scaleShift(c: number, rows: number, vectors: number, scale: number, shift: number): void;
 }
 
 /**
@@ -184,6 +186,26 @@ function epilogueFunction(withBias: boolean, relu: boolean): Code {
   return f;
 }
 
+/**
+ * BatchNormalization at inference folded into a convolution's epilogue, after it: C[row, j] ←
+ * C[row, j]·scale[j] + shift[j], multiplied and rounded, then added (f32x4.mul, then f32x4.add: the
+ * mulAdd kernel's operations, so the fused output is the unfused one bit for bit).
+ */
+function scaleShiftFunction(): Code {
+  const c = 0, rows = 1, vectors = 2, scale = 3, shift = 4, j = 5, sp = 6, tp = 7;
+  const f = new Code();
+  f.countdown(rows, () => {
+    f.get(scale).set(sp).get(shift).set(tp).get(vectors).set(j);
+    f.countdown(j, () => {
+      f.get(c);
+      f.get(c).mem(Simd.v128Load, 4, 0).get(sp).mem(Simd.v128Load, 4, 0).simd(Simd.f32x4Mul);
+      f.get(tp).mem(Simd.v128Load, 4, 0).simd(Simd.f32x4Add).mem(Simd.v128Store, 4, 0);
+      f.addTo(c, 16).addTo(sp, 16).addTo(tp, 16);
+    });
+  });
+  return f;
+}
+
 /** The module's bytes: one memory, `block` and `blockDirect` for `mr`-row tiles (`fused`: with FMA), the epilogues. */
 export function gemmModuleBytes(mr = WASM_MR, fused = false): Uint8Array {
   const epilogueLocals = [{ count: 2, type: I32 }, { count: 2, type: V128 }];
@@ -193,6 +215,7 @@ export function gemmModuleBytes(mr = WASM_MR, fused = false): Uint8Array {
     { name: 'biasRelu', params: 4, locals: epilogueLocals, code: epilogueFunction(true, true) },
     { name: 'bias', params: 4, locals: epilogueLocals, code: epilogueFunction(true, false) },
     { name: 'relu', params: 4, locals: epilogueLocals, code: epilogueFunction(false, true) },
+    { name: 'scaleShift', params: 5, locals: [{ count: 3, type: I32 }], code: scaleShiftFunction() },
   ], 1);
 }
 
@@ -256,8 +279,8 @@ export function createGemmKernel(): GemmKernel | null {
   if (compiled === undefined) compiled = compile();
   if (!compiled || !wasm) return null;
   const instance = new wasm.Instance(compiled.module).exports as unknown as GemmKernel;
-  const { memory, block, blockDirect, biasRelu, bias, relu } = instance;
-  return { memory, block, blockDirect, biasRelu, bias, relu };
+  const { memory, block, blockDirect, biasRelu, bias, relu, scaleShift } = instance;
+  return { memory, block, blockDirect, biasRelu, bias, relu, scaleShift };
 }
 
 /** The variant this thread compiled ('fused' or 'plain'), or null before the first kernel / without SIMD. */
