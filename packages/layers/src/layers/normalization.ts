@@ -3,7 +3,7 @@
  * composite of primitives and as a fused op, is in @gradlab/autograd's ops/normalization.ts; the fused
  * op's kernels are the backend's (packages/tensor/src/cpu/normalization.ts on the CPU).
  */
-import { F, Variable } from '@gradlab/autograd';
+import { F, Variable, noGrad } from '@gradlab/autograd';
 import { Tensor, full, zeros, ones, formatShape } from '@gradlab/tensor';
 import type { DType } from '@gradlab/tensor';
 import { Layer, layerError, checkLayerArgs } from '../layer.js';
@@ -23,10 +23,15 @@ export function checkFeatures(layer: string, x: Variable, gamma: Variable): void
  * Folded into one scale and one shift it is one pass over x (F.mulAdd, equal to x.mul(scale).add(shift)).
  */
 export function batchNormInference(x: Variable, gamma: Variable, beta: Variable, movingMean: Tensor, movingVariance: Tensor, epsilon: number): Variable {
+  const { scale, shift } = foldBatchNorm(gamma, beta, movingMean, movingVariance, epsilon);
+  return F.mulAdd(x, scale, shift);
+}
+
+/** scale = γ·invstd and shift = β − μ_moving·scale (as Variables: γ and β may need their gradients). */
+function foldBatchNorm(gamma: Variable, beta: Variable, movingMean: Tensor, movingVariance: Tensor, epsilon: number): { scale: Variable; shift: Variable } {
   const invstd = movingVariance.add(epsilon).sqrt().reciprocal();
   const scale = gamma.mul(invstd);
-  const shift = beta.sub(scale.mul(movingMean));
-  return F.mulAdd(x, scale, shift);
+  return { scale, shift: beta.sub(scale.mul(movingMean)) };
 }
 
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -89,15 +94,13 @@ export class BatchNormalization extends Layer {
   get movingVariance(): Tensor { return this.buffer('movingVariance'); }
 
   call(x: Variable, options: CallOptions): Variable {
-    const features = this.movingMean.size;
-    const gamma = this.gamma ?? new Variable(full([features], 1, x.dtype));
-    const beta = this.beta ?? new Variable(full([features], 0, x.dtype));
+    const { gamma, beta } = this.affineParameters(x.dtype);
     checkFeatures(`${this.name} (BatchNormalization)`, x, gamma);
     if (!options.training) {
       return batchNormInference(x, gamma, beta, this.movingMean.astype(x.dtype), this.movingVariance.astype(x.dtype), this.epsilon);
     }
     const mask = options.mask ?? null;
-    const rows = x.size / features;
+    const rows = x.size / this.movingMean.size;
     if (mask !== null && mask.size !== rows) {
       throw layerError(this, `mask ${formatShape(mask.shape)} does not match input ${formatShape(x.shape)} (expected ${rows} entries, one per position)`);
     }
@@ -115,11 +118,18 @@ export class BatchNormalization extends Layer {
    * then applies them as it writes its output (models/sequential.ts).
    */
   inferenceAffine(dtype: DType): { scale: Tensor; shift: Tensor } {
+    const { gamma, beta } = this.affineParameters(dtype);
+    const { scale, shift } = noGrad(() => foldBatchNorm(gamma, beta, this.movingMean.astype(dtype), this.movingVariance.astype(dtype), this.epsilon));
+    return { scale: scale.data, shift: shift.data };
+  }
+
+  /** γ and β, or their defaults (1 and 0) where center or scale is off. */
+  private affineParameters(dtype: DType): { gamma: Variable; beta: Variable } {
     const features = this.movingMean.size;
-    const gamma = this.gamma?.data ?? full([features], 1, dtype), beta = this.beta?.data ?? full([features], 0, dtype);
-    const invstd = this.movingVariance.astype(dtype).add(this.epsilon).sqrt().reciprocal();
-    const scale = gamma.astype(dtype).mul(invstd);
-    return { scale, shift: beta.astype(dtype).sub(scale.mul(this.movingMean.astype(dtype))) };
+    return {
+      gamma: this.gamma ?? new Variable(full([features], 1, dtype)),
+      beta: this.beta ?? new Variable(full([features], 0, dtype)),
+    };
   }
 
   /** moving ← momentum·moving + (1 − momentum)·batch, using the biased batch variance (as Keras). */

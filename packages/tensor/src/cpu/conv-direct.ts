@@ -41,12 +41,12 @@ import type { TypedArray } from '../dtype.js';
 import { envChoice } from '../env.js';
 import { packB32 } from './wasm/pack-f32.js';
 import type { Affine } from './conv-parts.js';
-import { kernelAreas, wasmGemmAvailable } from './wasm/gemm-f32.js';
+import { kernelAreas, wasmGemmAvailable, WASM_AREA_FLOATS } from './wasm/gemm-f32.js';
 import { WASM_MR as MR, WASM_NR as NR } from './wasm/gemm-kernel.js';
 
 const ROWS_PER_CALL = 72;        // virtual rows of y per kernel call (forward): C's block stays in L1
 const PIXELS_PER_STEP = 256;     // virtual rows per kernel call of the filter gradient's sum
-const A_FLOATS = 1 << 19, B_FLOATS = 1024 * 256, C_FLOATS = 288 * 1024; // gemm-f32.ts's areas
+const { a: A_FLOATS, b: B_FLOATS, c: C_FLOATS } = WASM_AREA_FLOATS; // the kernel's work areas (gemm-f32.ts)
 
 /** The padded image's shape and what a band of it costs in the kernel's memory. */
 interface Geometry { Hp: number; Wp: number; C: number; KH: number; KW: number; OH: number; OW: number; F: number; slack: number; bandRows: number }

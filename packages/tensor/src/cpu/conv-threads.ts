@@ -52,7 +52,8 @@ const INFO_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof Conv2DInfo>;
 /**
  * A conv job's slots, from Slot.Job: the kernel, whether there is a bias and a ReLU, whether it runs
- * on the direct kernels (conv-direct.ts) or the patch matrix (conv-parts.ts), then the geometry.
+ * on the direct kernels (conv-direct.ts) or the patch matrix (conv-parts.ts), whether a folded
+ * BatchNorm's scale and shift follow (forward only), then the geometry.
  */
 const JobAt = { Op: 0, Bias: 1, Relu: 2, Direct: 3, Affine: 4, Info: 5 } as const;
 if (JobAt.Info + INFO_FIELDS.length > JOB_SLOTS) throw new Error('conv-threads: the control block has too few job slots');
@@ -100,11 +101,11 @@ function planConv(op: OpCode, info: Conv2DInfo, directFitsOp: boolean, patchesFi
 /** Write the job into the control block and wake the workers; returns its generation. */
 function post(p: Pool, op: OpCode, info: Conv2DInfo, direct: boolean, bias: boolean, relu: boolean, affine = false): number {
   const ctl = p.control;
-  ctl[Slot.Job + JobAt.Affine] = affine ? 1 : 0;
   ctl[Slot.Job + JobAt.Op] = op;
   ctl[Slot.Job + JobAt.Bias] = bias ? 1 : 0;
   ctl[Slot.Job + JobAt.Relu] = relu ? 1 : 0;
   ctl[Slot.Job + JobAt.Direct] = direct ? 1 : 0;
+  ctl[Slot.Job + JobAt.Affine] = affine ? 1 : 0;
   INFO_FIELDS.forEach((field, i) => { ctl[Slot.Job + JobAt.Info + i] = info[field]; });
   return startJob(p, JobKind.Conv, partsPolicy !== 'caller');
 }

@@ -97,7 +97,8 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): 
 /**
  * y = act(conv2d(x, w) + bias), act = ReLU or none: Conv2D's forward pass, with the bias and the ReLU
  * done by the convolution kernel as it writes its output where the backend can (the CPU does).
- * bias: [F] or null.
+ * bias: [F] or null. affine (inference only: not differentiable here): then y·scale + shift, [F] each,
+ * a BatchNormalization folded in (Sequential's predict); bit for bit mulAdd(y, scale, shift).
  */
 export function conv2dBiasActivation(x: Tensor, filter: Tensor, bias: Tensor | null, activation: 'relu' | 'linear', options: Conv2DOptions = {},
   affine: { scale: Tensor; shift: Tensor } | null = null): Tensor {

@@ -45,10 +45,18 @@ const MC = 72;    // rows of A per block, a multiple of MR (4): a packed A block
 const NC = 1024;  // columns of B per block: packed B ≤ 1 MiB
 /** The widest C that a CRows output can take (its rows are handed over whole, one block of columns). */
 export const WASM_GEMM_NC = NC;
-/** Up to this many rows, a float32 product reads a row-major B in place (see B_IN_PLACE_ROWS below). */
+/**
+ * Up to this many rows of A, a row-major B is not packed but copied in by rows, and the kernel reads
+ * its panels where they lie. Packing is a JavaScript pass over all of B, which a short A (a Dense
+ * layer's batch of 32 against W [12544, 128]) does not repay: ~1 ns a number, against ~2.6 ns of
+ * arithmetic per number of B for 32 rows. A taller A reuses each packed panel m/4 times, and the pack
+ * costs nothing by comparison. threads.ts keeps such products on one thread.
+ */
 export const WASM_B_IN_PLACE_ROWS = 64;
 const C_FLOATS = 288 * NC;   // the band of C: 1.2 MiB (288 rows of 1024, or 9216 rows of 32)
 const A_FLOATS = 1 << 19;    // the band of a direct A: 2 MiB (A is packed instead when MC rows do not fit)
+/** The sizes, in floats, of the three work areas that kernelAreas() hands out. */
+export const WASM_AREA_FLOATS = { a: A_FLOATS, b: NC * KC, c: C_FLOATS } as const;
 
 // Byte addresses of the buffers in the kernel's memory (fixed: sized for the largest blocks).
 const A_PACK = 0;
@@ -154,15 +162,6 @@ function packBOnce(b: MatrixRef, k0: number, kc: number, j0: number, nc: number,
   packedB = b.data === constantB ? { b: { ...b }, k0, kc, j0, nc } : null;
 }
 
-/**
- * Up to this many rows of A, a row-major B is not packed but copied in by rows, and the kernel reads
- * its panels where they lie. Packing is a JavaScript pass over all of B, which a short A (a Dense
- * layer's batch of 32 against W [12544, 128]) does not repay: ~1 ns a number, against ~2.6 ns of
- * arithmetic per number of B for 32 rows. A taller A reuses each packed panel m/4 times, and the pack
- * costs nothing by comparison.
- */
-const B_IN_PLACE_ROWS = WASM_B_IN_PLACE_ROWS;
-
 /** B's row length in place: nc rounded up to an odd number of 8s (see copyBRows). */
 const rowLengthInPlace = (nc: number): number => (Math.ceil(nc / 8) | 1) * 8;
 
@@ -210,7 +209,7 @@ export function gemmFloat32(
   // a direct A: whole blocks of MC rows in A_BAND, or (a short A: a Dense layer's batch) all m rows at once
   const aRowsFit = Math.floor(A_FLOATS / k / MR) * MR;
   const direct = !slivers && (!matrix || isRowMajor32(matrix)) && aRowsFit >= Math.min(MC, Math.ceil(m / MR) * MR);
-  const bInPlace = direct && m <= B_IN_PLACE_ROWS && isRowMajor32(b) && b.data !== constantB && KC * rowLengthInPlace(Math.min(n, NC)) <= NC * KC;
+  const bInPlace = direct && m <= WASM_B_IN_PLACE_ROWS && isRowMajor32(b) && b.data !== constantB && KC * rowLengthInPlace(Math.min(n, NC)) <= NC * KC;
   if (!direct && !matrix && !slivers) throw new Error(`gemmFloat32: rows of A with k = ${k} do not fit the kernel's memory`);
   let bandRows = bandRowsFor(n);
   if (direct) bandRows = Math.min(bandRows, aRowsFit >= MC ? Math.floor(aRowsFit / MC) * MC : aRowsFit);
